@@ -1,0 +1,44 @@
+import type { AnswerMode } from './config.ts';
+import type { LlmErrorKind } from './errors.ts';
+
+/** A numbered source behind an answer; `n` matches the `[n]` markers in the answer text. */
+export interface Citation {
+  n: number;
+  id: string;
+  source: string;
+  heading: string;
+}
+
+/** Token counts as the provider reported them; cache fields are DeepSeek's context-cache counters. */
+export interface Usage {
+  promptTokens: number;
+  completionTokens: number;
+  reasoningTokens?: number;
+  promptCacheHitTokens?: number;
+  promptCacheMissTokens?: number;
+}
+
+/** The final event of every answer: what was said, on what it rests, and what it cost. */
+export interface AnswerDone {
+  type: 'done';
+  answer: string;
+  citations: Citation[];
+  mode: AnswerMode;
+  model: string | undefined;
+  usage: Usage | undefined;
+  knowledgeVersion: string;
+  /** True when no passage matched: the answer says the knowledge does not cover the question. */
+  notCovered: boolean;
+  /** True when the stream ended early; `answer` then holds what arrived. */
+  incomplete: boolean;
+  /** Why the stream ended early, when it did. */
+  incompleteReason?: LlmErrorKind;
+  /** True when replayed from the answer cache rather than generated. */
+  cached: boolean;
+}
+
+/**
+ * What `answer()` yields, in order: any number of reasoning and text deltas, then exactly one `done`.
+ * Reasoning is the model's thinking and must never be shown as part of the answer.
+ */
+export type AnswerEvent = { type: 'reasoning'; delta: string } | { type: 'text'; delta: string } | AnswerDone;

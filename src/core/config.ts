@@ -1,0 +1,130 @@
+import { z } from 'zod';
+import { ConfigError } from './errors.ts';
+import { type ProviderName, providerNames, providerPresets } from './providers.ts';
+
+const onOff = z.enum(['on', 'off']);
+const positiveInt = z.coerce.number().int().positive();
+const idList = z
+  .string()
+  .default('')
+  .transform((value) =>
+    value
+      .split(',')
+      .map((id) => id.trim())
+      .filter(Boolean),
+  )
+  .pipe(z.array(z.string().regex(/^-?\d+$/, 'must be a comma-separated list of numeric ids')));
+const optionalText = z
+  .string()
+  .trim()
+  .optional()
+  .transform((value) => (value ? value : undefined));
+const url = z.url({ protocol: /^https?$/ });
+
+/**
+ * Every setting Poquan reads, as it appears in the environment. Parsed once at start-up; the rest of the
+ * program receives the typed `Config`, never `process.env`.
+ */
+export const EnvSchema = z.object({
+  KNOWLEDGE_DIR: z.string().min(1).default('knowledge'),
+  STORE_URL: z
+    .string()
+    .regex(/^(sqlite|memory|redis|rediss):\/\//, 'must start with sqlite://, memory:// or redis://')
+    .default('sqlite://data/poquan.sqlite'),
+
+  LLM_PROVIDER: z.enum(providerNames).default('deepseek'),
+  LLM_BASE_URL: url.optional(),
+  LLM_MODEL: optionalText,
+  LLM_API_KEY: optionalText,
+  LLM_THINKING: onOff.default('on'),
+  LLM_TIMEOUT_MS: positiveInt.default(60_000),
+  LLM_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
+  LLM_MAX_TOKENS: positiveInt.default(2000),
+
+  RETRIEVAL_TOP_K: z.coerce.number().int().min(1).max(20).default(4),
+  MAX_QUESTION_CHARS: z.coerce.number().int().min(10).max(20_000).default(1000),
+  MEMORY_TURNS: z.coerce.number().int().min(0).max(50).default(6),
+  MEMORY_TTL_HOURS: positiveInt.default(24 * 7),
+  ANSWER_CACHE_TTL_HOURS: z.coerce.number().min(0).default(24),
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(6),
+
+  SHOW_REASONING: z.enum(['off', 'collapsed']).default('collapsed'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SHUTDOWN_GRACE_MS: positiveInt.default(10_000),
+
+  TELEGRAM_BOT_TOKEN: optionalText,
+  TELEGRAM_API_ROOT: url.default('https://api.telegram.org'),
+  TELEGRAM_ALLOWED_CHAT_IDS: idList,
+
+  DISCORD_TOKEN: optionalText,
+  DISCORD_APPLICATION_ID: optionalText.pipe(z.string().regex(/^\d+$/, 'must be a numeric id').optional()),
+  DISCORD_API_BASE: url.default('https://discord.com/api'),
+  DISCORD_GUILD_ID: optionalText.pipe(z.string().regex(/^\d+$/, 'must be a numeric id').optional()),
+  DISCORD_ALLOWED_GUILD_IDS: idList,
+});
+
+/** How answers are produced: by a model, or extracted from passages when no model is configured. */
+export type AnswerMode = 'llm' | 'offline';
+
+function toConfig(env: z.infer<typeof EnvSchema>) {
+  const preset = providerPresets[env.LLM_PROVIDER as ProviderName];
+  const hasModelEndpoint =
+    env.LLM_API_KEY !== undefined || env.LLM_BASE_URL !== undefined || !preset.needsApiKey;
+  return {
+    knowledgeDir: env.KNOWLEDGE_DIR,
+    storeUrl: env.STORE_URL,
+    llm: {
+      mode: (hasModelEndpoint ? 'llm' : 'offline') as AnswerMode,
+      provider: env.LLM_PROVIDER as ProviderName,
+      baseUrl: (env.LLM_BASE_URL ?? preset.baseUrl).replace(/\/+$/, ''),
+      model: env.LLM_MODEL ?? preset.model,
+      apiKey: env.LLM_API_KEY,
+      thinking: env.LLM_THINKING === 'on',
+      timeoutMs: env.LLM_TIMEOUT_MS,
+      maxRetries: env.LLM_MAX_RETRIES,
+      maxTokens: env.LLM_MAX_TOKENS,
+    },
+    retrieval: { topK: env.RETRIEVAL_TOP_K },
+    maxQuestionChars: env.MAX_QUESTION_CHARS,
+    memory: { turns: env.MEMORY_TURNS, ttlMs: env.MEMORY_TTL_HOURS * 3_600_000 },
+    answerCacheTtlMs: env.ANSWER_CACHE_TTL_HOURS * 3_600_000,
+    rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
+    showReasoning: env.SHOW_REASONING,
+    logLevel: env.LOG_LEVEL,
+    shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
+    telegram: {
+      token: env.TELEGRAM_BOT_TOKEN,
+      apiRoot: env.TELEGRAM_API_ROOT.replace(/\/+$/, ''),
+      allowedChatIds: env.TELEGRAM_ALLOWED_CHAT_IDS,
+    },
+    discord: {
+      token: env.DISCORD_TOKEN,
+      applicationId: env.DISCORD_APPLICATION_ID,
+      apiBase: env.DISCORD_API_BASE.replace(/\/+$/, ''),
+      guildId: env.DISCORD_GUILD_ID,
+      allowedGuildIds: env.DISCORD_ALLOWED_GUILD_IDS,
+    },
+  };
+}
+
+/** The validated, typed settings every part of Poquan receives. */
+export type Config = ReturnType<typeof toConfig>;
+
+/** Names of settings whose values must never be printed. */
+export const secretSettings = ['LLM_API_KEY', 'TELEGRAM_BOT_TOKEN', 'DISCORD_TOKEN'] as const;
+
+/**
+ * Validates the environment into a `Config`. Throws one `ConfigError` whose message names each bad
+ * variable and what is wrong with it; values are never echoed, so a mistyped secret is not leaked.
+ */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const relevant = Object.fromEntries(
+    Object.keys(EnvSchema.shape).map((key) => [key, env[key] === '' ? undefined : env[key]]),
+  );
+  const parsed = EnvSchema.safeParse(relevant);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'environment'}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
+  }
+  return toConfig(parsed.data);
+}
