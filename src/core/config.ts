@@ -49,7 +49,7 @@ export const EnvSchema = z.object({
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(6),
 
   SHOW_REASONING: z.enum(['off', 'collapsed']).default('collapsed'),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
   SHUTDOWN_GRACE_MS: positiveInt.default(10_000),
 
   TELEGRAM_BOT_TOKEN: optionalText,
@@ -90,6 +90,7 @@ function toConfig(env: z.infer<typeof EnvSchema>) {
     answerCacheTtlMs: env.ANSWER_CACHE_TTL_HOURS * 3_600_000,
     rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
     showReasoning: env.SHOW_REASONING,
+    /** Unset means each entry point picks its own default (the bot logs info, the CLI only warnings). */
     logLevel: env.LOG_LEVEL,
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
     telegram: {
@@ -123,7 +124,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   );
   const parsed = EnvSchema.safeParse(relevant);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'environment'}: ${issue.message}`);
+    const problems = parsed.error.issues.map(
+      (issue) => `${issue.path.join('.') || 'environment'}: ${issue.message}`,
+    );
     throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
   }
   return toConfig(parsed.data);

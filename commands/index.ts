@@ -1,0 +1,27 @@
+import { aboutCommand } from './about.ts';
+import { askCommand } from './ask.ts';
+import type { CommandSpec } from './command.ts';
+import { helpCommand } from './help.ts';
+import { resetCommand } from './reset.ts';
+import { sourcesCommand } from './sources.ts';
+import { startCommand } from './start.ts';
+
+/** Every command, in the order platforms list them. A static list, so deploy scripts and tests see the same set. */
+export const commands = [
+  startCommand,
+  askCommand,
+  sourcesCommand,
+  resetCommand,
+  aboutCommand,
+  helpCommand,
+] as unknown as CommandSpec[];
+
+/** The commands a platform offers. */
+export function commandsFor(platform: 'telegram' | 'discord' | 'cli'): CommandSpec[] {
+  return commands.filter((command) => !command.platforms || command.platforms.includes(platform));
+}
+
+/** Finds a command by name on a platform. */
+export function findCommand(platform: 'telegram' | 'discord' | 'cli', name: string): CommandSpec | undefined {
+  return commandsFor(platform).find((command) => command.name === name);
+}

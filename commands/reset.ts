@@ -1,0 +1,16 @@
+import { z } from 'zod';
+import { defineCommand } from './command.ts';
+
+/** `/reset`: forget this conversation, so the next question starts fresh. */
+export const resetCommand = defineCommand({
+  name: 'reset',
+  description: { en: 'Forget this conversation and start fresh', zh: '清除本对话的记忆，重新开始' },
+  args: z.object({}),
+  async handler(_args, { poquan, conversationId, language }) {
+    await poquan.memory.reset(conversationId);
+    return {
+      type: 'message',
+      text: language === 'zh' ? '好的，我已忘记之前的对话。' : "Done — I've forgotten this conversation.",
+    };
+  },
+});

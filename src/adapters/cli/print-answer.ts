@@ -1,0 +1,63 @@
+import type { Writable } from 'node:stream';
+import type { AnswerDone, AnswerEvent } from '../../core/answer-events.ts';
+import { renderAnswerFooter, renderCitationsForTerminal, type TerminalStyle } from './render.ts';
+
+/** Where an answer is printed: the answer on `out`, the model's reasoning on `err` so pipes get only answers. */
+export interface AnswerOutput {
+  out: Writable;
+  err: Writable;
+  style: TerminalStyle;
+}
+
+/**
+ * Streams an answer to the terminal as it arrives: reasoning dimmed on stderr, text on stdout, then the
+ * sources and a status line. Returns the final event for callers that need it.
+ */
+export async function printAnswerStream(
+  events: AsyncIterable<AnswerEvent>,
+  output: AnswerOutput,
+): Promise<AnswerDone> {
+  let reasoning = false;
+  for await (const event of events) {
+    if (event.type === 'reasoning') {
+      if (!reasoning) output.err.write(output.style.dim('Thinking: '));
+      reasoning = true;
+      output.err.write(output.style.dim(event.delta));
+    } else if (event.type === 'text') {
+      if (reasoning) {
+        output.err.write('\n\n');
+        reasoning = false;
+      }
+      output.out.write(event.delta);
+    } else {
+      output.out.write('\n');
+      output.out.write(renderCitationsForTerminal(event.citations, output.style));
+      output.err.write(renderAnswerFooter(event, output.style));
+      return event;
+    }
+  }
+  throw new Error('answer stream ended without a done event');
+}
+
+/** Collects an answer silently and returns the `--json` object the CLI documents. */
+export async function collectAnswerJson(events: AsyncIterable<AnswerEvent>) {
+  let reasoning = '';
+  for await (const event of events) {
+    if (event.type === 'reasoning') reasoning += event.delta;
+    if (event.type === 'done') {
+      return {
+        answer: event.answer,
+        citations: event.citations,
+        mode: event.mode,
+        model: event.model ?? null,
+        usage: event.usage ?? null,
+        reasoning: reasoning || null,
+        incomplete: event.incomplete,
+        notCovered: event.notCovered,
+        cached: event.cached,
+        knowledgeVersion: event.knowledgeVersion,
+      };
+    }
+  }
+  throw new Error('answer stream ended without a done event');
+}

@@ -1,0 +1,200 @@
+import { createHash } from 'node:crypto';
+import type { AnswerDone, AnswerEvent, Citation, Usage } from './answer-events.ts';
+import { collectCitations } from './citations.ts';
+import type { AnswerMode } from './config.ts';
+import { LlmError } from './errors.ts';
+import type { LlmClient } from './llm.ts';
+import type { Logger } from './logger.ts';
+import type { ConversationMemory, Turn } from './memory.ts';
+import { extractiveAnswer, notCoveredAnswer } from './offline-answer.ts';
+import { buildPrompt } from './prompt.ts';
+import { cleanQuestion, detectLanguage } from './question.ts';
+import type { Retriever, ScoredPassage } from './retriever.ts';
+import type { Store } from './store.ts';
+
+/** What `answer()` needs; built once by the composition root. `retriever` is a getter so hot reload can swap it. */
+export interface AnswerDeps {
+  retriever: () => Retriever;
+  /** Absent in offline mode. */
+  llm: LlmClient | undefined;
+  memory: ConversationMemory;
+  /** Answer cache; absent disables caching. */
+  cache: Store | undefined;
+  cacheTtlMs: number;
+  topK: number;
+  maxQuestionChars: number;
+  logger: Logger;
+}
+
+/** Options for one answer. */
+export interface AnswerOptions {
+  /** Aborting ends the stream early; the partial answer is kept and marked incomplete. */
+  signal?: AbortSignal;
+}
+
+/** The core use case: a question in, a stream of answer events out. */
+export type Answerer = (
+  question: string,
+  conversationId: string,
+  options?: AnswerOptions,
+) => AsyncGenerator<AnswerEvent>;
+
+interface CachedAnswer {
+  answer: string;
+  citations: Citation[];
+  notCovered: boolean;
+}
+
+function normalizeForCache(question: string): string {
+  return question
+    .normalize('NFKC')
+    .toLowerCase()
+    .replace(/\s+/g, ' ')
+    .replace(/[\s?？!！.。]+$/u, '');
+}
+
+/**
+ * Creates `answer(question, conversationId)`: validates the question, retrieves passages, asks the model
+ * (or quotes passages offline), and remembers the turn. Yields reasoning and text deltas, then one `done`.
+ * Throws `InputError` for a bad question and `LlmError` when the model fails before any text; a failure
+ * after text ends with `done.incomplete`. A store failure never stops an answer: it is logged and the
+ * answer continues without memory.
+ */
+export function createAnswerer(deps: AnswerDeps): Answerer {
+  const mode: AnswerMode = deps.llm ? 'llm' : 'offline';
+  const model = deps.llm?.model;
+
+  async function loadHistory(conversationId: string): Promise<Turn[]> {
+    try {
+      return await deps.memory.load(conversationId);
+    } catch (error) {
+      deps.logger.warn({ err: error, conversationId }, 'memory unavailable; answering without history');
+      return [];
+    }
+  }
+
+  async function remember(conversationId: string, turn: Turn): Promise<void> {
+    try {
+      await deps.memory.append(conversationId, turn);
+    } catch (error) {
+      deps.logger.warn({ err: error, conversationId }, 'memory unavailable; turn not remembered');
+    }
+  }
+
+  async function readCache(key: string): Promise<CachedAnswer | undefined> {
+    try {
+      return await deps.cache?.get<CachedAnswer>(key);
+    } catch (error) {
+      deps.logger.warn({ err: error }, 'answer cache unavailable');
+      return undefined;
+    }
+  }
+
+  async function writeCache(key: string, value: CachedAnswer): Promise<void> {
+    try {
+      await deps.cache?.set(key, value, deps.cacheTtlMs);
+    } catch (error) {
+      deps.logger.warn({ err: error }, 'answer cache unavailable');
+    }
+  }
+
+  return async function* answer(rawQuestion, conversationId, options = {}) {
+    const question = cleanQuestion(rawQuestion, deps.maxQuestionChars);
+    const language = detectLanguage(question);
+    const retriever = deps.retriever();
+    const knowledgeVersion = retriever.knowledgeVersion;
+    const history = await loadHistory(conversationId);
+    const base = { mode, model, knowledgeVersion, incomplete: false, cached: false } as const;
+
+    const cacheKey =
+      history.length === 0 && deps.cache && deps.cacheTtlMs > 0
+        ? `answer:${createHash('sha256')
+            .update(`${normalizeForCache(question)}\0${knowledgeVersion}\0${mode}\0${model ?? ''}`)
+            .digest('hex')}`
+        : undefined;
+    const cached = cacheKey ? await readCache(cacheKey) : undefined;
+    if (cached) {
+      yield { type: 'text', delta: cached.answer };
+      await remember(conversationId, {
+        question,
+        answer: cached.answer,
+        citations: cached.citations,
+        knowledgeVersion,
+        at: Date.now(),
+      });
+      yield { ...base, type: 'done', ...cached, usage: undefined, cached: true };
+      return;
+    }
+
+    let passages: ScoredPassage[] = retriever.retrievePassages(question, deps.topK);
+    const previous = history.at(-1);
+    if (passages.length === 0 && previous) {
+      // A follow-up ("and who funded it?") often names nothing; the previous question carries the topic.
+      passages = retriever.retrievePassages(`${previous.question} ${question}`, deps.topK);
+    }
+    const notCovered = passages.length === 0;
+
+    let done: AnswerDone;
+    if (!deps.llm || (notCovered && history.length === 0)) {
+      const text = notCovered ? notCoveredAnswer(language) : extractiveAnswer(question, passages, language);
+      yield { type: 'text', delta: text };
+      done = {
+        ...base,
+        type: 'done',
+        answer: text,
+        citations: notCovered ? [] : collectCitations(text, passages),
+        notCovered,
+        usage: undefined,
+      };
+    } else {
+      let text = '';
+      let usage: Usage | undefined;
+      let failure: LlmError | undefined;
+      try {
+        const request = options.signal ? { signal: options.signal } : {};
+        for await (const chunk of deps.llm.streamChat(buildPrompt(question, passages, history), request)) {
+          if (chunk.type === 'reasoning') yield { type: 'reasoning', delta: chunk.delta };
+          else if (chunk.type === 'text') {
+            text += chunk.delta;
+            yield { type: 'text', delta: chunk.delta };
+          } else if (chunk.type === 'usage') usage = chunk.usage;
+        }
+      } catch (error) {
+        failure =
+          error instanceof LlmError ? error : new LlmError('cut_off', String(error), { cause: error });
+        if (!text.trim()) throw failure;
+        deps.logger.warn(
+          { kind: failure.kind, conversationId },
+          'model stream ended early; keeping partial answer',
+        );
+      }
+      if (!text.trim()) throw new LlmError('empty', 'model returned an empty answer');
+      done = {
+        ...base,
+        type: 'done',
+        answer: text,
+        citations: collectCitations(text, passages),
+        notCovered,
+        usage,
+        incomplete: failure !== undefined,
+      };
+      if (failure) done.incompleteReason = failure.kind;
+    }
+
+    await remember(conversationId, {
+      question,
+      answer: done.answer,
+      citations: done.citations,
+      knowledgeVersion,
+      at: Date.now(),
+    });
+    if (cacheKey && !done.incomplete) {
+      await writeCache(cacheKey, {
+        answer: done.answer,
+        citations: done.citations,
+        notCovered: done.notCovered,
+      });
+    }
+    yield done;
+  };
+}

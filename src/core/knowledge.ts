@@ -1,0 +1,225 @@
+import { createHash } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { basename, extname, join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { ConfigError } from './errors.ts';
+import { type GlossaryEntry, parseGlossaryTable } from './glossary.ts';
+
+/** One retrievable piece of a knowledge file, small enough to quote and cite on its own. */
+export interface Passage {
+  /** Stable across restarts while the file's headings and paragraphs keep their order: `file#section-n`. */
+  id: string;
+  /** File name inside the knowledge directory. */
+  source: string;
+  /** The nearest heading; `headingPath` holds the full path from the top-level heading down. */
+  heading: string;
+  headingPath: string[];
+  text: string;
+}
+
+/** What a knowledge file says about itself in its front matter. */
+export interface KnowledgeFileInfo {
+  source: string;
+  title: string;
+  publication?: string;
+  date?: string;
+  passageCount: number;
+}
+
+/** Everything loaded from the knowledge directory; `version` changes whenever any file's content does. */
+export interface KnowledgeBase {
+  passages: Passage[];
+  glossary: GlossaryEntry[];
+  files: KnowledgeFileInfo[];
+  version: string;
+}
+
+/** Passages above this size are split at sentence boundaries; smaller paragraphs merge up to it. */
+export const maxPassageChars = 700;
+const mergeBelowChars = 220;
+const glossaryHeading = /glossary|术语/i;
+
+function slugify(heading: string): string {
+  const slug = heading
+    .normalize('NFKC')
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}]+/gu, '-')
+    .replace(/^-+|-+$/g, '');
+  return slug.slice(0, 60) || 'section';
+}
+
+function splitFrontMatter(content: string): { meta: Record<string, unknown>; body: string } {
+  const match = /^---\r?\n([\s\S]*?)\r?\n---\r?\n?/.exec(content);
+  if (!match) return { meta: {}, body: content };
+  const meta = parseYaml(match[1] ?? '') as unknown;
+  return {
+    meta: meta && typeof meta === 'object' ? (meta as Record<string, unknown>) : {},
+    body: content.slice(match[0].length),
+  };
+}
+
+/** Splits an over-long paragraph into chunks of whole sentences (Latin or CJK punctuation). */
+function splitLongParagraph(paragraph: string): string[] {
+  const sentences = paragraph.match(/[^.!?。！？]+(?:[.!?。！？]+["'”’)]*\s*|$)/gu) ?? [paragraph];
+  const chunks: string[] = [];
+  let current = '';
+  for (const sentence of sentences) {
+    if (current && current.length + sentence.length > maxPassageChars) {
+      chunks.push(current.trim());
+      current = '';
+    }
+    // A single sentence longer than the limit is cut hard; no content is dropped.
+    let rest = sentence;
+    while (rest.length > maxPassageChars) {
+      chunks.push(rest.slice(0, maxPassageChars).trim());
+      rest = rest.slice(maxPassageChars);
+    }
+    current += rest;
+  }
+  if (current.trim()) chunks.push(current.trim());
+  return chunks;
+}
+
+/** Groups a section's paragraphs into passages: short ones merge, long ones split. */
+function chunkParagraphs(paragraphs: string[]): string[] {
+  const chunks: string[] = [];
+  let current = '';
+  for (const paragraph of paragraphs.flatMap((p) =>
+    p.length > maxPassageChars ? splitLongParagraph(p) : [p],
+  )) {
+    if (
+      current &&
+      (current.length >= mergeBelowChars || current.length + paragraph.length + 2 > maxPassageChars)
+    ) {
+      chunks.push(current);
+      current = '';
+    }
+    current = current ? `${current}\n\n${paragraph}` : paragraph;
+  }
+  if (current) chunks.push(current);
+  return chunks;
+}
+
+interface Section {
+  headingPath: string[];
+  paragraphs: string[];
+}
+
+function splitSections(body: string, fallbackTitle: string): Section[] {
+  const sections: Section[] = [];
+  let path: string[] = [];
+  let current: Section = { headingPath: [fallbackTitle], paragraphs: [] };
+  let paragraph: string[] = [];
+  const flushParagraph = () => {
+    const text = paragraph.join('\n').trim();
+    if (text) current.paragraphs.push(text);
+    paragraph = [];
+  };
+  for (const line of body.split(/\r?\n/)) {
+    const heading = /^(#{1,6})\s+(.+?)\s*#*\s*$/.exec(line);
+    if (heading) {
+      flushParagraph();
+      if (current.paragraphs.length) sections.push(current);
+      const level = (heading[1] as string).length;
+      path = [...path.slice(0, level - 1), heading[2] as string];
+      current = { headingPath: path.filter(Boolean), paragraphs: [] };
+    } else if (line.trim() === '') {
+      flushParagraph();
+    } else {
+      paragraph.push(line);
+    }
+  }
+  flushParagraph();
+  if (current.paragraphs.length) sections.push(current);
+  return sections;
+}
+
+/**
+ * Turns one file's text into passages and glossary entries. Glossary sections (a heading containing
+ * "Glossary" or "术语") feed query expansion and are not indexed as passages: a table of names is
+ * not an answer to anything.
+ */
+export function parseKnowledgeFile(
+  source: string,
+  content: string,
+): { info: KnowledgeFileInfo; passages: Passage[]; glossary: GlossaryEntry[] } {
+  const { meta, body } = splitFrontMatter(content);
+  const stem = basename(source, extname(source));
+  const title = typeof meta.title === 'string' ? meta.title : stem;
+  const passages: Passage[] = [];
+  const glossary: GlossaryEntry[] = [];
+  const usedSlugs = new Map<string, number>();
+  for (const section of splitSections(body, title)) {
+    const heading = section.headingPath.at(-1) ?? title;
+    if (glossaryHeading.test(heading)) {
+      glossary.push(...parseGlossaryTable(section.paragraphs.join('\n')));
+      continue;
+    }
+    const baseSlug = slugify(heading);
+    const seen = usedSlugs.get(baseSlug) ?? 0;
+    usedSlugs.set(baseSlug, seen + 1);
+    const slug = seen === 0 ? baseSlug : `${baseSlug}-${seen + 1}`;
+    chunkParagraphs(section.paragraphs).forEach((text, index) => {
+      passages.push({
+        id: `${stem}#${slug}-${index + 1}`,
+        source,
+        heading,
+        headingPath: section.headingPath,
+        text,
+      });
+    });
+  }
+  const info: KnowledgeFileInfo = { source, title, passageCount: passages.length };
+  const publication = meta.source ?? meta.publication;
+  if (typeof publication === 'string') info.publication = publication;
+  if (meta.date !== undefined)
+    info.date = meta.date instanceof Date ? meta.date.toISOString().slice(0, 10) : String(meta.date);
+  return { info, passages, glossary };
+}
+
+/**
+ * Loads every `.md` and `.txt` file in `dir`. A missing directory, an unreadable file or a file with no
+ * text fails with a `ConfigError` naming it, so an operator knows which file to fix.
+ */
+export async function loadKnowledge(dir: string): Promise<KnowledgeBase> {
+  let names: string[];
+  try {
+    names = (await readdir(dir, { withFileTypes: true }))
+      .filter((entry) => (entry.isFile() || entry.isSymbolicLink()) && /\.(md|txt)$/i.test(entry.name))
+      .map((entry) => entry.name)
+      .sort();
+  } catch (error) {
+    throw new ConfigError(
+      `KNOWLEDGE_DIR: cannot read directory "${dir}" (${(error as NodeJS.ErrnoException).code ?? error})`,
+    );
+  }
+  if (names.length === 0) throw new ConfigError(`KNOWLEDGE_DIR: no .md or .txt files in "${dir}"`);
+
+  const hash = createHash('sha256');
+  const base: KnowledgeBase = { passages: [], glossary: [], files: [], version: '' };
+  for (const name of names) {
+    const path = join(dir, name);
+    let content: string;
+    try {
+      content = await readFile(path, 'utf8');
+    } catch (error) {
+      throw new ConfigError(
+        `Knowledge file "${path}" cannot be read (${(error as NodeJS.ErrnoException).code ?? error})`,
+      );
+    }
+    let parsed: ReturnType<typeof parseKnowledgeFile>;
+    try {
+      parsed = parseKnowledgeFile(name, content);
+    } catch (error) {
+      throw new ConfigError(`Knowledge file "${path}" is malformed: ${(error as Error).message}`);
+    }
+    if (parsed.passages.length === 0)
+      throw new ConfigError(`Knowledge file "${path}" has no text to answer from`);
+    hash.update(name).update('\0').update(content).update('\0');
+    base.passages.push(...parsed.passages);
+    base.glossary.push(...parsed.glossary);
+    base.files.push(parsed.info);
+  }
+  base.version = hash.digest('hex').slice(0, 12);
+  return base;
+}

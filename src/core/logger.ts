@@ -1,0 +1,26 @@
+import { pino } from 'pino';
+
+/** The structured logger type used everywhere; adapters add a child with their platform and a request id. */
+export type Logger = pino.Logger;
+
+/** Keys whose values are never written to a log, wherever they appear. */
+const redactedPaths = [
+  'apiKey',
+  'token',
+  'authorization',
+  '*.apiKey',
+  '*.token',
+  '*.authorization',
+  'headers.authorization',
+  '*.headers.authorization',
+];
+
+/**
+ * JSON logs to stderr (stdout stays free for answers and `--json` output), with secrets redacted by key.
+ */
+export function createLogger(level: string, destination = 2): Logger {
+  return pino(
+    { level, redact: { paths: redactedPaths, censor: '[redacted]' } },
+    pino.destination(destination),
+  );
+}

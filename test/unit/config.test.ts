@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/core/config.ts';
+import { ConfigError } from '../../src/core/errors.ts';
+
+describe('configuration', () => {
+  it('defaults to DeepSeek in offline mode with an embedded SQLite store when nothing is set', () => {
+    const config = loadConfig({});
+    expect(config.llm).toMatchObject({
+      mode: 'offline',
+      provider: 'deepseek',
+      baseUrl: 'https://api.deepseek.com',
+      model: 'deepseek-flash',
+      thinking: true,
+    });
+    expect(config.storeUrl).toBe('sqlite://data/poquan.sqlite');
+    expect(config.knowledgeDir).toBe('knowledge');
+    expect(config.maxQuestionChars).toBe(1000);
+  });
+
+  it('switches to the model when an API key is set, and lets base URL and model override the preset', () => {
+    const config = loadConfig({
+      LLM_PROVIDER: 'qwen',
+      LLM_API_KEY: 'sk-x',
+      LLM_MODEL: 'qwen-custom',
+      LLM_BASE_URL: 'http://127.0.0.1:9/v1/',
+      LLM_THINKING: 'off',
+    });
+    expect(config.llm).toMatchObject({
+      mode: 'llm',
+      provider: 'qwen',
+      baseUrl: 'http://127.0.0.1:9/v1',
+      model: 'qwen-custom',
+      thinking: false,
+    });
+  });
+
+  it('uses the model without a key when a base URL is given or the provider is local', () => {
+    expect(loadConfig({ LLM_BASE_URL: 'http://127.0.0.1:1234' }).llm.mode).toBe('llm');
+    expect(loadConfig({ LLM_PROVIDER: 'ollama' }).llm).toMatchObject({
+      mode: 'llm',
+      baseUrl: 'http://localhost:11434/v1',
+    });
+  });
+
+  it('treats empty variables as unset, as .env files often leave them', () => {
+    expect(loadConfig({ LLM_API_KEY: '', MAX_QUESTION_CHARS: '' }).llm.mode).toBe('offline');
+  });
+
+  it('names every bad variable in one error', () => {
+    expect(() =>
+      loadConfig({ LLM_PROVIDER: 'gpt', MAX_QUESTION_CHARS: 'lots', LLM_THINKING: 'maybe' }),
+    ).toThrow(ConfigError);
+    try {
+      loadConfig({ LLM_PROVIDER: 'gpt', MAX_QUESTION_CHARS: 'lots', LLM_THINKING: 'maybe' });
+    } catch (error) {
+      const message = (error as Error).message;
+      expect(message).toContain('LLM_PROVIDER');
+      expect(message).toContain('MAX_QUESTION_CHARS');
+      expect(message).toContain('LLM_THINKING');
+      expect(message.split('\n')).toHaveLength(1);
+    }
+  });
+
+  it('never echoes the value of a malformed setting', () => {
+    const secret = 'sk-live-DO-NOT-PRINT-1234567890';
+    expect(() => loadConfig({ LLM_BASE_URL: secret, TELEGRAM_ALLOWED_CHAT_IDS: secret })).toThrow(
+      /LLM_BASE_URL/,
+    );
+    try {
+      loadConfig({ LLM_BASE_URL: secret, TELEGRAM_ALLOWED_CHAT_IDS: secret, STORE_URL: secret });
+    } catch (error) {
+      expect((error as Error).message).not.toContain(secret);
+    }
+  });
+
+  it('parses allowlists into id arrays', () => {
+    const config = loadConfig({ TELEGRAM_ALLOWED_CHAT_IDS: '12, -100345 ,', DISCORD_ALLOWED_GUILD_IDS: '9' });
+    expect(config.telegram.allowedChatIds).toEqual(['12', '-100345']);
+    expect(config.discord.allowedGuildIds).toEqual(['9']);
+  });
+});

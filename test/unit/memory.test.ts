@@ -1,0 +1,72 @@
+import Keyv from 'keyv';
+import { describe, expect, it } from 'vitest';
+import { StoreError } from '../../src/core/errors.ts';
+import { createConversationMemory, type Turn } from '../../src/core/memory.ts';
+import { createRateLimiter } from '../../src/core/rate-limit.ts';
+import { openStore } from '../../src/core/store.ts';
+
+function turn(question: string): Turn {
+  return { question, answer: `answer to ${question}`, citations: [], knowledgeVersion: 'v', at: 0 };
+}
+
+describe('conversation memory', () => {
+  it('keeps the last N turns per conversation and forgets on reset', async () => {
+    const memory = createConversationMemory(openStore('memory://'), { turns: 2, ttlMs: 60_000 });
+    for (const q of ['one', 'two', 'three']) await memory.append('chat:1', turn(q));
+    await memory.append('chat:2', turn('other'));
+    expect((await memory.load('chat:1')).map((t) => t.question)).toEqual(['two', 'three']);
+    await memory.reset('chat:1');
+    expect(await memory.load('chat:1')).toEqual([]);
+    expect(await memory.load('chat:2')).toHaveLength(1);
+  });
+
+  it('survives a restart when the store is a SQLite file', async () => {
+    const path = `sqlite:///tmp/poquan-memory-${process.pid}-${Date.now()}.sqlite`;
+    const first = openStore(path);
+    await createConversationMemory(first, { turns: 5, ttlMs: 60_000 }).append('chat:9', turn('kept'));
+    await first.disconnect();
+    const second = openStore(path);
+    expect(
+      (await createConversationMemory(second, { turns: 5, ttlMs: 60_000 }).load('chat:9'))[0]?.question,
+    ).toBe('kept');
+    await second.disconnect();
+  });
+
+  it('reports a failing store as a StoreError', async () => {
+    const broken = new Keyv({
+      throwOnErrors: true,
+      store: {
+        get: async () => {
+          throw new Error('disk I/O error');
+        },
+        set: async () => false,
+        delete: async () => false,
+        clear: async () => {},
+        on() {
+          return this;
+        },
+      } as never,
+    });
+    const memory = createConversationMemory(broken, { turns: 2, ttlMs: 1000 });
+    await expect(memory.load('x')).rejects.toThrow(StoreError);
+  });
+});
+
+describe('rate limiter', () => {
+  it('allows N questions a minute per user and says when the next one is accepted', async () => {
+    let now = 1_000_000;
+    const limiter = createRateLimiter(openStore('memory://'), 2, () => now);
+    expect(await limiter.take('telegram:1')).toEqual({ allowed: true });
+    now += 10_000;
+    expect(await limiter.take('telegram:1')).toEqual({ allowed: true });
+    expect(await limiter.take('telegram:1')).toEqual({ allowed: false, retryAfterSeconds: 50 });
+    expect(await limiter.take('telegram:2')).toEqual({ allowed: true });
+    now += 50_001;
+    expect(await limiter.take('telegram:1')).toEqual({ allowed: true });
+  });
+
+  it('is off when the limit is 0', async () => {
+    const limiter = createRateLimiter(openStore('memory://'), 0);
+    for (let i = 0; i < 20; i++) expect((await limiter.take('u')).allowed).toBe(true);
+  });
+});

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { tokenize } from '../../src/core/tokenize.ts';
+
+describe('tokenizer', () => {
+  it('lower-cases, drops stop words and stems English', () => {
+    expect(tokenize('Who founded the Companies?')).toEqual(['found', 'compani']);
+  });
+
+  it('keeps numbers whole and treats 9,600 and 9600 alike', () => {
+    expect(tokenize('over 9,600 firms')).toEqual(tokenize('over 9600 firms'));
+    expect(tokenize('US$184 billion in 2000–2023')).toEqual(['us', '184', 'billion', '2000', '2023']);
+  });
+
+  it('keeps model names with digits such as R1 and V3', () => {
+    expect(tokenize('the R1 and V3 models')).toEqual(['r1', 'v3', 'model']);
+  });
+
+  it('gives CJK text segmenter words plus character bigrams, so badly segmented words still match', () => {
+    const terms = tokenize('DeepSeek的创始人是谁？');
+    expect(terms).toContain('deepseek');
+    expect(terms).toContain('创始');
+    expect(terms).toContain('始人');
+    expect(terms).not.toContain('是谁');
+  });
+
+  it('produces the same terms for full-width and half-width forms', () => {
+    expect(tokenize('ＤｅｅｐＳｅｅｋ　２０１５')).toEqual(tokenize('DeepSeek 2015'));
+  });
+
+  it('returns nothing for punctuation and emoji only', () => {
+    expect(tokenize('?!… 🎉🎉 ——')).toEqual([]);
+  });
+});
