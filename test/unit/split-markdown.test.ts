@@ -1,0 +1,51 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { splitMarkdown } from '../../src/adapters/shared/split-markdown.ts';
+
+const withoutSpace = (text: string) => text.replace(/\s+/g, '');
+const withoutFences = (text: string) => text.replace(/```\w*/g, '');
+
+describe('Markdown splitter', () => {
+  it('returns short text as one chunk', () => {
+    expect(splitMarkdown('Hello **world**.', 100)).toEqual(['Hello **world**.']);
+  });
+
+  it('prefers paragraph boundaries, then sentences', () => {
+    const text = `${'A'.repeat(50)}.\n\n${'B'.repeat(50)}. ${'C'.repeat(30)}.`;
+    expect(splitMarkdown(text, 60)).toEqual([
+      `${'A'.repeat(50)}.`,
+      `${'B'.repeat(50)}.`,
+      `${'C'.repeat(30)}.`,
+    ]);
+  });
+
+  it('closes and reopens a code fence cut in the middle', () => {
+    const code = Array.from({ length: 20 }, (_, i) => `line ${i}`).join('\n');
+    const chunks = splitMarkdown(`Intro.\n\n\`\`\`ts\n${code}\n\`\`\`\n\nOutro.`, 80);
+    expect(chunks.length).toBeGreaterThan(1);
+    for (const chunk of chunks) {
+      expect(chunk.length).toBeLessThanOrEqual(80);
+      expect((chunk.match(/```/g) ?? []).length % 2).toBe(0);
+    }
+  });
+
+  it('never exceeds the limit and loses no content, for any text', () => {
+    fc.assert(
+      fc.property(
+        fc.string({ unit: 'grapheme', maxLength: 3000 }),
+        fc.integer({ min: 20, max: 500 }),
+        (text, limit) => {
+          const chunks = splitMarkdown(text, limit);
+          for (const chunk of chunks) expect(chunk.length).toBeLessThanOrEqual(limit);
+          expect(withoutSpace(withoutFences(chunks.join('')))).toBe(withoutSpace(withoutFences(text)));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('measures with the given function, e.g. rendered length', () => {
+    const chunks = splitMarkdown('a&b '.repeat(50), 40, (chunk) => chunk.replace(/&/g, '&amp;').length);
+    for (const chunk of chunks) expect(chunk.replace(/&/g, '&amp;').length).toBeLessThanOrEqual(40);
+  });
+});
