@@ -48,32 +48,55 @@ export class RateLimitedError extends Error {
   }
 }
 
-const llmSentences: Record<LlmErrorKind, string> = {
-  auth: 'The model provider rejected the API key. The operator needs to check LLM_API_KEY.',
-  rate_limit: 'The model provider is rate-limiting me right now. Please try again in a minute.',
-  unavailable: 'The model provider is unavailable at the moment. Please try again shortly.',
-  timeout: 'The model took too long to answer. Please try again.',
-  bad_request: 'The model provider refused the request. The operator should check the model settings.',
-  cut_off: 'The answer was cut off by the model provider.',
-  empty: 'The model returned an empty answer. Please try rephrasing the question.',
+const llmSentences: Record<LlmErrorKind, { en: string; zh: string }> = {
+  auth: {
+    en: 'The model provider rejected the API key. The operator needs to check LLM_API_KEY.',
+    zh: '模型服务拒绝了 API 密钥，请管理员检查 LLM_API_KEY。',
+  },
+  rate_limit: {
+    en: 'The model provider is rate-limiting me right now. Please try again in a minute.',
+    zh: '模型服务当前限流，请一分钟后再试。',
+  },
+  unavailable: {
+    en: 'The model provider is unavailable at the moment. Please try again shortly.',
+    zh: '模型服务暂时不可用，请稍后再试。',
+  },
+  timeout: { en: 'The model took too long to answer. Please try again.', zh: '模型响应超时，请再试一次。' },
+  bad_request: {
+    en: 'The model provider refused the request. The operator should check the model settings.',
+    zh: '模型服务拒绝了请求，请管理员检查模型设置。',
+  },
+  cut_off: { en: 'The answer was cut off by the model provider.', zh: '回答被模型服务中断了。' },
+  empty: {
+    en: 'The model returned an empty answer. Please try rephrasing the question.',
+    zh: '模型返回了空回答，请换个说法再问。',
+  },
 };
 
 /**
- * One short sentence for the chat, never a stack trace or a secret. Unknown errors get a
- * generic sentence: their details belong in the log, not in front of users.
+ * One short sentence for the chat, in the asker's language, never a stack trace or a secret. Unknown
+ * errors get a generic sentence: their details belong in the log, not in front of users.
  */
-export function describeErrorForUser(error: unknown): string {
+export function describeErrorForUser(error: unknown, language: 'en' | 'zh' = 'en'): string {
+  const zh = language === 'zh';
   if (error instanceof InputError) return error.message;
   if (error instanceof RateLimitedError) {
-    return `You're asking faster than I can answer. Please try again in ${error.retryAfterSeconds} s.`;
+    return zh
+      ? `提问太频繁了，请在 ${error.retryAfterSeconds} 秒后再试。`
+      : `You're asking faster than I can answer. Please try again in ${error.retryAfterSeconds} s.`;
   }
   if (error instanceof LlmError) {
-    const sentence = llmSentences[error.kind];
-    if (error.kind === 'rate_limit' && error.options.retryAfterSeconds) {
-      return `The model provider is rate-limiting me. Please try again in ${error.options.retryAfterSeconds} s.`;
+    const seconds = error.options.retryAfterSeconds;
+    if (error.kind === 'rate_limit' && seconds) {
+      return zh
+        ? `模型服务当前限流，请在 ${seconds} 秒后再试。`
+        : `The model provider is rate-limiting me. Please try again in ${seconds} s.`;
     }
-    return sentence;
+    return llmSentences[error.kind][language];
   }
-  if (error instanceof StoreError) return 'My memory store is unavailable; please try again shortly.';
-  return 'Something went wrong on my side while answering. The operator has been told in the logs.';
+  if (error instanceof StoreError)
+    return zh ? '存储暂时不可用，请稍后再试。' : 'My memory store is unavailable; please try again shortly.';
+  return zh
+    ? '回答时出了点问题，已记录在日志中，请稍后再试。'
+    : 'Something went wrong on my side while answering. It has been logged; please try again.';
 }
