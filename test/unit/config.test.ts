@@ -1,5 +1,6 @@
+import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/core/config.ts';
+import { EnvSchema, loadConfig } from '../../src/core/config.ts';
 import { ConfigError } from '../../src/core/errors.ts';
 
 describe('configuration', () => {
@@ -77,5 +78,21 @@ describe('configuration', () => {
     const config = loadConfig({ TELEGRAM_ALLOWED_CHAT_IDS: '12, -100345 ,', DISCORD_ALLOWED_GUILD_IDS: '9' });
     expect(config.telegram.allowedChatIds).toEqual(['12', '-100345']);
     expect(config.discord.allowedGuildIds).toEqual(['9']);
+  });
+});
+
+describe('.env.example', () => {
+  it('documents every setting the schema reads, and nothing else', async () => {
+    const example = await readFile(new URL('../../.env.example', import.meta.url), 'utf8');
+    const documented = [...example.matchAll(/^([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]).sort();
+    expect(documented).toEqual(Object.keys(EnvSchema.shape).sort());
+  });
+
+  it('parses as a valid configuration when copied as is', async () => {
+    const example = await readFile(new URL('../../.env.example', import.meta.url), 'utf8');
+    const env = Object.fromEntries(
+      [...example.matchAll(/^([A-Z][A-Z0-9_]+)=(.*)$/gm)].map((m) => [m[1], m[2]]),
+    );
+    expect(loadConfig(env).llm.mode).toBe('offline');
   });
 });
