@@ -4,6 +4,7 @@ import { basename, extname, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from './errors.ts';
 import { type GlossaryEntry, parseGlossaryTable } from './glossary.ts';
+import { splitSentences } from './sentences.ts';
 
 /** One retrievable piece of a knowledge file, small enough to quote and cite on its own. */
 export interface Passage {
@@ -60,7 +61,7 @@ function splitFrontMatter(content: string): { meta: Record<string, unknown>; bod
 
 /** Splits an over-long paragraph into chunks of whole sentences (Latin or CJK punctuation). */
 function splitLongParagraph(paragraph: string): string[] {
-  const sentences = paragraph.match(/[^.!?。！？]+(?:[.!?。！？]+["'”’)]*\s*|$)/gu) ?? [paragraph];
+  const sentences = splitSentences(paragraph);
   const chunks: string[] = [];
   let current = '';
   for (const sentence of sentences) {

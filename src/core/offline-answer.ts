@@ -1,5 +1,6 @@
 import type { ReplyLanguage } from './question.ts';
 import type { ScoredPassage } from './retriever.ts';
+import { splitSentences } from './sentences.ts';
 import { tokenize } from './tokenize.ts';
 
 const offlinePassageCount = 3;
@@ -26,10 +27,9 @@ export function notCoveredAnswer(language: ReplyLanguage): string {
 }
 
 function bestSentences(text: string, queryTerms: Set<string>): string {
-  const sentences = text
-    .match(/[^.!?。！？]+(?:[.!?。！？]+["'”’)]*|$)/gu)
-    ?.map((s) => s.trim())
-    .filter(Boolean) ?? [text];
+  const sentences = splitSentences(text)
+    .map((sentence) => sentence.trim())
+    .filter(Boolean);
   const scored = sentences.map((sentence, index) => ({
     index,
     sentence,

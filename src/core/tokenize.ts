@@ -16,6 +16,16 @@ const cjkFunctionChars = new Set([
   ...'的了是在吗呢吧啊么和与及或也都就还又而被把给让对从向到为着过之其这那哪些个什谁几多少怎样如何请问我你他她它们有没',
 ]);
 
+// Porter stems "founded" and the verb "found" (from "find") alike, which sent "Who founded DeepSeek?" to a
+// study that "found" something. The founding family gets one term; bare "found" is ambiguous and dropped.
+const wordOverrides = new Map<string, string | null>([
+  ['found', null],
+  ['founded', 'founder'],
+  ['founding', 'founder'],
+  ['founders', 'founder'],
+  ['cofounder', 'founder'],
+]);
+
 const cjkRun = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]+/gu;
 const segmenter = new Intl.Segmenter('zh', { granularity: 'word' });
 
@@ -39,6 +49,11 @@ function tokenizeLatin(text: string, out: string[]): void {
   for (const match of text.matchAll(/[\p{L}\p{N}]+(?:'[\p{L}]+)?/gu)) {
     const word = match[0].replace(/'s$/, '').replace(/'/g, '');
     if (englishStopWords.has(word)) continue;
+    const override = wordOverrides.get(word);
+    if (override !== undefined) {
+      if (override) out.push(override);
+      continue;
+    }
     if (/^\p{N}+$/u.test(word)) {
       out.push(word);
     } else if (word.length > 1 || /\p{N}/u.test(word)) {

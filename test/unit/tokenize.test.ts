@@ -3,7 +3,7 @@ import { tokenize } from '../../src/core/tokenize.ts';
 
 describe('tokenizer', () => {
   it('lower-cases, drops stop words and stems English', () => {
-    expect(tokenize('Who founded the Companies?')).toEqual(['found', 'compani']);
+    expect(tokenize('Who founded the Companies?')).toEqual(['founder', 'compani']);
   });
 
   it('keeps numbers whole and treats 9,600 and 9600 alike', () => {
@@ -29,5 +29,17 @@ describe('tokenizer', () => {
 
   it('returns nothing for punctuation and emoji only', () => {
     expect(tokenize('?!… 🎉🎉 ——')).toEqual([]);
+  });
+});
+
+describe('tokenizer word overrides', () => {
+  it('treats founded, founding and founder as one term, and drops the ambiguous "found"', () => {
+    expect(tokenize('founded founding founders founder')).toEqual([
+      'founder',
+      'founder',
+      'founder',
+      'founder',
+    ]);
+    expect(tokenize('a study found that')).toEqual(['studi']);
   });
 });
