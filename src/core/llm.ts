@@ -90,6 +90,8 @@ export function createOpenAiLlm(settings: Config['llm']): LlmClient {
     apiKey: settings.apiKey ?? 'not-needed',
     maxRetries: settings.maxRetries,
     timeout: settings.timeoutMs,
+    // The SDK would print malformed stream lines to the console; failures reach our logs as LlmError instead.
+    logLevel: 'off',
   });
   const extraFields = 'thinkingFields' in preset ? preset.thinkingFields(settings.thinking) : {};
 

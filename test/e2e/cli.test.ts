@@ -1,0 +1,194 @@
+import { spawn } from 'node:child_process';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type FakeLlm, startFakeLlm } from '../fakes/fake-llm.ts';
+
+const bin = new URL('../../bin/poquan.js', import.meta.url).pathname;
+const root = new URL('../..', import.meta.url).pathname;
+const fakes: FakeLlm[] = [];
+
+afterEach(async () => {
+  await Promise.all(fakes.splice(0).map((fake) => fake.close()));
+});
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the real CLI as a user would, with only the given settings (no .env, no key from the machine). */
+function poquan(args: string[], env: Record<string, string> = {}, stdin = ''): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, ...args], {
+      cwd: root,
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '/tmp',
+        STORE_URL: 'memory://',
+        NO_COLOR: '1',
+        ...env,
+      },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(stdin);
+  });
+}
+
+describe('poquan CLI', () => {
+  it('answers offline with a citation on a fresh setup', async () => {
+    const run = await poquan(['ask', 'Who founded DeepSeek?']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('Liang Wenfeng');
+    expect(run.stdout).toMatch(/\[1\]/);
+    expect(run.stdout).toMatch(/Sources\n\s+\[1\] /);
+  });
+
+  it('prints one JSON object with --json', async () => {
+    const run = await poquan(['ask', '--json', 'Who founded DeepSeek?']);
+    const result = JSON.parse(run.stdout);
+    expect(result).toMatchObject({ mode: 'offline', usage: null });
+    expect(result.answer).toContain('Liang Wenfeng');
+    expect(result.citations[0]).toEqual({
+      n: 1,
+      id: expect.stringMatching(/^china-ai-race#/),
+      source: 'china-ai-race.md',
+      heading: expect.any(String),
+    });
+  });
+
+  it("streams the model's answer when LLM_BASE_URL points at a model", async () => {
+    const llm = await startFakeLlm();
+    fakes.push(llm);
+    llm.enqueue({
+      reasoning: 'Thinking about the founder.',
+      content: 'DeepSeek was founded by Liang Wenfeng [1].',
+    });
+    const run = await poquan(['ask', 'Who founded DeepSeek?'], { LLM_BASE_URL: llm.url });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('DeepSeek was founded by Liang Wenfeng [1].');
+    expect(run.stdout).not.toContain('Thinking about the founder.');
+    expect(run.stderr).toContain('Thinking about the founder.');
+    expect(run.stderr).toContain('model deepseek-flash');
+    expect(llm.requests).toHaveLength(1);
+  });
+
+  it('reports usage, including cache hits, in --json with a model', async () => {
+    const llm = await startFakeLlm();
+    fakes.push(llm);
+    const run = await poquan(['ask', '--json', 'Who founded DeepSeek?'], {
+      LLM_BASE_URL: llm.url,
+      LLM_API_KEY: 'sk-x',
+    });
+    const result = JSON.parse(run.stdout);
+    expect(result.mode).toBe('llm');
+    expect(result.usage).toMatchObject({
+      promptTokens: expect.any(Number),
+      completionTokens: expect.any(Number),
+    });
+    expect(result.usage).toHaveProperty('promptCacheHitTokens');
+  });
+
+  it('retrieves the passage naming Liang Wenfeng for a Chinese question on stdin', async () => {
+    const run = await poquan(['retrieve', '--json'], {}, 'DeepSeek的创始人是谁？\n');
+    const lines = run.stdout.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    const result = JSON.parse(lines[0] as string);
+    expect(result.query).toBe('DeepSeek的创始人是谁？');
+    expect(result.passages.some((p: { text: string }) => p.text.includes('Liang Wenfeng'))).toBe(true);
+    expect(result.passages[0]).toEqual({
+      id: expect.any(String),
+      source: 'china-ai-race.md',
+      heading: expect.any(String),
+      text: expect.any(String),
+      score: expect.any(Number),
+    });
+  });
+
+  it('answers one JSON line per stdin line in batch retrieval, and -k bounds the passages', async () => {
+    const run = await poquan(
+      ['retrieve', '--json', '-k', '2'],
+      {},
+      'Who founded DeepSeek?\n\nWhat are the six little tigers?\n',
+    );
+    const lines = run.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(lines.map((l) => l.query)).toEqual(['Who founded DeepSeek?', 'What are the six little tigers?']);
+    for (const line of lines) expect(line.passages.length).toBeLessThanOrEqual(2);
+  });
+
+  it('rejects an empty question with one line and exit code 2', async () => {
+    const run = await poquan(['ask', '   ']);
+    expect(run.code).toBe(2);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr).toMatch(/Please ask a question/);
+  });
+
+  it('rejects an over-long question with exit code 2', async () => {
+    const run = await poquan(['ask', 'x'.repeat(50)], { MAX_QUESTION_CHARS: '20' });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/50 characters long; the limit is 20/);
+  });
+
+  it('stops on a bad setting with one line naming it and never printing a secret', async () => {
+    const run = await poquan(['ask', 'Who founded DeepSeek?'], {
+      LLM_PROVIDER: 'nope',
+      LLM_API_KEY: 'sk-secret-123',
+    });
+    expect(run.code).toBe(1);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr).toContain('LLM_PROVIDER');
+    expect(run.stderr).not.toContain('sk-secret-123');
+  });
+
+  it('says clearly when the model rejects the key', async () => {
+    const llm = await startFakeLlm({ apiKey: 'sk-right' });
+    fakes.push(llm);
+    const run = await poquan(['ask', 'Who founded DeepSeek?'], {
+      LLM_BASE_URL: llm.url,
+      LLM_API_KEY: 'sk-wrong',
+      LLM_MAX_RETRIES: '0',
+    });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('rejected the API key');
+    expect(run.stderr).not.toContain('sk-wrong');
+  });
+
+  it('evaluates retrieval on the QA file and prints recall and MRR', async () => {
+    const run = await poquan(['eval', '--json']);
+    const report = JSON.parse(run.stdout);
+    expect(report.k).toBe(4);
+    expect(report.overall.recallAtK).toBeGreaterThanOrEqual(0.9);
+    expect(report.byLanguage).toHaveProperty('zh');
+    const human = await poquan(['eval']);
+    expect(human.stdout).toMatch(/recall@4/);
+    expect(human.stdout).toMatch(/MRR/);
+  });
+
+  it('holds a conversation in chat with /sources and /reset', async () => {
+    const llm = await startFakeLlm();
+    fakes.push(llm);
+    const run = await poquan(
+      ['chat', '--conversation', 'test'],
+      { LLM_BASE_URL: llm.url },
+      'Who founded DeepSeek?\nWhen was High-Flyer founded?\n/sources\n/reset\n/sources\n/exit\n',
+    );
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('According to the knowledge file');
+    expect(run.stdout).toMatch(/Sources of the last answer \("When was High-Flyer founded\?"\)/);
+    expect(run.stdout).toContain("I've forgotten this conversation");
+    expect(run.stdout).toContain('No answer with sources here yet');
+    const second = llm.requests[1]?.body.messages as Array<{ role: string }>;
+    expect(second.map((m) => m.role)).toEqual(['system', 'user', 'assistant', 'user']);
+  });
+});

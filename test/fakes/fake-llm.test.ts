@@ -1,0 +1,333 @@
+import OpenAI, {
+  APIConnectionTimeoutError,
+  APIError,
+  AuthenticationError,
+  InternalServerError,
+  RateLimitError,
+} from 'openai';
+import type {
+  ChatCompletionChunk,
+  ChatCompletionCreateParamsNonStreaming,
+  ChatCompletionCreateParamsStreaming,
+  ChatCompletionMessageParam,
+} from 'openai/resources/chat/completions';
+import type { CompletionUsage } from 'openai/resources/completions';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type FakeLlm, type FakeReply, startFakeLlm } from './fake-llm.ts';
+
+/** DeepSeek's extra request field; the SDK forwards unknown body fields untouched. */
+type DeepSeekStreaming = ChatCompletionCreateParamsStreaming & {
+  thinking?: { type: 'enabled' | 'disabled' };
+};
+
+/** DeepSeek's usage object: OpenAI's plus the context-cache counters. */
+type DeepSeekUsage = CompletionUsage & { prompt_cache_hit_tokens: number; prompt_cache_miss_tokens: number };
+
+let fake: FakeLlm;
+let client: OpenAI;
+
+async function restart(options: Parameters<typeof startFakeLlm>[0] = {}): Promise<void> {
+  await fake.close();
+  fake = await startFakeLlm(options);
+  client = new OpenAI({ baseURL: fake.url, apiKey: 'sk-test', maxRetries: 0, timeout: 5000 });
+}
+
+beforeEach(async () => {
+  fake = await startFakeLlm();
+  client = new OpenAI({ baseURL: fake.url, apiKey: 'sk-test', maxRetries: 0, timeout: 5000 });
+});
+afterEach(async () => {
+  await fake.close();
+});
+
+const question: ChatCompletionMessageParam = { role: 'user', content: 'Who founded DeepSeek?' };
+
+function streamParams(messages: ChatCompletionMessageParam[] = [question]): DeepSeekStreaming {
+  return { model: 'deepseek-chat', messages, stream: true, stream_options: { include_usage: true } };
+}
+
+/** Drains a stream, keeping every chunk, or the error that ended it. */
+async function drain(
+  params: DeepSeekStreaming,
+  sdk = client,
+): Promise<{ chunks: ChatCompletionChunk[]; error?: unknown }> {
+  const chunks: ChatCompletionChunk[] = [];
+  try {
+    for await (const chunk of await sdk.chat.completions.create(params)) chunks.push(chunk);
+    return { chunks };
+  } catch (error) {
+    return { chunks, error };
+  }
+}
+
+type DeltaWithReasoning = ChatCompletionChunk.Choice.Delta & { reasoning_content?: string | null };
+
+function deltas(chunks: ChatCompletionChunk[]): DeltaWithReasoning[] {
+  return chunks.flatMap((chunk) => chunk.choices.map((choice) => choice.delta as DeltaWithReasoning));
+}
+
+function joined(chunks: ChatCompletionChunk[], field: 'content' | 'reasoning_content'): string {
+  return deltas(chunks)
+    .map((delta) => delta[field] ?? '')
+    .join('');
+}
+
+async function failure(call: Promise<unknown>): Promise<unknown> {
+  return call.then(
+    () => {
+      throw new Error('expected the call to fail');
+    },
+    (error: unknown) => error,
+  );
+}
+
+function passageBlock(n: number, id: string, section: string, text: string): string {
+  return `<passage n="${n}" id="${id}" source="china-ai-race.md" section="${section}">\n${text}\n</passage>`;
+}
+
+describe('fake LLM', () => {
+  it('streams reasoning first, then content, each concatenating to the configured text', async () => {
+    const reply: FakeReply = {
+      content: 'DeepSeek was founded by Liang Wenfeng [1].',
+      reasoning: 'Passage 1 names him.',
+    };
+    fake.enqueue({ ...reply, chunkChars: 5 });
+    const { chunks, error } = await drain(streamParams());
+    expect(error).toBeUndefined();
+    expect(joined(chunks, 'reasoning_content')).toBe(reply.reasoning);
+    expect(joined(chunks, 'content')).toBe(reply.content);
+    const kinds = deltas(chunks)
+      .map((delta) => (delta.reasoning_content ? 'r' : delta.content ? 'c' : ''))
+      .join('');
+    expect(kinds).toMatch(/^r+c+$/);
+    expect(deltas(chunks)[0]).toMatchObject({ role: 'assistant', content: null, reasoning_content: '' });
+    const finishes = chunks.flatMap((chunk) => chunk.choices.map((choice) => choice.finish_reason));
+    expect(finishes.filter((reason) => reason !== null)).toEqual(['stop']);
+    expect(chunks[0]).toMatchObject({ object: 'chat.completion.chunk', model: 'deepseek-chat' });
+  });
+
+  it('sends usage on a final chunk with empty choices only when include_usage is set', async () => {
+    fake.enqueue({ content: 'Twelve chars', reasoning: 'four' });
+    const { chunks } = await drain(streamParams());
+    const last = chunks.at(-1);
+    expect(last?.choices).toEqual([]);
+    expect(last?.usage).toMatchObject({
+      prompt_tokens: Math.ceil((question.content as string).length / 4),
+      completion_tokens: 3 + 1,
+      completion_tokens_details: { reasoning_tokens: 1 },
+    });
+    expect(chunks.slice(0, -1).every((chunk) => !chunk.usage)).toBe(true);
+
+    const { chunks: withoutUsage } = await drain({
+      ...streamParams(),
+      stream_options: { include_usage: false },
+    });
+    expect(withoutUsage.every((chunk) => !chunk.usage && chunk.choices.length === 1)).toBe(true);
+  });
+
+  it('reports context-cache hits for a prompt sharing a long prefix with an earlier one', async () => {
+    const system: ChatCompletionMessageParam = { role: 'system', content: 'Rules. '.repeat(200) };
+    const usages: DeepSeekUsage[] = [];
+    for (const content of ['First question?', 'Second question?']) {
+      const { chunks } = await drain(streamParams([system, { role: 'user', content }]));
+      usages.push(chunks.at(-1)?.usage as DeepSeekUsage);
+    }
+    const [first, second] = usages as [DeepSeekUsage, DeepSeekUsage];
+    expect(first.prompt_cache_hit_tokens).toBe(0);
+    expect(first.prompt_cache_miss_tokens).toBe(first.prompt_tokens);
+    expect(second.prompt_cache_hit_tokens).toBeGreaterThan(0);
+    expect(second.prompt_cache_hit_tokens % 64).toBe(0);
+    expect(second.prompt_cache_miss_tokens).toBe(second.prompt_tokens - second.prompt_cache_hit_tokens);
+    expect(second).toMatchObject({
+      prompt_tokens_details: { cached_tokens: second.prompt_cache_hit_tokens },
+    });
+  });
+
+  it('sends no reasoning_content when thinking is disabled', async () => {
+    fake.enqueue({ content: 'Plain answer.', reasoning: 'Should never be sent.' });
+    const { chunks } = await drain({ ...streamParams(), thinking: { type: 'disabled' } });
+    expect(joined(chunks, 'content')).toBe('Plain answer.');
+    expect(deltas(chunks).every((delta) => !delta.reasoning_content)).toBe(true);
+    expect(chunks.at(-1)?.usage?.completion_tokens_details?.reasoning_tokens).toBe(0);
+  });
+
+  it('answers by default from the passages, quoting passage 1 and citing [1] and [2]', async () => {
+    const system = [
+      'You are Poquan.',
+      '<passages>',
+      passageBlock(
+        1,
+        'china-ai-race#founders-1',
+        'Founders',
+        'DeepSeek was founded by Liang Wenfeng in 2023. He ran High-Flyer.',
+      ),
+      passageBlock(
+        2,
+        'china-ai-race#models-2',
+        'Models',
+        'DeepSeek-R1 was released in Jan. 2025. It reasons.',
+      ),
+      '</passages>',
+    ].join('\n');
+    const { chunks } = await drain(streamParams([{ role: 'system', content: system }, question]));
+    expect(joined(chunks, 'content')).toBe(
+      'According to the knowledge file, DeepSeek was founded by Liang Wenfeng in 2023. [1] ' +
+        'DeepSeek-R1 was released in Jan. 2025. [2]',
+    );
+    expect(joined(chunks, 'reasoning_content')).toBe(
+      'The user asks: Who founded DeepSeek?. Passage [1] is relevant.',
+    );
+
+    const { chunks: uncovered } = await drain(
+      streamParams([{ role: 'system', content: '<passages>\n</passages>' }, question]),
+    );
+    expect(joined(uncovered, 'content')).toBe('The knowledge file does not cover this question.');
+  });
+
+  it('rejects a wrong key with DeepSeek 401, masked to the last four characters, as AuthenticationError', async () => {
+    await restart({ apiKey: 'sk-right-key' });
+    const error = await failure(client.chat.completions.create(streamParams()));
+    expect(error).toBeInstanceOf(AuthenticationError);
+    const auth = error as AuthenticationError;
+    expect(auth.status).toBe(401);
+    expect(auth.message).toBe('401 Authentication Fails, Your api key: ****test is invalid');
+    expect(auth.error).toEqual({
+      message: 'Authentication Fails, Your api key: ****test is invalid',
+      type: 'authentication_error',
+      param: null,
+      code: 'invalid_request_error',
+    });
+    const right = new OpenAI({ baseURL: fake.url, apiKey: 'sk-right-key', maxRetries: 0, timeout: 5000 });
+    expect((await drain(streamParams(), right)).error).toBeUndefined();
+  });
+
+  it('answers 429 with DeepSeek rate-limit body and a Retry-After header', async () => {
+    fake.enqueue({ status: 429, retryAfter: 7 });
+    const error = await failure(client.chat.completions.create(streamParams()));
+    expect(error).toBeInstanceOf(RateLimitError);
+    const limited = error as RateLimitError;
+    expect(limited.status).toBe(429);
+    expect(limited.headers?.get('retry-after')).toBe('7');
+    expect(limited.error).toEqual({
+      message: 'Rate Limit Reached',
+      type: 'rate_limit_error',
+      param: null,
+      code: 'rate_limit_reached',
+    });
+  });
+
+  it('raises APIError with the status for 500 and 503, then serves the default reply again', async () => {
+    fake.enqueue({ status: 500 }, { status: 503 });
+    for (const [status, message] of [
+      [500, 'Server Error'],
+      [503, 'Server Overloaded, please try again later'],
+    ] as const) {
+      const error = await failure(client.chat.completions.create(streamParams()));
+      expect(error).toBeInstanceOf(InternalServerError);
+      expect(error).toBeInstanceOf(APIError);
+      expect((error as APIError).status).toBe(status);
+      expect((error as APIError).message).toBe(`${status} ${message}`);
+    }
+    expect((await drain(streamParams())).error).toBeUndefined();
+  });
+
+  it('cut stream: the SDK iteration throws TypeError "terminated" (undici), never a finish_reason', async () => {
+    fake.enqueue({ content: 'abcdefghijklmnopqrstuvwxyz', chunkChars: 4, cutAfterChunks: 2 });
+    const { chunks, error } = await drain({ ...streamParams(), thinking: { type: 'disabled' } });
+    // openai@6 does not wrap this: it is fetch's own TypeError, caused by undici's SocketError.
+    expect(error).toBeInstanceOf(TypeError);
+    expect(error).not.toBeInstanceOf(APIError);
+    expect((error as Error).message).toBe('terminated');
+    expect(((error as Error).cause as { code?: string }).code).toBe('UND_ERR_SOCKET');
+    expect(joined(chunks, 'content')).toBe('abcdefgh');
+    expect(chunks.every((chunk) => chunk.choices.every((choice) => choice.finish_reason === null))).toBe(
+      true,
+    );
+  });
+
+  it('malformed line: the SDK iteration throws a SyntaxError from JSON.parse', async () => {
+    fake.enqueue({ content: 'abcdefghijklmnop', malformed: true });
+    const quiet = new OpenAI({
+      baseURL: fake.url,
+      apiKey: 'sk-test',
+      maxRetries: 0,
+      timeout: 5000,
+      logLevel: 'off',
+    });
+    const { chunks, error } = await drain({ ...streamParams(), thinking: { type: 'disabled' } }, quiet);
+    expect(error).toBeInstanceOf(SyntaxError);
+    expect(error).not.toBeInstanceOf(APIError);
+    expect(joined(chunks, 'content')).toBe('abcdefgh');
+  });
+
+  it('records each request with its path, headers and body', async () => {
+    await drain({ ...streamParams(), thinking: { type: 'disabled' } });
+    expect(fake.requests).toHaveLength(1);
+    const [request] = fake.requests;
+    expect(request?.path).toBe('/chat/completions');
+    expect(request?.headers.authorization).toBe('Bearer sk-test');
+    expect(request?.headers['content-type']).toBe('application/json');
+    expect(request?.body).toMatchObject({
+      model: 'deepseek-chat',
+      messages: [question],
+      stream: true,
+      stream_options: { include_usage: true },
+      thinking: { type: 'disabled' },
+    });
+  });
+
+  it('answers non-streaming requests with a chat.completion object, also under /v1', async () => {
+    const v1 = new OpenAI({ baseURL: `${fake.url}/v1`, apiKey: 'sk-test', maxRetries: 0, timeout: 5000 });
+    fake.enqueue({ content: 'Whole answer.', reasoning: 'Thought.', finishReason: 'length' });
+    const params: ChatCompletionCreateParamsNonStreaming = {
+      model: 'deepseek-reasoner',
+      messages: [question],
+    };
+    const completion = await v1.chat.completions.create(params);
+    expect(fake.requests[0]?.path).toBe('/v1/chat/completions');
+    expect(completion).toMatchObject({ object: 'chat.completion', model: 'deepseek-reasoner' });
+    expect(completion.choices[0]?.finish_reason).toBe('length');
+    expect(completion.choices[0]?.message).toMatchObject({
+      content: 'Whole answer.',
+      reasoning_content: 'Thought.',
+    });
+    expect(completion.usage?.completion_tokens).toBe(4 + 2);
+  });
+
+  it('keeps a delayed stream alive with SSE comments before the first chunk', async () => {
+    fake.enqueue({ content: 'Late.', firstTokenDelayMs: 450 });
+    const started = performance.now();
+    const response = await fetch(`${fake.url}/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(streamParams()),
+    });
+    expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const text = await response.text();
+    expect(performance.now() - started).toBeGreaterThanOrEqual(400);
+    expect(text.startsWith(': keep-alive\n\n: keep-alive\n\ndata: {')).toBe(true);
+    expect(text.endsWith('data: [DONE]\n\n')).toBe(true);
+  });
+
+  it('answers unknown paths with 404 and unreadable bodies with 400, as JSON errors', async () => {
+    const missing = await fetch(`${fake.url}/models/nothing`, { method: 'POST', body: '{}' });
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toMatchObject({ error: { message: 'Not Found' } });
+    const broken = await fetch(`${fake.url}/chat/completions`, { method: 'POST', body: '{"model": ' });
+    expect(broken.status).toBe(400);
+    expect(broken.headers.get('content-type')).toBe('application/json');
+    expect(await broken.json()).toMatchObject({ error: { type: 'invalid_request_error' } });
+  });
+
+  it('hangs until the client times out, and survives clients that leave mid-stream', async () => {
+    fake.enqueue({ hang: true });
+    const error = await failure(client.chat.completions.create(streamParams(), { timeout: 300 }));
+    expect(error).toBeInstanceOf(APIConnectionTimeoutError);
+
+    fake.enqueue({ content: 'x'.repeat(400), chunkChars: 1, chunkDelayMs: 5 });
+    const stream = await client.chat.completions.create(streamParams());
+    for await (const _chunk of stream) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect((await drain(streamParams())).error).toBeUndefined();
+  });
+});
