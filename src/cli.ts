@@ -14,6 +14,12 @@ import { createLogger } from './core/logger.ts';
 import { cleanQuestion } from './core/question.ts';
 import { createPoquan, type Poquan, poquanVersion } from './poquan.ts';
 
+// `poquan … | head` closes the pipe early; that is the reader's choice, not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
+
 const style = terminalStyle(Boolean(process.stdout.isTTY), Boolean(process.env.NO_COLOR));
 const output = { out: process.stdout, err: process.stderr, style };
 
