@@ -7,7 +7,7 @@ import type { Logger } from './core/logger.ts';
 import { type ConversationMemory, createConversationMemory } from './core/memory.ts';
 import { createRateLimiter, type RateLimiter } from './core/rate-limit.ts';
 import { createBm25Retriever, type Retriever } from './core/retriever.ts';
-import { openStore, type Store } from './core/store.ts';
+import { type AtomicStore, openStore, type Store } from './core/store.ts';
 
 /** Poquan's own version, shown by `/about` and `--version`. */
 export const poquanVersion: string = JSON.parse(
@@ -27,7 +27,12 @@ export interface Poquan {
   answer: Answerer;
   memory: ConversationMemory;
   rateLimiter: RateLimiter;
+  /** Shared key-value state (conversations, caches, platform message mappings). */
   store: Store;
+  /** Atomic operations on the same store, e.g. claiming a redelivered update once. */
+  atomic: AtomicStore;
+  /** Resolves when the store answers; readiness checks call it. */
+  pingStore(): Promise<void>;
   /** Flushes and closes the store. */
   close(): Promise<void>;
 }
@@ -36,7 +41,8 @@ export interface Poquan {
 export async function createPoquan(config: Config, logger: Logger): Promise<Poquan> {
   const knowledge = await loadKnowledge(config.knowledgeDir);
   const retriever = createBm25Retriever(knowledge);
-  const store = openStore(config.storeUrl);
+  const opened = await openStore(config.storeUrl, config.storeNamespace);
+  const store = opened.kv;
   const llm = config.llm.mode === 'llm' ? createOpenAiLlm(config.llm) : undefined;
   const memory = createConversationMemory(store, config.memory);
   logger.info(
@@ -57,7 +63,9 @@ export async function createPoquan(config: Config, logger: Logger): Promise<Poqu
     llm,
     memory,
     store,
-    rateLimiter: createRateLimiter(store, config.rateLimitPerMinute),
+    atomic: opened.atomic,
+    pingStore: opened.ping,
+    rateLimiter: createRateLimiter(opened.atomic, config.rateLimitPerMinute),
     answer: createAnswerer({
       retriever: () => retriever,
       llm,
@@ -69,7 +77,7 @@ export async function createPoquan(config: Config, logger: Logger): Promise<Poqu
       logger,
     }),
     async close() {
-      await store.disconnect();
+      await opened.close();
     },
   };
 }

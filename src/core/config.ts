@@ -31,6 +31,10 @@ export const EnvSchema = z.object({
     .string()
     .regex(/^(sqlite|memory|redis|rediss):\/\//, 'must start with sqlite://, memory:// or redis://')
     .default('sqlite://data/poquan.sqlite'),
+  STORE_NAMESPACE: z
+    .string()
+    .regex(/^[\w.-]{1,64}$/, 'must be 1-64 letters, digits, dots, dashes or underscores')
+    .default('poquan'),
 
   LLM_PROVIDER: z.enum(providerNames).default('deepseek'),
   LLM_BASE_URL: url.optional(),
@@ -73,6 +77,7 @@ function toConfig(env: z.infer<typeof EnvSchema>) {
   return {
     knowledgeDir: env.KNOWLEDGE_DIR,
     storeUrl: env.STORE_URL,
+    storeNamespace: env.STORE_NAMESPACE,
     llm: {
       mode: (hasModelEndpoint ? 'llm' : 'offline') as AnswerMode,
       provider: env.LLM_PROVIDER as ProviderName,

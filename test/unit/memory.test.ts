@@ -11,7 +11,7 @@ function turn(question: string): Turn {
 
 describe('conversation memory', () => {
   it('keeps the last N turns per conversation and forgets on reset', async () => {
-    const memory = createConversationMemory(openStore('memory://'), { turns: 2, ttlMs: 60_000 });
+    const memory = createConversationMemory((await openStore('memory://')).kv, { turns: 2, ttlMs: 60_000 });
     for (const q of ['one', 'two', 'three']) await memory.append('chat:1', turn(q));
     await memory.append('chat:2', turn('other'));
     expect((await memory.load('chat:1')).map((t) => t.question)).toEqual(['two', 'three']);
@@ -22,14 +22,13 @@ describe('conversation memory', () => {
 
   it('survives a restart when the store is a SQLite file', async () => {
     const path = `sqlite:///tmp/poquan-memory-${process.pid}-${Date.now()}.sqlite`;
-    const first = openStore(path);
-    await createConversationMemory(first, { turns: 5, ttlMs: 60_000 }).append('chat:9', turn('kept'));
-    await first.disconnect();
-    const second = openStore(path);
-    expect(
-      (await createConversationMemory(second, { turns: 5, ttlMs: 60_000 }).load('chat:9'))[0]?.question,
-    ).toBe('kept');
-    await second.disconnect();
+    const first = await openStore(path);
+    await createConversationMemory(first.kv, { turns: 5, ttlMs: 60_000 }).append('chat:9', turn('kept'));
+    await first.close();
+    const second = await openStore(path);
+    const turns = await createConversationMemory(second.kv, { turns: 5, ttlMs: 60_000 }).load('chat:9');
+    expect(turns[0]?.question).toBe('kept');
+    await second.close();
   });
 
   it('reports a failing store as a StoreError', async () => {
@@ -55,7 +54,7 @@ describe('conversation memory', () => {
 describe('rate limiter', () => {
   it('allows N questions a minute per user and says when the next one is accepted', async () => {
     let now = 1_000_000;
-    const limiter = createRateLimiter(openStore('memory://'), 2, () => now);
+    const limiter = createRateLimiter((await openStore('memory://')).atomic, 2, () => now);
     expect(await limiter.take('telegram:1')).toEqual({ allowed: true });
     now += 10_000;
     expect(await limiter.take('telegram:1')).toEqual({ allowed: true });
@@ -65,8 +64,14 @@ describe('rate limiter', () => {
     expect(await limiter.take('telegram:1')).toEqual({ allowed: true });
   });
 
+  it('counts concurrent questions exactly once each', async () => {
+    const limiter = createRateLimiter((await openStore('memory://')).atomic, 5);
+    const decisions = await Promise.all(Array.from({ length: 12 }, () => limiter.take('burst')));
+    expect(decisions.filter((d) => d.allowed)).toHaveLength(5);
+  });
+
   it('is off when the limit is 0', async () => {
-    const limiter = createRateLimiter(openStore('memory://'), 0);
+    const limiter = createRateLimiter((await openStore('memory://')).atomic, 0);
     for (let i = 0; i < 20; i++) expect((await limiter.take('u')).allowed).toBe(true);
   });
 });
