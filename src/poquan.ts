@@ -1,10 +1,11 @@
-import { readFileSync } from 'node:fs';
+import { type FSWatcher, readFileSync, watch } from 'node:fs';
 import { type Answerer, createAnswerer } from './core/answer.ts';
 import type { Config } from './core/config.ts';
 import { type KnowledgeBase, loadKnowledge } from './core/knowledge.ts';
 import { createOpenAiLlm, type LlmClient } from './core/llm.ts';
 import type { Logger } from './core/logger.ts';
 import { type ConversationMemory, createConversationMemory } from './core/memory.ts';
+import { createMetrics, type Metrics } from './core/metrics.ts';
 import { createRateLimiter, type RateLimiter } from './core/rate-limit.ts';
 import { createBm25Retriever, type Retriever } from './core/retriever.ts';
 import { type AtomicStore, openStore, type Store } from './core/store.ts';
@@ -33,33 +34,87 @@ export interface Poquan {
   atomic: AtomicStore;
   /** Resolves when the store answers; readiness checks call it. */
   pingStore(): Promise<void>;
-  /** Flushes and closes the store. */
+  metrics: Metrics;
+  /**
+   * Reloads the knowledge directory and swaps knowledge and index together, so an answer in flight keeps
+   * the version it started with. A broken file throws and leaves the current knowledge in place.
+   */
+  reloadKnowledge(): Promise<{ changed: boolean; version: string }>;
+  /** Reloads on every change under KNOWLEDGE_DIR (debounced); returns a function that stops watching. */
+  watchKnowledge(): () => void;
+  /** Stops watching, flushes and closes the store. */
   close(): Promise<void>;
+}
+
+const reloadDebounceMs = 300;
+
+async function indexKnowledge(dir: string): Promise<{ knowledge: KnowledgeBase; retriever: Retriever }> {
+  const knowledge = await loadKnowledge(dir);
+  return { knowledge, retriever: createBm25Retriever(knowledge) };
 }
 
 /** Loads knowledge, builds the index, opens the store and the model client. Throws `ConfigError` on bad setup. */
 export async function createPoquan(config: Config, logger: Logger): Promise<Poquan> {
-  const knowledge = await loadKnowledge(config.knowledgeDir);
-  const retriever = createBm25Retriever(knowledge);
+  let current = await indexKnowledge(config.knowledgeDir);
+  const watchers = new Set<FSWatcher>();
   const opened = await openStore(config.storeUrl, config.storeNamespace);
   const store = opened.kv;
   const llm = config.llm.mode === 'llm' ? createOpenAiLlm(config.llm) : undefined;
   const memory = createConversationMemory(store, config.memory);
   logger.info(
     {
-      knowledgeVersion: knowledge.version,
-      passages: knowledge.passages.length,
+      knowledgeVersion: current.knowledge.version,
+      passages: current.knowledge.passages.length,
       mode: config.llm.mode,
       provider: config.llm.provider,
       model: llm?.model,
     },
     'knowledge loaded',
   );
+  const metrics = createMetrics();
+
+  async function reloadKnowledge() {
+    const next = await indexKnowledge(config.knowledgeDir);
+    if (next.knowledge.version === current.knowledge.version) {
+      return { changed: false, version: current.knowledge.version };
+    }
+    current = next;
+    logger.info(
+      { knowledgeVersion: next.knowledge.version, passages: next.knowledge.passages.length },
+      'knowledge reloaded',
+    );
+    return { changed: true, version: next.knowledge.version };
+  }
+
+  function watchKnowledge() {
+    let timer: NodeJS.Timeout | undefined;
+    const watcher = watch(config.knowledgeDir, () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        reloadKnowledge().catch((error: unknown) =>
+          logger.error(
+            { err: error, knowledgeVersion: current.knowledge.version },
+            'knowledge reload failed; keeping the current version',
+          ),
+        );
+      }, reloadDebounceMs);
+    });
+    watchers.add(watcher);
+    return () => {
+      clearTimeout(timer);
+      watcher.close();
+      watchers.delete(watcher);
+    };
+  }
+
   return {
     config,
     logger,
-    knowledge: () => knowledge,
-    retriever: () => retriever,
+    metrics,
+    reloadKnowledge,
+    watchKnowledge,
+    knowledge: () => current.knowledge,
+    retriever: () => current.retriever,
     llm,
     memory,
     store,
@@ -67,7 +122,7 @@ export async function createPoquan(config: Config, logger: Logger): Promise<Poqu
     pingStore: opened.ping,
     rateLimiter: createRateLimiter(opened.atomic, config.rateLimitPerMinute),
     answer: createAnswerer({
-      retriever: () => retriever,
+      retriever: () => current.retriever,
       llm,
       memory,
       cache: store,
@@ -75,8 +130,10 @@ export async function createPoquan(config: Config, logger: Logger): Promise<Poqu
       topK: config.retrieval.topK,
       maxQuestionChars: config.maxQuestionChars,
       logger,
+      metrics,
     }),
     async close() {
+      for (const watcher of watchers) watcher.close();
       await opened.close();
     },
   };

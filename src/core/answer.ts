@@ -6,6 +6,7 @@ import { LlmError } from './errors.ts';
 import type { LlmClient } from './llm.ts';
 import type { Logger } from './logger.ts';
 import type { ConversationMemory, Turn } from './memory.ts';
+import type { Metrics } from './metrics.ts';
 import { extractiveAnswer, notCoveredAnswer } from './offline-answer.ts';
 import { buildPrompt } from './prompt.ts';
 import { cleanQuestion, detectLanguage } from './question.ts';
@@ -24,12 +25,16 @@ export interface AnswerDeps {
   topK: number;
   maxQuestionChars: number;
   logger: Logger;
+  /** Absent in tools that don't serve metrics (the CLI). */
+  metrics?: Metrics;
 }
 
 /** Options for one answer. */
 export interface AnswerOptions {
   /** Aborting ends the stream early; the partial answer is kept and marked incomplete. */
   signal?: AbortSignal;
+  /** Where the question came from, for metrics (`telegram`, `discord`, `cli`). */
+  platform?: string;
 }
 
 /** The core use case: a question in, a stream of answer events out. */
@@ -98,7 +103,11 @@ export function createAnswerer(deps: AnswerDeps): Answerer {
     }
   }
 
-  return async function* answer(rawQuestion, conversationId, options = {}) {
+  async function* produce(
+    rawQuestion: string,
+    conversationId: string,
+    options: AnswerOptions,
+  ): AsyncGenerator<AnswerEvent> {
     const question = cleanQuestion(rawQuestion, deps.maxQuestionChars);
     const language = detectLanguage(question);
     const retriever = deps.retriever();
@@ -126,12 +135,14 @@ export function createAnswerer(deps: AnswerDeps): Answerer {
       return;
     }
 
+    const retrievalStarted = performance.now();
     let passages: ScoredPassage[] = retriever.retrievePassages(question, deps.topK);
     const previous = history.at(-1);
     if (passages.length === 0 && previous) {
       // A follow-up ("and who funded it?") often names nothing; the previous question carries the topic.
       passages = retriever.retrievePassages(`${previous.question} ${question}`, deps.topK);
     }
+    deps.metrics?.retrievalSeconds.observe((performance.now() - retrievalStarted) / 1000);
     const notCovered = passages.length === 0;
 
     let done: AnswerDone;
@@ -196,5 +207,60 @@ export function createAnswerer(deps: AnswerDeps): Answerer {
       });
     }
     yield done;
+  }
+
+  /** Counts and times every answer; the stream itself passes through untouched. */
+  return async function* answer(rawQuestion, conversationId, options = {}) {
+    const metrics = deps.metrics;
+    if (!metrics) {
+      yield* produce(rawQuestion, conversationId, options);
+      return;
+    }
+    const platform = options.platform ?? 'cli';
+    const labels = { platform, mode };
+    const started = performance.now();
+    let sawText = false;
+    try {
+      for await (const event of produce(rawQuestion, conversationId, options)) {
+        if (event.type === 'text' && !sawText) {
+          sawText = true;
+          metrics.firstTextSeconds.observe(labels, (performance.now() - started) / 1000);
+        }
+        if (event.type === 'done') recordDone(metrics, labels, event, (performance.now() - started) / 1000);
+        yield event;
+      }
+    } catch (error) {
+      const kind = error instanceof LlmError ? error.kind : error instanceof Error ? error.name : 'unknown';
+      metrics.errors.inc({ platform, kind });
+      metrics.questions.inc({ ...labels, outcome: 'error' });
+      throw error;
+    }
   };
+}
+
+function recordDone(
+  metrics: Metrics,
+  labels: { platform: string; mode: string },
+  done: AnswerDone,
+  seconds: number,
+) {
+  metrics.answerSeconds.observe(labels, seconds);
+  const outcome = done.cached
+    ? 'cached'
+    : done.incomplete
+      ? 'incomplete'
+      : done.notCovered
+        ? 'not_covered'
+        : 'answered';
+  metrics.questions.inc({ ...labels, outcome });
+  if (done.incomplete)
+    metrics.errors.inc({ platform: labels.platform, kind: done.incompleteReason ?? 'cut_off' });
+  const usage = done.usage;
+  if (!usage) return;
+  const model = done.model ?? 'unknown';
+  metrics.llmTokens.inc({ kind: 'prompt', model }, usage.promptTokens);
+  metrics.llmTokens.inc({ kind: 'completion', model }, usage.completionTokens);
+  if (usage.reasoningTokens) metrics.llmTokens.inc({ kind: 'reasoning', model }, usage.reasoningTokens);
+  if (usage.promptCacheHitTokens)
+    metrics.llmTokens.inc({ kind: 'prompt_cache_hit', model }, usage.promptCacheHitTokens);
 }

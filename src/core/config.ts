@@ -55,6 +55,8 @@ export const EnvSchema = z.object({
   SHOW_REASONING: z.enum(['off', 'collapsed']).default('collapsed'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
   SHUTDOWN_GRACE_MS: positiveInt.default(10_000),
+  PORT: z.coerce.number().int().min(0).max(65_535).optional(),
+  HTTP_HOST: z.string().min(1).default('0.0.0.0'),
 
   TELEGRAM_BOT_TOKEN: optionalText,
   TELEGRAM_API_ROOT: url.default('https://api.telegram.org'),
@@ -98,6 +100,8 @@ function toConfig(env: z.infer<typeof EnvSchema>) {
     /** Unset means each entry point picks its own default (the bot logs info, the CLI only warnings). */
     logLevel: env.LOG_LEVEL,
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
+    /** Set: serve /healthz, /readyz, /metrics (and webhooks) on this port. */
+    http: env.PORT === undefined ? undefined : { port: env.PORT, host: env.HTTP_HOST },
     telegram: {
       token: env.TELEGRAM_BOT_TOKEN,
       apiRoot: env.TELEGRAM_API_ROOT.replace(/\/+$/, ''),

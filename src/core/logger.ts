@@ -17,10 +17,11 @@ const redactedPaths = [
 
 /**
  * JSON logs to stderr (stdout stays free for answers and `--json` output), with secrets redacted by key.
+ * Tests pass a stream to read the lines back.
  */
-export function createLogger(level: string, destination = 2): Logger {
+export function createLogger(level: string, destination: number | pino.DestinationStream = 2): Logger {
   return pino(
     { level, redact: { paths: redactedPaths, censor: '[redacted]' } },
-    pino.destination(destination),
+    typeof destination === 'number' ? pino.destination(destination) : destination,
   );
 }

@@ -1,0 +1,76 @@
+import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/core/config.ts';
+import { createLogger } from '../../src/core/logger.ts';
+import { createPoquan, type Poquan } from '../../src/poquan.ts';
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()));
+});
+
+async function poquanOnCopy(): Promise<{
+  poquan: Poquan;
+  dir: string;
+  logs: Array<Record<string, unknown>>;
+}> {
+  const dir = await mkdtemp(join(tmpdir(), 'poquan-reload-'));
+  await cp('test/fixtures/knowledge-mini', dir, { recursive: true });
+  const logs: Array<Record<string, unknown>> = [];
+  const logger = createLogger('info', { write: (line: string) => void logs.push(JSON.parse(line)) });
+  const poquan = await createPoquan(loadConfig({ KNOWLEDGE_DIR: dir, STORE_URL: 'memory://' }), logger);
+  cleanups.push(async () => {
+    await poquan.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  return { poquan, dir, logs };
+}
+
+describe('knowledge hot reload', () => {
+  it('rebuilds the index when a file changes, with a new knowledge version', async () => {
+    const { poquan, dir } = await poquanOnCopy();
+    poquan.watchKnowledge();
+    const before = poquan.knowledge().version;
+    expect(poquan.retriever().retrievePassages('Zhejiang robotics quota', 4)).toEqual([]);
+    await writeFile(
+      join(dir, 'extra.md'),
+      '## Robotics\n\nZhejiang set a robotics quota for humanoid robotics start-ups, the Zhejiang robotics quota.\n',
+    );
+    await expect
+      .poll(() => poquan.retriever().retrievePassages('Zhejiang robotics quota', 4).length, { timeout: 5000 })
+      .toBeGreaterThan(0);
+    expect(poquan.knowledge().version).not.toBe(before);
+    expect(poquan.retriever().knowledgeVersion).toBe(poquan.knowledge().version);
+  });
+
+  it('keeps the old index and logs why when a changed file is broken', async () => {
+    const { poquan, dir, logs } = await poquanOnCopy();
+    poquan.watchKnowledge();
+    const before = poquan.knowledge().version;
+    await writeFile(join(dir, 'broken.md'), '---\ntitle: [unclosed\n---\n\n## A\n\nText.');
+    await expect
+      .poll(() => logs.some((line) => line.msg === 'knowledge reload failed; keeping the current version'), {
+        timeout: 5000,
+      })
+      .toBe(true);
+    expect(poquan.knowledge().version).toBe(before);
+    expect(poquan.retriever().retrievePassages('Liang Wenfeng High-Flyer', 4).length).toBeGreaterThan(0);
+    const failure = logs.find((line) => line.msg === 'knowledge reload failed; keeping the current version');
+    expect(JSON.stringify(failure)).toContain('broken.md');
+  });
+
+  it('keeps an answer on the version it started with while knowledge is swapped', async () => {
+    const { poquan, dir } = await poquanOnCopy();
+    const stream = poquan.answer('Who founded High-Flyer?', 'c1');
+    const first = await stream.next();
+    await writeFile(join(dir, 'extra.md'), '## More\n\nAnother fact about High-Flyer.\n');
+    const { changed, version } = await poquan.reloadKnowledge();
+    expect(changed).toBe(true);
+    const events = [first.value];
+    for await (const event of stream) events.push(event);
+    const done = events.at(-1);
+    expect(done?.type === 'done' && done.knowledgeVersion).not.toBe(version);
+  });
+});
