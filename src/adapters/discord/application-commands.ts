@@ -1,0 +1,80 @@
+import {
+  type APIApplicationCommandOption,
+  ApplicationCommandOptionType,
+  ApplicationCommandType,
+  ApplicationIntegrationType,
+  InteractionContextType,
+  type RESTPostAPIApplicationCommandsJSONBody,
+} from 'discord.js';
+import { describeOptions } from '../../../commands/command.ts';
+import { commandsFor } from '../../../commands/index.ts';
+import type { Config } from '../../core/config.ts';
+
+/** The message context-menu command that asks about the selected message's text. */
+export const askPoquanMenu = { en: 'Ask Poquan', zh: '问破圈' } as const;
+
+/** Discord's own ceiling for a string option's `max_length`. */
+const discordMaxOptionLength = 6000;
+
+/**
+ * Where commands can be used: servers that installed the bot, and DMs with it. User installs are not
+ * offered: answers that outlive a 15-minute token fall back to a channel message, which needs the bot user.
+ */
+const availability = {
+  contexts: [InteractionContextType.Guild, InteractionContextType.BotDM],
+  integration_types: [ApplicationIntegrationType.GuildInstall],
+};
+
+/**
+ * The application commands, generated from the platform-neutral specs in `commands/` (names, English
+ * descriptions with `zh-CN` localizations, options) plus the "Ask Poquan" message command. Guild
+ * registrations leave out `contexts`/`integration_types`, which Discord only accepts on global commands.
+ * A question's `max_length` is the configured question limit, so Discord stops an over-long one client-side.
+ * @see https://discord.com/developers/docs/interactions/application-commands#application-command-object
+ */
+export function buildDiscordCommands(
+  config: Config,
+  scope: 'global' | 'guild',
+): RESTPostAPIApplicationCommandsJSONBody[] {
+  const extra = scope === 'global' ? availability : {};
+  const slashCommands = commandsFor('discord').map((spec): RESTPostAPIApplicationCommandsJSONBody => {
+    const options = describeOptions(spec).map(
+      (option): APIApplicationCommandOption =>
+        option.type === 'boolean'
+          ? {
+              type: ApplicationCommandOptionType.Boolean,
+              name: option.name,
+              description: option.description.en,
+              description_localizations: { 'zh-CN': option.description.zh },
+              required: option.required,
+            }
+          : {
+              type: ApplicationCommandOptionType.String,
+              name: option.name,
+              description: option.description.en,
+              description_localizations: { 'zh-CN': option.description.zh },
+              required: option.required,
+              max_length: Math.min(
+                option.maxLength ?? discordMaxOptionLength,
+                config.maxQuestionChars,
+                discordMaxOptionLength,
+              ),
+            },
+    );
+    return {
+      type: ApplicationCommandType.ChatInput,
+      name: spec.name,
+      description: spec.description.en,
+      description_localizations: { 'zh-CN': spec.description.zh },
+      ...(options.length > 0 ? { options } : {}),
+      ...extra,
+    };
+  });
+  const askMenu: RESTPostAPIApplicationCommandsJSONBody = {
+    type: ApplicationCommandType.Message,
+    name: askPoquanMenu.en,
+    name_localizations: { 'zh-CN': askPoquanMenu.zh },
+    ...extra,
+  };
+  return [...slashCommands, askMenu];
+}

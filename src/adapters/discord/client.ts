@@ -1,0 +1,129 @@
+import { once } from 'node:events';
+import { Client, Events, GatewayIntentBits, Partials } from 'discord.js';
+import { ConfigError } from '../../core/errors.ts';
+import type { Logger } from '../../core/logger.ts';
+import type { Poquan } from '../../poquan.ts';
+import { reportError } from './errors.ts';
+import { handleInteraction } from './interactions.ts';
+import { type HandlerOptions, handleMessage } from './messages.ts';
+
+/** A Discord bot built around one discord.js Client; `start` connects, `stop` drains and disconnects. */
+export interface DiscordBot {
+  client: Client;
+  /** Logs in and resolves once the gateway session is ready (guilds received). */
+  start(): Promise<void>;
+  /** Turns new questions away, waits up to `graceMs` for answers in flight, then disconnects. */
+  stop(graceMs: number): Promise<void>;
+}
+
+/** Tuning that tests and benchmarks change; production uses the defaults. */
+export interface DiscordBotOptions {
+  /** Minimum time between live edits of one answer; Discord tolerates about one per second. */
+  editIntervalMs?: number;
+}
+
+/** How long a handled event stays claimed: an interaction token's whole lifetime. */
+const claimTtlMs = 15 * 60_000;
+
+/** Resolves true if `promise` settles within `ms`, false otherwise; never leaves a timer behind. */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([promise.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Builds the Discord client: only the `Guilds`, `GuildMessages` and `DirectMessages` intents (no
+ * privileged Message Content — see `handleMessage` for what that means), `Partials.Channel` so DMs arrive,
+ * `allowedMentions: { parse: [] }` on every message it sends, and REST (and through `/gateway/bot` the
+ * gateway) at `DISCORD_API_BASE`. Each interaction and message is handled independently and tracked, so
+ * `stop` can wait for the answers in flight.
+ */
+export function createDiscordClient(poquan: Poquan, options: DiscordBotOptions = {}): DiscordBot {
+  const { token } = poquan.config.discord;
+  if (!token) throw new ConfigError('The Discord adapter needs DISCORD_TOKEN.');
+  const log: Logger = poquan.logger.child({ platform: 'discord' });
+  const client = new Client({
+    intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.DirectMessages],
+    partials: [Partials.Channel],
+    allowedMentions: { parse: [], repliedUser: false },
+    // Answer a question even if it was deleted meanwhile, instead of failing the reply.
+    failIfNotExists: false,
+    rest: { api: poquan.config.discord.apiBase },
+  });
+  const inFlight = new Set<Promise<void>>();
+  const cancel = new AbortController();
+  let stopping = false;
+  let stopped: Promise<void> | undefined;
+
+  const handlerOptions = (requestLog: Logger): HandlerOptions => ({
+    poquan,
+    log: requestLog,
+    editIntervalMs: options.editIntervalMs ?? 1000,
+    signal: cancel.signal,
+    isStopping: () => stopping,
+    async claim(eventKey) {
+      try {
+        return await poquan.atomic.claimOnce(`discord:${eventKey}`, claimTtlMs);
+      } catch (error) {
+        reportError(requestLog, error, 'could not claim the event; handling it anyway');
+        return true;
+      }
+    },
+  });
+  const track = (kind: string, id: string, work: (options: HandlerOptions) => Promise<void>) => {
+    const requestLog = log.child({ requestId: id, kind });
+    const task: Promise<void> = work(handlerOptions(requestLog))
+      .catch((error: unknown) => reportError(requestLog, error, `${kind} failed`))
+      .finally(() => inFlight.delete(task));
+    inFlight.add(task);
+  };
+
+  client.on(Events.InteractionCreate, (interaction) => {
+    track('interaction', interaction.id, (handler) => handleInteraction(interaction, handler));
+  });
+  client.on(Events.MessageCreate, (message) => {
+    if (message.author.bot) return;
+    track('message', message.id, (handler) => handleMessage(message, handler));
+  });
+  client.on(Events.Error, (error) => reportError(log, error, 'discord client error'));
+  client.on(Events.Warn, (message) => log.warn({ message }, 'discord.js warning'));
+  client.on(Events.ShardDisconnect, (event, shardId) =>
+    log.error({ code: event.code, shardId }, 'gateway connection closed for good'),
+  );
+
+  return {
+    client,
+    async start() {
+      const ready = once(client, Events.ClientReady);
+      try {
+        await client.login(token);
+        await ready;
+      } catch (error) {
+        await client.destroy();
+        throw error;
+      }
+      log.info({ user: client.user?.tag, guilds: client.guilds.cache.size }, 'discord adapter ready');
+    },
+    stop(graceMs) {
+      stopped ??= (async () => {
+        stopping = true;
+        const drained = Promise.allSettled([...inFlight]);
+        if (!(await settlesWithin(drained, graceMs))) {
+          log.warn({ inFlight: inFlight.size }, 'grace period over; cutting the remaining answers short');
+          cancel.abort();
+          await settlesWithin(drained, Math.min(graceMs, 2000));
+        }
+        await client.destroy();
+        log.info('discord adapter stopped');
+      })();
+      return stopped;
+    },
+  };
+}

@@ -1,0 +1,152 @@
+import {
+  type APIMessage,
+  type ChatInputCommandInteraction,
+  type Client,
+  type Interaction,
+  type MessageContextMenuCommandInteraction,
+  MessageFlags,
+  Routes,
+} from 'discord.js';
+import { askCommand } from '../../../commands/ask.ts';
+import { type CommandReply, type CommandSpec, describeOptions } from '../../../commands/command.ts';
+import { findCommand } from '../../../commands/index.ts';
+import { isAllowed } from '../../core/access.ts';
+import { describeErrorForUser, InputError } from '../../core/errors.ts';
+import type { Logger } from '../../core/logger.ts';
+import { detectLanguage, type ReplyLanguage } from '../../core/question.ts';
+import type { Poquan } from '../../poquan.ts';
+import { contextConversationId, rememberAnswerMessages } from './conversations.ts';
+import { type AnswerSurface, deliverMessages, serializeSurface, streamAnswer } from './deliver.ts';
+import { reportError } from './errors.ts';
+import { type HandlerOptions, questionFromMessage } from './messages.ts';
+import { discordPhrases, languageOfLocale } from './phrases.ts';
+import { renderDiscordText } from './render.ts';
+
+type CommandInteraction = ChatInputCommandInteraction | MessageContextMenuCommandInteraction;
+
+/**
+ * Posts straight to the channel through REST: the fallback when the interaction token no longer works.
+ * `allowed_mentions` is spelled out because the Client's default only applies to discord.js's own senders.
+ */
+async function postToChannel(client: Client, channelId: string, content: string): Promise<string> {
+  const body = { content, allowed_mentions: { parse: [] } };
+  return ((await client.rest.post(Routes.channelMessages(channelId), { body })) as APIMessage).id;
+}
+
+/**
+ * The answer to an interaction: the deferred reply, edited while streaming, with follow-ups for the rest.
+ * If the token has expired (15 minutes) or the reply is gone, a public answer falls back to a channel
+ * message and a private one to a DM, so the asker is never left with "thinking…".
+ */
+function interactionSurface(interaction: CommandInteraction, ephemeral: boolean): AnswerSurface {
+  return serializeSurface({
+    show: async (content) => (await interaction.editReply({ content })).id,
+    append: async (content) =>
+      (await interaction.followUp({ content, ...(ephemeral ? { flags: MessageFlags.Ephemeral } : {}) })).id,
+    fallback: async (content) =>
+      ephemeral || !interaction.channelId
+        ? (await interaction.user.send({ content })).id
+        : postToChannel(interaction.client, interaction.channelId, content),
+  });
+}
+
+/** Reads a slash command's options into the plain object its zod schema validates. */
+function commandArgs(spec: CommandSpec, interaction: ChatInputCommandInteraction): Record<string, unknown> {
+  const args: Record<string, unknown> = {};
+  for (const option of describeOptions(spec)) {
+    const value =
+      option.type === 'boolean'
+        ? interaction.options.getBoolean(option.name)
+        : interaction.options.getString(option.name);
+    if (value !== null) args[option.name] = value;
+  }
+  return args;
+}
+
+/** Runs the command behind an interaction; every question goes through `/ask`'s handler (rate limit). */
+async function runCommand(
+  interaction: CommandInteraction,
+  poquan: Poquan,
+  conversationId: string,
+  locale: ReplyLanguage,
+): Promise<CommandReply> {
+  const context = { poquan, conversationId, userKey: `discord:${interaction.user.id}` };
+  if (interaction.isMessageContextMenuCommand()) {
+    const question = questionFromMessage(interaction.targetMessage, interaction.client.user.id);
+    if (!question) return { type: 'message', text: discordPhrases.noTextInMessage[locale] };
+    return askCommand.handler({ question }, { ...context, language: detectLanguage(question) });
+  }
+  const spec = findCommand('discord', interaction.commandName);
+  if (!spec) return { type: 'message', text: discordPhrases.unknownCommand[locale] };
+  const parsed = spec.args.safeParse(commandArgs(spec, interaction));
+  if (!parsed.success) throw new InputError(parsed.error.issues.map((issue) => issue.message).join('; '));
+  const question = parsed.data.question;
+  const language = typeof question === 'string' && question.trim() ? detectLanguage(question) : locale;
+  return spec.handler(parsed.data, { ...context, language });
+}
+
+/**
+ * Shows a refusal (rate limit, empty question) only to the asker even though the answer was deferred
+ * publicly: the public "thinking…" message is deleted and an ephemeral follow-up says why.
+ */
+async function tellPrivately(
+  interaction: CommandInteraction,
+  surface: AnswerSurface,
+  chunks: string[],
+  log: Logger,
+): Promise<void> {
+  try {
+    await interaction.deleteReply();
+    for (const content of chunks) await interaction.followUp({ content, flags: MessageFlags.Ephemeral });
+  } catch (error) {
+    reportError(log, error, 'could not refuse privately; answering in the reply');
+    await deliverMessages(surface, chunks, log);
+  }
+}
+
+/**
+ * Handles slash commands and the "Ask Poquan" message command. Questions are deferred at once (publicly,
+ * or ephemerally with `private:true`), then streamed; other commands answer ephemerally. Every path ends
+ * with a visible message, also when the command, the model or Discord fails.
+ */
+export async function handleInteraction(interaction: Interaction, options: HandlerOptions): Promise<void> {
+  if (!interaction.isChatInputCommand() && !interaction.isMessageContextMenuCommand()) return;
+  if (!(await options.claim(`interaction:${interaction.id}`))) return;
+  const { poquan, log } = options;
+  const locale = languageOfLocale(interaction.locale);
+  const allowed = isAllowed(poquan.config.discord.allowedGuildIds, interaction.guildId ?? undefined);
+  if (options.isStopping() || !allowed) {
+    const phrase = allowed ? discordPhrases.restarting : discordPhrases.notAllowedHere;
+    await interaction.reply({ content: phrase[locale], flags: MessageFlags.Ephemeral });
+    return;
+  }
+
+  const asks = interaction.isMessageContextMenuCommand() || interaction.commandName === askCommand.name;
+  const ephemeral =
+    !asks || (interaction.isChatInputCommand() && interaction.options.getBoolean('private') === true);
+  // Acknowledge first: Discord's 3-second window is the one deadline nothing can make up for later.
+  await interaction.deferReply(ephemeral ? { flags: MessageFlags.Ephemeral } : {});
+  const surface = interactionSurface(interaction, ephemeral);
+  const conversationId = contextConversationId({
+    channelId: interaction.channelId ?? interaction.user.id,
+    isThread: interaction.channel?.isThread() ?? false,
+    isDm: !interaction.inGuild(),
+    userId: interaction.user.id,
+  });
+  try {
+    const reply = await runCommand(interaction, poquan, conversationId, locale);
+    if (reply.type === 'message') {
+      const chunks = renderDiscordText(reply.text);
+      await (ephemeral
+        ? deliverMessages(surface, chunks, log)
+        : tellPrivately(interaction, surface, chunks, log));
+      return;
+    }
+    const ids = await streamAnswer(surface, reply.question, conversationId, options);
+    if (!ephemeral)
+      await rememberAnswerMessages(poquan.store, log, ids, conversationId, poquan.config.memory.ttlMs);
+  } catch (error) {
+    reportError(log, error, 'command failed');
+    await deliverMessages(surface, renderDiscordText(describeErrorForUser(error, locale)), log);
+  }
+}

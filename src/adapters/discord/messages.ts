@@ -1,0 +1,106 @@
+import { cleanContent, type Message, type SendableChannels } from 'discord.js';
+import { askCommand } from '../../../commands/ask.ts';
+import { isAllowed } from '../../core/access.ts';
+import { describeErrorForUser } from '../../core/errors.ts';
+import { detectLanguage } from '../../core/question.ts';
+import { contextConversationId, conversationOfAnswer, rememberAnswerMessages } from './conversations.ts';
+import {
+  type AnswerSurface,
+  deliverMessages,
+  type StreamOptions,
+  serializeSurface,
+  streamAnswer,
+} from './deliver.ts';
+import { reportError } from './errors.ts';
+import { discordPhrases, languageOfLocale } from './phrases.ts';
+import { renderDiscordText } from './render.ts';
+
+/** What handling a message or an interaction needs besides the event itself. */
+export interface HandlerOptions extends StreamOptions {
+  /** True once the adapter is stopping: new questions are turned away. */
+  isStopping(): boolean;
+  /**
+   * True if this instance should handle the event: several instances on one bot token each receive every
+   * event, and only the first to claim it answers.
+   */
+  claim(eventKey: string): Promise<boolean>;
+}
+
+/**
+ * The question in a message: the text without the mention of the bot, other mentions turned into readable
+ * names (`<@42>` → `@alice`), surrounding space trimmed. Empty when there is nothing else.
+ */
+export function questionFromMessage(message: Message, botId: string): string {
+  const withoutBot = message.content.replace(new RegExp(`<@!?${botId}>`, 'g'), ' ');
+  return cleanContent(withoutBot, message.channel).trim();
+}
+
+/** The answer to a message: a reply to it, edited while streaming, with follow-ups for the rest. */
+function messageSurface(message: Message, channel: SendableChannels): AnswerSurface {
+  let answer: Message | undefined;
+  return serializeSurface({
+    async show(content) {
+      answer = answer ? await answer.edit({ content }) : await message.reply({ content });
+      return answer.id;
+    },
+    append: async (content) => (await channel.send({ content })).id,
+    fallback: async (content) => (await channel.send({ content })).id,
+  });
+}
+
+/**
+ * Answers a message that is addressed to the bot: any DM, a mention of the bot in a guild channel or
+ * thread, or a reply to one of its messages. Everything else is ignored without a request.
+ *
+ * Message Content: the adapter does not request the privileged MESSAGE_CONTENT intent. Discord still
+ * delivers the text of DMs with the bot and of messages that mention it — and a reply mentions the
+ * replied-to author unless the user switches the ping off, in which case the text arrives empty and the
+ * bot answers with a hint (keep the @mention on, or use `/ask`). Enabling the intent in the Developer
+ * Portal changes nothing unless the code also requests it; it would only make ping-less replies readable.
+ * @see https://discord.com/developers/docs/events/gateway#message-content-intent
+ */
+export async function handleMessage(message: Message, options: HandlerOptions): Promise<void> {
+  const { poquan, log } = options;
+  if (message.author.bot || message.system || message.webhookId) return;
+  const botId = message.client.user.id;
+  const isDm = !message.inGuild();
+  const repliesToBot = message.mentions.repliedUser?.id === botId;
+  if (!isDm && !message.mentions.users.has(botId) && !repliesToBot) return;
+  if (options.isStopping() || !isAllowed(poquan.config.discord.allowedGuildIds, message.guildId ?? undefined))
+    return;
+  const channel = message.channel;
+  if (!channel.isSendable() || !(await options.claim(`message:${message.id}`))) return;
+
+  const question = questionFromMessage(message, botId);
+  const language = question ? detectLanguage(question) : languageOfLocale(message.guild?.preferredLocale);
+  const replyTo = repliesToBot ? message.reference?.messageId : undefined;
+  const conversationId =
+    (replyTo ? await conversationOfAnswer(poquan.store, log, replyTo) : undefined) ??
+    contextConversationId({
+      channelId: channel.id,
+      isThread: channel.isThread(),
+      isDm,
+      userId: message.author.id,
+    });
+  const surface = messageSurface(message, channel);
+  try {
+    if (!question) {
+      await deliverMessages(surface, renderDiscordText(discordPhrases.mentionHint[language]), log);
+      return;
+    }
+    channel.sendTyping().catch((error: unknown) => reportError(log, error, 'typing indicator failed'));
+    const reply = await askCommand.handler(
+      { question },
+      { poquan, conversationId, userKey: `discord:${message.author.id}`, language },
+    );
+    if (reply.type === 'message') {
+      await deliverMessages(surface, renderDiscordText(reply.text), log);
+      return;
+    }
+    const ids = await streamAnswer(surface, reply.question, conversationId, options);
+    await rememberAnswerMessages(poquan.store, log, ids, conversationId, poquan.config.memory.ttlMs);
+  } catch (error) {
+    reportError(log, error, 'question failed');
+    await deliverMessages(surface, renderDiscordText(describeErrorForUser(error, language)), log);
+  }
+}

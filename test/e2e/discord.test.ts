@@ -1,0 +1,580 @@
+import { Writable } from 'node:stream';
+import type { APIMessage } from 'discord.js';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { buildDiscordCommands } from '../../src/adapters/discord/application-commands.ts';
+import { createDiscordClient, type DiscordBot } from '../../src/adapters/discord/client.ts';
+import { deployDiscordCommands } from '../../src/adapters/discord/deploy.ts';
+import { loadConfig } from '../../src/core/config.ts';
+import { createPoquan, type Poquan } from '../../src/poquan.ts';
+import {
+  discordErrors,
+  type FakeDiscord,
+  type RecordedRequest,
+  rateLimited,
+  startFakeDiscord,
+} from '../fakes/fake-discord.ts';
+import { channelIdOf, fakeUser } from '../fakes/fake-discord-fixtures.ts';
+import { type FakeLlm, startFakeLlm } from '../fakes/fake-llm.ts';
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+interface Harness {
+  discord: FakeDiscord;
+  llm: FakeLlm;
+  poquan: Poquan;
+  bot: DiscordBot;
+  logs: string[];
+}
+
+/** A fake Discord, a fake model, a Poquan on both, and the real discord.js client connected to the fake. */
+async function start(env: Record<string, string> = {}, llmOptions: Parameters<typeof startFakeLlm>[0] = {}) {
+  const discord = await startFakeDiscord();
+  cleanups.push(() => discord.close());
+  const llm = await startFakeLlm(llmOptions);
+  cleanups.push(() => llm.close());
+  const logs: string[] = [];
+  const logger = pino(
+    { level: 'debug' },
+    new Writable({
+      write(chunk, _encoding, done) {
+        logs.push(String(chunk));
+        done();
+      },
+    }),
+  );
+  const config = loadConfig({
+    KNOWLEDGE_DIR: 'test/fixtures/knowledge-mini',
+    STORE_URL: 'memory://',
+    LLM_BASE_URL: llm.url,
+    LLM_API_KEY: 'sk-test',
+    LLM_MAX_RETRIES: '0',
+    DISCORD_TOKEN: discord.token,
+    DISCORD_APPLICATION_ID: discord.applicationId,
+    DISCORD_API_BASE: discord.apiBase,
+    SHOW_REASONING: 'off',
+    ...env,
+  });
+  const poquan = await createPoquan(config, logger);
+  cleanups.push(() => poquan.close());
+  const bot = createDiscordClient(poquan, { editIntervalMs: 150 });
+  cleanups.push(() => bot.stop(500));
+  await bot.start();
+  return { discord, llm, poquan, bot, logs } satisfies Harness;
+}
+
+const asker = fakeUser({ username: 'asker' });
+
+/** Calls that create or edit a message, i.e. everything that could ping someone. */
+function messageWrites(discord: FakeDiscord): RecordedRequest[] {
+  return discord.requests.filter(
+    (r) =>
+      (r.method === 'POST' || r.method === 'PATCH') &&
+      (/^\/webhooks\//.test(r.path) || /^\/channels\/\d+\/messages/.test(r.path)),
+  );
+}
+
+const isOriginalEdit = (token: string) => (r: RecordedRequest) =>
+  r.method === 'PATCH' && r.path === `/webhooks/1000/${token}/messages/@original`;
+
+const hasSources = (r: RecordedRequest) =>
+  typeof r.body?.content === 'string' && r.body.content.includes('-# Sources');
+
+/** The question text of each model call (the last user message). */
+function askedQuestions(llm: FakeLlm): string[] {
+  return llm.requests.map((request) => {
+    const messages = request.body.messages as Array<{ role: string; content: string }>;
+    return messages.filter((m) => m.role === 'user').at(-1)?.content ?? '';
+  });
+}
+
+/** Waits for the bot's reply to a user's message to reach its final form (with sources); returns that edit. */
+async function finalReplyTo(discord: FakeDiscord, message: APIMessage): Promise<RecordedRequest> {
+  const reply = await discord.waitForRequest(
+    (r) => r.method === 'POST' && r.body?.message_reference?.message_id === message.id,
+  );
+  const path = `/channels/${message.channel_id}/messages/${reply.response.id}`;
+  return discord.waitForRequest((r) => r.method === 'PATCH' && r.path === path && hasSources(r));
+}
+
+const longAnswer = `Liang Wenfeng founded DeepSeek and financed it himself [1]. ${'He built High-Flyer first. '.repeat(8)}`;
+
+describe('Discord adapter', () => {
+  it('defers /ask at once, streams the answer by editing the reply, and ends with the answer and its sources', async () => {
+    const { discord, llm } = await start();
+    llm.enqueue({ content: longAnswer, chunkChars: 12, chunkDelayMs: 40 });
+    const sentAt = performance.now();
+    const interaction = discord.sendSlashCommand({
+      place: discord.channel,
+      user: asker,
+      name: 'ask',
+      options: { question: 'Who founded DeepSeek?' },
+    });
+
+    const final = await discord.waitForRequest((r) => isOriginalEdit(interaction.token)(r) && hasSources(r));
+    const calls = discord.requests.filter((r) => r.path.includes(interaction.token));
+    expect(calls[0]).toMatchObject({
+      method: 'POST',
+      path: `/interactions/${interaction.id}/${interaction.token}/callback`,
+      body: { type: 5, data: { flags: 0 } },
+    });
+    expect((calls[0] as RecordedRequest).at - sentAt).toBeLessThan(3000);
+    const liveEdits = calls.filter((r) => isOriginalEdit(interaction.token)(r) && r !== final);
+    const textEdits = liveEdits.filter((r) => !r.body.content.startsWith('-# 💭 Thinking…'));
+    expect(textEdits.length).toBeGreaterThanOrEqual(2);
+    expect(textEdits.every((r) => r.body.content.endsWith('▌'))).toBe(true);
+    for (const [earlier, later] of liveEdits.slice(1).map((r, i) => [liveEdits[i], r] as const)) {
+      expect(later.at - (earlier as RecordedRequest).at).toBeGreaterThanOrEqual(100);
+    }
+    expect(final.body.content).toContain('Liang Wenfeng founded DeepSeek and financed it himself [1].');
+    expect(final.body.content).toMatch(/\n\n-# Sources: \[1\] DeepSeek's founder — mini\.md/);
+    expect(discord.originalMessage(interaction.token)?.flags ?? 0).toBe(0);
+    expect(askedQuestions(llm)).toEqual(['Who founded DeepSeek?']);
+  });
+
+  it("shows the model's reasoning as a collapsed block apart from the answer when SHOW_REASONING=collapsed", async () => {
+    const { discord, llm } = await start({ SHOW_REASONING: 'collapsed' });
+    llm.enqueue({
+      reasoning: 'Passage [1] names Liang Wenfeng as the founder.',
+      content: 'Liang Wenfeng founded DeepSeek [1].',
+      chunkDelayMs: 30,
+    });
+    const interaction = discord.sendSlashCommand({
+      place: discord.channel,
+      user: asker,
+      name: 'ask',
+      options: { question: 'Who founded DeepSeek?' },
+    });
+    const final = await discord.waitForRequest((r) => isOriginalEdit(interaction.token)(r) && hasSources(r));
+    const thinking = discord.requests.find(
+      (r) => isOriginalEdit(interaction.token)(r) && r.body.content.startsWith('-# 💭 Thinking…'),
+    );
+    expect(thinking?.body.content).toMatch(/^-# 💭 Thinking… Passage/);
+    expect(final.body.content).toBe(
+      [
+        '-# 💭 Reasoning: ||Passage [1] names Liang Wenfeng as the founder.||',
+        'Liang Wenfeng founded DeepSeek [1].',
+        '',
+        "-# Sources: [1] DeepSeek's founder — mini.md",
+      ].join('\n'),
+    );
+  });
+
+  it('answers ephemerally when /ask is given private:true', async () => {
+    const { discord } = await start();
+    const interaction = discord.sendSlashCommand({
+      place: discord.channel,
+      user: asker,
+      name: 'ask',
+      options: { question: 'Who founded DeepSeek?', private: true },
+    });
+    await discord.waitForRequest((r) => isOriginalEdit(interaction.token)(r) && hasSources(r));
+    const callback = discord.requests.find((r) => r.path.endsWith('/callback'));
+    expect(callback?.body).toEqual({ type: 5, data: { flags: 64 } });
+    expect(discord.originalMessage(interaction.token)?.flags).toBe(64);
+    expect(discord.requests.filter((r) => r.path.startsWith('/channels/'))).toEqual([]);
+  });
+
+  it('continues the conversation when someone replies to an answer', async () => {
+    const { discord, llm } = await start();
+    const interaction = discord.sendSlashCommand({
+      place: discord.channel,
+      user: asker,
+      name: 'ask',
+      options: { question: 'Who founded DeepSeek?' },
+    });
+    await discord.waitForRequest((r) => isOriginalEdit(interaction.token)(r) && hasSources(r));
+    const answer = discord.originalMessage(interaction.token) as APIMessage;
+
+    const followUp = discord.sendUserMessage({
+      place: discord.channel,
+      author: asker,
+      content: 'How did he finance it?',
+      replyTo: answer,
+    });
+    const final = await finalReplyTo(discord, followUp);
+    expect(final.path.startsWith(`/channels/${followUp.channel_id}/messages/`)).toBe(true);
+
+    const secondCall = llm.requests[1]?.body.messages as Array<{ role: string; content: string }>;
+    const transcript = JSON.stringify(secondCall);
+    expect(transcript).toContain('Who founded DeepSeek?');
+    expect(secondCall.filter((m) => m.role === 'assistant')).toHaveLength(1);
+    expect(askedQuestions(llm).at(-1)).toBe('How did he finance it?');
+  });
+
+  it('answers a mention in a guild channel with a reply, without the mention in the question', async () => {
+    const { discord, llm } = await start();
+    const question = discord.sendUserMessage({
+      place: discord.channel,
+      author: asker,
+      content: `<@${discord.botUser.id}> Who founded DeepSeek?`,
+      mentions: [discord.botUser],
+    });
+    const final = await finalReplyTo(discord, question);
+    const typing = discord.requests.find((r) => r.path === `/channels/${question.channel_id}/typing`);
+    const reply = discord.requests.find((r) => r.method === 'POST' && r.path.endsWith('/messages'));
+    expect(typing).toBeDefined();
+    expect(reply?.body.message_reference).toMatchObject({
+      message_id: question.id,
+      fail_if_not_exists: false,
+    });
+    expect(final.body.content).toContain('[1]');
+    expect(askedQuestions(llm)).toEqual(['Who founded DeepSeek?']);
+  });
+
+  it('keeps one conversation per DM until /reset forgets it', async () => {
+    const { discord, llm } = await start();
+    const dm = discord.dmWith(asker);
+    const ask = async (content: string) => {
+      const message = discord.sendUserMessage({ place: dm, author: asker, content });
+      await finalReplyTo(discord, message);
+    };
+    await ask('Who founded DeepSeek?');
+    await ask('How did he finance it?');
+    const reset = discord.sendSlashCommand({ place: dm, user: asker, name: 'reset' });
+    await discord.waitForRequest(
+      (r) => isOriginalEdit(reset.token)(r) && String(r.body?.content).includes('forgotten'),
+    );
+    await ask('How big is the national AI investment fund?');
+
+    const histories = llm.requests.map(
+      (request) =>
+        (request.body.messages as Array<{ role: string }>).filter((m) => m.role === 'assistant').length,
+    );
+    expect(histories).toEqual([0, 1, 0]);
+  });
+
+  it('answers about a message with the "Ask Poquan" message command', async () => {
+    const { discord, llm } = await start();
+    const target = discord.sendUserMessage({
+      place: discord.channel,
+      author: fakeUser(),
+      content: 'Did Liang Wenfeng finance DeepSeek himself?',
+    });
+    const interaction = discord.sendMessageCommand({
+      place: discord.channel,
+      user: asker,
+      name: 'Ask Poquan',
+      target,
+    });
+    await discord.waitForRequest((r) => isOriginalEdit(interaction.token)(r) && hasSources(r));
+    expect(askedQuestions(llm)).toEqual(['Did Liang Wenfeng finance DeepSeek himself?']);
+  });
+
+  it('splits a 5000-character answer into messages of at most 2000 characters, keeping code blocks whole', async () => {
+    const { discord, llm } = await start();
+    const paragraphs = Array.from({ length: 30 }, (_, i) =>
+      `Part ${i}: Liang Wenfeng founded DeepSeek and financed it through High-Flyer [1]. `.repeat(2),
+    );
+    const code = `\`\`\`python\n${Array.from({ length: 30 }, (_, i) => `funding_${i} = ${i * 10}`).join('\n')}\n\`\`\``;
+    const content = [...paragraphs.slice(0, 12), code, ...paragraphs.slice(12)].join('\n\n');
+    expect(content.length).toBeGreaterThan(5000);
+    llm.enqueue({ content, chunkChars: 400 });
+    const interaction = discord.sendSlashCommand({
+      place: discord.channel,
+      user: asker,
+      name: 'ask',
+      options: { question: 'Who founded DeepSeek?' },
+    });
+    await discord.waitForRequest(
+      (r) => r.method === 'POST' && r.path === `/webhooks/1000/${interaction.token}` && hasSources(r),
+    );
+
+    const final = discord.requests.filter(isOriginalEdit(interaction.token)).at(-1) as RecordedRequest;
+    const followUps = discord.requests.filter(
+      (r) => r.method === 'POST' && r.path === `/webhooks/1000/${interaction.token}`,
+    );
+    const messages = [final, ...followUps].map((r) => r.body.content as string);
+    expect(messages.length).toBeGreaterThanOrEqual(3);
+    for (const message of messages) {
+      expect(message.length).toBeLessThanOrEqual(2000);
+      expect((message.match(/^```/gm) ?? []).length % 2).toBe(0);
+    }
+    const joined = messages
+      .join('\n')
+      .replace(/```python\n|```\n?/g, '')
+      .replace(/\s+/g, ' ');
+    for (const paragraph of paragraphs) expect(joined).toContain(paragraph.trim());
+    for (let i = 0; i < 30; i++) expect(joined).toContain(`funding_${i} = ${i * 10}`);
+  });
+
+  it('never pings: @everyone in model output is made inert and every message says allowed_mentions parse []', async () => {
+    const { discord, llm } = await start();
+    llm.setDefault({ content: 'Hello @everyone and <@&42>! Liang Wenfeng founded DeepSeek [1].' });
+    const interaction = discord.sendSlashCommand({
+      place: discord.channel,
+      user: asker,
+      name: 'ask',
+      options: { question: 'Who founded DeepSeek?' },
+    });
+    const final = await discord.waitForRequest((r) => isOriginalEdit(interaction.token)(r) && hasSources(r));
+    const mention = discord.sendUserMessage({
+      place: discord.thread,
+      author: asker,
+      content: `<@${discord.botUser.id}> @everyone how big is the national AI investment fund?`,
+      mentions: [discord.botUser],
+    });
+    await finalReplyTo(discord, mention);
+
+    expect(final.body.content).not.toMatch(/@everyone|<@&42>/);
+    expect(final.body.content).toContain('@\u200Deveryone');
+    const writes = messageWrites(discord);
+    expect(writes.length).toBeGreaterThanOrEqual(4);
+    for (const write of writes) expect(write.body.allowed_mentions).toMatchObject({ parse: [] });
+  });
+
+  it('keeps the partial answer with a visible note when the model fails mid-stream', async () => {
+    const { discord, llm } = await start();
+    llm.enqueue({ content: longAnswer, chunkChars: 20, cutAfterChunks: 3 });
+    const interaction = discord.sendSlashCommand({
+      place: discord.channel,
+      user: asker,
+      name: 'ask',
+      options: { question: 'Who founded DeepSeek?' },
+    });
+    const final = await discord.waitForRequest(
+      (r) => isOriginalEdit(interaction.token)(r) && String(r.body?.content).includes('⚠️'),
+    );
+    expect(final.body.content).toContain(longAnswer.slice(0, 40));
+    expect(final.body.content).toMatch(/-# ⚠️ The answer was cut off by the model provider\.$/);
+  });
+
+  it('says what went wrong, in the reply, when the model fails before any text', async () => {
+    const { discord, llm } = await start();
+    llm.enqueue({ status: 503 });
+    const interaction = discord.sendSlashCommand({
+      place: discord.channel,
+      user: asker,
+      name: 'ask',
+      options: { question: 'Who founded DeepSeek?' },
+    });
+    const final = await discord.waitForRequest(isOriginalEdit(interaction.token));
+    expect(final.body.content).toBe(
+      'The model provider is unavailable at the moment. Please try again shortly.',
+    );
+    const original = discord.originalMessage(interaction.token);
+    expect((original?.flags ?? 0) & 128).toBe(0);
+  });
+
+  it('waits out a REST 429 and still delivers the answer', async () => {
+    const { discord } = await start();
+    discord.failNext('PATCH /webhooks/*/*/messages/@original', 1, rateLimited(0.5));
+    const interaction = discord.sendSlashCommand({
+      place: discord.channel,
+      user: asker,
+      name: 'ask',
+      options: { question: 'Who founded DeepSeek?' },
+    });
+    const final = await discord.waitForRequest(
+      (r) => isOriginalEdit(interaction.token)(r) && hasSources(r),
+      8000,
+    );
+    const edits = discord.requests.filter(isOriginalEdit(interaction.token));
+    const limited = edits[0] as RecordedRequest;
+    expect(limited.status).toBe(429);
+    expect((edits[1] as RecordedRequest).at - limited.at).toBeGreaterThanOrEqual(450);
+    expect(final.status).toBe(200);
+  });
+
+  it('ends visibly in the channel when the interaction token has expired', async () => {
+    const { discord, llm } = await start();
+    llm.enqueue({ content: longAnswer, chunkChars: 20, firstTokenDelayMs: 200 });
+    const interaction = discord.sendSlashCommand({
+      place: discord.channel,
+      user: asker,
+      name: 'ask',
+      options: { question: 'Who founded DeepSeek?' },
+    });
+    await discord.waitForRequest((r) => r.path.endsWith('/callback'));
+    discord.expireInteraction(interaction.token);
+    const fallback = await discord.waitForRequest(
+      (r) => r.method === 'POST' && r.path === `/channels/${interaction.channel_id}/messages`,
+    );
+    expect(fallback.body.content).toContain('Liang Wenfeng founded DeepSeek');
+    expect(fallback.body.content).toContain('-# Sources');
+    expect(fallback.body.allowed_mentions).toEqual({ parse: [] });
+    const failedEdit = discord.requests.find((r) => isOriginalEdit(interaction.token)(r));
+    expect(failedEdit?.status).toBe(401);
+  });
+
+  it('sends a private answer by DM when its interaction token has expired', async () => {
+    const { discord } = await start();
+    discord.failNext('PATCH /webhooks/*/*/messages/@original', 20, discordErrors.unknownWebhook());
+    discord.sendSlashCommand({
+      place: discord.channel,
+      user: asker,
+      name: 'ask',
+      options: { question: 'Who founded DeepSeek?', private: true },
+    });
+    const dm = await discord.waitForRequest((r) => r.method === 'POST' && r.path === '/users/@me/channels');
+    expect(dm.body).toEqual({ recipient_id: asker.id });
+    const sent = await discord.waitForRequest((r) => r.method === 'POST' && r.path.endsWith('/messages'));
+    expect(sent.body.content).toContain('-# Sources');
+    const publicChannel = `/channels/${channelIdOf(discord.channel)}/messages`;
+    expect(discord.requests.some((r) => r.path === publicChannel)).toBe(false);
+  });
+
+  it('refuses a question over the per-user rate limit privately', async () => {
+    const { discord } = await start({ RATE_LIMIT_PER_MINUTE: '1' });
+    const first = discord.sendSlashCommand({
+      place: discord.channel,
+      user: asker,
+      name: 'ask',
+      options: { question: 'Who founded DeepSeek?' },
+    });
+    await discord.waitForRequest((r) => isOriginalEdit(first.token)(r) && hasSources(r));
+    const second = discord.sendSlashCommand({
+      place: discord.channel,
+      user: asker,
+      name: 'ask',
+      options: { question: 'What about state funding?' },
+    });
+    const refusal = await discord.waitForRequest(
+      (r) => r.method === 'POST' && r.path === `/webhooks/1000/${second.token}`,
+    );
+    expect(refusal.body).toMatchObject({ flags: 64 });
+    expect(refusal.body.content).toMatch(/asking faster than I can answer/);
+    expect(discord.requests.some((r) => r.method === 'DELETE' && r.path.includes(second.token))).toBe(true);
+  });
+
+  it('turns away other servers and ignores their mentions when DISCORD_ALLOWED_GUILD_IDS is set', async () => {
+    const { discord, llm } = await start({ DISCORD_ALLOWED_GUILD_IDS: '123456789012345678' });
+    discord.sendUserMessage({
+      place: discord.channel,
+      author: asker,
+      content: `<@${discord.botUser.id}> Who founded DeepSeek?`,
+      mentions: [discord.botUser],
+    });
+    discord.sendSlashCommand({
+      place: discord.channel,
+      user: asker,
+      name: 'ask',
+      options: { question: 'Hi?' },
+    });
+    const callback = await discord.waitForRequest((r) => r.path.endsWith('/callback'));
+    expect(callback.body).toMatchObject({ type: 4, data: { flags: 64 } });
+    expect(callback.body.data.content).toContain("isn't enabled here");
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(discord.requests.filter((r) => r.path.startsWith('/channels/'))).toEqual([]);
+    expect(llm.requests).toHaveLength(0);
+  });
+
+  it('answers once when two instances share the bot token and the store', async () => {
+    const { discord, poquan } = await start();
+    const second = createDiscordClient(poquan, { editIntervalMs: 150 });
+    cleanups.push(() => second.stop(500));
+    await second.start();
+    const question = discord.sendUserMessage({
+      place: discord.channel,
+      author: asker,
+      content: `<@${discord.botUser.id}> Who founded DeepSeek?`,
+      mentions: [discord.botUser],
+    });
+    const interaction = discord.sendSlashCommand({
+      place: discord.channel,
+      user: asker,
+      name: 'ask',
+      options: { question: 'How big is the national AI investment fund?' },
+    });
+    await finalReplyTo(discord, question);
+    await discord.waitForRequest((r) => isOriginalEdit(interaction.token)(r) && hasSources(r));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(discord.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/messages'))).toHaveLength(
+      1,
+    );
+    expect(discord.requests.filter((r) => r.path.endsWith('/callback'))).toHaveLength(1);
+  });
+
+  it('finishes answers in flight before stopping', async () => {
+    const { discord, llm, bot } = await start();
+    llm.enqueue({ content: longAnswer, chunkChars: 20, chunkDelayMs: 30 });
+    const interaction = discord.sendSlashCommand({
+      place: discord.channel,
+      user: asker,
+      name: 'ask',
+      options: { question: 'Who founded DeepSeek?' },
+    });
+    await discord.waitForRequest(isOriginalEdit(interaction.token));
+    await bot.stop(5000);
+    expect(discord.requests.some((r) => isOriginalEdit(interaction.token)(r) && hasSources(r))).toBe(true);
+  });
+
+  it('registers the commands with deploy-commands and says what changed', async () => {
+    const { discord, poquan } = await start();
+    const logger = pino({ level: 'silent' });
+    const first = await deployDiscordCommands(poquan.config, logger);
+    const put = discord.requests.find((r) => r.method === 'PUT');
+    expect(put?.path).toBe('/applications/1000/commands');
+    expect(put?.body).toEqual(buildDiscordCommands(poquan.config, 'global'));
+    expect(put?.body[0]).toMatchObject({
+      name: 'ask',
+      description_localizations: { 'zh-CN': expect.any(String) },
+      options: [
+        { name: 'question', type: 3, required: true },
+        { name: 'private', type: 5 },
+      ],
+    });
+    expect(put?.body.at(-1)).toMatchObject({
+      type: 3,
+      name: 'Ask Poquan',
+      name_localizations: { 'zh-CN': '问破圈' },
+    });
+    expect(first).toContain('Registered 6 Discord commands globally for application 1000.');
+    expect(first).toContain('added: /ask, /sources, /reset, /about, /help, "Ask Poquan" (message menu)');
+
+    const again = await deployDiscordCommands(poquan.config, logger);
+    expect(again).toContain('up to date; nothing sent');
+    expect(discord.requests.filter((r) => r.method === 'PUT')).toHaveLength(1);
+
+    discord.commands.global.splice(4, 1);
+    (discord.commands.global[0] as { description: string }).description = 'An older description';
+    discord.commands.global.push({ ...discord.commands.global[1], name: 'ping', id: '77' });
+    const changed = await deployDiscordCommands(poquan.config, logger);
+    expect(changed).toContain('added: /help');
+    expect(changed).toContain('updated: /ask');
+    expect(changed).toContain('removed: /ping');
+    expect(changed).toContain('unchanged: /sources, /reset, /about, "Ask Poquan" (message menu)');
+
+    const guildConfig = {
+      ...poquan.config,
+      discord: { ...poquan.config.discord, guildId: discord.guild.id },
+    };
+    await deployDiscordCommands(guildConfig, logger);
+    const guildPut = discord.requests.filter((r) => r.method === 'PUT').at(-1);
+    expect(guildPut?.path).toBe(`/applications/1000/guilds/${discord.guild.id}/commands`);
+    expect(guildPut?.body[0]).not.toHaveProperty('contexts');
+  });
+
+  it('never writes the bot token or an interaction token to the log, even when things fail', async () => {
+    const { discord, llm, logs } = await start();
+    llm.enqueue({ content: longAnswer, cutAfterChunks: 2, chunkChars: 20 });
+    const first = discord.sendSlashCommand({
+      place: discord.channel,
+      user: asker,
+      name: 'ask',
+      options: { question: 'Who founded DeepSeek?' },
+    });
+    await discord.waitForRequest(
+      (r) => isOriginalEdit(first.token)(r) && String(r.body?.content).includes('⚠️'),
+    );
+    const second = discord.sendSlashCommand({
+      place: discord.channel,
+      user: asker,
+      name: 'ask',
+      options: { question: 'What about state funding?' },
+    });
+    await discord.waitForRequest((r) => r.path.endsWith('/callback') && r.path.includes(second.token));
+    discord.expireInteraction(second.token);
+    await discord.waitForRequest((r) => r.method === 'POST' && r.path.startsWith('/channels/'));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+
+    const log = logs.join('');
+    expect(log).toContain('"code":50027');
+    expect(log).not.toContain(discord.token);
+    expect(log).not.toContain(first.token);
+    expect(log).not.toContain(second.token);
+  });
+});
