@@ -1,0 +1,226 @@
+import { randomUUID } from 'node:crypto';
+import { autoRetry } from '@grammyjs/auto-retry';
+import { sequentialize } from '@grammyjs/runner';
+import { Bot, type BotError, type Context } from 'grammy';
+import type { Message } from 'grammy/types';
+import { type CommandSpec, describeOptions } from '../../../commands/command.ts';
+import { findCommand } from '../../../commands/index.ts';
+import { isAllowed } from '../../core/access.ts';
+import {
+  ConfigError,
+  describeErrorForUser,
+  InputError,
+  LlmError,
+  RateLimitedError,
+} from '../../core/errors.ts';
+import type { Logger } from '../../core/logger.ts';
+import { detectLanguage, type ReplyLanguage } from '../../core/question.ts';
+import type { Poquan } from '../../poquan.ts';
+import { describeErrorForLog } from './errors.ts';
+import { createMessageTrail } from './message-trail.ts';
+import { escapeHtml, renderTelegramText } from './render.ts';
+import {
+  commandLanguage,
+  conversationIdFor,
+  type ReplyPlace,
+  replyPlaceFor,
+  routeMessage,
+} from './routing.ts';
+import { type StreamTiming, streamAnswer } from './stream-answer.ts';
+
+/** Per-update data the adapter keeps on grammY's context: a request id and a logger that carries it. */
+interface RequestFlavor {
+  request?: { id: string; log: Logger };
+}
+
+/** grammY's context as this adapter uses it. */
+export type TelegramContext = Context & RequestFlavor;
+
+/** Tuning for tests and benchmarks; production uses the defaults, which follow Telegram's limits. */
+export type TelegramAdapterOptions = Partial<StreamTiming>;
+
+/** A configured bot and the means to stop it gracefully. */
+export interface TelegramBot {
+  bot: Bot<TelegramContext>;
+  /** Waits up to `graceMs` for updates in progress, then cuts remaining answers short and lets them say so. */
+  settle(graceMs: number): Promise<void>;
+}
+
+const defaultTiming: StreamTiming = {
+  privateIntervalMs: 1000,
+  groupIntervalMs: 3000,
+  messageGapMs: 1000,
+  typingIntervalMs: 4000,
+};
+/** How long an aborted answer gets to deliver its partial text and note once the grace period is over. */
+const abortedAnswerMs = 2000;
+
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+
+/** The arguments a command takes from the text after it: its first string option gets all of it. */
+function argsFor(spec: CommandSpec, rest: string, language: ReplyLanguage): Record<string, unknown> {
+  const field = describeOptions(spec).find((option) => option.type === 'string');
+  const parsed = spec.args.safeParse(field ? { [field.name]: rest } : {});
+  if (parsed.success) return parsed.data;
+  throw new InputError(
+    language === 'zh'
+      ? `无法读取 /${spec.name} 的参数，请查看 /help。`
+      : `I couldn't read that /${spec.name}. See /help.`,
+  );
+}
+
+/** Who is asking, for the per-user rate limit; anonymous group admins count as their group. */
+function userKeyFor(message: Message): string {
+  return message.from
+    ? `telegram:${message.from.id}`
+    : `telegram:chat:${message.sender_chat?.id ?? message.chat.id}`;
+}
+
+/** The language of an error sentence for a message: the question's script, else the user's Telegram language. */
+function languageFor(message: Message): ReplyLanguage {
+  const text = (message.text ?? '').replace(/^\/\S+/, '');
+  return detectLanguage(text) === 'zh' ? 'zh' : commandLanguage(message);
+}
+
+/**
+ * Builds the grammY bot: auto-retry on 429 (honouring `retry_after`), the chat allowlist, per-chat (and topic)
+ * ordering, commands and questions routed through the shared command specs — so the `ask` command's rate limit
+ * applies to every question — and one error handler that turns any failure into a sentence in the chat and a
+ * token-free log line. It does not fetch updates; `startTelegramAdapter` does.
+ * @see https://grammy.dev/plugins/auto-retry
+ */
+export function createTelegramBot(poquan: Poquan, options: TelegramAdapterOptions = {}): TelegramBot {
+  const { token, apiRoot, allowedChatIds } = poquan.config.telegram;
+  if (!token) throw new ConfigError('TELEGRAM_BOT_TOKEN is not set.');
+  const log = poquan.logger.child({ adapter: 'telegram' });
+  const timing = { ...defaultTiming, ...options };
+  const bot = new Bot<TelegramContext>(token, { client: { apiRoot } });
+  // Network failures are not retried here: a bounded failure beats an answer stuck in a retry loop.
+  bot.api.config.use(autoRetry({ maxRetryAttempts: 5, maxDelaySeconds: 60, rethrowHttpErrors: true }));
+
+  const inFlight = new Set<Promise<unknown>>();
+  const answers = new Set<AbortController>();
+  const drafts = { available: true, nextId: 1 };
+  const track = <T>(work: Promise<T>) => {
+    inFlight.add(work);
+    void work.then(
+      () => inFlight.delete(work),
+      () => inFlight.delete(work),
+    );
+    return work;
+  };
+
+  const reply = (message: Message, requestLog: Logger, html: string[]) =>
+    createMessageTrail(bot.api, replyPlaceFor(message), requestLog, { minGapMs: 0 }).show(html);
+
+  bot.use(async (ctx, next) => {
+    const id = randomUUID().slice(0, 8);
+    ctx.request = {
+      id,
+      log: log.child({ requestId: id, chatId: ctx.chat?.id, updateId: ctx.update.update_id }),
+    };
+    await track(next());
+  });
+
+  bot.use(async (ctx, next) => {
+    if (isAllowed(allowedChatIds, ctx.chat?.id)) return next();
+    ctx.request?.log.debug('chat not in TELEGRAM_ALLOWED_CHAT_IDS; ignored');
+  });
+
+  bot.use(
+    sequentialize((ctx: TelegramContext) => {
+      const message = ctx.message;
+      return message ? conversationIdFor(message) : ctx.chat?.id.toString();
+    }),
+  );
+
+  bot.on('message:text', async (ctx) => {
+    const message = ctx.message;
+    const requestLog = ctx.request?.log ?? log;
+    const incoming = routeMessage(message, ctx.me);
+    if (incoming.kind === 'ignore') return requestLog.debug({ reason: incoming.reason }, 'message ignored');
+    const spec = findCommand('telegram', incoming.name);
+    if (!spec) {
+      if (!incoming.explicit) return;
+      const zh = commandLanguage(message) === 'zh';
+      const text = zh
+        ? `没有 /${incoming.name} 这个命令，请查看 /help。`
+        : `There is no /${incoming.name} command. See /help.`;
+      return reply(message, requestLog, [escapeHtml(text)]);
+    }
+    const language =
+      spec.name === 'ask' && incoming.rest ? detectLanguage(incoming.rest) : commandLanguage(message);
+    const conversationId = conversationIdFor(message);
+    const result = await spec.handler(argsFor(spec, incoming.rest, language), {
+      poquan,
+      conversationId,
+      userKey: userKeyFor(message),
+      language,
+    });
+    if (result.type === 'message') return reply(message, requestLog, renderTelegramText(result.text));
+
+    const controller = new AbortController();
+    answers.add(controller);
+    const started = Date.now();
+    try {
+      const place: ReplyPlace = replyPlaceFor(message);
+      const done = await streamAnswer(
+        { api: ctx.api, poquan, log: requestLog, token, timing, drafts },
+        place,
+        { question: result.question, conversationId, language, signal: controller.signal },
+      );
+      requestLog.info(
+        {
+          conversationId,
+          ms: Date.now() - started,
+          mode: done.mode,
+          model: done.model,
+          citations: done.citations.length,
+          cached: done.cached,
+          incomplete: done.incomplete,
+          incompleteReason: done.incompleteReason,
+        },
+        'answered',
+      );
+    } finally {
+      answers.delete(controller);
+    }
+  });
+
+  bot.catch((botError: BotError<TelegramContext>) => {
+    const { ctx, error } = botError;
+    const requestLog = ctx.request?.log ?? log;
+    const expected = error instanceof InputError || error instanceof RateLimitedError;
+    const level = expected ? 'info' : error instanceof LlmError ? 'warn' : 'error';
+    requestLog[level]({ error: describeErrorForLog(error, token) }, 'update failed');
+    const message = ctx.message;
+    if (!message) return;
+    const sentence = describeErrorForUser(error, languageFor(message));
+    return track(
+      reply(message, requestLog, [escapeHtml(sentence)]).catch((replyError: unknown) => {
+        requestLog.error(
+          { error: describeErrorForLog(replyError, token) },
+          'could not send the error message',
+        );
+      }),
+    );
+  });
+
+  return {
+    bot,
+    async settle(graceMs) {
+      const drain = async () => {
+        while (inFlight.size > 0) {
+          await Promise.allSettled([...inFlight]);
+          // The error handler starts a tick after a failed update; give it that tick to register.
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+      };
+      const drained = await Promise.race([drain().then(() => true), delay(graceMs).then(() => false)]);
+      if (drained) return;
+      log.warn({ answers: answers.size }, 'grace period over; cutting answers short');
+      for (const controller of answers) controller.abort();
+      await Promise.race([drain(), delay(abortedAnswerMs)]);
+    },
+  };
+}

@@ -1,0 +1,146 @@
+import type { Api } from 'grammy';
+import type { AnswerDone, AnswerEvent } from '../../core/answer-events.ts';
+import { describeErrorForUser, LlmError } from '../../core/errors.ts';
+import type { Logger } from '../../core/logger.ts';
+import type { ReplyLanguage } from '../../core/question.ts';
+import type { Poquan } from '../../poquan.ts';
+import { consumeThrottled } from '../shared/throttled-answer.ts';
+import { describeErrorForLog, isMethodMissing, isParseError } from './errors.ts';
+import { createMessageTrail } from './message-trail.ts';
+import { escapeHtml, htmlToPlainText, renderTelegramAnswer, renderTelegramPreview } from './render.ts';
+import type { ReplyPlace } from './routing.ts';
+
+/** The streaming cadence; Telegram allows about one edit per second per chat and twenty per minute in a group. */
+export interface StreamTiming {
+  /** Between two draft updates in a private chat. */
+  privateIntervalMs: number;
+  /** Between two preview edits in a group (3 s keeps a group under twenty edits a minute). */
+  groupIntervalMs: number;
+  /** Between any two message calls in one chat. */
+  messageGapMs: number;
+  /** Between two "typing…" actions; Telegram shows one for about five seconds. */
+  typingIntervalMs: number;
+}
+
+/** What streaming one answer needs from the bot around it. */
+export interface StreamContext {
+  api: Api;
+  poquan: Poquan;
+  log: Logger;
+  token: string;
+  timing: StreamTiming;
+  /** Shared by the bot: false once the server has shown it has no `sendMessageDraft`. */
+  drafts: { available: boolean; nextId: number };
+}
+
+/** Shows "typing…" now and every few seconds until stopped; failures only cost the indicator. */
+function startTyping(context: StreamContext, place: ReplyPlace): () => void {
+  const tick = () => {
+    context.api
+      .sendChatAction(place.chatId, 'typing', place.threadId ? { message_thread_id: place.threadId } : {})
+      .catch((error: unknown) => {
+        context.log.debug({ error: describeErrorForLog(error, context.token) }, 'typing action failed');
+      });
+  };
+  tick();
+  const timer = setInterval(tick, context.timing.typingIntervalMs);
+  return () => clearInterval(timer);
+}
+
+/** Streams reasoning and text through unchanged, keeping all of the reasoning for the final message. */
+async function* keepReasoning(events: AsyncIterable<AnswerEvent>, into: { reasoning: string }) {
+  for await (const event of events) {
+    if (event.type === 'reasoning') into.reasoning += event.delta;
+    yield event;
+  }
+}
+
+/**
+ * Streams one answer into a chat and leaves the finished answer there. Private chats get an animated draft
+ * (`sendMessageDraft`) that the final `sendMessage` replaces; groups — and private chats when drafts fail —
+ * get a message that grows by throttled edits. "typing…" shows until the first text. The final messages carry
+ * the answer, the collapsed reasoning if enabled, a note if the answer was cut short, and the sources.
+ * Errors before any text are rethrown for the bot's error boundary, after removing any preview.
+ * @see https://core.telegram.org/bots/api#sendmessagedraft
+ */
+export async function streamAnswer(
+  context: StreamContext,
+  place: ReplyPlace,
+  /** `signal` aborts the answer when the bot shuts down; the partial answer is still delivered, with a note. */
+  request: { question: string; conversationId: string; language: ReplyLanguage; signal: AbortSignal },
+): Promise<AnswerDone> {
+  const { api, poquan, log } = context;
+  const options = { showReasoning: poquan.config.showReasoning, language: request.language };
+  const isPrivate = place.chatType === 'private';
+  const trail = createMessageTrail(api, place, log, {
+    minGapMs: isPrivate ? 0 : context.timing.messageGapMs,
+  });
+  let useDrafts = isPrivate && context.drafts.available;
+  const draftId = context.drafts.nextId++;
+  const collected = { reasoning: '' };
+  let stopTyping: (() => void) | undefined = startTyping(context, place);
+  const showDraft = async (html: string) => {
+    try {
+      await api.sendMessageDraft(place.chatId, draftId, html, {
+        parse_mode: 'HTML',
+        ...(place.threadId ? { message_thread_id: place.threadId } : {}),
+      });
+    } catch (error) {
+      if (!isParseError(error)) throw error;
+      await api.sendMessageDraft(place.chatId, draftId, htmlToPlainText(html));
+    }
+  };
+
+  let done: AnswerDone;
+  try {
+    done = await consumeThrottled(
+      keepReasoning(
+        poquan.answer(request.question, request.conversationId, { signal: request.signal }),
+        collected,
+      ),
+      {
+        intervalMs: isPrivate ? context.timing.privateIntervalMs : context.timing.groupIntervalMs,
+        async update(snapshot) {
+          const preview = renderTelegramPreview(snapshot, options);
+          if (preview.length === 0) return;
+          if (snapshot.text) {
+            stopTyping?.();
+            stopTyping = undefined;
+          }
+          if (useDrafts) {
+            try {
+              return await showDraft(preview.at(-1) as string);
+            } catch (error) {
+              useDrafts = false;
+              if (isMethodMissing(error)) context.drafts.available = false;
+              log.warn(
+                { error: describeErrorForLog(error, context.token) },
+                'drafts unavailable; streaming by edits',
+              );
+            }
+          }
+          await trail.show(preview);
+        },
+        onUpdateError(error) {
+          log.warn(
+            { error: describeErrorForLog(error, context.token) },
+            'preview update failed; waiting for the end',
+          );
+        },
+      },
+    );
+  } catch (error) {
+    // The model failed before any text: the error boundary says so, in place of any reasoning preview.
+    if (trail.size > 0) await trail.show([]).catch(() => undefined);
+    throw error;
+  } finally {
+    stopTyping?.();
+  }
+  const final = renderTelegramAnswer(done, collected.reasoning, {
+    ...options,
+    stopped: request.signal.aborted,
+  });
+  const empty = describeErrorForUser(new LlmError('empty', 'empty answer'), request.language);
+  await trail.show(final.length > 0 ? final : [escapeHtml(empty)]);
+  return done;
+}

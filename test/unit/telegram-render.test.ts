@@ -1,0 +1,177 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  htmlToPlainText,
+  renderCitations,
+  renderReasoning,
+  renderTelegramAnswer,
+  renderTelegramHtml,
+  renderTelegramPreview,
+  telegramTextLimit,
+} from '../../src/adapters/telegram/render.ts';
+import type { AnswerDone } from '../../src/core/answer-events.ts';
+import { parseTelegramHtml } from '../fakes/fake-telegram.ts';
+
+const markdownish = fc.string({
+  unit: fc.constantFrom(
+    ...'*_`~<>&[]()#-|!\\:/."\' \n\tab1é中😀'.split(''),
+    '**',
+    '```',
+    '> ',
+    '- ',
+    '1. ',
+    'http://x.y',
+    '<b>',
+    '</b>',
+    '&amp;',
+    '\n\n',
+  ),
+  maxLength: 400,
+});
+
+function done(answer: string, overrides: Partial<AnswerDone> = {}): AnswerDone {
+  return {
+    type: 'done',
+    answer,
+    citations: [],
+    mode: 'llm',
+    model: 'deepseek-flash',
+    usage: undefined,
+    knowledgeVersion: 'v1',
+    notCovered: false,
+    incomplete: false,
+    cached: false,
+    ...overrides,
+  };
+}
+
+const english = { showReasoning: 'collapsed', language: 'en' } as const;
+
+describe('Telegram HTML rendering', () => {
+  it('renders the Markdown a model writes as Telegram HTML', () => {
+    const html = renderTelegramHtml(
+      [
+        '## DeepSeek',
+        '',
+        '**Liang Wenfeng** founded _High-Flyer_ ~~in 2016~~ in 2015 [1]. See `R1` and [the paper](https://arxiv.org/abs/2501.12948).',
+        '',
+        '- open weights',
+        '- cheap training',
+        '',
+        '> a quote',
+        '',
+        '```python',
+        'print(1 < 2)',
+        '```',
+      ].join('\n'),
+    );
+    expect(html).toBe(
+      [
+        '<b>DeepSeek</b>',
+        '',
+        '<b>Liang Wenfeng</b> founded <i>High-Flyer</i> <s>in 2016</s> in 2015 [1]. See <code>R1</code> and <a href="https://arxiv.org/abs/2501.12948">the paper</a>.',
+        '',
+        '• open weights\n• cheap training',
+        '',
+        '<blockquote>a quote</blockquote>',
+        '',
+        '<pre><code class="language-python">print(1 &lt; 2)</code></pre>',
+      ].join('\n'),
+    );
+  });
+
+  it('shows raw HTML, comparisons and stray markers from the model literally', () => {
+    const html = renderTelegramHtml('<script>alert(1)</script> a < b & c, **unbalanced and <b>bold?</b>');
+    expect(parseTelegramHtml(html).text).toBe(
+      '<script>alert(1)</script> a < b & c, **unbalanced and <b>bold?</b>',
+    );
+  });
+
+  it('links only http, https and tg URLs; others become text', () => {
+    const html = renderTelegramHtml('[x](javascript:alert(1)) [y](https://a.b/?q="1"&r=2) [z](/relative)');
+    expect(html).toBe('x <a href="https://a.b/?q=&quot;1&quot;&amp;r=2">y</a> z');
+    expect(parseTelegramHtml(html).entities).toEqual([
+      { type: 'text_link', offset: 2, length: 1, url: 'https://a.b/?q="1"&r=2' },
+    ]);
+  });
+
+  it('never nests blockquotes or puts code inside a quote or a link', () => {
+    const html = renderTelegramHtml('> outer\n> > inner\n> ```\n> code\n> ```\n\n[`code` link](https://a.b)');
+    expect(html).toBe('<blockquote>outer\ninner\ncode</blockquote>\n\n<a href="https://a.b">code link</a>');
+  });
+
+  it('produces markup Telegram accepts, whose visible text we measure exactly, for any input', () => {
+    fc.assert(
+      fc.property(markdownish, (markdown) => {
+        const html = renderTelegramHtml(markdown);
+        const parsed = parseTelegramHtml(html);
+        expect(htmlToPlainText(html)).toBe(parsed.text);
+      }),
+      { numRuns: 400 },
+    );
+  });
+});
+
+describe('Telegram answer messages', () => {
+  it('ends an answer with a compact numbered list of sources', () => {
+    const [message] = renderTelegramAnswer(
+      done('Liang Wenfeng founded it [1].', {
+        citations: [{ n: 1, id: 'mini#founder', source: 'mini.md', heading: "DeepSeek's <founder>" }],
+      }),
+      '',
+      english,
+    );
+    expect(message).toBe(
+      "Liang Wenfeng founded it [1].\n\n<b>Sources</b>\n[1] DeepSeek's &lt;founder&gt; — mini.md",
+    );
+    expect(renderCitations([{ n: 2, id: 'x', source: 'a.md', heading: 'H' }], 'zh')).toBe(
+      '<b>出处</b>\n[2] H — a.md',
+    );
+  });
+
+  it('puts the reasoning in an expandable blockquote only when enabled', () => {
+    const [message] = renderTelegramAnswer(done('Answer.'), 'I compare <b> & </b>', english);
+    expect(message).toBe(
+      '<blockquote expandable>💭 <i>Reasoning</i>\nI compare &lt;b&gt; &amp; &lt;/b&gt;</blockquote>\n\nAnswer.',
+    );
+    expect(renderTelegramAnswer(done('Answer.'), 'thinking', { ...english, showReasoning: 'off' })).toEqual([
+      'Answer.',
+    ]);
+    const long = renderReasoning('x'.repeat(10_000), english);
+    expect(htmlToPlainText(long).length).toBeLessThan(2000);
+  });
+
+  it('marks an answer cut short with a visible note', () => {
+    const [message] = renderTelegramAnswer(
+      done('Partial', { incomplete: true, incompleteReason: 'cut_off' }),
+      '',
+      english,
+    );
+    expect(message).toBe('Partial\n\n<i>⚠️ The answer was cut off by the model provider.</i>');
+  });
+
+  it('splits a long answer into messages of at most 4096 visible characters without losing text', () => {
+    const sentences = Array.from(
+      { length: 120 },
+      (_, i) => `Sentence **${i}** about DeepSeek & Qwen < Kimi, with \`code ${i}\`.`,
+    );
+    const answer = [0, 1, 2, 3, 4, 5].map((p) => sentences.slice(p * 20, p * 20 + 20).join(' ')).join('\n\n');
+    expect(answer.length).toBeGreaterThan(6000);
+    const messages = renderTelegramAnswer(done(answer), 'why', english);
+    expect(messages.length).toBeGreaterThan(1);
+    const visible = messages.map((html) => parseTelegramHtml(html).text);
+    for (const text of visible) expect(text.length).toBeLessThanOrEqual(telegramTextLimit);
+    const all = visible.join('\n');
+    for (let i = 0; i < 120; i++)
+      expect(all).toContain(`Sentence ${i} about DeepSeek & Qwen < Kimi, with code ${i}.`);
+  });
+
+  it('previews a streaming answer as the messages it would take, reasoning first', () => {
+    expect(renderTelegramPreview({ text: '', reasoning: '' }, english)).toEqual([]);
+    expect(
+      renderTelegramPreview({ text: '', reasoning: 'hmm' }, { ...english, showReasoning: 'off' }),
+    ).toEqual([]);
+    const [preview] = renderTelegramPreview({ text: 'Liang **Wen', reasoning: 'hmm' }, english);
+    expect(preview).toBe('<blockquote expandable>💭 <i>Thinking…</i>\nhmm</blockquote>\n\nLiang **Wen');
+  });
+});
