@@ -175,6 +175,30 @@ program
 
 program.command('start').description('run the bots whose tokens are set (Telegram, Discord)').action(start);
 
+program
+  .command('doctor')
+  .description(
+    'check configuration, knowledge, store and model endpoint; each line ok or failed with the fix',
+  )
+  .action(async () => {
+    if (existsSync('.env')) process.loadEnvFile('.env');
+    const { formatDoctorReport, runDoctor } = await import('./doctor.ts');
+    const checks = await runDoctor(process.env);
+    process.stdout.write(formatDoctorReport(checks));
+    if (checks.some((c) => !c.ok)) process.exitCode = 1;
+  });
+
+program
+  .command('deploy-commands')
+  .description(
+    'register the Discord slash commands (globally, or to DISCORD_GUILD_ID) and print what changed',
+  )
+  .action(async () => {
+    const config = readConfig();
+    const { deployDiscordCommands } = await import('./adapters/discord/index.ts');
+    process.stdout.write(`${await deployDiscordCommands(config, createLogger(config.logLevel ?? 'warn'))}\n`);
+  });
+
 try {
   await program.parseAsync(process.argv);
 } catch (error) {

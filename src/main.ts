@@ -1,29 +1,51 @@
 import type { Config } from './core/config.ts';
 import { createLogger } from './core/logger.ts';
 import { createPoquan } from './poquan.ts';
+import { type RunningHttpServer, startHttpServer } from './server/http.ts';
 
 /** A started platform adapter; `stop` stops taking new work and waits (bounded) for answers in flight. */
 export interface RunningAdapter {
   name: string;
+  /** Whether the platform connection is up, for `/readyz`. */
+  isConnected(): boolean;
   stop(graceMs: number): Promise<void>;
 }
 
 /**
- * Starts every adapter whose token is set, says which ones started, and stops them gracefully on
- * SIGINT/SIGTERM: no new updates, answers in flight finish within SHUTDOWN_GRACE_MS, the store is flushed.
+ * Starts every adapter whose token is set, says which ones started, serves /healthz, /readyz and /metrics
+ * when PORT is set, reloads knowledge on change, and stops gracefully on SIGINT/SIGTERM: no new updates,
+ * answers in flight finish within SHUTDOWN_GRACE_MS, the store is flushed.
  */
 export async function startBot(config: Config): Promise<void> {
   const logger = createLogger(config.logLevel ?? 'info');
   const poquan = await createPoquan(config, logger);
   const running: RunningAdapter[] = [];
+  const stopWatching = poquan.watchKnowledge();
+
+  try {
+    if (config.telegram.token) {
+      const { startTelegramAdapter } = await import('./adapters/telegram/index.ts');
+      running.push(await startTelegramAdapter(poquan));
+    }
+    if (config.discord.token) {
+      const { startDiscordAdapter } = await import('./adapters/discord/index.ts');
+      running.push(await startDiscordAdapter(poquan));
+    }
+  } catch (error) {
+    await Promise.allSettled(running.map((adapter) => adapter.stop(0)));
+    stopWatching();
+    await poquan.close();
+    throw error;
+  }
 
   if (running.length === 0) {
+    stopWatching();
     await poquan.close();
     process.stderr.write(
       [
         'No bot token is set, so no adapter started.',
         '  Telegram: set TELEGRAM_BOT_TOKEN (from @BotFather).',
-        '  Discord:  set DISCORD_TOKEN and DISCORD_APPLICATION_ID.',
+        '  Discord:  set DISCORD_TOKEN (and DISCORD_APPLICATION_ID to deploy its commands).',
         'To try Poquan without a bot: npx poquan ask "Who founded DeepSeek?"  or  npx poquan chat',
         '',
       ].join('\n'),
@@ -31,13 +53,32 @@ export async function startBot(config: Config): Promise<void> {
     process.exitCode = 1;
     return;
   }
+  process.stderr.write(`Poquan started: ${running.map((adapter) => adapter.name).join(', ')}.\n`);
+
+  let http: RunningHttpServer | undefined;
+  if (config.http) {
+    http = await startHttpServer({
+      port: config.http.port,
+      host: config.http.host,
+      poquan,
+      logger,
+      checks: running.map((adapter) => ({
+        name: adapter.name,
+        check: async () => {
+          if (!adapter.isConnected()) throw new Error(`${adapter.name} is not connected`);
+        },
+      })),
+    });
+  }
 
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'stopping');
+    stopWatching();
     await Promise.allSettled(running.map((adapter) => adapter.stop(config.shutdownGraceMs)));
+    await http?.close();
     await poquan.close();
     logger.info('stopped');
   };

@@ -93,6 +93,9 @@ redis.call('ZADD', KEYS[1], ARGV[1], ARGV[1] .. '-' .. ARGV[4])
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return -1`;
 
+/** How long start-up waits for Redis before going on degraded (the client keeps reconnecting). */
+const initialConnectWaitMs = 2500;
+
 async function openRedisStore(url: string, namespace: string): Promise<OpenedStore> {
   const client = createClient({
     url,
@@ -104,7 +107,14 @@ async function openRedisStore(url: string, namespace: string): Promise<OpenedSto
     // Connection errors surface as failed commands (StoreError); the client keeps reconnecting.
   });
   // A Redis that is down at start-up is not fatal: the client keeps reconnecting and answers degrade meanwhile.
-  await client.connect().catch(() => undefined);
+  let waited: NodeJS.Timeout | undefined;
+  await Promise.race([
+    client.connect().catch(() => undefined),
+    new Promise((resolve) => {
+      waited = setTimeout(resolve, initialConnectWaitMs);
+    }),
+  ]);
+  clearTimeout(waited);
   const adapter = new KeyvRedis(client as never, {
     namespace,
     throwOnConnectError: false,
@@ -143,7 +153,9 @@ async function openRedisStore(url: string, namespace: string): Promise<OpenedSto
         await client.ping();
       }),
     close: async () => {
-      if (client.isOpen) await client.close();
+      // A client still reconnecting to a Redis that is down must be destroyed, or it keeps the process alive.
+      if (client.isReady) await client.close().catch(() => client.destroy());
+      else client.destroy();
     },
   };
 }

@@ -10,8 +10,8 @@ export { deployDiscordCommands } from './deploy.ts';
  */
 export async function startDiscordAdapter(
   poquan: Poquan,
-): Promise<{ name: 'discord'; stop(graceMs: number): Promise<void> }> {
+): Promise<{ name: 'discord'; isConnected(): boolean; stop(graceMs: number): Promise<void> }> {
   const bot = createDiscordClient(poquan);
   await bot.start();
-  return { name: 'discord', stop: (graceMs) => bot.stop(graceMs) };
+  return { name: 'discord', isConnected: () => bot.client.isReady(), stop: (graceMs) => bot.stop(graceMs) };
 }
