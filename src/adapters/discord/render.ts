@@ -2,7 +2,7 @@ import { escapeMarkdown } from 'discord.js';
 import type { AnswerDone, Citation } from '../../core/answer-events.ts';
 import { describeErrorForUser, LlmError } from '../../core/errors.ts';
 import type { ReplyLanguage } from '../../core/question.ts';
-import { splitMarkdown } from '../shared/split-markdown.ts';
+import { openFenceAt, splitMarkdown } from '../shared/split-markdown.ts';
 import type { AnswerSnapshot } from '../shared/throttled-answer.ts';
 
 /**
@@ -56,12 +56,7 @@ export function splitForDiscord(text: string, limit: number = discordContentLimi
 
 /** Closes a code fence the model left open, so nothing we append ends up inside it. */
 function closeOpenFence(text: string): string {
-  let open = '';
-  for (const match of text.matchAll(/^ {0,3}(`{3,}|~{3,})/gm)) {
-    const marker = match[1] as string;
-    if (!open) open = marker;
-    else if (marker[0] === open[0] && marker.length >= open.length) open = '';
-  }
+  const open = openFenceAt(text);
   return open ? `${text}\n${open}` : text;
 }
 

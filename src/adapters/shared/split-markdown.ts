@@ -37,7 +37,7 @@ export function splitMarkdown(
 }
 
 /** The opening fence (e.g. "```ts" → "```") still open at the end of `text`, or '' when none is. */
-function openFenceAt(text: string): string {
+export function openFenceAt(text: string): string {
   let open = '';
   for (const match of text.matchAll(/^ {0,3}(`{3,}|~{3,})/gm)) {
     const marker = match[1] as string;
