@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { platformOfUserKey } from '../src/core/access.ts';
 import { defineCommand } from './command.ts';
 
 /** `/ask <question>`: the main job. Rate-limited per user here, so every platform limits alike. */
@@ -33,6 +34,7 @@ export const askCommand = defineCommand({
       return { allowed: true } as const;
     });
     if (!decision.allowed) {
+      poquan.metrics.rateLimited.inc({ platform: platformOfUserKey(userKey) });
       return {
         type: 'message',
         text:

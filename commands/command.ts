@@ -34,6 +34,11 @@ export interface CommandSpec<Args extends z.ZodObject = z.ZodObject> {
   args: Args;
   /** Platforms where the command exists; all when absent. */
   platforms?: Array<'telegram' | 'discord' | 'cli'>;
+  /**
+   * Set by `defineOperatorCommand`, whose handler refuses everyone but the admins. Adapters only use it to
+   * leave the command out of public menus; the refusal itself never depends on an adapter.
+   */
+  operatorOnly?: boolean;
   handler(args: z.infer<Args>, context: CommandContext): Promise<CommandReply>;
 }
 

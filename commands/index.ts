@@ -2,9 +2,11 @@ import { aboutCommand } from './about.ts';
 import { askCommand } from './ask.ts';
 import type { CommandSpec } from './command.ts';
 import { helpCommand } from './help.ts';
+import { reloadCommand } from './reload.ts';
 import { resetCommand } from './reset.ts';
 import { sourcesCommand } from './sources.ts';
 import { startCommand } from './start.ts';
+import { statsCommand } from './stats.ts';
 
 /** Every command, in the order platforms list them. A static list, so deploy scripts and tests see the same set. */
 export const commands = [
@@ -14,6 +16,8 @@ export const commands = [
   resetCommand,
   aboutCommand,
   helpCommand,
+  reloadCommand,
+  statsCommand,
 ] as unknown as CommandSpec[];
 
 /** The commands a platform offers. */

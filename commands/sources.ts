@@ -1,11 +1,13 @@
 import { z } from 'zod';
+import { headUnits } from '../src/core/text.ts';
 import { defineCommand } from './command.ts';
+import { quoteUserText } from './markdown.ts';
 
 const excerptChars = 220;
 
 function excerpt(text: string): string {
   const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > excerptChars ? `${flat.slice(0, excerptChars - 1)}…` : flat;
+  return flat.length > excerptChars ? `${headUnits(flat, excerptChars - 1)}…` : flat;
 }
 
 /** `/sources`: the passages behind the last answer in this conversation, with short excerpts. */
@@ -36,8 +38,8 @@ export const sourcesCommand = defineCommand({
     });
     const header =
       language === 'zh'
-        ? `上一个回答的出处（“${last.question}”）：`
-        : `Sources of the last answer ("${last.question}"):`;
+        ? `上一个回答的出处（“${quoteUserText(last.question)}”）：`
+        : `Sources of the last answer ("${quoteUserText(last.question)}"):`;
     const footer =
       language === 'zh'
         ? `知识库版本 ${last.knowledgeVersion}`

@@ -5,11 +5,13 @@ import { createInterface } from 'node:readline/promises';
 import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
 import { runChat } from './adapters/cli/chat.ts';
+import { renderFeedbackReportCsv, renderFeedbackReportForTerminal } from './adapters/cli/feedback-report.ts';
 import { collectAnswerJson, printAnswerStream } from './adapters/cli/print-answer.ts';
 import { passageToJson, renderPassagesForTerminal, terminalStyle } from './adapters/cli/render.ts';
 import { type Config, loadConfig } from './core/config.ts';
 import { ConfigError, describeErrorForUser, InputError, LlmError } from './core/errors.ts';
 import { evaluateCase, readQaFile, summarizeEvaluation } from './core/evaluate.ts';
+import { buildFeedbackReport, parseReportRange } from './core/feedback-report.ts';
 import { createLogger } from './core/logger.ts';
 import { cleanQuestion } from './core/question.ts';
 import { createPoquan, type Poquan, poquanVersion } from './poquan.ts';
@@ -127,6 +129,24 @@ async function evaluate(options: { qa: string; k: number; json?: boolean }): Pro
   });
 }
 
+async function feedbackReport(options: { from?: string; to?: string; json?: boolean; csv?: boolean }) {
+  if (options.json && options.csv) throw new InputError('Choose one of --json and --csv.');
+  const range = parseReportRange(options, Date.now());
+  await withPoquan(async (poquan) => {
+    const passages = new Map(poquan.knowledge().passages.map((passage) => [passage.id, passage]));
+    const report = await buildFeedbackReport(poquan.feedback, range, {
+      describePassage: (id) => passages.get(id),
+    });
+    process.stdout.write(
+      options.json
+        ? `${JSON.stringify(report)}\n`
+        : options.csv
+          ? renderFeedbackReportCsv(report)
+          : renderFeedbackReportForTerminal(report, style),
+    );
+  });
+}
+
 async function chat(options: { conversation?: string }): Promise<void> {
   await withPoquan((poquan) =>
     runChat(poquan, process.stdin, output, `cli:chat:${options.conversation ?? userInfo().username}`),
@@ -147,7 +167,7 @@ program
   .command('ask')
   .description('answer one question (streams; --json for one JSON object)')
   .argument('<question...>', 'the question, in English or Chinese')
-  .option('--json', 'print {answer, citations, mode, usage} as JSON')
+  .option('--json', 'print {answerId, answer, citations, mode, usage, knowledgeVersion, …} as JSON')
   .option('--conversation <id>', 'continue a named conversation (remembered between runs)')
   .action(ask);
 
@@ -173,7 +193,52 @@ program
   .option('--json', 'print the full report as JSON')
   .action(evaluate);
 
+program
+  .command('feedback')
+  .description('what users thought of the answers (👍/👎 in Telegram and Discord)')
+  .command('report')
+  .description('answers, 👍/👎 share, most asked questions, knowledge gaps and passages behind 👎 answers')
+  .option('--from <YYYY-MM-DD>', 'first day, UTC (default: 29 days before --to)')
+  .option('--to <YYYY-MM-DD>', 'last day, UTC (default: today)')
+  .option('--json', 'print the report as one JSON object')
+  .option('--csv', 'print the report as CSV (section,item,count)')
+  .action(feedbackReport);
+
 program.command('start').description('run the bots whose tokens are set (Telegram, Discord)').action(start);
+
+async function webhookCommand(
+  change: 'set' | 'delete' | 'info',
+  options: { dropPendingUpdates?: boolean; json?: boolean },
+): Promise<void> {
+  const registration = await import('./adapters/telegram/webhook-registration.ts');
+  const config = readConfig();
+  const report =
+    change === 'set'
+      ? await registration.setTelegramWebhook(config, options)
+      : change === 'delete'
+        ? await registration.deleteTelegramWebhook(config, options)
+        : await registration.describeTelegramWebhook(config);
+  process.stdout.write(
+    options.json ? `${JSON.stringify(report)}\n` : registration.formatWebhookReport(report),
+  );
+}
+
+const webhook = program
+  .command('webhook')
+  .description('manage the Telegram webhook registration (TELEGRAM_WEBHOOK_URL, TELEGRAM_WEBHOOK_SECRET)');
+for (const [change, description] of [
+  ['set', 'register TELEGRAM_WEBHOOK_URL with its secret token, then show the registration'],
+  ['delete', 'remove the webhook so the bot can long-poll again, then show the registration'],
+  ['info', 'show the registration: URL, pending updates, last delivery error'],
+] as const) {
+  const command = webhook.command(change).description(description).option('--json', 'print it as JSON');
+  if (change !== 'info') {
+    command.option('--drop-pending-updates', 'discard the updates Telegram is holding for the bot');
+  }
+  command.action((options: { dropPendingUpdates?: boolean; json?: boolean }) =>
+    webhookCommand(change, options),
+  );
+}
 
 program
   .command('doctor')

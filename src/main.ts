@@ -1,7 +1,7 @@
 import type { Config } from './core/config.ts';
 import { createLogger } from './core/logger.ts';
 import { createPoquan } from './poquan.ts';
-import { type RunningHttpServer, startHttpServer } from './server/http.ts';
+import { type HttpRoute, type RunningHttpServer, startHttpServer } from './server/http.ts';
 
 /** A started platform adapter; `stop` stops taking new work and waits (bounded) for answers in flight. */
 export interface RunningAdapter {
@@ -9,11 +9,13 @@ export interface RunningAdapter {
   /** Whether the platform connection is up, for `/readyz`. */
   isConnected(): boolean;
   stop(graceMs: number): Promise<void>;
+  /** Routes the adapter serves on the HTTP server, e.g. the Telegram webhook. */
+  routes?: HttpRoute[];
 }
 
 /**
- * Starts every adapter whose token is set, says which ones started, serves /healthz, /readyz and /metrics
- * when PORT is set, reloads knowledge on change, and stops gracefully on SIGINT/SIGTERM: no new updates,
+ * Starts every adapter whose token is set, says which ones started, serves /healthz, /readyz, /metrics (and
+ * the Telegram webhook) when PORT is set, reloads knowledge on change, and stops gracefully on SIGINT/SIGTERM: no new updates,
  * answers in flight finish within SHUTDOWN_GRACE_MS, the store is flushed.
  */
 export async function startBot(config: Config): Promise<void> {
@@ -28,6 +30,8 @@ export async function startBot(config: Config): Promise<void> {
       running.push(await startTelegramAdapter(poquan));
     }
     if (config.discord.token) {
+      // discord.js also reads SHARD_COUNT from the environment and can't parse `auto`; it gets the validated value.
+      delete process.env.SHARD_COUNT;
       const { startDiscordAdapter } = await import('./adapters/discord/index.ts');
       running.push(await startDiscordAdapter(poquan));
     }
@@ -57,18 +61,27 @@ export async function startBot(config: Config): Promise<void> {
 
   let http: RunningHttpServer | undefined;
   if (config.http) {
-    http = await startHttpServer({
-      port: config.http.port,
-      host: config.http.host,
-      poquan,
-      logger,
-      checks: running.map((adapter) => ({
-        name: adapter.name,
-        check: async () => {
-          if (!adapter.isConnected()) throw new Error(`${adapter.name} is not connected`);
-        },
-      })),
-    });
+    try {
+      http = await startHttpServer({
+        port: config.http.port,
+        host: config.http.host,
+        poquan,
+        logger,
+        routes: running.flatMap((adapter) => adapter.routes ?? []),
+        checks: running.map((adapter) => ({
+          name: adapter.name,
+          check: async () => {
+            if (!adapter.isConnected()) throw new Error(`${adapter.name} is not connected`);
+          },
+        })),
+      });
+    } catch (error) {
+      // A port in use must end the process, not leave the adapters running without their webhook or probes.
+      await Promise.allSettled(running.map((adapter) => adapter.stop(0)));
+      stopWatching();
+      await poquan.close();
+      throw error;
+    }
   }
 
   let stopping = false;

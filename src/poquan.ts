@@ -1,6 +1,8 @@
 import { type FSWatcher, readFileSync, watch } from 'node:fs';
+import { type AccessPolicy, createAccessPolicy } from './core/access.ts';
 import { type Answerer, createAnswerer } from './core/answer.ts';
 import type { Config } from './core/config.ts';
+import { createFeedbackStore, type FeedbackStore } from './core/feedback.ts';
 import { type KnowledgeBase, loadKnowledge } from './core/knowledge.ts';
 import { createOpenAiLlm, type LlmClient } from './core/llm.ts';
 import type { Logger } from './core/logger.ts';
@@ -28,10 +30,14 @@ export interface Poquan {
   answer: Answerer;
   memory: ConversationMemory;
   rateLimiter: RateLimiter;
+  /** Allowlists and operator rights, decided once for every adapter. */
+  access: AccessPolicy;
   /** Shared key-value state (conversations, caches, platform message mappings). */
   store: Store;
   /** Atomic operations on the same store, e.g. claiming a redelivered update once. */
   atomic: AtomicStore;
+  /** Delivered answers and their 👍/👎 votes, for `poquan feedback report`. */
+  feedback: FeedbackStore;
   /** Resolves when the store answers; readiness checks call it. */
   pingStore(): Promise<void>;
   metrics: Metrics;
@@ -119,8 +125,15 @@ export async function createPoquan(config: Config, logger: Logger): Promise<Poqu
     memory,
     store,
     atomic: opened.atomic,
+    feedback: createFeedbackStore({
+      kv: store,
+      atomic: opened.atomic,
+      retentionMs: config.feedback.retentionMs,
+      provider: llm?.provider,
+    }),
     pingStore: opened.ping,
     rateLimiter: createRateLimiter(opened.atomic, config.rateLimitPerMinute),
+    access: createAccessPolicy(config),
     answer: createAnswerer({
       retriever: () => current.retriever,
       llm,

@@ -21,6 +21,8 @@ export interface Usage {
 /** The final event of every answer: what was said, on what it rests, and what it cost. */
 export interface AnswerDone {
   type: 'done';
+  /** Unique per answer given, cached ones included; feedback votes and hand-offs refer to it. */
+  answerId: string;
   answer: string;
   citations: Citation[];
   mode: AnswerMode;
@@ -35,6 +37,8 @@ export interface AnswerDone {
   incompleteReason?: LlmErrorKind;
   /** True when replayed from the answer cache rather than generated. */
   cached: boolean;
+  /** Time from the question to the complete answer, in milliseconds. */
+  latencyMs: number;
 }
 
 /**

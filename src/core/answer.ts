@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { AnswerDone, AnswerEvent, Citation, Usage } from './answer-events.ts';
 import { collectCitations } from './citations.ts';
 import type { AnswerMode } from './config.ts';
@@ -108,12 +108,16 @@ export function createAnswerer(deps: AnswerDeps): Answerer {
     conversationId: string,
     options: AnswerOptions,
   ): AsyncGenerator<AnswerEvent> {
+    const started = performance.now();
+    const elapsedMs = () => Math.round(performance.now() - started);
     const question = cleanQuestion(rawQuestion, deps.maxQuestionChars);
     const language = detectLanguage(question);
     const retriever = deps.retriever();
     const knowledgeVersion = retriever.knowledgeVersion;
     const history = await loadHistory(conversationId);
-    const base = { mode, model, knowledgeVersion, incomplete: false, cached: false } as const;
+    // 96 random bits, URL-safe: short enough for a Telegram button's 64-byte callback data.
+    const answerId = randomBytes(12).toString('base64url');
+    const base = { answerId, mode, model, knowledgeVersion, incomplete: false, cached: false } as const;
 
     const cacheKey =
       history.length === 0 && deps.cache && deps.cacheTtlMs > 0
@@ -131,7 +135,7 @@ export function createAnswerer(deps: AnswerDeps): Answerer {
         knowledgeVersion,
         at: Date.now(),
       });
-      yield { ...base, type: 'done', ...cached, usage: undefined, cached: true };
+      yield { ...base, type: 'done', ...cached, usage: undefined, cached: true, latencyMs: elapsedMs() };
       return;
     }
 
@@ -156,6 +160,7 @@ export function createAnswerer(deps: AnswerDeps): Answerer {
         citations: notCovered ? [] : collectCitations(text, passages),
         notCovered,
         usage: undefined,
+        latencyMs: elapsedMs(),
       };
     } else {
       let text = '';
@@ -188,6 +193,7 @@ export function createAnswerer(deps: AnswerDeps): Answerer {
         notCovered,
         usage,
         incomplete: failure !== undefined,
+        latencyMs: elapsedMs(),
       };
       if (failure) done.incompleteReason = failure.kind;
     }

@@ -61,12 +61,36 @@ export const EnvSchema = z.object({
   TELEGRAM_BOT_TOKEN: optionalText,
   TELEGRAM_API_ROOT: url.default('https://api.telegram.org'),
   TELEGRAM_ALLOWED_CHAT_IDS: idList,
+  TELEGRAM_ADMIN_IDS: idList,
+  TELEGRAM_WEBHOOK_URL: url.optional(),
+  TELEGRAM_WEBHOOK_SECRET: optionalText.pipe(
+    z
+      .string()
+      .regex(/^[\w-]{1,256}$/, 'must be 1-256 letters, digits, underscores or dashes, as Telegram requires')
+      .optional(),
+  ),
 
   DISCORD_TOKEN: optionalText,
   DISCORD_APPLICATION_ID: optionalText.pipe(z.string().regex(/^\d+$/, 'must be a numeric id').optional()),
   DISCORD_API_BASE: url.default('https://discord.com/api'),
   DISCORD_GUILD_ID: optionalText.pipe(z.string().regex(/^\d+$/, 'must be a numeric id').optional()),
   DISCORD_ALLOWED_GUILD_IDS: idList,
+  DISCORD_ADMIN_IDS: idList,
+  SHARD_COUNT: z
+    .string()
+    .regex(/^(auto|[1-9]\d*)$/, 'must be auto or a whole number of shards (1 = unsharded)')
+    .default('1'),
+
+  FEEDBACK_RETENTION_DAYS: positiveInt.default(180),
+  HANDOFF_TELEGRAM_USERNAME: optionalText.pipe(
+    z
+      .string()
+      .regex(/^@?[A-Za-z][A-Za-z0-9_]{4,31}$/, 'must be a Telegram username such as @poquan_help')
+      .optional(),
+  ),
+  HANDOFF_DISCORD_ROLE_ID: optionalText.pipe(
+    z.string().regex(/^\d+$/, 'must be a numeric role id').optional(),
+  ),
 });
 
 /** How answers are produced: by a model, or extracted from passages when no model is configured. */
@@ -106,6 +130,20 @@ function toConfig(env: z.infer<typeof EnvSchema>) {
       token: env.TELEGRAM_BOT_TOKEN,
       apiRoot: env.TELEGRAM_API_ROOT.replace(/\/+$/, ''),
       allowedChatIds: env.TELEGRAM_ALLOWED_CHAT_IDS,
+      /** Telegram user ids that may run operator commands (`/reload`, `/stats`); empty = nobody. */
+      adminIds: env.TELEGRAM_ADMIN_IDS,
+      /**
+       * Set: updates arrive as webhooks on the HTTP server (`PORT`) at the URL's path, instead of long polling.
+       * The secret is what Telegram sends in `X-Telegram-Bot-Api-Secret-Token`.
+       */
+      webhook:
+        env.TELEGRAM_WEBHOOK_URL && env.TELEGRAM_WEBHOOK_SECRET
+          ? {
+              url: env.TELEGRAM_WEBHOOK_URL,
+              path: new URL(env.TELEGRAM_WEBHOOK_URL).pathname,
+              secret: env.TELEGRAM_WEBHOOK_SECRET,
+            }
+          : undefined,
     },
     discord: {
       token: env.DISCORD_TOKEN,
@@ -113,6 +151,16 @@ function toConfig(env: z.infer<typeof EnvSchema>) {
       apiBase: env.DISCORD_API_BASE.replace(/\/+$/, ''),
       guildId: env.DISCORD_GUILD_ID,
       allowedGuildIds: env.DISCORD_ALLOWED_GUILD_IDS,
+      /** Discord user ids that may run operator commands (`/reload`, `/stats`); empty = nobody. */
+      adminIds: env.DISCORD_ADMIN_IDS,
+      /** Gateway shards this process runs: `'auto'` takes Discord's recommendation; 1 means unsharded. */
+      shards: env.SHARD_COUNT === 'auto' ? ('auto' as const) : Number(env.SHARD_COUNT),
+    },
+    feedback: { retentionMs: env.FEEDBACK_RETENTION_DAYS * 86_400_000 },
+    /** Who a user is pointed to when the bot can't help; unset means no hand-off line. */
+    handoff: {
+      telegramUsername: env.HANDOFF_TELEGRAM_USERNAME?.replace(/^@/, ''),
+      discordRoleId: env.HANDOFF_DISCORD_ROLE_ID,
     },
   };
 }
@@ -121,7 +169,12 @@ function toConfig(env: z.infer<typeof EnvSchema>) {
 export type Config = ReturnType<typeof toConfig>;
 
 /** Names of settings whose values must never be printed. */
-export const secretSettings = ['LLM_API_KEY', 'TELEGRAM_BOT_TOKEN', 'DISCORD_TOKEN'] as const;
+export const secretSettings = [
+  'LLM_API_KEY',
+  'TELEGRAM_BOT_TOKEN',
+  'TELEGRAM_WEBHOOK_SECRET',
+  'DISCORD_TOKEN',
+] as const;
 
 /**
  * Validates the environment into a `Config`. Throws one `ConfigError` whose message names each bad
@@ -137,6 +190,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       (issue) => `${issue.path.join('.') || 'environment'}: ${issue.message}`,
     );
     throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
+  }
+  // Without a secret, anyone who finds the webhook URL could post forged updates.
+  if (parsed.data.TELEGRAM_WEBHOOK_URL && !parsed.data.TELEGRAM_WEBHOOK_SECRET) {
+    throw new ConfigError(
+      'Invalid configuration: TELEGRAM_WEBHOOK_SECRET: is required when TELEGRAM_WEBHOOK_URL is set (e.g. the output of `openssl rand -hex 32`)',
+    );
   }
   return toConfig(parsed.data);
 }

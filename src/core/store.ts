@@ -93,6 +93,13 @@ redis.call('ZADD', KEYS[1], ARGV[1], ARGV[1] .. '-' .. ARGV[4])
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return -1`;
 
+/**
+ * How long a SQLite call waits for a lock held by another process (a CLI run, a backup) before failing. This
+ * process is the file's only regular writer, so a legitimate lock lasts milliseconds; one held longer means the
+ * answer goes on without memory rather than waiting — an answer touches the store several times.
+ */
+const sqliteBusyTimeoutMs = 1000;
+
 /** How long start-up waits for Redis before going on degraded (the client keeps reconnecting). */
 const initialConnectWaitMs = 2500;
 
@@ -178,7 +185,11 @@ export async function openStore(url: string, namespace = 'poquan'): Promise<Open
     if (!path)
       throw new ConfigError('STORE_URL: sqlite:// needs a file path, e.g. sqlite://data/poquan.sqlite');
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    kv = new Keyv({ store: new KeyvSqlite({ uri: url, busyTimeout: 5000 }), namespace, throwOnErrors: true });
+    kv = new Keyv({
+      store: new KeyvSqlite({ uri: url, busyTimeout: sqliteBusyTimeoutMs }),
+      namespace,
+      throwOnErrors: true,
+    });
     kind = 'sqlite';
   } else {
     throw new ConfigError('STORE_URL: must start with sqlite://, memory:// or redis://');

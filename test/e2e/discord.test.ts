@@ -522,8 +522,10 @@ describe('Discord adapter', () => {
       name: 'Ask Poquan',
       name_localizations: { 'zh-CN': '问破圈' },
     });
-    expect(first).toContain('Registered 6 Discord commands globally for application 1000.');
-    expect(first).toContain('added: /ask, /sources, /reset, /about, /help, "Ask Poquan" (message menu)');
+    expect(first).toContain('Registered 8 Discord commands globally for application 1000.');
+    expect(first).toContain(
+      'added: /ask, /sources, /reset, /about, /help, /reload, /stats, "Ask Poquan" (message menu)',
+    );
 
     const again = await deployDiscordCommands(poquan.config, logger);
     expect(again).toContain('up to date; nothing sent');
@@ -536,7 +538,9 @@ describe('Discord adapter', () => {
     expect(changed).toContain('added: /help');
     expect(changed).toContain('updated: /ask');
     expect(changed).toContain('removed: /ping');
-    expect(changed).toContain('unchanged: /sources, /reset, /about, "Ask Poquan" (message menu)');
+    expect(changed).toContain(
+      'unchanged: /sources, /reset, /about, /reload, /stats, "Ask Poquan" (message menu)',
+    );
 
     const guildConfig = {
       ...poquan.config,

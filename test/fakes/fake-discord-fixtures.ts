@@ -252,6 +252,28 @@ export function messageCommandInteraction(input: {
 }
 
 /**
+ * An INTERACTION_CREATE payload for a press on a button (`custom_id`) of `message`: type 3 (MESSAGE_COMPONENT),
+ * component type 2 (button), carrying the message the button is on.
+ * @see https://discord.com/developers/docs/interactions/receiving-and-responding#interaction-object
+ */
+export function buttonInteraction(input: {
+  applicationId: string;
+  place: Place;
+  user: APIUser;
+  message: APIMessage;
+  customId: string;
+  locale?: string;
+}) {
+  const envelope = interactionEnvelope(input.place, input.user, input.applicationId, input.locale ?? 'en-US');
+  return {
+    ...envelope,
+    type: 3,
+    message: input.message,
+    data: { custom_id: input.customId, component_type: 2 },
+  };
+}
+
+/**
  * A message written by a user, as MESSAGE_CREATE carries it. `mentions` lists users pinged in the text;
  * `replyTo` makes it a reply (type 19) that, like Discord's default reply, also pings the replied author.
  */

@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks';
 import type { APIEmbed, APIMessage, APIUser } from 'discord.js';
 import { type WebSocket, WebSocketServer } from 'ws';
 import {
+  buttonInteraction,
   type FakeGuild,
   fakeGuild,
   guildCreatePayload,
@@ -84,6 +85,7 @@ export function rateLimited(retryAfterSeconds: number): FakeResponse {
 interface MessageBody {
   content?: string;
   embeds?: APIEmbed[];
+  components?: Array<{ type: number; components?: Array<{ type: number; custom_id?: string }> }>;
   flags?: number;
   message_reference?: { message_id: string; fail_if_not_exists?: boolean };
 }
@@ -103,6 +105,8 @@ interface InteractionRecord {
   guildId?: string;
   user: APIUser;
   commandType: number;
+  /** For a button press: the message the button is on. */
+  componentMessageId?: string;
   acknowledged: boolean;
   expired: boolean;
   originalId?: string;
@@ -203,6 +207,49 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
         },
       });
     }
+    return invalidComponents(body?.components);
+  };
+
+  /** Action rows (type 1) of at most 5 buttons, at most 5 rows, every `custom_id` 1–100 characters. */
+  const invalidComponents = (rows: MessageBody['components']): FakeResponse | undefined => {
+    if (rows === undefined) return undefined;
+    const formError = (path: Record<string, unknown>) => discordError(400, 50035, 'Invalid Form Body', path);
+    if (!Array.isArray(rows) || rows.length > 5) {
+      return formError({
+        components: {
+          _errors: [{ code: 'BASE_TYPE_BAD_LENGTH', message: 'Must be between 0 and 5 in length.' }],
+        },
+      });
+    }
+    for (const [r, row] of rows.entries()) {
+      if (row.type !== 1 || !Array.isArray(row.components) || row.components.length > 5) {
+        return formError({
+          components: {
+            [r]: { _errors: [{ code: 'COMPONENT_LAYOUT_WIDTH_EXCEEDED', message: 'Invalid action row.' }] },
+          },
+        });
+      }
+      for (const [c, component] of row.components.entries()) {
+        const id = component.custom_id;
+        if (component.type === 2 && (typeof id !== 'string' || id.length < 1 || id.length > 100)) {
+          return formError({
+            components: {
+              [r]: {
+                components: {
+                  [c]: {
+                    custom_id: {
+                      _errors: [
+                        { code: 'BASE_TYPE_BAD_LENGTH', message: 'Must be between 1 and 100 in length.' },
+                      ],
+                    },
+                  },
+                },
+              },
+            },
+          });
+        }
+      }
+    }
     return undefined;
   };
 
@@ -210,6 +257,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
     const body = raw as MessageBody | undefined;
     if (typeof body?.content === 'string') message.content = body.content;
     if (Array.isArray(body?.embeds)) message.embeds = body.embeds;
+    if (Array.isArray(body?.components)) message.components = body.components as APIMessage['components'];
     message.flags = (message.flags ?? 0) & ~128;
     message.edited_timestamp = new Date().toISOString();
     return message;
@@ -324,21 +372,36 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
         if (record.acknowledged)
           return discordError(400, 40060, 'Interaction has already been acknowledged.');
         const callback = body as { type?: number; data?: MessageBody } | undefined;
-        if (callback?.type !== 4 && callback?.type !== 5)
-          return discordError(400, 50035, 'Invalid Form Body', {});
-        const invalid = callback.type === 4 ? invalidBody(callback.data) : undefined;
+        const type = callback?.type ?? 0;
+        // 6 (DEFERRED_UPDATE_MESSAGE) and 7 (UPDATE_MESSAGE) exist only for component interactions.
+        const component = record.componentMessageId;
+        if (![4, 5, ...(component ? [6, 7] : [])].includes(type))
+          return discordError(400, 50035, 'Invalid Form Body', {
+            type: { _errors: [{ code: 'INTERACTION_RESPONSE_TYPE_INVALID', message: 'Invalid type.' }] },
+          });
+        const invalid = type === 4 || type === 7 ? invalidBody(callback?.data) : undefined;
         if (invalid) return invalid;
-        const flags = (callback.data?.flags ?? 0) & 64;
+        if (component && (type === 6 || type === 7)) {
+          // The message with the button becomes the interaction's @original; 7 edits it at once.
+          const target = messages.get(component);
+          if (!target) return discordErrors.unknownMessage();
+          if (type === 7) applyEdit(target, callback?.data);
+          record.acknowledged = true;
+          record.originalId = component;
+          return { status: 204 };
+        }
+        const flags = (callback?.data?.flags ?? 0) & 64;
         const original = botMessage({
           channel_id: record.channelId,
-          type: record.commandType === 1 ? 20 : 23,
+          type: component ? 19 : record.commandType === 1 ? 20 : 23,
           webhook_id: applicationId,
           application_id: applicationId,
-          flags: callback.type === 5 ? flags | 128 : flags,
-          content: callback.type === 4 ? (callback.data?.content ?? '') : '',
+          flags: type === 5 ? flags | 128 : flags,
+          content: type === 4 ? (callback?.data?.content ?? '') : '',
+          components: type === 4 ? ((callback?.data?.components ?? []) as APIMessage['components']) : [],
           interaction_metadata: {
             id: record.id,
-            type: 2,
+            type: component ? 3 : 2,
             user: record.user,
             authorizing_integration_owners: { '0': record.guildId ?? '0' },
           },
@@ -387,6 +450,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
           webhook_id: applicationId,
           application_id: applicationId,
           content: (body as MessageBody | undefined)?.content ?? '',
+          components: ((body as MessageBody | undefined)?.components ?? []) as APIMessage['components'],
           flags: ((body as MessageBody | undefined)?.flags ?? 0) & 64,
         });
         messages.set(followUp.id, followUp);
@@ -415,6 +479,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
           channel_id: channelId as string,
           content: payload.content ?? '',
           embeds: payload.embeds ?? [],
+          components: (payload.components ?? []) as APIMessage['components'],
           ...(referenced
             ? {
                 type: 19,
@@ -685,6 +750,33 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
       return payload;
     },
 
+    /**
+     * A user presses a button (`customId`) on one of the bot's messages: dispatches a MESSAGE_COMPONENT
+     * interaction carrying the message as the fake holds it now. Throws if the message has no such button,
+     * as a user can't press one that isn't there.
+     */
+    clickButton(input: {
+      place: Place;
+      user: APIUser;
+      message: APIMessage;
+      customId: string;
+      locale?: string;
+    }) {
+      const current = messages.get(input.message.id);
+      const hasButton = current?.components?.some(
+        (row) =>
+          'components' in row &&
+          row.components.some((c) => 'custom_id' in c && c.custom_id === input.customId),
+      );
+      if (!current || !hasButton) {
+        throw new Error(`fake-discord: message ${input.message.id} has no button "${input.customId}"`);
+      }
+      const payload = buttonInteraction({ ...input, message: current, applicationId });
+      track(payload, input.user, 0, current.id);
+      dispatch('INTERACTION_CREATE', payload);
+      return payload;
+    },
+
     /** Stores a user's message (so the bot can reply to it) and dispatches MESSAGE_CREATE. */
     sendUserMessage(input: Parameters<typeof userMessage>[0]) {
       const message = userMessage(input);
@@ -739,6 +831,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
     payload: { id: string; token: string; channel_id: string; guild_id?: string },
     user: APIUser,
     type: number,
+    componentMessageId?: string,
   ) {
     if (!payload.guild_id) dmChannels.set(payload.channel_id, user);
     interactions.set(payload.token, {
@@ -748,6 +841,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
       ...(payload.guild_id ? { guildId: payload.guild_id } : {}),
       user,
       commandType: type,
+      ...(componentMessageId ? { componentMessageId } : {}),
       acknowledged: false,
       expired: false,
     });

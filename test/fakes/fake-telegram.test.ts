@@ -1,4 +1,7 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Api, GrammyError } from 'grammy';
+import type { Update } from 'grammy/types';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   type FakeChat,
@@ -189,5 +192,112 @@ describe('fake Telegram Bot API', () => {
     } finally {
       await hooked.close();
     }
+  });
+});
+
+describe('fake Telegram webhook delivery', () => {
+  /** A webhook receiver on loopback that answers `status()` and records what it got. */
+  async function receiver(status: () => number = () => 200) {
+    const received: Array<{ secret: string | undefined; update: Update }> = [];
+    const server = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => {
+        body += chunk.toString();
+      });
+      request.on('end', () => {
+        const secret = request.headers['x-telegram-bot-api-secret-token'];
+        received.push({ secret: typeof secret === 'string' ? secret : undefined, update: JSON.parse(body) });
+        response.writeHead(status()).end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+    return {
+      url,
+      received,
+      close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    };
+  }
+
+  it('posts queued updates to the registered webhook with the secret token, and reports it', async () => {
+    const hook = await receiver();
+    try {
+      await api.setWebhook(hook.url, { secret_token: 's3cret', allowed_updates: ['message'] });
+      const message = fake.pushMessage({ chat: privateChat, text: 'hello' });
+      await fake.waitFor(() => hook.received.length === 1);
+      expect(hook.received[0]).toMatchObject({ secret: 's3cret', update: { message: { text: 'hello' } } });
+      expect(hook.received[0]?.update.message?.message_id).toBe(message.message_id);
+      expect(await api.getWebhookInfo()).toEqual({
+        url: hook.url,
+        has_custom_certificate: false,
+        pending_update_count: 0,
+        max_connections: 40,
+        allowed_updates: ['message'],
+      });
+      expect(fake.webhookSecret).toBe('s3cret');
+      expect(await failure(api.getUpdates({ timeout: 0 }))).toMatchObject({ error_code: 409 });
+    } finally {
+      await hook.close();
+    }
+  });
+
+  it('keeps an update pending with the last error while the webhook fails, and redelivers it', async () => {
+    let status = 401;
+    const hook = await receiver(() => status);
+    try {
+      await api.setWebhook(hook.url, { secret_token: 'right' });
+      const update = fake.pushUpdate({
+        message: fake.makeMessageUpdate({ chat: privateChat, text: 'x' }).message,
+      });
+      await fake.waitFor(() => fake.webhookDeliveries.length >= 1);
+      expect(await api.getWebhookInfo()).toMatchObject({
+        pending_update_count: 1,
+        last_error_message: 'Wrong response from the webhook: 401 Unauthorized',
+        last_error_date: expect.any(Number),
+      });
+      status = 200;
+      await fake.waitFor(() => fake.webhookDeliveries.some((d) => d.status === 200));
+      expect(fake.webhookDeliveries.every((d) => d.updateId === update.update_id)).toBe(true);
+      expect((await api.getWebhookInfo()).pending_update_count).toBe(0);
+    } finally {
+      await hook.close();
+    }
+  });
+
+  it('delivers a single update on demand, to any URL and with any secret, outside the queue', async () => {
+    const hook = await receiver(() => 204);
+    try {
+      const update = fake.makeMessageUpdate({ chat: privateChat, text: 'direct' });
+      expect(fake.pendingUpdates()).toEqual([]);
+      expect(await fake.deliverUpdate(update, { url: hook.url, secret: null })).toBe(204);
+      expect(await fake.deliverUpdate(update, { url: hook.url, secret: 'other' })).toBe(204);
+      expect(hook.received.map((r) => r.secret)).toEqual([undefined, 'other']);
+      expect(hook.received[1]?.update).toEqual(update);
+    } finally {
+      await hook.close();
+    }
+  });
+
+  it('drops pending updates on request, and never leaves loopback', async () => {
+    await api.setWebhook('https://bot.example.com/hook', { secret_token: 'x' });
+    fake.pushMessage({ chat: privateChat, text: 'queued' });
+    await fake.waitFor(() => fake.webhookDeliveries.length >= 1);
+    expect(fake.webhookDeliveries[0]?.status).toBe(0);
+    expect(await api.getWebhookInfo()).toMatchObject({
+      pending_update_count: 1,
+      last_error_message: 'Failed to resolve host: Name or service not known',
+    });
+    await api.deleteWebhook({ drop_pending_updates: true });
+    expect(await api.getWebhookInfo()).toEqual({
+      url: '',
+      has_custom_certificate: false,
+      pending_update_count: 0,
+    });
+  });
+
+  it('refuses a webhook URL that is not HTTP(S), as Telegram does', async () => {
+    expect((await failure(api.setWebhook('ftp://example.com/hook'))).description).toBe(
+      'Bad Request: bad webhook: An HTTPS URL must be provided for webhook',
+    );
   });
 });

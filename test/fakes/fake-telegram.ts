@@ -1,7 +1,15 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import type { Chat, Message, MessageEntity, Update, User } from 'grammy/types';
+import type {
+  CallbackQuery,
+  Chat,
+  InlineKeyboardMarkup,
+  Message,
+  MessageEntity,
+  Update,
+  User,
+} from 'grammy/types';
 
 /**
  * A loopback Telegram Bot API server for tests: grammY talks to it through `apiRoot` exactly as it would to
@@ -59,9 +67,14 @@ export const telegramErrors = {
   textMustBeNonEmpty: () => telegramError(400, 'Bad Request: text must be non-empty'),
   chatNotFound: () => telegramError(400, 'Bad Request: chat not found'),
   draftPeerInvalid: () => telegramError(400, 'Bad Request: TEXTDRAFT_PEER_INVALID'),
+  buttonDataInvalid: () => telegramError(400, 'Bad Request: BUTTON_DATA_INVALID'),
+  queryTooOld: () =>
+    telegramError(400, 'Bad Request: query is too old and response timeout expired or query ID is invalid'),
   notFound: () => telegramError(404, 'Not Found'),
   unauthorized: () => telegramError(401, 'Unauthorized'),
   serverError: () => telegramError(500, 'Internal Server Error'),
+  botBlocked: () => telegramError(403, 'Forbidden: bot was blocked by the user'),
+  messageToEditNotFound: () => telegramError(400, 'Bad Request: message to edit not found'),
 };
 
 /** A chat as tests describe it; `is_forum` makes a supergroup with topics. */
@@ -76,6 +89,8 @@ export interface StoredMessage {
   entities: MessageEntity[];
   message_thread_id?: number;
   reply_to_message_id?: number;
+  /** The inline keyboard under the message, as the last send or edit left it. */
+  reply_markup?: InlineKeyboardMarkup;
   edits: number;
   deleted: boolean;
 }
@@ -100,6 +115,18 @@ export interface FakeTelegramOptions {
   supportsDrafts?: boolean;
   /** A webhook URL already set: `getUpdates` answers 409 until `deleteWebhook` is called. */
   webhookUrl?: string;
+  /** How long the fake waits before redelivering after a failed webhook delivery (ms; Telegram waits longer). */
+  webhookRetryMs?: number;
+}
+
+/** One webhook POST the fake made. */
+export interface WebhookDelivery {
+  updateId: number;
+  url: string;
+  /** The HTTP status the webhook answered; 0 when there was no answer (refused, unreachable, timed out). */
+  status: number;
+  /** `performance.now()` when the POST was sent. */
+  at: number;
 }
 
 /** The running fake and what tests can do with it. */
@@ -114,15 +141,46 @@ export interface FakeTelegram {
   /** The latest draft per chat, as `sendMessageDraft` left it; cleared when the bot sends a message. */
   drafts: Map<number, { draft_id: number; text: string }>;
   webhookUrl: string;
+  /** The secret token of the registered webhook ('' when none). */
+  webhookSecret: string;
+  /**
+   * Every webhook POST, in order. While a webhook is set (`setWebhook`), queued updates are POSTed to it one at a
+   * time, as JSON with `X-Telegram-Bot-Api-Secret-Token`; any non-2xx answer is recorded as `last_error_message`
+   * and the update is redelivered after `webhookRetryMs`. Only loopback hosts are contacted: any other host fails
+   * like a name that does not resolve.
+   */
+  webhookDeliveries: WebhookDelivery[];
+  /**
+   * Stores an incoming text message in its chat and returns the update Telegram would send for it, without
+   * queueing it: for tests that deliver it themselves with `deliverUpdate`.
+   */
+  makeMessageUpdate(incoming: IncomingText): Update;
+  /**
+   * POSTs one update the way webhook delivery does, outside the queue: to `url` (default: the registered webhook)
+   * with `secret` (default: the registered one; `null` sends no header). Resolves with the response status.
+   */
+  deliverUpdate(update: Update, options?: { url?: string; secret?: string | null }): Promise<number>;
   /** Queues an incoming text message as an update and returns the message as the bot will see it. */
   pushMessage(incoming: IncomingText): Message;
-  /** Queues any update (an `update_id` is assigned). */
+  /**
+   * Queues any update (an `update_id` is assigned). Like Telegram, an update of a type left out of the bot's
+   * latest `allowed_updates` is dropped.
+   */
   pushUpdate(update: Omit<Update, 'update_id'>): Update;
+  /**
+   * A user presses an inline button (`data` is its `callback_data`) under one of the bot's messages: queues a
+   * `callback_query` update. Throws if the message carries no button with that data, as a user can't press it.
+   */
+  pushCallbackQuery(input: { from: User; message: StoredMessage; data: string }): CallbackQuery;
   /**
    * Answers the next `count` calls of `method` ('*' for any method but getUpdates) with `error`, or with a
    * dropped connection for `'disconnect'`. A 429 also refuses the method until its `retry_after` has passed.
    */
   failNext(method: string, count: number, error: TelegramErrorBody | 'disconnect'): void;
+  /** A user deletes a message in a chat (e.g. the bot's answer while it is still being edited). */
+  deleteMessage(chatId: number, messageId: number): void;
+  /** The user blocks the bot (`true`) or unblocks it: meanwhile every call to that chat answers 403. */
+  setBlocked(chatId: number, blocked: boolean): void;
   /** Messages the bot sent to a chat (in a topic, when given), as they look now. */
   botMessages(chatId: number, threadId?: number): StoredMessage[];
   /** Calls of one method, optionally to one chat. */
@@ -299,7 +357,12 @@ function closeEntity(
   const offset = open.start;
   if (open.name === 'a') {
     const url = open.attributes.href ?? '';
-    if (/^(https?|tg):\/\/\S+$/i.test(url)) entities.push({ type: 'text_link', offset, length, url });
+    // An inline mention: Telegram turns the link into a mention that notifies that user.
+    const mentioned = /^tg:\/\/user\?id=(\d+)$/i.exec(url)?.[1];
+    if (mentioned) {
+      const user = { id: Number(mentioned), is_bot: false, first_name: '' };
+      entities.push({ type: 'text_mention', offset, length, user });
+    } else if (/^(https?|tg):\/\/\S+$/i.test(url)) entities.push({ type: 'text_link', offset, length, url });
     return;
   }
   if (open.name === 'blockquote') {
@@ -331,6 +394,23 @@ function closeEntity(
   }
   const type = entityTypes[open.name];
   if (type) entities.push({ type, offset, length } as MessageEntity);
+}
+
+/**
+ * `@username` mentions Telegram finds in the text of a message the bot sends, as it does for any message: each
+ * one links (and, in a group, notifies) that user. Text inside code, pre and links is left alone.
+ */
+function detectMentions(parsed: { text: string; entities: MessageEntity[] }): MessageEntity[] {
+  const opaque = parsed.entities.filter((e) =>
+    ['code', 'pre', 'text_link', 'text_mention', 'url'].includes(e.type),
+  );
+  const mentions: MessageEntity[] = [];
+  for (const match of parsed.text.matchAll(/(^|[^\w/@])(@[a-zA-Z0-9_]{5,32})(?![\w@])/g)) {
+    const offset = match.index + (match[1] as string).length;
+    if (opaque.some((e) => offset >= e.offset && offset < e.offset + e.length)) continue;
+    mentions.push({ type: 'mention', offset, length: (match[2] as string).length });
+  }
+  return [...parsed.entities, ...mentions].sort((a, b) => a.offset - b.offset || b.length - a.length);
 }
 
 /** Entities Telegram computes for a text a user typed: a leading bot command and @mentions. */
@@ -389,13 +469,28 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
   const updates: Update[] = [];
   const failures: Array<{ method: string; count: number; error: TelegramErrorBody | 'disconnect' }> = [];
   const floodUntil = new Map<string, number>();
+  const blockedChats = new Set<number>();
   const commands = new Map<string, Array<{ command: string; description: string }>>();
   const drafts = new Map<number, { draft_id: number; text: string }>();
   const watchers = new Set<() => void>();
   const deliveredAt = new Map<number, number>();
   let poller: { limit: number; respond(updates: Update[]): void } | undefined;
   let nextUpdateId = 1;
-  const state = { webhookUrl: options.webhookUrl ?? '' };
+  const state = {
+    webhookUrl: options.webhookUrl ?? '',
+    webhookSecret: '',
+    maxConnections: 40,
+    lastError: undefined as { date: number; message: string } | undefined,
+    closed: false,
+  };
+  const webhookDeliveries: WebhookDelivery[] = [];
+  let webhookDelivering = false;
+  let webhookRetry: NodeJS.Timeout | undefined;
+  // Telegram's default when a bot never said: every update type except these three.
+  const notByDefault = new Set(['chat_member', 'message_reaction', 'message_reaction_count']);
+  let allowedUpdates: string[] | undefined;
+  const callbackQueries = new Map<string, { answered: boolean }>();
+  let nextCallbackId = 1;
 
   const notify = () => {
     for (const watcher of [...watchers]) watcher();
@@ -426,6 +521,7 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
       ...(stored.message_thread_id ? { message_thread_id: stored.message_thread_id } : {}),
       ...(isTopic ? { is_topic_message: true } : {}),
       ...(replied && withReply ? { reply_to_message: toMessage(replied, false) } : {}),
+      ...(stored.reply_markup ? { reply_markup: stored.reply_markup } : {}),
     } as Message;
   };
 
@@ -435,15 +531,97 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
     return batch;
   };
 
+  const isLoopback = (url: string) => ['127.0.0.1', 'localhost', '[::1]'].includes(new URL(url).hostname);
+
+  /** One POST to a webhook; resolves with the status, or 0 when nothing answered. */
+  const postUpdate = async (url: string, update: Update, secret: string | null): Promise<number> => {
+    const at = performance.now();
+    let status = 0;
+    if (isLoopback(url)) {
+      try {
+        const response = await fetch(url, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            ...(secret === null ? {} : { 'x-telegram-bot-api-secret-token': secret }),
+          },
+          body: JSON.stringify(update),
+          signal: AbortSignal.timeout(10_000),
+        });
+        await response.arrayBuffer();
+        status = response.status;
+      } catch {
+        status = 0;
+      }
+    }
+    webhookDeliveries.push({ updateId: update.update_id, url, status, at });
+    notify();
+    return status;
+  };
+
+  /** Delivers queued updates to the registered webhook in order, as Telegram does, retrying after a failure. */
+  const deliverToWebhook = async () => {
+    if (webhookDelivering) return;
+    webhookDelivering = true;
+    clearTimeout(webhookRetry);
+    try {
+      while (state.webhookUrl && !state.closed && updates.length > 0) {
+        const update = updates[0] as Update;
+        handOut([update]);
+        const url = state.webhookUrl;
+        const status = await postUpdate(url, update, state.webhookSecret || null);
+        if (status >= 200 && status < 300) {
+          if (updates[0] === update) updates.shift();
+          continue;
+        }
+        state.lastError = {
+          date: Math.floor(Date.now() / 1000),
+          message:
+            status === 0
+              ? isLoopback(url)
+                ? 'Connection refused'
+                : 'Failed to resolve host: Name or service not known'
+              : `Wrong response from the webhook: ${status} ${STATUS_CODES[status] ?? ''}`.trim(),
+        };
+        if (!state.closed)
+          webhookRetry = setTimeout(() => void deliverToWebhook(), options.webhookRetryMs ?? 100);
+        return;
+      }
+    } finally {
+      webhookDelivering = false;
+    }
+  };
+
   const deliverUpdates = () => {
+    if (state.webhookUrl) return void deliverToWebhook();
     if (!poller || updates.length === 0) return;
     const current = poller;
     poller = undefined;
     current.respond(handOut(updates.slice(0, current.limit)));
   };
 
+  /** Stores a message a user sent in its chat; returns it as the bot will see it. */
+  const storeIncoming = (incoming: IncomingText): Message => {
+    const entry = chatOf(incoming.chat);
+    const stored: StoredMessage = {
+      message_id: entry.nextId++,
+      chat: incoming.chat,
+      from: incoming.from ?? { id: 42, is_bot: false, first_name: 'Ada', language_code: 'en' },
+      text: incoming.text,
+      entities: incoming.entities ?? autoEntities(incoming.text),
+      edits: 0,
+      deleted: false,
+      ...(incoming.message_thread_id ? { message_thread_id: incoming.message_thread_id } : {}),
+      ...(incoming.reply_to_message_id ? { reply_to_message_id: incoming.reply_to_message_id } : {}),
+    };
+    entry.messages.push(stored);
+    return toMessage(stored);
+  };
+
   const pushUpdate = (update: Omit<Update, 'update_id'>): Update => {
     const full = { update_id: nextUpdateId++, ...update } as Update;
+    const kind = Object.keys(update)[0] ?? '';
+    if (allowedUpdates ? !allowedUpdates.includes(kind) : notByDefault.has(kind)) return full;
     updates.push(full);
     deliverUpdates();
     return full;
@@ -451,6 +629,8 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
 
   const parseText = (params: Params, emptyError: () => TelegramErrorBody) => {
     const raw = typeof params.text === 'string' ? params.text : '';
+    // A lone surrogate (e.g. an emoji cut in half) arrives as a `\ud83d` escape that is not valid Unicode.
+    if (!raw.isWellFormed()) return telegramError(400, 'Bad Request: strings must be encoded in UTF-8');
     let parsed: { text: string; entities: MessageEntity[] };
     if (params.parse_mode === 'HTML') {
       try {
@@ -466,18 +646,72 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
     }
     if (!parsed.text.trim()) return emptyError();
     if (parsed.text.length > 4096) return telegramErrors.tooLong();
-    return parsed;
+    return { text: parsed.text, entities: detectMentions(parsed) };
   };
+
+  /**
+   * Checks `reply_markup` as Telegram does for inline keyboards: rows of buttons that each do something and,
+   * for callback buttons, 1–64 bytes of `callback_data`. Returns the keyboard (undefined when absent) or
+   * Telegram's error.
+   */
+  const parseMarkup = (params: Params): InlineKeyboardMarkup | undefined | TelegramErrorBody => {
+    const markup = params.reply_markup;
+    if (markup === undefined) return undefined;
+    const rows = markup?.inline_keyboard;
+    if (!Array.isArray(rows) || !rows.every(Array.isArray)) {
+      return telegramError(400, "Bad Request: can't parse reply keyboard markup JSON object");
+    }
+    for (const button of rows.flat()) {
+      // A button must do something: plain text buttons belong to reply keyboards only.
+      if (!Object.keys(button ?? {}).some((key) => key !== 'text'))
+        return telegramError(400, 'Bad Request: text buttons are unallowed in the inline keyboard');
+      const data = button.callback_data;
+      if (data !== undefined && (typeof data !== 'string' || !data || Buffer.byteLength(data) > 64)) {
+        return telegramErrors.buttonDataInvalid();
+      }
+    }
+    return markup as InlineKeyboardMarkup;
+  };
+  const isError = (value: unknown): value is TelegramErrorBody =>
+    typeof value === 'object' && value !== null && 'ok' in value;
 
   const handlers: Record<string, (params: Params) => Reply | 'poll'> = {
     getMe: () => ({ ok: true, result: bot }),
-    deleteWebhook: () => {
+    setWebhook: (params) => {
+      const url = String(params.url ?? '');
+      if (url && !/^https?:\/\/[^/\s]+/.test(url)) {
+        return telegramError(400, 'Bad Request: bad webhook: An HTTPS URL must be provided for webhook');
+      }
+      if (Array.isArray(params.allowed_updates)) {
+        allowedUpdates = params.allowed_updates.length > 0 ? params.allowed_updates : undefined;
+      }
+      if (params.drop_pending_updates === true || params.drop_pending_updates === 'true') updates.length = 0;
+      state.webhookUrl = url;
+      state.webhookSecret = typeof params.secret_token === 'string' ? params.secret_token : '';
+      state.maxConnections = Number(params.max_connections ?? 40);
+      state.lastError = undefined;
+      deliverUpdates();
+      return { ok: true, result: true };
+    },
+    deleteWebhook: (params) => {
       state.webhookUrl = '';
+      state.webhookSecret = '';
+      state.lastError = undefined;
+      if (params.drop_pending_updates === true || params.drop_pending_updates === 'true') updates.length = 0;
       return { ok: true, result: true };
     },
     getWebhookInfo: () => ({
       ok: true,
-      result: { url: state.webhookUrl, pending_update_count: updates.length },
+      result: {
+        url: state.webhookUrl,
+        has_custom_certificate: false,
+        pending_update_count: updates.length,
+        ...(state.webhookUrl ? { max_connections: state.maxConnections } : {}),
+        ...(state.webhookUrl && allowedUpdates ? { allowed_updates: allowedUpdates } : {}),
+        ...(state.lastError
+          ? { last_error_date: state.lastError.date, last_error_message: state.lastError.message }
+          : {}),
+      },
     }),
     setMyCommands: (params) => {
       if (!Array.isArray(params.commands))
@@ -486,6 +720,9 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
       return { ok: true, result: true };
     },
     getUpdates: (params) => {
+      if (Array.isArray(params.allowed_updates)) {
+        allowedUpdates = params.allowed_updates.length > 0 ? params.allowed_updates : undefined;
+      }
       if (state.webhookUrl) {
         return telegramError(
           409,
@@ -529,6 +766,8 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
       if (!entry) return telegramErrors.chatNotFound();
       const parsed = parseText(params, telegramErrors.messageTextEmpty);
       if ('ok' in parsed) return parsed;
+      const markup = parseMarkup(params);
+      if (isError(markup)) return markup;
       const replyTo = params.reply_parameters?.message_id as number | undefined;
       if (replyTo && !entry.messages.some((m) => m.message_id === replyTo && !m.deleted)) {
         if (!params.reply_parameters.allow_sending_without_reply) {
@@ -545,6 +784,7 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
         deleted: false,
         ...(params.message_thread_id ? { message_thread_id: Number(params.message_thread_id) } : {}),
         ...(replyTo ? { reply_to_message_id: replyTo } : {}),
+        ...(markup ? { reply_markup: markup } : {}),
       };
       entry.messages.push(stored);
       drafts.delete(entry.chat.id);
@@ -558,16 +798,31 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
       if (stored.from.id !== bot.id) return telegramError(400, "Bad Request: message can't be edited");
       const parsed = parseText(params, telegramErrors.textMustBeNonEmpty);
       if ('ok' in parsed) return parsed;
+      const markup = parseMarkup(params);
+      if (isError(markup)) return markup;
       if (
         parsed.text === stored.text &&
-        JSON.stringify(parsed.entities) === JSON.stringify(stored.entities)
+        JSON.stringify(parsed.entities) === JSON.stringify(stored.entities) &&
+        JSON.stringify(markup) === JSON.stringify(stored.reply_markup)
       ) {
         return telegramErrors.notModified();
       }
       stored.text = parsed.text;
       stored.entities = parsed.entities;
+      // An edit without reply_markup removes the inline keyboard, as on Telegram.
+      if (markup) stored.reply_markup = markup;
+      else delete stored.reply_markup;
       stored.edits += 1;
       return { ok: true, result: toMessage(stored) };
+    },
+    answerCallbackQuery: (params) => {
+      const query = callbackQueries.get(String(params.callback_query_id));
+      if (!query || query.answered) return telegramErrors.queryTooOld();
+      if (typeof params.text === 'string' && params.text.length > 200) {
+        return telegramError(400, 'Bad Request: MESSAGE_TOO_LONG');
+      }
+      query.answered = true;
+      return { ok: true, result: true };
     },
     deleteMessage: (params) => {
       const stored = chats
@@ -598,6 +853,11 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
         if (!match) return send(response, telegramErrors.notFound());
         const [, givenToken, method = ''] = match;
         if (givenToken !== token) return send(response, telegramErrors.unauthorized());
+        if (blockedChats.has(Number(params.chat_id))) {
+          const error = telegramErrors.botBlocked();
+          record({ method, body: params, at, ...errorFields(error) });
+          return send(response, error);
+        }
         const scripted = failures.find(
           (f) => f.method === method || (f.method === '*' && method !== 'getUpdates'),
         );
@@ -672,25 +932,54 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
     get webhookUrl() {
       return state.webhookUrl;
     },
+    get webhookSecret() {
+      return state.webhookSecret;
+    },
+    webhookDeliveries,
+    makeMessageUpdate: (incoming) =>
+      ({ update_id: nextUpdateId++, message: storeIncoming(incoming) }) as Update,
+    deliverUpdate: (update, delivery = {}) =>
+      postUpdate(
+        delivery.url ?? state.webhookUrl,
+        update,
+        delivery.secret === undefined ? state.webhookSecret || null : delivery.secret,
+      ),
     pushMessage(incoming) {
-      const entry = chatOf(incoming.chat);
-      const stored: StoredMessage = {
-        message_id: entry.nextId++,
-        chat: incoming.chat,
-        from: incoming.from ?? { id: 42, is_bot: false, first_name: 'Ada', language_code: 'en' },
-        text: incoming.text,
-        entities: incoming.entities ?? autoEntities(incoming.text),
-        edits: 0,
-        deleted: false,
-        ...(incoming.message_thread_id ? { message_thread_id: incoming.message_thread_id } : {}),
-        ...(incoming.reply_to_message_id ? { reply_to_message_id: incoming.reply_to_message_id } : {}),
-      };
-      entry.messages.push(stored);
-      const message = toMessage(stored);
+      const message = storeIncoming(incoming);
       pushUpdate({ message } as Omit<Update, 'update_id'>);
       return message;
     },
     pushUpdate,
+    setBlocked(chatId, blocked) {
+      if (blocked) blockedChats.add(chatId);
+      else blockedChats.delete(chatId);
+    },
+    deleteMessage(chatId, messageId) {
+      const stored = chats.get(chatId)?.messages.find((m) => m.message_id === messageId);
+      if (stored) stored.deleted = true;
+    },
+    pushCallbackQuery({ from, message, data }) {
+      const buttons = message.reply_markup?.inline_keyboard.flat() ?? [];
+      if (
+        message.deleted ||
+        !buttons.some((button) => 'callback_data' in button && button.callback_data === data)
+      ) {
+        throw new Error(
+          `fake-telegram: message ${message.message_id} has no button with callback_data "${data}"`,
+        );
+      }
+      const id = String(nextCallbackId++);
+      callbackQueries.set(id, { answered: false });
+      const query = {
+        id,
+        from,
+        message: toMessage(message),
+        chat_instance: String(message.chat.id * 7),
+        data,
+      } as CallbackQuery;
+      pushUpdate({ callback_query: query } as Omit<Update, 'update_id'>);
+      return query;
+    },
     failNext(method, count, error) {
       failures.push({ method, count, error });
     },
@@ -730,6 +1019,8 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
     pendingUpdates: () => [...updates],
     deliveredAt: (updateId) => deliveredAt.get(updateId),
     async close() {
+      state.closed = true;
+      clearTimeout(webhookRetry);
       poller?.respond([]);
       poller = undefined;
       server.closeAllConnections();

@@ -56,7 +56,8 @@ export async function startRedisServer(): Promise<RedisServer> {
     start,
     stop: () =>
       new Promise((resolve) => {
-        if (!child || child.exitCode !== null) return resolve();
+        // A killed process keeps exitCode null and sets signalCode instead.
+        if (!child || child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once('exit', () => resolve());
         child.kill('SIGKILL');
       }),

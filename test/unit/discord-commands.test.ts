@@ -14,6 +14,8 @@ describe('Discord application commands', () => {
       [1, 'reset'],
       [1, 'about'],
       [1, 'help'],
+      [1, 'reload'],
+      [1, 'stats'],
       [3, 'Ask Poquan'],
     ]);
     for (const command of commands) {
@@ -88,13 +90,22 @@ describe('command diff', () => {
       added: [],
       updated: [],
       removed: [],
-      unchanged: ['/ask', '/sources', '/reset', '/about', '/help', '"Ask Poquan" (message menu)'],
+      unchanged: [
+        '/ask',
+        '/sources',
+        '/reset',
+        '/about',
+        '/help',
+        '/reload',
+        '/stats',
+        '"Ask Poquan" (message menu)',
+      ],
     });
     expect(diffCommands(changed, desired)).toEqual({
       added: ['/help'],
       updated: ['/about'],
       removed: ['/old_command'],
-      unchanged: ['/ask', '/sources', '/reset', '"Ask Poquan" (message menu)'],
+      unchanged: ['/ask', '/sources', '/reset', '/reload', '/stats', '"Ask Poquan" (message menu)'],
     });
   });
 });

@@ -6,6 +6,7 @@ import {
   renderDiscordProgress,
   splitForDiscord,
 } from '../../src/adapters/discord/render.ts';
+import { openFenceAt } from '../../src/adapters/shared/split-markdown.ts';
 import type { AnswerDone } from '../../src/core/answer-events.ts';
 
 const collapsed = { showReasoning: 'collapsed', language: 'en' } as const;
@@ -14,6 +15,8 @@ const off = { showReasoning: 'off', language: 'en' } as const;
 function done(answer: string, overrides: Partial<AnswerDone> = {}): AnswerDone {
   return {
     type: 'done',
+    answerId: 'a1',
+    latencyMs: 0,
     answer,
     citations: [
       { n: 1, id: 'mini#founder', source: 'Test Gazette', heading: "DeepSeek's founder" },
@@ -142,5 +145,37 @@ describe('Discord live view', () => {
       collapsed,
     );
     expect(long.length).toBeLessThanOrEqual(2000);
+  });
+});
+
+describe('Discord messages for any model output', () => {
+  const letters = (text: string) => [...text.matchAll(/[\p{L}\p{N}\p{Extended_Pictographic}]/gu)].length;
+  const emojiText = fc.string({
+    unit: fc.constantFrom('🤔', '😀', 'a', ' ', '\n', '梁', '`', '```\n', '*', '|', '@everyone '),
+    maxLength: 6000,
+    size: 'xlarge',
+  });
+
+  it('keep code fences balanced, break no surrogate pair and lose no letter, digit or emoji', () => {
+    fc.assert(
+      fc.property(emojiText, emojiText, (answer, reasoning) => {
+        const chunks = renderDiscordAnswer(done(answer), reasoning, off);
+        for (const chunk of chunks) {
+          expect(chunk.length).toBeLessThanOrEqual(2000);
+          expect(chunk.isWellFormed()).toBe(true);
+          expect(openFenceAt(chunk)).toBe('');
+        }
+        expect(letters(chunks.join('\n'))).toBeGreaterThanOrEqual(letters(answer));
+        for (const shown of [
+          ...renderDiscordAnswer(done(answer), reasoning, collapsed),
+          renderDiscordProgress({ text: answer, reasoning }, collapsed),
+          renderDiscordProgress({ text: '', reasoning }, collapsed),
+        ]) {
+          expect(shown.length).toBeLessThanOrEqual(2000);
+          expect(shown.isWellFormed()).toBe(true);
+        }
+      }),
+      { numRuns: 150 },
+    );
   });
 });

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { splitMarkdown } from '../../src/adapters/shared/split-markdown.ts';
+import { openFenceAt, splitMarkdown } from '../../src/adapters/shared/split-markdown.ts';
 
 const withoutSpace = (text: string) => text.replace(/\s+/g, '');
 const withoutFences = (text: string) => text.replace(/```\w*/g, '');
@@ -41,6 +41,29 @@ describe('Markdown splitter', () => {
         },
       ),
       { numRuns: 300 },
+    );
+  });
+
+  it('never cuts an emoji in half or leaves a fence open at a cut, for long text at any limit', () => {
+    const text = fc.string({
+      unit: fc.constantFrom('😀', '🤔', '梁', 'a', ' ', '\n', '\n\n', '.', '```\n', '~~~\n'),
+      size: 'large',
+      maxLength: 3000,
+    });
+    fc.assert(
+      fc.property(text, fc.integer({ min: 20, max: 300 }), (input, limit) => {
+        const chunks = splitMarkdown(input, limit);
+        for (const [index, chunk] of chunks.entries()) {
+          expect(chunk.length).toBeLessThanOrEqual(limit);
+          expect(chunk.isWellFormed()).toBe(true);
+          // Each message renders on its own: only a fence the text itself leaves open may end the last one.
+          if (index < chunks.length - 1) expect(openFenceAt(chunk)).toBe('');
+        }
+        // Reopened fences add only markers: every letter, digit and emoji is there, in order.
+        const content = (text: string) => text.replace(/[^\p{L}\p{N}\p{Extended_Pictographic}]/gu, '');
+        expect(content(chunks.join(''))).toBe(content(input));
+      }),
+      { numRuns: 200 },
     );
   });
 

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { Lexer, marked } from 'marked';
 import { describe, expect, it } from 'vitest';
 import {
   htmlToPlainText,
@@ -32,6 +33,8 @@ const markdownish = fc.string({
 function done(answer: string, overrides: Partial<AnswerDone> = {}): AnswerDone {
   return {
     type: 'done',
+    answerId: 'a1',
+    latencyMs: 0,
     answer,
     citations: [],
     mode: 'llm',
@@ -173,5 +176,111 @@ describe('Telegram answer messages', () => {
     ).toEqual([]);
     const [preview] = renderTelegramPreview({ text: 'Liang **Wen', reasoning: 'hmm' }, english);
     expect(preview).toBe('<blockquote expandable>💭 <i>Thinking…</i>\nhmm</blockquote>\n\nLiang **Wen');
+  });
+});
+
+/** Letters, digits and emoji: the characters a reader would miss if rendering or splitting dropped them. */
+function contentCounts(text: string): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const [char] of text.matchAll(/[\p{L}\p{N}\p{Extended_Pictographic}]/gu)) {
+    counts.set(char, (counts.get(char) ?? 0) + 1);
+  }
+  return counts;
+}
+
+/** Every content character of `expected` appears in `actual` at least as often. */
+function expectContentKept(expected: string, actual: string): void {
+  const have = contentCounts(actual);
+  const missing = [...contentCounts(expected)].filter(([char, n]) => (have.get(char) ?? 0) < n);
+  expect(missing).toEqual([]);
+}
+
+/**
+ * The Markdown's own text as its parser sees it — every leaf token, reference definitions included — but not
+ * the targets of links and images, which only a clickable link shows (unsafe ones, like `javascript:`, never).
+ */
+function textOutsideLinkTargets(markdown: string): string {
+  const parts: string[] = [];
+  marked.walkTokens(Lexer.lex(markdown, { gfm: true }), (token) => {
+    if (token.type === 'def') parts.push(token.raw);
+    else if (token.type === 'image') parts.push(token.text);
+    else if (!('tokens' in token && token.tokens) && 'text' in token && typeof token.text === 'string')
+      parts.push(token.text);
+  });
+  return parts.join('\n');
+}
+
+/** What a reader gets from our HTML: the visible text and the targets of its links. */
+function readable(html: string): string {
+  const { text, entities } = parseTelegramHtml(html);
+  const urls = entities.flatMap((entity) => (entity.type === 'text_link' ? [entity.url] : []));
+  return [text, ...urls].join('\n');
+}
+
+/** Long model output: paragraphs of Markdown-ish text, emoji, CJK, code fences and links, up to ~9000 chars. */
+const longMarkdown = fc
+  .array(fc.oneof(markdownish, fc.constantFrom('\n\n', '```\ncode 😀\n', 'Liang 梁文锋 🚀 '.repeat(40))), {
+    maxLength: 30,
+    size: 'max',
+  })
+  // `markdownish` can split 😀 into halves; model text arrives as decoded UTF-8, always well-formed.
+  .map((parts) => parts.join('').toWellFormed());
+const emojiReasoning = fc.string({
+  unit: fc.constantFrom('🤔', 'a', ' ', '梁', '\n', '<', '&'),
+  maxLength: 3000,
+  size: 'xlarge',
+});
+
+describe('Telegram messages for any model output', () => {
+  it('are valid, balanced HTML within 4096 visible characters, with no broken surrogate pair', () => {
+    fc.assert(
+      fc.property(longMarkdown, emojiReasoning, fc.boolean(), (answer, reasoning, incomplete) => {
+        const citations = [{ n: 1, id: 'x', source: `${'🚀'.repeat(40)}.md`, heading: '🤔'.repeat(80) }];
+        const messages = renderTelegramAnswer(
+          done(answer, { citations, incomplete, incompleteReason: 'cut_off' }),
+          reasoning,
+          english,
+        );
+        expect(messages.length).toBeGreaterThan(0);
+        for (const html of messages) {
+          expect(html.isWellFormed()).toBe(true);
+          const { text } = parseTelegramHtml(html);
+          expect(text.length).toBeLessThanOrEqual(telegramTextLimit);
+          expect(text.trim()).not.toBe('');
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('lose no letter, digit or emoji of the answer when split across messages', () => {
+    fc.assert(
+      fc.property(longMarkdown, (answer) => {
+        // Splitting drops the answer's surrounding whitespace, which can change an indented first line.
+        const whole = readable(renderTelegramHtml(answer.trim()));
+        const messages = renderTelegramAnswer(done(answer), '', { ...english, showReasoning: 'off' });
+        expectContentKept(whole, messages.map(readable).join('\n'));
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('never send a message with nothing to show, such as an empty code block', () => {
+    expect(renderTelegramAnswer(done('```\n```'), '', english)).toEqual([]);
+    expect(renderTelegramAnswer(done('Hi\n\n```\n```'), '', english)).toEqual(['Hi\n\n<pre></pre>']);
+  });
+
+  it('show a reference definition as written instead of dropping it', () => {
+    const html = renderTelegramHtml('Liang [1].\n\n[1]: https://example.com/paper "The paper"');
+    expect(parseTelegramHtml(html).text).toBe('Liang 1.\n\n[1]: https://example.com/paper "The paper"');
+  });
+
+  it('show every letter, digit and emoji of the Markdown, except the targets of links', () => {
+    fc.assert(
+      fc.property(markdownish, (markdown) => {
+        expectContentKept(textOutsideLinkTargets(markdown), readable(renderTelegramHtml(markdown)));
+      }),
+      { numRuns: 400 },
+    );
   });
 });

@@ -4,6 +4,8 @@ import type { AnswerDone, AnswerEvent } from '../../src/core/answer-events.ts';
 
 const done: AnswerDone = {
   type: 'done',
+  answerId: 'a1',
+  latencyMs: 0,
   answer: 'abc',
   citations: [],
   mode: 'llm',

@@ -46,6 +46,7 @@ export async function collectAnswerJson(events: AsyncIterable<AnswerEvent>) {
     if (event.type === 'reasoning') reasoning += event.delta;
     if (event.type === 'done') {
       return {
+        answerId: event.answerId,
         answer: event.answer,
         citations: event.citations,
         mode: event.mode,
@@ -56,6 +57,7 @@ export async function collectAnswerJson(events: AsyncIterable<AnswerEvent>) {
         notCovered: event.notCovered,
         cached: event.cached,
         knowledgeVersion: event.knowledgeVersion,
+        latencyMs: event.latencyMs,
       };
     }
   }

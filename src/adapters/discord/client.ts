@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { Client, Events, GatewayIntentBits, Partials } from 'discord.js';
+import { Client, type ClientOptions, Events, GatewayIntentBits, Partials } from 'discord.js';
 import { ConfigError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { Poquan } from '../../poquan.ts';
@@ -39,6 +39,18 @@ async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boo
 }
 
 /**
+ * discord.js's own internal sharding: one gateway connection per shard, all in this process, so they share
+ * one store connection, index and metrics registry. Not `ShardingManager`, which would start a whole Poquan per
+ * shard (each with its own Telegram adapter and HTTP port). A guild's events arrive on shard
+ * `(guild_id >> 22) % shardCount`, but any shard can answer any conversation: its state is in the shared store.
+ * @see https://discord.com/developers/docs/events/gateway#sharding
+ */
+export function shardingOptions(shards: 'auto' | number): Pick<ClientOptions, 'shards' | 'shardCount'> {
+  if (shards === 'auto') return { shards: 'auto' };
+  return { shards: Array.from({ length: shards }, (_, id) => id), shardCount: shards };
+}
+
+/**
  * Builds the Discord client: only the `Guilds`, `GuildMessages` and `DirectMessages` intents (no
  * privileged Message Content — see `handleMessage` for what that means), `Partials.Channel` so DMs arrive,
  * `allowedMentions: { parse: [] }` on every message it sends, and REST (and through `/gateway/bot` the
@@ -56,6 +68,8 @@ export function createDiscordClient(poquan: Poquan, options: DiscordBotOptions =
     // Answer a question even if it was deleted meanwhile, instead of failing the reply.
     failIfNotExists: false,
     rest: { api: poquan.config.discord.apiBase },
+    // SHARD_COUNT: discord.js runs every shard in this process ('auto' asks Discord how many it recommends).
+    ...shardingOptions(poquan.config.discord.shards),
   });
   const inFlight = new Set<Promise<void>>();
   const cancel = new AbortController();

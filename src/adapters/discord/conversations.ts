@@ -1,5 +1,5 @@
 import type { Logger } from '../../core/logger.ts';
-import type { Store } from '../../core/store.ts';
+import { type Store, withStore } from '../../core/store.ts';
 import { reportError } from './errors.ts';
 
 /** Where a question was asked, as far as memory is concerned. */
@@ -35,7 +35,9 @@ export async function rememberAnswerMessages(
   ttlMs: number,
 ): Promise<void> {
   try {
-    await Promise.all(messageIds.map((id) => store.set(messageKey(id), conversationId, ttlMs)));
+    await withStore('write', () =>
+      Promise.all(messageIds.map((id) => store.set(messageKey(id), conversationId, ttlMs))),
+    );
   } catch (error) {
     reportError(log, error, 'could not remember answer messages; replies to them start a new conversation');
   }
@@ -48,7 +50,7 @@ export async function conversationOfAnswer(
   messageId: string,
 ): Promise<string | undefined> {
   try {
-    return await store.get<string>(messageKey(messageId));
+    return await withStore('read', () => store.get<string>(messageKey(messageId)));
   } catch (error) {
     reportError(log, error, 'could not look up the replied-to answer; using the channel conversation');
     return undefined;

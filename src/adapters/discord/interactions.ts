@@ -10,14 +10,21 @@ import {
 import { askCommand } from '../../../commands/ask.ts';
 import { type CommandReply, type CommandSpec, describeOptions } from '../../../commands/command.ts';
 import { findCommand } from '../../../commands/index.ts';
-import { isAllowed } from '../../core/access.ts';
+import { userKeyOf } from '../../core/access.ts';
 import { describeErrorForUser, InputError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { detectLanguage, type ReplyLanguage } from '../../core/question.ts';
 import type { Poquan } from '../../poquan.ts';
 import { contextConversationId, rememberAnswerMessages } from './conversations.ts';
-import { type AnswerSurface, deliverMessages, serializeSurface, streamAnswer } from './deliver.ts';
+import {
+  type AnswerSurface,
+  deliverMessages,
+  type MessageExtras,
+  serializeSurface,
+  streamAnswer,
+} from './deliver.ts';
 import { reportError } from './errors.ts';
+import { handleFeedbackButton } from './feedback.ts';
 import { type HandlerOptions, questionFromMessage } from './messages.ts';
 import { discordPhrases, languageOfLocale } from './phrases.ts';
 import { renderDiscordText } from './render.ts';
@@ -28,8 +35,17 @@ type CommandInteraction = ChatInputCommandInteraction | MessageContextMenuComman
  * Posts straight to the channel through REST: the fallback when the interaction token no longer works.
  * `allowed_mentions` is spelled out because the Client's default only applies to discord.js's own senders.
  */
-async function postToChannel(client: Client, channelId: string, content: string): Promise<string> {
-  const body = { content, allowed_mentions: { parse: [] } };
+async function postToChannel(
+  client: Client,
+  channelId: string,
+  content: string,
+  extras: MessageExtras = {},
+): Promise<string> {
+  const body = {
+    content,
+    allowed_mentions: extras.allowedMentions ?? { parse: [] },
+    ...(extras.components ? { components: extras.components } : {}),
+  };
   return ((await client.rest.post(Routes.channelMessages(channelId), { body })) as APIMessage).id;
 }
 
@@ -40,13 +56,19 @@ async function postToChannel(client: Client, channelId: string, content: string)
  */
 function interactionSurface(interaction: CommandInteraction, ephemeral: boolean): AnswerSurface {
   return serializeSurface({
-    show: async (content) => (await interaction.editReply({ content })).id,
-    append: async (content) =>
-      (await interaction.followUp({ content, ...(ephemeral ? { flags: MessageFlags.Ephemeral } : {}) })).id,
-    fallback: async (content) =>
+    show: async (content, extras) => (await interaction.editReply({ content, ...extras })).id,
+    append: async (content, extras) =>
+      (
+        await interaction.followUp({
+          content,
+          ...extras,
+          ...(ephemeral ? { flags: MessageFlags.Ephemeral } : {}),
+        })
+      ).id,
+    fallback: async (content, extras) =>
       ephemeral || !interaction.channelId
-        ? (await interaction.user.send({ content })).id
-        : postToChannel(interaction.client, interaction.channelId, content),
+        ? (await interaction.user.send({ content, ...extras })).id
+        : postToChannel(interaction.client, interaction.channelId, content, extras),
   });
 }
 
@@ -70,7 +92,7 @@ async function runCommand(
   conversationId: string,
   locale: ReplyLanguage,
 ): Promise<CommandReply> {
-  const context = { poquan, conversationId, userKey: `discord:${interaction.user.id}` };
+  const context = { poquan, conversationId, userKey: userKeyOf('discord', interaction.user.id) };
   if (interaction.isMessageContextMenuCommand()) {
     const question = questionFromMessage(interaction.targetMessage, interaction.client.user.id);
     if (!question) return { type: 'message', text: discordPhrases.noTextInMessage[locale] };
@@ -105,16 +127,22 @@ async function tellPrivately(
 }
 
 /**
- * Handles slash commands and the "Ask Poquan" message command. Questions are deferred at once (publicly,
- * or ephemerally with `private:true`), then streamed; other commands answer ephemerally. Every path ends
- * with a visible message, also when the command, the model or Discord fails.
+ * Handles slash commands, the "Ask Poquan" message command and the 👍 / 👎 buttons under answers. Questions
+ * are deferred at once (publicly, or ephemerally with `private:true`), then streamed; other commands answer
+ * ephemerally. Every path ends with a visible message, also when the command, the model or Discord fails.
  */
 export async function handleInteraction(interaction: Interaction, options: HandlerOptions): Promise<void> {
+  if (interaction.isButton()) return handleFeedbackButton(interaction, options);
   if (!interaction.isChatInputCommand() && !interaction.isMessageContextMenuCommand()) return;
   if (!(await options.claim(`interaction:${interaction.id}`))) return;
   const { poquan, log } = options;
   const locale = languageOfLocale(interaction.locale);
-  const allowed = isAllowed(poquan.config.discord.allowedGuildIds, interaction.guildId ?? undefined);
+  const allowed = poquan.access.mayUse({
+    platform: 'discord',
+    placeId: interaction.guildId ?? undefined,
+    isPrivate: !interaction.inGuild(),
+    userKey: userKeyOf('discord', interaction.user.id),
+  });
   if (options.isStopping() || !allowed) {
     const phrase = allowed ? discordPhrases.restarting : discordPhrases.notAllowedHere;
     await interaction.reply({ content: phrase[locale], flags: MessageFlags.Ephemeral });
@@ -142,7 +170,7 @@ export async function handleInteraction(interaction: Interaction, options: Handl
         : tellPrivately(interaction, surface, chunks, log));
       return;
     }
-    const ids = await streamAnswer(surface, reply.question, conversationId, options);
+    const ids = await streamAnswer(surface, reply.question, conversationId, options, interaction.guildId);
     if (!ephemeral)
       await rememberAnswerMessages(poquan.store, log, ids, conversationId, poquan.config.memory.ttlMs);
   } catch (error) {

@@ -1,6 +1,6 @@
 import { cleanContent, type Message, type SendableChannels } from 'discord.js';
 import { askCommand } from '../../../commands/ask.ts';
-import { isAllowed } from '../../core/access.ts';
+import { userKeyOf } from '../../core/access.ts';
 import { describeErrorForUser } from '../../core/errors.ts';
 import { detectLanguage } from '../../core/question.ts';
 import { contextConversationId, conversationOfAnswer, rememberAnswerMessages } from './conversations.ts';
@@ -39,12 +39,14 @@ export function questionFromMessage(message: Message, botId: string): string {
 function messageSurface(message: Message, channel: SendableChannels): AnswerSurface {
   let answer: Message | undefined;
   return serializeSurface({
-    async show(content) {
-      answer = answer ? await answer.edit({ content }) : await message.reply({ content });
+    async show(content, extras) {
+      answer = answer
+        ? await answer.edit({ content, ...extras })
+        : await message.reply({ content, ...extras });
       return answer.id;
     },
-    append: async (content) => (await channel.send({ content })).id,
-    fallback: async (content) => (await channel.send({ content })).id,
+    append: async (content, extras) => (await channel.send({ content, ...extras })).id,
+    fallback: async (content, extras) => (await channel.send({ content, ...extras })).id,
   });
 }
 
@@ -66,8 +68,14 @@ export async function handleMessage(message: Message, options: HandlerOptions): 
   const isDm = !message.inGuild();
   const repliesToBot = message.mentions.repliedUser?.id === botId;
   if (!isDm && !message.mentions.users.has(botId) && !repliesToBot) return;
-  if (options.isStopping() || !isAllowed(poquan.config.discord.allowedGuildIds, message.guildId ?? undefined))
-    return;
+  const userKey = userKeyOf('discord', message.author.id);
+  const allowed = poquan.access.mayUse({
+    platform: 'discord',
+    placeId: message.guildId ?? undefined,
+    isPrivate: isDm,
+    userKey,
+  });
+  if (options.isStopping() || !allowed) return;
   const channel = message.channel;
   if (!channel.isSendable() || !(await options.claim(`message:${message.id}`))) return;
 
@@ -89,15 +97,12 @@ export async function handleMessage(message: Message, options: HandlerOptions): 
       return;
     }
     channel.sendTyping().catch((error: unknown) => reportError(log, error, 'typing indicator failed'));
-    const reply = await askCommand.handler(
-      { question },
-      { poquan, conversationId, userKey: `discord:${message.author.id}`, language },
-    );
+    const reply = await askCommand.handler({ question }, { poquan, conversationId, userKey, language });
     if (reply.type === 'message') {
       await deliverMessages(surface, renderDiscordText(reply.text), log);
       return;
     }
-    const ids = await streamAnswer(surface, reply.question, conversationId, options);
+    const ids = await streamAnswer(surface, reply.question, conversationId, options, message.guildId);
     await rememberAnswerMessages(poquan.store, log, ids, conversationId, poquan.config.memory.ttlMs);
   } catch (error) {
     reportError(log, error, 'question failed');

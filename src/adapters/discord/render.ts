@@ -2,6 +2,7 @@ import { escapeMarkdown } from 'discord.js';
 import type { AnswerDone, Citation } from '../../core/answer-events.ts';
 import { describeErrorForUser, LlmError } from '../../core/errors.ts';
 import type { ReplyLanguage } from '../../core/question.ts';
+import { headUnits, tailUnits } from '../../core/text.ts';
 import { openFenceAt, splitMarkdown } from '../shared/split-markdown.ts';
 import type { AnswerSnapshot } from '../shared/throttled-answer.ts';
 
@@ -16,6 +17,8 @@ export const discordContentLimit = 2000;
 export interface DiscordRenderOptions {
   showReasoning: 'off' | 'collapsed';
   language: ReplyLanguage;
+  /** A line inviting a human (it may mention the hand-off role), shown last; never neutralized. */
+  handoff?: string;
 }
 
 const zeroWidthJoiner = '\u200D';
@@ -67,8 +70,8 @@ function flattenReasoning(reasoning: string, maxChars: number, keep: 'head' | 't
     flat.length <= maxChars
       ? flat
       : keep === 'head'
-        ? `${flat.slice(0, maxChars - 1)}…`
-        : `…${flat.slice(flat.length - maxChars + 1)}`;
+        ? `${headUnits(flat, maxChars - 1)}…`
+        : `…${tailUnits(flat, maxChars - 1)}`;
   return neutralizeMentions(escapeMarkdown(cut));
 }
 
@@ -130,8 +133,8 @@ export function renderDiscordProgress(snapshot: AnswerSnapshot, options: Discord
 
 /**
  * The finished answer as Discord messages, each at most 2000 characters: the collapsed reasoning line
- * (first message only), the answer with mentions neutralised, then the sources footer and, for an answer
- * cut short, a visible note. Later messages are sent as follow-ups.
+ * (first message only), the answer with mentions neutralised, then the sources footer, for an answer cut
+ * short a visible note, and the hand-off line if one is given. Later messages are sent as follow-ups.
  */
 export function renderDiscordAnswer(
   done: AnswerDone,
@@ -139,7 +142,11 @@ export function renderDiscordAnswer(
   options: DiscordRenderOptions,
 ): string[] {
   const header = reasoningBlock(reasoning, options);
-  const tail = [sourcesFooter(done.citations, options.language), incompleteNote(done, options.language)]
+  const tail = [
+    sourcesFooter(done.citations, options.language),
+    incompleteNote(done, options.language),
+    options.handoff ?? '',
+  ]
     .filter(Boolean)
     .join('\n');
   const body = closeOpenFence(neutralizeMentions(done.answer.trim()));

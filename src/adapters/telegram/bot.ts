@@ -5,7 +5,7 @@ import { Bot, type BotError, type Context } from 'grammy';
 import type { Message } from 'grammy/types';
 import { type CommandSpec, describeOptions } from '../../../commands/command.ts';
 import { findCommand } from '../../../commands/index.ts';
-import { isAllowed } from '../../core/access.ts';
+import { userKeyOf } from '../../core/access.ts';
 import {
   ConfigError,
   describeErrorForUser,
@@ -16,7 +16,8 @@ import {
 import type { Logger } from '../../core/logger.ts';
 import { detectLanguage, type ReplyLanguage } from '../../core/question.ts';
 import type { Poquan } from '../../poquan.ts';
-import { describeErrorForLog } from './errors.ts';
+import { describeErrorForLog, isChatUnreachable } from './errors.ts';
+import { handleFeedbackCallback } from './feedback.ts';
 import { createMessageTrail } from './message-trail.ts';
 import { escapeHtml, renderTelegramText } from './render.ts';
 import {
@@ -72,7 +73,7 @@ function argsFor(spec: CommandSpec, rest: string, language: ReplyLanguage): Reco
 /** Who is asking, for the per-user rate limit; anonymous group admins count as their group. */
 function userKeyFor(message: Message): string {
   return message.from
-    ? `telegram:${message.from.id}`
+    ? userKeyOf('telegram', message.from.id)
     : `telegram:chat:${message.sender_chat?.id ?? message.chat.id}`;
 }
 
@@ -85,12 +86,12 @@ function languageFor(message: Message): ReplyLanguage {
 /**
  * Builds the grammY bot: auto-retry on 429 (honouring `retry_after`), the chat allowlist, per-chat (and topic)
  * ordering, commands and questions routed through the shared command specs — so the `ask` command's rate limit
- * applies to every question — and one error handler that turns any failure into a sentence in the chat and a
+ * applies to every question — 👍 / 👎 button presses recorded as feedback, and one error handler that turns any failure into a sentence in the chat and a
  * token-free log line. It does not fetch updates; `startTelegramAdapter` does.
  * @see https://grammy.dev/plugins/auto-retry
  */
 export function createTelegramBot(poquan: Poquan, options: TelegramAdapterOptions = {}): TelegramBot {
-  const { token, apiRoot, allowedChatIds } = poquan.config.telegram;
+  const { token, apiRoot } = poquan.config.telegram;
   if (!token) throw new ConfigError('TELEGRAM_BOT_TOKEN is not set.');
   const log = poquan.logger.child({ adapter: 'telegram' });
   const timing = { ...defaultTiming, ...options };
@@ -123,7 +124,13 @@ export function createTelegramBot(poquan: Poquan, options: TelegramAdapterOption
   });
 
   bot.use(async (ctx, next) => {
-    if (isAllowed(allowedChatIds, ctx.chat?.id)) return next();
+    const allowed = poquan.access.mayUse({
+      platform: 'telegram',
+      placeId: ctx.chat?.id,
+      isPrivate: ctx.chat?.type === 'private',
+      userKey: ctx.from ? userKeyOf('telegram', ctx.from.id) : undefined,
+    });
+    if (allowed) return next();
     ctx.request?.log.debug('chat not in TELEGRAM_ALLOWED_CHAT_IDS; ignored');
   });
 
@@ -187,9 +194,18 @@ export function createTelegramBot(poquan: Poquan, options: TelegramAdapterOption
     }
   });
 
+  bot.on('callback_query:data', (ctx) =>
+    handleFeedbackCallback(ctx, { poquan, log: ctx.request?.log ?? log, token }),
+  );
+
   bot.catch((botError: BotError<TelegramContext>) => {
     const { ctx, error } = botError;
     const requestLog = ctx.request?.log ?? log;
+    if (isChatUnreachable(error)) {
+      // Blocked by the user or removed from the group: there is no one to tell, so nothing is sent.
+      requestLog.info({ error: describeErrorForLog(error, token) }, 'chat unreachable; update dropped');
+      return;
+    }
     const expected = error instanceof InputError || error instanceof RateLimitedError;
     const level = expected ? 'info' : error instanceof LlmError ? 'warn' : 'error';
     requestLog[level]({ error: describeErrorForLog(error, token) }, 'update failed');

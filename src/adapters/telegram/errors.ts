@@ -19,6 +19,27 @@ export function isNotModified(error: unknown): boolean {
   );
 }
 
+/**
+ * The message we meant to edit is gone (`400 message to edit not found`): someone deleted it while the answer
+ * was still growing. The answer goes out as a new message instead.
+ */
+export function isMessageGone(error: unknown): boolean {
+  return (
+    error instanceof GrammyError &&
+    error.error_code === 400 &&
+    /message to edit not found|MESSAGE_ID_INVALID/i.test(error.description)
+  );
+}
+
+/**
+ * The bot may no longer write to the chat (`403 Forbidden: bot was blocked by the user`, kicked from the group,
+ * user deactivated). Nothing can be shown there, so it is logged as an outcome, not retried or reported.
+ * @see https://core.telegram.org/api/errors#403-forbidden
+ */
+export function isChatUnreachable(error: unknown): boolean {
+  return error instanceof GrammyError && error.error_code === 403;
+}
+
 /** The server does not know the method (a Bot API server older than the method), e.g. `sendMessageDraft`. */
 export function isMethodMissing(error: unknown): boolean {
   return error instanceof GrammyError && error.error_code === 404;

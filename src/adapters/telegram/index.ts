@@ -1,27 +1,37 @@
-import { run } from '@grammyjs/runner';
 import { GrammyError, HttpError } from 'grammy';
 import { commandsFor } from '../../../commands/index.ts';
 import { ConfigError } from '../../core/errors.ts';
 import type { Poquan } from '../../poquan.ts';
+import type { HttpRoute } from '../../server/http.ts';
 import { createTelegramBot, type TelegramAdapterOptions } from './bot.ts';
+import { createUpdateInbox, startDurablePolling } from './durable-polling.ts';
 import { describeErrorForLog, redactToken } from './errors.ts';
+import { telegramUpdateTypes } from './update-types.ts';
+import { checkWebhookRegistration, createTelegramWebhook } from './webhook.ts';
 
 export { createTelegramBot, type TelegramAdapterOptions, type TelegramBot } from './bot.ts';
 
 /** A started adapter, as the bot process keeps it until shutdown. */
 export interface RunningTelegramAdapter {
   name: 'telegram';
-  /** Whether updates are being fetched and the latest `getUpdates` succeeded, for readiness checks. */
+  /**
+   * For readiness checks. Long polling: updates are being fetched and the latest `getUpdates` succeeded.
+   * Webhook: this instance serves the webhook and is not stopping.
+   */
   isConnected(): boolean;
-  /** Stops fetching updates, then waits (up to `graceMs`) for answers in progress. */
+  /** Stops taking updates (ends polling, or answers webhooks 503), then waits up to `graceMs` for answers. */
   stop(graceMs: number): Promise<void>;
+  /** In webhook mode, the webhook route for the shared HTTP server. */
+  routes?: HttpRoute[];
 }
 
 /**
  * Starts the Telegram side of Poquan: checks the token (`getMe`), removes any webhook (long polling and a
  * webhook exclude each other, and the runner does not do it), registers the command menu in English and
- * Chinese from the shared command specs, then long-polls with `@grammyjs/runner`. Throws `ConfigError` when
- * Telegram rejects the token, and a token-free error when the Bot API can't be reached.
+ * Chinese from the shared command specs, then long-polls with `@grammyjs/runner`. With `TELEGRAM_WEBHOOK_URL`
+ * it neither removes the webhook nor polls: it returns the webhook route for the HTTP server instead (see
+ * `createTelegramWebhook`). Throws `ConfigError` when Telegram rejects the token or a webhook has no `PORT` to be
+ * served on, and a token-free error when the Bot API can't be reached.
  * @see https://grammy.dev/plugins/runner
  */
 export async function startTelegramAdapter(
@@ -31,10 +41,17 @@ export async function startTelegramAdapter(
   const { bot, settle } = createTelegramBot(poquan, options);
   const token = poquan.config.telegram.token ?? '';
   const log = poquan.logger.child({ adapter: 'telegram' });
+  const webhookSettings = poquan.config.telegram.webhook;
+  if (webhookSettings && !poquan.config.http) {
+    throw new ConfigError(
+      'TELEGRAM_WEBHOOK_URL is set but PORT is not: webhooks are received by the HTTP server, so set PORT (e.g. 8080).',
+    );
+  }
   try {
     // Not bot.init(): it retries network errors forever, and a bot that can't reach Telegram should say so.
     bot.botInfo = await bot.api.getMe();
-    await bot.api.deleteWebhook();
+    // A webhook is the deployment's registration (`poquan webhook set`); only long polling must remove it.
+    if (!webhookSettings) await bot.api.deleteWebhook();
   } catch (error) {
     if (error instanceof GrammyError && error.error_code === 401) {
       throw new ConfigError(
@@ -46,7 +63,8 @@ export async function startTelegramAdapter(
     const reason = redactToken(cause instanceof Error ? cause.message : String(cause), token);
     throw new Error(`Could not reach the Telegram Bot API at ${poquan.config.telegram.apiRoot}: ${reason}`);
   }
-  const commands = commandsFor('telegram');
+  // Operator commands work when typed, but the menu everyone sees leaves them out.
+  const commands = commandsFor('telegram').filter((command) => !command.operatorOnly);
   const registrations = (['en', 'zh'] as const).map((language) =>
     bot.api.setMyCommands(
       commands.map((command) => ({ command: command.name, description: command.description[language] })),
@@ -57,6 +75,22 @@ export async function startTelegramAdapter(
     if (result.status === 'rejected') {
       log.warn({ error: describeErrorForLog(result.reason, token) }, 'could not register the command menu');
     }
+  }
+
+  if (webhookSettings) {
+    const webhook = createTelegramWebhook({ bot, settle }, poquan, { ...webhookSettings, log });
+    await checkWebhookRegistration(bot.api, webhookSettings.url, { log, token });
+    log.info({ username: bot.botInfo.username, mode: 'webhook' }, 'telegram adapter started');
+    return {
+      name: 'telegram',
+      routes: [webhook.route],
+      isConnected: webhook.isServing,
+      async stop(graceMs) {
+        await webhook.close();
+        await settle(graceMs);
+        log.info('telegram adapter stopped');
+      },
+    };
   }
 
   // The runner retries failed polls silently; this keeps one log line per failure and the connection state.
@@ -81,8 +115,12 @@ export async function startTelegramAdapter(
       throw error;
     }
   });
-  const runner = run(bot, {
-    runner: { fetch: { timeout: 30, allowed_updates: ['message'] }, silent: true },
+  // Updates are kept in the store until handled, so a crash mid-answer loses none (see durable-polling.ts).
+  const runner = await startDurablePolling(bot, {
+    inbox: createUpdateInbox(poquan.store, log),
+    // callback_query: presses on the 👍 / 👎 buttons under answers.
+    fetch: { timeout: 30, allowed_updates: telegramUpdateTypes },
+    log,
   });
   runner.task()?.catch((error: unknown) => {
     log.error({ error: describeErrorForLog(error, token) }, 'fetching updates stopped');

@@ -1,6 +1,7 @@
 import type { Api } from 'grammy';
+import type { InlineKeyboardMarkup } from 'grammy/types';
 import type { Logger } from '../../core/logger.ts';
-import { isNotModified, isParseError } from './errors.ts';
+import { isMessageGone, isNotModified, isParseError } from './errors.ts';
 import { htmlToPlainText } from './render.ts';
 import type { ReplyPlace } from './routing.ts';
 
@@ -8,6 +9,8 @@ import type { ReplyPlace } from './routing.ts';
 interface SentMessage {
   messageId: number;
   html: string;
+  /** The inline keyboard it carries, as JSON ('' for none), so a keyboard alone also counts as a change. */
+  markup: string;
 }
 
 /** Options for a trail: the wait between two calls to the same chat. */
@@ -20,10 +23,12 @@ export interface MessageTrailOptions {
  * The messages that make up one reply in a chat. `show` makes the chat display exactly the given HTML messages
  * — sending the missing ones, editing the changed ones, deleting leftovers — so the same call serves the growing
  * preview of a streamed answer and its final form. Once Telegram rejects our markup, the rest of the reply is
- * sent as plain text; "message is not modified" is never an error.
+ * sent as plain text; "message is not modified" is never an error, and a message someone deleted meanwhile is
+ * sent again rather than failing the reply.
  */
 export interface MessageTrail {
-  show(messages: string[]): Promise<void>;
+  /** `replyMarkup` goes on the last message only (the vote buttons under a finished answer). */
+  show(messages: string[], options?: { replyMarkup?: InlineKeyboardMarkup }): Promise<void>;
   /** How many messages the reply currently has in the chat. */
   readonly size: number;
 }
@@ -64,11 +69,12 @@ export function createMessageTrail(
     return call(htmlToPlainText(html));
   };
 
-  const send = async (html: string, first: boolean) => {
+  const send = async (html: string, first: boolean, markup?: InlineKeyboardMarkup) => {
     await pace();
     const message = await withFallback(html, (text, parse_mode) =>
       api.sendMessage(place.chatId, text, {
         ...(parse_mode ? { parse_mode } : {}),
+        ...(markup ? { reply_markup: markup } : {}),
         link_preview_options: noPreview,
         ...(place.threadId ? { message_thread_id: place.threadId } : {}),
         ...(first && place.replyTo
@@ -76,15 +82,17 @@ export function createMessageTrail(
           : {}),
       }),
     );
-    sent.push({ messageId: message.message_id, html });
+    return { messageId: message.message_id, html, markup: markup ? JSON.stringify(markup) : '' };
   };
 
-  const edit = async (message: SentMessage, html: string) => {
+  // Telegram drops an inline keyboard on any edit that doesn't repeat it, so every edit states the markup.
+  const edit = async (message: SentMessage, html: string, markup?: InlineKeyboardMarkup) => {
     await pace();
     try {
       await withFallback(html, (text, parse_mode) =>
         api.editMessageText(place.chatId, message.messageId, text, {
           ...(parse_mode ? { parse_mode } : {}),
+          ...(markup ? { reply_markup: markup } : {}),
           link_preview_options: noPreview,
         }),
       );
@@ -92,17 +100,31 @@ export function createMessageTrail(
       if (!isNotModified(error)) throw error;
     }
     message.html = html;
+    message.markup = markup ? JSON.stringify(markup) : '';
   };
 
   return {
     get size() {
       return sent.length;
     },
-    async show(messages) {
+    async show(messages, options = {}) {
       for (const [index, html] of messages.entries()) {
+        const markup = index === messages.length - 1 ? options.replyMarkup : undefined;
         const existing = sent[index];
-        if (!existing) await send(html, index === 0);
-        else if (existing.html !== html) await edit(existing, html);
+        if (!existing) sent.push(await send(html, index === 0, markup));
+        else if (existing.html !== html || existing.markup !== (markup ? JSON.stringify(markup) : '')) {
+          try {
+            await edit(existing, html, markup);
+          } catch (error) {
+            if (!isMessageGone(error)) throw error;
+            // Deleted in the chat while the answer was growing: the rest of the answer still goes out.
+            log.info(
+              { chatId: place.chatId, messageId: existing.messageId },
+              'message deleted; sending anew',
+            );
+            sent[index] = await send(html, index === 0, markup);
+          }
+        }
       }
       for (const extra of sent.splice(messages.length)) {
         await api.deleteMessage(place.chatId, extra.messageId).catch((error: unknown) => {

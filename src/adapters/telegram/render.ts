@@ -2,6 +2,7 @@ import { Lexer, type Token, type Tokens } from 'marked';
 import type { AnswerDone, Citation } from '../../core/answer-events.ts';
 import { describeErrorForUser, LlmError } from '../../core/errors.ts';
 import type { ReplyLanguage } from '../../core/question.ts';
+import { headUnits, tailUnits } from '../../core/text.ts';
 import { splitMarkdown } from '../shared/split-markdown.ts';
 import type { AnswerSnapshot } from '../shared/throttled-answer.ts';
 
@@ -18,6 +19,8 @@ export interface TelegramRenderOptions {
   language: ReplyLanguage;
   /** The bot itself cut the answer short (shutting down), so the note must not blame the model provider. */
   stopped?: boolean;
+  /** A line inviting a human (plain text), shown last when the knowledge did not cover the question. */
+  handoff?: string;
 }
 
 const labels = {
@@ -40,9 +43,34 @@ function escapeAttribute(text: string): string {
   return escapeHtml(text).replace(/"/g, '&quot;');
 }
 
-/** Links Telegram opens safely; anything else (javascript:, data:, relative paths) is shown as text. */
+/**
+ * Links Telegram opens safely; anything else (javascript:, data:, relative paths) is shown as text — and so is
+ * `tg://user?id=…`, which Telegram turns into an inline mention that notifies that user.
+ */
 function isSafeHref(href: string): boolean {
-  return /^(https?:\/\/[^\s]+|tg:\/\/[^\s]+)$/i.test(href.trim());
+  const url = href.trim();
+  return /^(https?:\/\/[^\s]+|tg:\/\/[^\s]+)$/i.test(url) && !/^tg:\/\/user\b/i.test(url);
+}
+
+const wordJoiner = '\u2060';
+
+/**
+ * Keeps every `@username` in our HTML from becoming a mention. Telegram links — and in a group notifies —
+ * each `@name` it finds in a message, so without this a model or a user could make the bot ping anyone. A word
+ * joiner after the `@` is invisible and ends Telegram's match. Tags, code (where Telegram finds no mentions)
+ * and e-mail addresses are left as they are.
+ * @see https://core.telegram.org/bots/api#messageentity
+ */
+export function defuseMentions(html: string): string {
+  let codeDepth = 0;
+  return html.replace(
+    /<(\/?)(code|pre)\b[^>]*>|<[^>]*>|(?<![A-Za-z0-9_])@(?=[A-Za-z0-9_])/g,
+    (match: string, closing: string | undefined, code: string | undefined) => {
+      if (code) codeDepth += closing ? -1 : 1;
+      else if (match === '@' && codeDepth === 0) return `@${wordJoiner}`;
+      return match;
+    },
+  );
 }
 
 /** Which formatting is already open, so we never emit a tag Telegram would reject inside another. */
@@ -136,8 +164,10 @@ function renderCode(code: Tokens.Code, inQuote: boolean): string {
 function renderBlock(token: Token, inQuote: boolean, depth = 0): string {
   switch (token.type) {
     case 'space':
-    case 'def':
       return '';
+    case 'def':
+      // A reference definition ("[1]: https://…") is the model's text too; shown as written, not dropped.
+      return escapeHtml(token.raw.trim());
     case 'paragraph':
     case 'text':
       return 'tokens' in token && token.tokens
@@ -177,7 +207,7 @@ function renderBlocks(tokens: Token[], inQuote: boolean): string {
  * @see https://core.telegram.org/bots/api#html-style
  */
 export function renderTelegramHtml(markdown: string): string {
-  return renderBlocks(Lexer.lex(markdown, { gfm: true }), false).trim();
+  return defuseMentions(renderBlocks(Lexer.lex(markdown, { gfm: true }), false).trim());
 }
 
 /**
@@ -200,9 +230,12 @@ function visibleLength(html: string): number {
 
 /** Splits Markdown so each piece renders to at most `limit` visible characters, at paragraph/sentence cuts. */
 function splitForTelegram(markdown: string, limit: number): string[] {
-  return splitMarkdown(markdown, limit, (chunk) => visibleLength(renderTelegramHtml(chunk)))
-    .map(renderTelegramHtml)
-    .filter(Boolean);
+  return (
+    splitMarkdown(markdown, limit, (chunk) => visibleLength(renderTelegramHtml(chunk)))
+      .map(renderTelegramHtml)
+      // Markup with nothing to show (an empty code block) would be a message Telegram refuses as empty.
+      .filter((html) => htmlToPlainText(html).trim() !== '')
+  );
 }
 
 /** Puts rendered pieces into as few messages as fit, in order; a piece is never cut, so no tag is. */
@@ -225,9 +258,7 @@ function pack(pieces: string[], limit: number): string[] {
 function truncate(text: string, maxChars: number, keep: 'head' | 'tail'): string {
   const clean = text.replace(/\n{3,}/g, '\n\n').trim();
   if (clean.length <= maxChars) return clean;
-  return keep === 'head'
-    ? `${clean.slice(0, maxChars - 1)}…`
-    : `…${clean.slice(clean.length - maxChars + 1)}`;
+  return keep === 'head' ? `${headUnits(clean, maxChars - 1)}…` : `…${tailUnits(clean, maxChars - 1)}`;
 }
 
 /** The model's reasoning as a collapsed blockquote, escaped and truncated; empty when hidden or absent. */
@@ -239,11 +270,11 @@ export function renderReasoning(
   if (options.showReasoning === 'off' || !reasoning.trim()) return '';
   const text = truncate(reasoning, keep === 'head' ? reasoningFinalChars : reasoningPreviewChars, keep);
   const label = keep === 'head' ? labels[options.language].reasoning : labels[options.language].thinking;
-  return `<blockquote expandable>💭 <i>${label}</i>\n${escapeHtml(text)}</blockquote>`;
+  return `<blockquote expandable>💭 <i>${label}</i>\n${defuseMentions(escapeHtml(text))}</blockquote>`;
 }
 
 function clip(text: string, maxChars: number): string {
-  return text.length <= maxChars ? text : `${text.slice(0, maxChars - 1)}…`;
+  return text.length <= maxChars ? text : `${headUnits(text, maxChars - 1)}…`;
 }
 
 /** The compact numbered list of sections an answer rests on: `Sources` then `[1] Heading — file`. */
@@ -251,7 +282,7 @@ export function renderCitations(citations: Citation[], language: ReplyLanguage):
   if (citations.length === 0) return '';
   const lines = citations.map(
     (c) =>
-      `[${c.n}] ${escapeHtml(clip(c.heading, headingChars))} — ${escapeHtml(clip(c.source, sourceChars))}`,
+      `[${c.n}] ${defuseMentions(escapeHtml(`${clip(c.heading, headingChars)} — ${clip(c.source, sourceChars)}`))}`,
   );
   return `<b>${labels[language].sources}</b>\n${lines.join('\n')}`;
 }
@@ -274,7 +305,7 @@ function incompleteNote(done: AnswerDone, options: TelegramRenderOptions): strin
 /**
  * The finished answer as Telegram HTML messages, each at most 4096 visible characters: the collapsed
  * reasoning (if enabled), the answer split at paragraph/sentence boundaries, a note if it was cut short, and
- * the sources. Several messages only when one can't hold it all.
+ * the sources, then the hand-off line if one is given. Several messages only when one can't hold it all.
  */
 export function renderTelegramAnswer(
   done: AnswerDone,
@@ -287,6 +318,7 @@ export function renderTelegramAnswer(
       ...splitForTelegram(done.answer, telegramTextLimit),
       incompleteNote(done, options),
       renderCitations(done.citations, options.language),
+      options.handoff ? `<i>${escapeHtml(options.handoff)}</i>` : '',
     ],
     telegramTextLimit,
   );

@@ -6,6 +6,7 @@ import type { ReplyLanguage } from '../../core/question.ts';
 import type { Poquan } from '../../poquan.ts';
 import { consumeThrottled } from '../shared/throttled-answer.ts';
 import { describeErrorForLog, isMethodMissing, isParseError } from './errors.ts';
+import { recordTelegramAnswer, telegramHandoff } from './feedback.ts';
 import { createMessageTrail } from './message-trail.ts';
 import { escapeHtml, htmlToPlainText, renderTelegramAnswer, renderTelegramPreview } from './render.ts';
 import type { ReplyPlace } from './routing.ts';
@@ -59,7 +60,9 @@ async function* keepReasoning(events: AsyncIterable<AnswerEvent>, into: { reason
  * Streams one answer into a chat and leaves the finished answer there. Private chats get an animated draft
  * (`sendMessageDraft`) that the final `sendMessage` replaces; groups — and private chats when drafts fail —
  * get a message that grows by throttled edits. "typing…" shows until the first text. The final messages carry
- * the answer, the collapsed reasoning if enabled, a note if the answer was cut short, and the sources.
+ * the answer, the collapsed reasoning if enabled, a note if the answer was cut short, and the sources; a "not
+ * covered" answer adds the hand-off line, and the last message carries the 👍 / 👎 buttons once the answer is
+ * recorded for feedback.
  * Errors before any text are rethrown for the bot's error boundary, after removing any preview.
  * @see https://core.telegram.org/bots/api#sendmessagedraft
  */
@@ -95,7 +98,10 @@ export async function streamAnswer(
   try {
     done = await consumeThrottled(
       keepReasoning(
-        poquan.answer(request.question, request.conversationId, { signal: request.signal }),
+        poquan.answer(request.question, request.conversationId, {
+          signal: request.signal,
+          platform: 'telegram',
+        }),
         collected,
       ),
       {
@@ -136,11 +142,17 @@ export async function streamAnswer(
   } finally {
     stopTyping?.();
   }
+  const handoff = done.notCovered ? telegramHandoff(poquan, request.language) : undefined;
   const final = renderTelegramAnswer(done, collected.reasoning, {
     ...options,
     stopped: request.signal.aborted,
+    ...(handoff ? { handoff } : {}),
   });
   const empty = describeErrorForUser(new LlmError('empty', 'empty answer'), request.language);
-  await trail.show(final.length > 0 ? final : [escapeHtml(empty)]);
+  const replyMarkup = await recordTelegramAnswer(context, done, {
+    conversationId: request.conversationId,
+    question: request.question,
+  });
+  await trail.show(final.length > 0 ? final : [escapeHtml(empty)], replyMarkup ? { replyMarkup } : {});
   return done;
 }

@@ -1,0 +1,29 @@
+import type { z } from 'zod';
+import type { CommandSpec } from './command.ts';
+
+/**
+ * Declares a command only the bot's operators may run (`TELEGRAM_ADMIN_IDS`, `DISCORD_ADMIN_IDS`). The admin
+ * check wraps the handler itself, so every adapter — present or future — gets the same polite refusal from the
+ * core's access policy, and no adapter can forget to check. Both uses and refusals are logged with the user key.
+ */
+export function defineOperatorCommand<Args extends z.ZodObject>(spec: CommandSpec<Args>): CommandSpec<Args> {
+  return {
+    ...spec,
+    operatorOnly: true,
+    async handler(args, context) {
+      const { poquan, userKey, language } = context;
+      if (!poquan.access.isAdmin(userKey)) {
+        poquan.logger.info({ command: spec.name, userKey }, 'operator command refused: not an admin');
+        return {
+          type: 'message',
+          text:
+            language === 'zh'
+              ? `抱歉，/${spec.name} 仅限本机器人的管理员使用。`
+              : `Sorry, /${spec.name} is only for this bot's operators.`,
+        };
+      }
+      poquan.logger.info({ command: spec.name, userKey }, 'operator command');
+      return spec.handler(args, context);
+    },
+  };
+}

@@ -1,0 +1,48 @@
+import { z } from 'zod';
+import { ConfigError } from '../src/core/errors.ts';
+import { defineOperatorCommand } from './operator.ts';
+
+/**
+ * `/reload` (operators only): reads KNOWLEDGE_DIR again now, without waiting for the file watcher — e.g.
+ * after replacing files on a volume the watcher can't see. A broken file leaves the current knowledge in place
+ * and the reply names the file, so the operator can fix it from the chat.
+ */
+export const reloadCommand = defineOperatorCommand({
+  name: 'reload',
+  description: {
+    en: 'Operators: reload the knowledge files now',
+    zh: '管理员：立即重新加载知识库文件',
+  },
+  args: z.object({}),
+  platforms: ['telegram', 'discord'],
+  async handler(_args, { poquan, language }) {
+    const zh = language === 'zh';
+    try {
+      const { changed, version } = await poquan.reloadKnowledge();
+      const passages = poquan.knowledge().passages.length;
+      if (!changed) {
+        return {
+          type: 'message',
+          text: zh ? `知识库没有变化（版本 ${version}）。` : `Knowledge unchanged (version ${version}).`,
+        };
+      }
+      return {
+        type: 'message',
+        text: zh
+          ? `知识库已重新加载：版本 ${version}，共 ${passages} 段。`
+          : `Knowledge reloaded: version ${version}, ${passages} passages.`,
+      };
+    } catch (error) {
+      const current = poquan.knowledge().version;
+      poquan.logger.error({ err: error, knowledgeVersion: current }, 'reload command failed');
+      // A ConfigError names the file and what is wrong with it; anything else belongs in the log only.
+      const reason = error instanceof ConfigError ? error.message : zh ? '详情见日志' : 'see the log';
+      return {
+        type: 'message',
+        text: zh
+          ? `重新加载失败，仍在使用版本 ${current}：${reason}`
+          : `Reload failed; still on version ${current}: ${reason}`,
+      };
+    }
+  },
+});

@@ -1,0 +1,124 @@
+import {
+  ActionRowBuilder,
+  type APIActionRowComponent,
+  type APIButtonComponent,
+  ButtonBuilder,
+  type ButtonInteraction,
+  ButtonStyle,
+  MessageFlags,
+} from 'discord.js';
+import type { AnswerDone } from '../../core/answer-events.ts';
+import {
+  type AnswerContext,
+  decodeFeedbackAction,
+  describeHandoff,
+  describeVoteOutcome,
+  encodeFeedbackAction,
+  shouldHandOff,
+  type VoteOutcome,
+} from '../../core/feedback.ts';
+import type { Logger } from '../../core/logger.ts';
+import { detectLanguage, type ReplyLanguage } from '../../core/question.ts';
+import type { Poquan } from '../../poquan.ts';
+import type { MessageExtras } from './deliver.ts';
+import { reportError } from './errors.ts';
+import type { HandlerOptions } from './messages.ts';
+import { languageOfLocale } from './phrases.ts';
+
+/**
+ * The action row with 👍 / 👎 under a finished answer; each button's `custom_id` is `fb:<answerId>:up|down`
+ * (the builder checks Discord's 100-character limit).
+ * @see https://discord.com/developers/docs/components/reference#button
+ */
+export function feedbackRow(answerId: string): APIActionRowComponent<APIButtonComponent> {
+  const button = (vote: 'up' | 'down', emoji: string) =>
+    new ButtonBuilder()
+      .setCustomId(encodeFeedbackAction(answerId, vote))
+      .setEmoji({ name: emoji })
+      .setStyle(ButtonStyle.Secondary);
+  return new ActionRowBuilder<ButtonBuilder>()
+    .addComponents(button('up', '👍'), button('down', '👎'))
+    .toJSON() as APIActionRowComponent<APIButtonComponent>;
+}
+
+/** The hand-off line and the `allowed_mentions` that let exactly the configured role be pinged. */
+export interface DiscordHandoff {
+  line: string;
+  allowedMentions: { parse: []; roles: string[] };
+}
+
+/**
+ * The hand-off for a place, or undefined when `HANDOFF_DISCORD_ROLE_ID` is unset or there is no role to ping:
+ * roles exist only in guilds, and a guild's own id is its @everyone role, which the bot never pings.
+ */
+export function discordHandoff(
+  poquan: Poquan,
+  guildId: string | null | undefined,
+  language: ReplyLanguage,
+): DiscordHandoff | undefined {
+  const roleId = poquan.config.handoff.discordRoleId;
+  if (!roleId || !guildId || roleId === guildId) return undefined;
+  return {
+    line: describeHandoff(`<@&${roleId}>`, language),
+    allowedMentions: { parse: [], roles: [roleId] },
+  };
+}
+
+/**
+ * Records a finished answer for feedback and returns its vote buttons. A store failure costs only the
+ * buttons (a click could not find the answer), never the answer itself.
+ */
+export async function recordDiscordAnswer(
+  poquan: Poquan,
+  log: Logger,
+  done: AnswerDone,
+  context: Omit<AnswerContext, 'platform'>,
+): Promise<MessageExtras['components']> {
+  try {
+    await poquan.feedback.recordAnswer(done, { platform: 'discord', ...context });
+    return [feedbackRow(done.answerId)];
+  } catch (error) {
+    reportError(log, error, 'could not record the answer; sending it without vote buttons');
+    return undefined;
+  }
+}
+
+/**
+ * Handles a press on a vote button: claims the interaction (one instance answers), records the vote under a
+ * hash of the user id and acknowledges with an ephemeral reply in the user's language — the answer message
+ * itself is never edited. A new 👎 in a guild brings a public follow-up mentioning `HANDOFF_DISCORD_ROLE_ID`,
+ * once per answer. Votes on expired answers are told so; other buttons are not ours and are left alone.
+ * @see https://discord.com/developers/docs/interactions/receiving-and-responding#interaction-response-object-interaction-callback-type
+ */
+export async function handleFeedbackButton(
+  interaction: ButtonInteraction,
+  options: HandlerOptions,
+): Promise<void> {
+  const action = decodeFeedbackAction(interaction.customId);
+  if (!action || !(await options.claim(`interaction:${interaction.id}`))) return;
+  const { poquan, log } = options;
+  let outcome: VoteOutcome | 'failed';
+  try {
+    outcome = await poquan.feedback.vote({
+      answerId: action.answerId,
+      voterId: `discord:${interaction.user.id}`,
+      vote: action.vote,
+    });
+  } catch (error) {
+    reportError(log, error, 'could not record a vote');
+    outcome = 'failed';
+  }
+  const language = languageOfLocale(interaction.locale);
+  await interaction.reply({ content: describeVoteOutcome(outcome, language), flags: MessageFlags.Ephemeral });
+  if (outcome === 'failed') return;
+  log.info({ answerId: action.answerId, vote: action.vote, status: outcome.status }, 'feedback');
+  if (!shouldHandOff(outcome)) return;
+  const handoff = discordHandoff(poquan, interaction.guildId, detectLanguage(outcome.record.question));
+  if (!handoff || !(await poquan.feedback.claimHandoff(action.answerId))) return;
+  const ephemeral = interaction.message.flags.has(MessageFlags.Ephemeral);
+  await interaction.followUp({
+    content: handoff.line,
+    allowedMentions: handoff.allowedMentions,
+    ...(ephemeral ? { flags: MessageFlags.Ephemeral } : {}),
+  });
+}

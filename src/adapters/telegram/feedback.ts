@@ -1,0 +1,129 @@
+import type { Context } from 'grammy';
+import type { InlineKeyboardMarkup, Message } from 'grammy/types';
+import type { AnswerDone } from '../../core/answer-events.ts';
+import {
+  type AnswerContext,
+  decodeFeedbackAction,
+  describeHandoff,
+  describeVoteOutcome,
+  encodeFeedbackAction,
+  shouldHandOff,
+  type VoteOutcome,
+} from '../../core/feedback.ts';
+import type { Logger } from '../../core/logger.ts';
+import { detectLanguage, type ReplyLanguage } from '../../core/question.ts';
+import type { Poquan } from '../../poquan.ts';
+import { describeErrorForLog } from './errors.ts';
+import { escapeHtml } from './render.ts';
+
+/** What handling feedback needs from the bot around it. */
+export interface FeedbackDeps {
+  poquan: Poquan;
+  log: Logger;
+  token: string;
+}
+
+/**
+ * The 👍 / 👎 row under a finished answer. Each button's `callback_data` is `fb:<answerId>:up|down`, well
+ * within Telegram's 64 bytes.
+ * @see https://core.telegram.org/bots/api#inlinekeyboardmarkup
+ */
+export function feedbackKeyboard(answerId: string): InlineKeyboardMarkup {
+  return {
+    inline_keyboard: [
+      [
+        { text: '👍', callback_data: encodeFeedbackAction(answerId, 'up') },
+        { text: '👎', callback_data: encodeFeedbackAction(answerId, 'down') },
+      ],
+    ],
+  };
+}
+
+/** The line pointing to `HANDOFF_TELEGRAM_USERNAME`, or undefined when no one is configured. */
+export function telegramHandoff(poquan: Poquan, language: ReplyLanguage): string | undefined {
+  const username = poquan.config.handoff.telegramUsername;
+  return username ? describeHandoff(`@${username}`, language) : undefined;
+}
+
+/**
+ * Records a finished answer for feedback and returns the vote buttons for it. A store failure costs only the
+ * buttons (a click could not find the answer), never the answer itself.
+ */
+export async function recordTelegramAnswer(
+  deps: FeedbackDeps,
+  done: AnswerDone,
+  context: Omit<AnswerContext, 'platform'>,
+): Promise<InlineKeyboardMarkup | undefined> {
+  try {
+    await deps.poquan.feedback.recordAnswer(done, { platform: 'telegram', ...context });
+    return feedbackKeyboard(done.answerId);
+  } catch (error) {
+    deps.log.warn(
+      { error: describeErrorForLog(error, deps.token), answerId: done.answerId },
+      'could not record the answer; sending it without vote buttons',
+    );
+    return undefined;
+  }
+}
+
+/** Posts the hand-off line as a reply to the rated answer, once per answer however many users vote 👎. */
+async function postHandoff(ctx: Context, deps: FeedbackDeps, answerId: string, question: string) {
+  const message = ctx.callbackQuery?.message;
+  const line = telegramHandoff(deps.poquan, detectLanguage(question));
+  // Telegram sends an inaccessible message (date 0) when the answer is too old or was deleted.
+  if (!line || !message || message.date === 0) return;
+  if (!(await deps.poquan.feedback.claimHandoff(answerId))) return;
+  const answer = message as Message;
+  await ctx.api.sendMessage(answer.chat.id, `<i>${escapeHtml(line)}</i>`, {
+    parse_mode: 'HTML',
+    link_preview_options: { is_disabled: true },
+    reply_parameters: { message_id: answer.message_id, allow_sending_without_reply: true },
+    ...(answer.is_topic_message && answer.message_thread_id
+      ? { message_thread_id: answer.message_thread_id }
+      : {}),
+  });
+}
+
+/**
+ * Handles a press on a vote button: records the vote under a hash of the user id, always answers the callback
+ * query (a toast in the user's language, which also stops the button's spinner) and never edits the answer.
+ * A new 👎 gets the hand-off line as a reply when `HANDOFF_TELEGRAM_USERNAME` is set. Buttons that are not
+ * ours are acknowledged silently; votes on expired answers are told so.
+ * @see https://core.telegram.org/bots/api#answercallbackquery
+ */
+export async function handleFeedbackCallback(ctx: Context, deps: FeedbackDeps): Promise<void> {
+  const query = ctx.callbackQuery;
+  if (!query) return;
+  const action = decodeFeedbackAction(query.data);
+  if (!action) {
+    await ctx.answerCallbackQuery();
+    return;
+  }
+  const language: ReplyLanguage = query.from.language_code?.toLowerCase().startsWith('zh') ? 'zh' : 'en';
+  let outcome: VoteOutcome;
+  try {
+    outcome = await deps.poquan.feedback.vote({
+      answerId: action.answerId,
+      voterId: `telegram:${query.from.id}`,
+      vote: action.vote,
+    });
+  } catch (error) {
+    deps.log.warn(
+      { error: describeErrorForLog(error, deps.token), answerId: action.answerId },
+      'could not record a vote',
+    );
+    await ctx.answerCallbackQuery({ text: describeVoteOutcome('failed', language) });
+    return;
+  }
+  await ctx.answerCallbackQuery({ text: describeVoteOutcome(outcome, language) });
+  deps.log.info({ answerId: action.answerId, vote: action.vote, status: outcome.status }, 'feedback');
+  if (!shouldHandOff(outcome)) return;
+  try {
+    await postHandoff(ctx, deps, action.answerId, outcome.record.question);
+  } catch (error) {
+    deps.log.warn(
+      { error: describeErrorForLog(error, deps.token), answerId: action.answerId },
+      'could not post the hand-off line',
+    );
+  }
+}

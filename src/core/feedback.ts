@@ -1,0 +1,312 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { AnswerDone, Usage } from './answer-events.ts';
+import type { AnswerMode } from './config.ts';
+import type { ReplyLanguage } from './question.ts';
+import { type AtomicStore, type Store, withStore } from './store.ts';
+
+/** A user's verdict on an answer. */
+export type Vote = 'up' | 'down';
+
+/**
+ * What is kept of every delivered answer, so a later vote can refer to it and the report can count it:
+ * the question, what the answer rested on (passage ids, knowledge version) and what it cost.
+ */
+export interface AnswerRecord {
+  answerId: string;
+  /** `telegram`, `discord` … */
+  platform: string;
+  conversationId: string;
+  question: string;
+  /** The cited passages, in citation order. */
+  passageIds: string[];
+  knowledgeVersion: string;
+  mode: AnswerMode;
+  model: string | null;
+  provider: string | null;
+  latencyMs: number;
+  usage: Usage | null;
+  notCovered: boolean;
+  incomplete: boolean;
+  cached: boolean;
+  /** Epoch ms when the answer was delivered. */
+  deliveredAt: number;
+}
+
+/**
+ * One user's vote on one answer. It copies the answer's fields, so a vote stays meaningful after the answer
+ * record expires. The user appears only as a salted SHA-256 hash, never as a platform id.
+ */
+export interface VoteRecord extends AnswerRecord {
+  userHash: string;
+  vote: Vote;
+  /** Epoch ms of the first vote by this user on this answer. */
+  createdAt: number;
+  /** Epoch ms of the latest change. */
+  updatedAt: number;
+}
+
+/** What happened to a vote; `unknown_answer` when the answer expired or was never recorded. */
+export type VoteOutcome =
+  | { status: 'recorded' | 'changed' | 'unchanged'; record: VoteRecord }
+  | { status: 'unknown_answer' };
+
+/** Where an answer was given, as the adapter knows it. */
+export interface AnswerContext {
+  platform: string;
+  conversationId: string;
+  question: string;
+}
+
+/** Feedback kept in the shared store: answers, votes, and the day indexes the report reads. */
+export interface FeedbackStore {
+  /** Records a delivered answer; call it before showing the vote buttons, so a click always finds it. */
+  recordAnswer(done: AnswerDone, context: AnswerContext): Promise<AnswerRecord>;
+  getAnswer(answerId: string): Promise<AnswerRecord | undefined>;
+  /**
+   * Records `voterId`'s vote (a platform-qualified id such as `telegram:42`, hashed before storage). One record
+   * per answer and user: voting again changes it.
+   */
+  vote(input: { answerId: string; voterId: string; vote: Vote }): Promise<VoteOutcome>;
+  /** True for the first caller per answer, so a 👎 hand-off is posted once however many people vote. */
+  claimHandoff(answerId: string): Promise<boolean>;
+  /** Answers delivered on a UTC day (`YYYY-MM-DD`) that are still retained. */
+  listAnswers(day: string): Promise<AnswerRecord[]>;
+  /** Votes first cast on a UTC day, as they stand now. */
+  listVotes(day: string): Promise<VoteRecord[]>;
+}
+
+/** Options for `createFeedbackStore`. */
+export interface FeedbackStoreOptions {
+  kv: Store;
+  atomic: AtomicStore;
+  /** How long answers, votes and index entries are kept. */
+  retentionMs: number;
+  /** The model provider answers come from; absent in offline mode. */
+  provider?: string | undefined;
+  /** The clock; tests seed records on fixed dates. */
+  now?: () => number;
+}
+
+/** The UTC day of an epoch-ms time, as `YYYY-MM-DD`. */
+export function dayOf(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+const actionPattern = /^fb:([A-Za-z0-9_-]{1,40}):(up|down)$/;
+
+/**
+ * The button payload for a vote: `fb:<answerId>:up|down`, at most 49 bytes, within Telegram's 64-byte
+ * `callback_data` and Discord's 100-character `custom_id`.
+ * @see https://core.telegram.org/bots/api#inlinekeyboardbutton
+ * @see https://discord.com/developers/docs/components/reference#button
+ */
+export function encodeFeedbackAction(answerId: string, vote: Vote): string {
+  return `fb:${answerId}:${vote}`;
+}
+
+/** Reads a button payload back; undefined for anything that is not one of our vote buttons. */
+export function decodeFeedbackAction(data: string | undefined): { answerId: string; vote: Vote } | undefined {
+  const match = actionPattern.exec(data ?? '');
+  return match ? { answerId: match[1] as string, vote: match[2] as Vote } : undefined;
+}
+
+const phrases = {
+  recorded: { en: 'Thanks for the feedback!', zh: '感谢反馈！' },
+  changed: { en: 'Vote changed. Thanks!', zh: '已更改你的评价，谢谢！' },
+  unchanged: { en: 'You already rated this answer.', zh: '你已经评价过这个回答了。' },
+  unknown_answer: {
+    en: 'This answer is too old to rate.',
+    zh: '这个回答太久了，无法评价。',
+  },
+  failed: {
+    en: "I couldn't record your vote. Please try again later.",
+    zh: '暂时无法记录你的评价，请稍后再试。',
+  },
+} as const;
+
+/** The short acknowledgement a voter sees (a Telegram toast, a Discord ephemeral reply), in their language. */
+export function describeVoteOutcome(outcome: VoteOutcome | 'failed', language: ReplyLanguage): string {
+  const key = outcome === 'failed' ? 'failed' : outcome.status;
+  const text = phrases[key][language];
+  return outcome !== 'failed' && outcome.status !== 'unknown_answer'
+    ? `${text} ${outcome.record.vote === 'up' ? '👍' : '👎'}`
+    : text;
+}
+
+/**
+ * Whether a vote should bring in a human: a new or changed 👎 on an answer that did not already offer one
+ * (a "not covered" answer carries the hand-off line itself).
+ */
+export function shouldHandOff(outcome: VoteOutcome): outcome is Extract<VoteOutcome, { record: VoteRecord }> {
+  return (
+    (outcome.status === 'recorded' || outcome.status === 'changed') &&
+    outcome.record.vote === 'down' &&
+    !outcome.record.notCovered
+  );
+}
+
+/**
+ * The one line that invites a human when the bot could not help; `contact` is already in platform form
+ * (`@username` on Telegram, a role mention on Discord).
+ */
+export function describeHandoff(contact: string, language: ReplyLanguage): string {
+  return language === 'zh'
+    ? `没有解决你的问题？可以找 ${contact}，由人工来解答。`
+    : `Not what you needed? Ask ${contact} — a person can help.`;
+}
+
+/**
+ * An append-only list of strings per UTC day, safe with several instances on one store: each entry claims a
+ * numbered slot through `AtomicStore.claimOnce` (SET NX on Redis), so two writers never take the same slot and
+ * nothing is lost — unlike a read-modify-write list, which can drop entries when two instances append at once.
+ * A per-day count is kept only as a hint; readers go on past it until a whole batch of slots is empty, so a
+ * stale hint or a slot claimed by a writer that crashed before writing costs nothing.
+ */
+function createDayIndex(kv: Store, atomic: AtomicStore, name: string, ttlMs: number) {
+  const batch = 50;
+  const nextSlot = new Map<string, number>();
+  const countKey = (day: string) => `${name}:${day}:count`;
+  const slotKey = (day: string, slot: number) => `${name}:${day}:${slot}`;
+  return {
+    async add(day: string, value: string): Promise<void> {
+      let slot = nextSlot.get(day) ?? (await kv.get<number>(countKey(day))) ?? 0;
+      while (!(await atomic.claimOnce(`${name}:${day}:claim:${slot}`, ttlMs))) slot += 1;
+      nextSlot.set(day, slot + 1);
+      await kv.set(slotKey(day, slot), value, ttlMs);
+      await kv.set(countKey(day), slot + 1, ttlMs);
+    },
+    async list(day: string): Promise<string[]> {
+      const count = (await kv.get<number>(countKey(day))) ?? 0;
+      const values: string[] = [];
+      for (let start = 0; ; start += batch) {
+        const keys = Array.from({ length: batch }, (_, i) => slotKey(day, start + i));
+        const found = (await kv.getMany<string>(keys)).filter((value) => typeof value === 'string');
+        values.push(...found);
+        if (found.length === 0 && start + batch >= count) return values;
+      }
+    },
+  };
+}
+
+/** Runs operations on the same key one after another in this process (two quick clicks by one user). */
+function createKeyedQueue() {
+  const tails = new Map<string, Promise<unknown>>();
+  return <T>(key: string, operation: () => Promise<T>): Promise<T> => {
+    const run = (tails.get(key) ?? Promise.resolve()).then(operation, operation);
+    const settled = run.catch(() => undefined);
+    tails.set(key, settled);
+    void settled.then(() => {
+      if (tails.get(key) === settled) tails.delete(key);
+    });
+    return run;
+  };
+}
+
+/**
+ * Feedback in the shared key-value store, under `feedback:` keys that expire after `retentionMs`. Users are
+ * identified by `sha256(salt, voterId)`; the salt is random per install, created on first use and kept in
+ * the store without expiry (if two instances create it at the same moment, both re-read it and the last
+ * write wins — at worst a vote cast in that instant counts as another user). Store failures throw `StoreError`.
+ */
+export function createFeedbackStore(options: FeedbackStoreOptions): FeedbackStore {
+  const { kv, atomic, retentionMs } = options;
+  const now = options.now ?? Date.now;
+  const answers = createDayIndex(kv, atomic, 'feedback:answers-by-day', retentionMs);
+  const votes = createDayIndex(kv, atomic, 'feedback:votes-by-day', retentionMs);
+  const inOrder = createKeyedQueue();
+  const answerKey = (answerId: string) => `feedback:answer:${answerId}`;
+  let salt: Promise<string> | undefined;
+
+  const loadSalt = async () => {
+    const existing = await kv.get<string>('feedback:salt');
+    if (existing) return existing;
+    await kv.set('feedback:salt', randomBytes(32).toString('hex'));
+    return (await kv.get<string>('feedback:salt')) as string;
+  };
+  const hashUser = async (voterId: string) => {
+    salt ??= withStore('read', loadSalt).catch((error: unknown) => {
+      salt = undefined;
+      throw error;
+    });
+    return createHash('sha256')
+      .update(await salt)
+      .update('\0')
+      .update(voterId)
+      .digest('hex');
+  };
+  const loadMany = async <T>(keys: string[]): Promise<T[]> =>
+    keys.length === 0
+      ? []
+      : (await withStore('read', () => kv.getMany<T>(keys))).filter((value): value is Awaited<T> =>
+          Boolean(value),
+        );
+
+  const getAnswer = (answerId: string) => withStore('read', () => kv.get<AnswerRecord>(answerKey(answerId)));
+
+  return {
+    async recordAnswer(done, context) {
+      const record: AnswerRecord = {
+        answerId: done.answerId,
+        platform: context.platform,
+        conversationId: context.conversationId,
+        question: context.question,
+        passageIds: done.citations.map((citation) => citation.id),
+        knowledgeVersion: done.knowledgeVersion,
+        mode: done.mode,
+        model: done.model ?? null,
+        provider: done.mode === 'llm' ? (options.provider ?? null) : null,
+        latencyMs: done.latencyMs,
+        usage: done.usage ?? null,
+        notCovered: done.notCovered,
+        incomplete: done.incomplete,
+        cached: done.cached,
+        deliveredAt: now(),
+      };
+      await withStore('write', async () => {
+        await kv.set(answerKey(record.answerId), record, retentionMs);
+        await answers.add(dayOf(record.deliveredAt), record.answerId);
+      });
+      return record;
+    },
+
+    getAnswer,
+
+    async vote({ answerId, voterId, vote }) {
+      const answer = await getAnswer(answerId);
+      if (!answer) return { status: 'unknown_answer' };
+      const userHash = await hashUser(voterId);
+      const key = `feedback:vote:${answerId}:${userHash}`;
+      return inOrder(key, () =>
+        withStore('write', async (): Promise<VoteOutcome> => {
+          const previous = await kv.get<VoteRecord>(key);
+          if (previous?.vote === vote) return { status: 'unchanged', record: previous };
+          const at = now();
+          const record: VoteRecord = {
+            ...answer,
+            userHash,
+            vote,
+            createdAt: previous?.createdAt ?? at,
+            updatedAt: at,
+          };
+          await kv.set(key, record, retentionMs);
+          // A changed vote keeps its slot under the day it was first cast.
+          if (!previous) await votes.add(dayOf(at), key);
+          return { status: previous ? 'changed' : 'recorded', record };
+        }),
+      );
+    },
+
+    claimHandoff: (answerId) => atomic.claimOnce(`feedback:handoff:${answerId}`, retentionMs),
+
+    async listAnswers(day) {
+      const ids = await withStore('read', () => answers.list(day));
+      return loadMany<AnswerRecord>([...new Set(ids)].map(answerKey));
+    },
+
+    async listVotes(day) {
+      // Two instances recording a user's first vote at the same instant may both index it; count it once.
+      const keys = await withStore('read', () => votes.list(day));
+      return loadMany<VoteRecord>([...new Set(keys)]);
+    },
+  };
+}

@@ -1,0 +1,135 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sqlite3 from 'sqlite3';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type RedisServer, startRedisServer } from '../servers/redis-server.ts';
+import {
+  type Cleanups,
+  cleanupsAfter,
+  groundedAnswer as normalAnswer,
+  promptRoles,
+  foundersQuestion as question,
+  runCleanups,
+  startDiscordHarness,
+  startTelegramHarness,
+  type TelegramHarness,
+} from './harness.ts';
+
+/**
+ * Store faults: a SQLite file locked by another process (entirely, or for writing) and Redis down. Answers go
+ * on without memory, the degradation is logged as a warning, and memory works again once the store is back.
+ */
+
+const roles = (bot: TelegramHarness, index: number) => promptRoles(bot.llm, index);
+
+describe.concurrent('SQLite faults', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'poquan-store-faults-'));
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  /** Another process's connection to the same SQLite file, holding a lock until released. */
+  async function lockSqlite(path: string, mode: 'EXCLUSIVE' | 'IMMEDIATE') {
+    const db = new sqlite3.Database(path);
+    await new Promise<void>((resolve, reject) =>
+      db.exec(`BEGIN ${mode}; INSERT INTO keyv VALUES ('lock-holder', '1');`, (e) =>
+        e ? reject(e) : resolve(),
+      ),
+    );
+    return () => new Promise<void>((resolve) => db.exec('ROLLBACK;', () => db.close(() => resolve())));
+  }
+
+  it('answers without memory while the SQLite file is locked, and remembers again once it is free', async ({
+    onTestFinished,
+  }) => {
+    const path = join(dir, 'locked.sqlite');
+    const bot = await startTelegramHarness(cleanupsAfter(onTestFinished), { STORE_URL: `sqlite://${path}` });
+    await bot.ask(question);
+    const release = await lockSqlite(path, 'EXCLUSIVE');
+    const started = performance.now();
+    expect(await bot.ask('Did Liang Wenfeng finance DeepSeek himself?')).toEqual([
+      expect.stringMatching(/\[1\]/),
+    ]);
+    // Each store call waits at most 1 s for the lock (src/core/store.ts), never the 5 s it once did.
+    expect(performance.now() - started).toBeLessThan(10_000);
+    expect(roles(bot, 1)).toEqual(['system', 'user']);
+    expect(bot.logs.entries().some((e) => e.msg === 'memory unavailable; answering without history')).toBe(
+      true,
+    );
+    await release();
+    await bot.ask('How big is the national AI fund?');
+    expect(roles(bot, 2)).toEqual(['system', 'user', 'assistant', 'user']);
+    await bot.ask('And in US dollars?');
+    expect(roles(bot, 3)).toEqual(['system', 'user', 'assistant', 'user', 'assistant', 'user']);
+  });
+
+  it('answers with history but remembers nothing while the SQLite file is locked for writing', async ({
+    onTestFinished,
+  }) => {
+    const path = join(dir, 'readonly.sqlite');
+    const bot = await startTelegramHarness(cleanupsAfter(onTestFinished), { STORE_URL: `sqlite://${path}` });
+    await bot.ask(question);
+    const release = await lockSqlite(path, 'IMMEDIATE');
+    expect(await bot.ask('Did Liang Wenfeng finance DeepSeek himself?')).toEqual([
+      expect.stringMatching(/\[1\]/),
+    ]);
+    expect(roles(bot, 1)).toEqual(['system', 'user', 'assistant', 'user']);
+    expect(bot.logs.entries().some((e) => e.msg === 'memory unavailable; turn not remembered')).toBe(true);
+    await release();
+    await bot.ask('How big is the national AI fund?');
+    expect(roles(bot, 2)).toEqual(['system', 'user', 'assistant', 'user']);
+  });
+});
+
+describe('Redis faults', () => {
+  const local: Cleanups = [];
+  afterEach(() => runCleanups(local));
+  let redis: RedisServer;
+  beforeAll(async () => {
+    redis = await startRedisServer();
+  });
+  afterAll(() => redis.stop());
+
+  it('answers without memory while Redis is down, and remembers again once it is back', async () => {
+    const bot = await startTelegramHarness(local, { STORE_URL: redis.url });
+    await bot.ask(question);
+    await redis.stop();
+    const started = performance.now();
+    expect(await bot.ask('Did Liang Wenfeng finance DeepSeek himself?')).toEqual([
+      expect.stringMatching(/\[1\]/),
+    ]);
+    expect(performance.now() - started).toBeLessThan(2000);
+    expect(roles(bot, 1)).toEqual(['system', 'user']);
+    expect(bot.logs.entries().some((e) => e.msg === 'memory unavailable; answering without history')).toBe(
+      true,
+    );
+    await redis.start();
+    await expect
+      .poll(
+        () =>
+          bot.poquan.pingStore().then(
+            () => 'up',
+            () => 'down',
+          ),
+        { timeout: 8000, interval: 100 },
+      )
+      .toBe('up');
+    await bot.ask('How big is the national AI fund?');
+    await bot.ask('And in US dollars?');
+    expect(roles(bot, 3)).toEqual(['system', 'user', 'assistant', 'user']);
+  });
+
+  it('answers on Discord while Redis is down, handling events it could not claim', async () => {
+    const bot = await startDiscordHarness(local, { STORE_URL: redis.url });
+    await redis.stop();
+    expect(await bot.askSlash(question)).toEqual([expect.stringMatching(normalAnswer)]);
+    expect(bot.logs.entries().some((e) => e.msg === 'could not claim the event; handling it anyway')).toBe(
+      true,
+    );
+    // Degraded, not failed: a store outage is a warning, never an error.
+    expect(bot.logs.errors()).toEqual([]);
+    await redis.start();
+  });
+});

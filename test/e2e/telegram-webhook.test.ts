@@ -1,0 +1,331 @@
+import { spawn } from 'node:child_process';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startTelegramAdapter } from '../../src/adapters/telegram/index.ts';
+import { loadConfig } from '../../src/core/config.ts';
+import { ConfigError } from '../../src/core/errors.ts';
+import { createLogger } from '../../src/core/logger.ts';
+import { createPoquan } from '../../src/poquan.ts';
+import { type FakeTelegram, startFakeTelegram } from '../fakes/fake-telegram.ts';
+import {
+  ada,
+  adaChat,
+  type Cleanups,
+  secret,
+  startWebhookCluster,
+  token,
+  type WebhookInstance,
+} from './webhook-cluster.ts';
+
+const cleanups: Cleanups = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+const one = async (
+  options: Omit<Parameters<typeof startWebhookCluster>[0], 'instances' | 'cleanups'> = {},
+) => {
+  const cluster = await startWebhookCluster({ instances: 1, cleanups, ...options });
+  return { ...cluster, instance: cluster.instances[0] as WebhookInstance };
+};
+
+describe('Telegram webhook mode', () => {
+  it('answers updates Telegram posts to the webhook, never calling deleteWebhook or getUpdates', async () => {
+    const bot = await one();
+    bot.telegram.pushMessage({ chat: adaChat, from: ada, text: 'Who founded High-Flyer?' });
+    const [answer] = await bot.messagesOnce(adaChat.id, 1);
+    expect(answer).toMatch(/Sources\n\[1\] /);
+    expect(bot.telegram.webhookDeliveries.map((delivery) => delivery.status)).toEqual([200]);
+    expect(bot.telegram.callsOf('deleteWebhook')).toEqual([]);
+    expect(bot.telegram.callsOf('getUpdates')).toEqual([]);
+    expect(bot.telegram.callsOf('setWebhook')[0]?.body).toMatchObject({
+      secret_token: secret,
+      allowed_updates: ['message', 'callback_query'],
+    });
+    const ready = await bot.instance.readiness();
+    expect(ready.status).toBe(200);
+    expect(ready.body.checks).toContainEqual({ name: 'telegram', ok: true });
+  });
+
+  it('refuses a missing or wrong secret token with 401 and answers only the genuine update', async () => {
+    const bot = await one();
+    const forged = bot.telegram.makeMessageUpdate({
+      chat: adaChat,
+      from: ada,
+      text: 'Who founded High-Flyer?',
+    });
+    const url = bot.instance.webhookUrl;
+    expect(await bot.telegram.deliverUpdate(forged, { url, secret: null })).toBe(401);
+    expect(await bot.telegram.deliverUpdate(forged, { url, secret: `${secret}x` })).toBe(401);
+    expect(await bot.telegram.deliverUpdate(forged, { url, secret: secret.slice(0, -1) })).toBe(401);
+    expect(bot.instance.llm.requests).toHaveLength(0);
+    expect(await bot.telegram.deliverUpdate(forged, { url, secret })).toBe(200);
+    await bot.answered(1);
+    expect(bot.instance.llm.requests).toHaveLength(1);
+    expect(bot.telegram.botMessages(adaChat.id)).toHaveLength(1);
+  });
+
+  it('rejects a body that is not an update', async () => {
+    const bot = await one();
+    const post = (body: string) =>
+      fetch(bot.instance.webhookUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': secret },
+        body,
+      });
+    expect((await post('{"update_id": "7"}')).status).toBe(400);
+    expect((await post('not json')).status).toBe(400);
+    expect((await post(`{"update_id":1,"pad":"${'x'.repeat(1_100_000)}"}`)).status).toBe(413);
+  });
+
+  it('acknowledges at once and writes the answer afterwards', async () => {
+    const bot = await one();
+    bot.instance.llm.enqueue({ content: 'Liang Wenfeng founded High-Flyer [1].', firstTokenDelayMs: 1500 });
+    const update = bot.telegram.makeMessageUpdate({
+      chat: adaChat,
+      from: ada,
+      text: 'Who founded High-Flyer?',
+    });
+    const started = performance.now();
+    expect(await bot.telegram.deliverUpdate(update)).toBe(200);
+    expect(performance.now() - started).toBeLessThan(500);
+    expect(bot.telegram.botMessages(adaChat.id)).toHaveLength(0);
+    const [answer] = await bot.messagesOnce(adaChat.id, 1);
+    expect(answer).toContain('Liang Wenfeng founded High-Flyer');
+  });
+
+  it("keeps a chat's messages in order: the second question waits for the first answer and sees it", async () => {
+    const bot = await one();
+    bot.instance.llm.enqueue(
+      { content: 'High-Flyer was founded by Liang Wenfeng [1].', chunkChars: 8, chunkDelayMs: 40 },
+      { content: 'He financed DeepSeek himself [1].' },
+    );
+    const first = bot.telegram.makeMessageUpdate({
+      chat: adaChat,
+      from: ada,
+      text: 'Who founded High-Flyer?',
+    });
+    const second = bot.telegram.makeMessageUpdate({
+      chat: adaChat,
+      from: ada,
+      text: 'And what did he do next?',
+    });
+    expect(
+      await Promise.all([bot.telegram.deliverUpdate(first), bot.telegram.deliverUpdate(second)]),
+    ).toEqual([200, 200]);
+    const answers = await bot.messagesOnce(adaChat.id, 2);
+    expect(answers[0]).toContain('High-Flyer was founded');
+    expect(answers[1]).toContain('He financed DeepSeek');
+    const [, secondRequest] = bot.instance.modelMessages();
+    expect(secondRequest?.join('\n')).toContain('Who founded High-Flyer?');
+    expect(secondRequest?.join('\n')).toContain('High-Flyer was founded by Liang Wenfeng');
+  });
+
+  it('answers an update Telegram redelivers only once', async () => {
+    const bot = await one();
+    const update = bot.telegram.makeMessageUpdate({
+      chat: adaChat,
+      from: ada,
+      text: 'Who founded High-Flyer?',
+    });
+    expect(await bot.telegram.deliverUpdate(update)).toBe(200);
+    expect(
+      await Promise.all([bot.telegram.deliverUpdate(update), bot.telegram.deliverUpdate(update)]),
+    ).toEqual([200, 200]);
+    await bot.answered(1);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(bot.instance.llm.requests).toHaveLength(1);
+    expect(bot.telegram.botMessages(adaChat.id)).toHaveLength(1);
+  });
+
+  it('drains an answer in flight on stop, refusing new updates with 503 and reporting not ready meanwhile', async () => {
+    const bot = await one();
+    bot.instance.llm.enqueue({
+      content: 'Liang Wenfeng founded High-Flyer in 2015 and later financed DeepSeek himself [1].',
+      chunkChars: 6,
+      chunkDelayMs: 60,
+    });
+    bot.telegram.pushMessage({ chat: adaChat, from: ada, text: 'Who founded High-Flyer?' });
+    await bot.telegram.waitFor(() => bot.instance.llm.requests.length === 1);
+    const stopping = bot.instance.adapter.stop(5000);
+    const late = bot.telegram.makeMessageUpdate({ chat: adaChat, from: ada, text: 'One more?' });
+    expect(await bot.telegram.deliverUpdate(late, { url: bot.instance.webhookUrl })).toBe(503);
+    const ready = await bot.instance.readiness();
+    expect(ready.status).toBe(503);
+    expect(ready.body.checks).toContainEqual({
+      name: 'telegram',
+      ok: false,
+      error: 'telegram is not connected',
+    });
+    await stopping;
+    const [answer] = bot.telegram.botMessages(adaChat.id).map((message) => message.text);
+    expect(answer).toContain('later financed DeepSeek himself');
+    expect(bot.instance.llm.requests).toHaveLength(1);
+  });
+
+  it('logs at info with request and conversation ids, but never the question, the token or the secret', async () => {
+    const bot = await one({ logLevel: 'info' });
+    const question = 'Who founded High-Flyer, the quant fund?';
+    const update = bot.telegram.makeMessageUpdate({ chat: adaChat, from: ada, text: question });
+    expect(await bot.telegram.deliverUpdate(update, { secret: 'wrong' })).toBe(401);
+    expect(await bot.telegram.deliverUpdate(update)).toBe(200);
+    expect(await bot.telegram.deliverUpdate(update)).toBe(200);
+    bot.instance.llm.enqueue({ status: 500 });
+    bot.telegram.pushMessage({
+      chat: adaChat,
+      from: ada,
+      text: 'And the 60 billion yuan fund, who runs it?',
+    });
+    await bot.answered(1);
+    await bot.messagesOnce(adaChat.id, 2);
+    await bot.instance.stop();
+    const logs = bot.allLogs();
+    const answered = logs.map((line) => JSON.parse(line)).find((entry) => entry.msg === 'answered');
+    expect(answered).toMatchObject({ requestId: expect.any(String), conversationId: 'telegram:42' });
+    expect(logs.some((line) => line.includes('"level":50'))).toBe(false);
+    for (const line of logs) {
+      expect(line).not.toContain('High-Flyer');
+      expect(line).not.toContain('60 billion');
+      expect(line).not.toContain(token);
+      expect(line).not.toContain(token.split(':')[1]);
+      expect(line).not.toContain(secret);
+    }
+  });
+});
+
+describe('Telegram webhook configuration', () => {
+  it('requires a valid secret token with a webhook URL, naming the setting but never echoing it', () => {
+    expect(() => loadConfig({ TELEGRAM_WEBHOOK_URL: 'https://bot.example.com/tg' })).toThrow(
+      /TELEGRAM_WEBHOOK_SECRET: is required when TELEGRAM_WEBHOOK_URL is set/,
+    );
+    const bad = 'not allowed!';
+    expect(() =>
+      loadConfig({ TELEGRAM_WEBHOOK_URL: 'https://bot.example.com/tg', TELEGRAM_WEBHOOK_SECRET: bad }),
+    ).toThrow(/TELEGRAM_WEBHOOK_SECRET: must be 1-256 letters/);
+    const config = loadConfig({
+      TELEGRAM_WEBHOOK_URL: 'https://bot.example.com/hooks/telegram?x=1',
+      TELEGRAM_WEBHOOK_SECRET: 'abc_DEF-123',
+    });
+    expect(config.telegram.webhook).toEqual({
+      url: 'https://bot.example.com/hooks/telegram?x=1',
+      path: '/hooks/telegram',
+      secret: 'abc_DEF-123',
+    });
+  });
+
+  it('refuses to start a webhook adapter without PORT to serve it on', async () => {
+    const poquan = await createPoquan(
+      loadConfig({
+        KNOWLEDGE_DIR: 'test/fixtures/knowledge-mini',
+        STORE_URL: 'memory://',
+        TELEGRAM_BOT_TOKEN: token,
+        TELEGRAM_WEBHOOK_URL: 'https://bot.example.com/tg',
+        TELEGRAM_WEBHOOK_SECRET: secret,
+      }),
+      createLogger('silent'),
+    );
+    cleanups.push(() => poquan.close());
+    await expect(startTelegramAdapter(poquan)).rejects.toThrow(ConfigError);
+    await expect(startTelegramAdapter(poquan)).rejects.toThrow(/set PORT/);
+  });
+});
+
+describe('poquan webhook', () => {
+  /** Runs the real CLI with only the given settings; resolves with its exit code and output. */
+  function poquan(args: string[], env: Record<string, string>) {
+    return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+      const child = spawn(
+        process.execPath,
+        [new URL('../../bin/poquan.js', import.meta.url).pathname, ...args],
+        {
+          cwd: new URL('../..', import.meta.url).pathname,
+          env: {
+            PATH: process.env.PATH ?? '',
+            HOME: process.env.HOME ?? '/tmp',
+            STORE_URL: 'memory://',
+            ...env,
+          },
+        },
+      );
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+      });
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+      });
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+  }
+
+  async function fake(): Promise<FakeTelegram> {
+    const telegram = await startFakeTelegram({ token, webhookRetryMs: 50 });
+    cleanups.push(() => telegram.close());
+    return telegram;
+  }
+
+  it('sets, shows and deletes the registration, never printing the token or the secret', async () => {
+    const telegram = await fake();
+    // A URL with the token in its path, as older guides suggest: it is shown redacted.
+    const url = `https://bot.example.com/hook/${token}`;
+    const env = {
+      TELEGRAM_BOT_TOKEN: token,
+      TELEGRAM_API_ROOT: telegram.url,
+      TELEGRAM_WEBHOOK_URL: url,
+      TELEGRAM_WEBHOOK_SECRET: secret,
+    };
+    telegram.pushMessage({ chat: adaChat, from: ada, text: 'waiting since before the webhook' });
+
+    const set = await poquan(['webhook', 'set'], env);
+    expect(set).toMatchObject({ code: 0, stderr: '' });
+    expect(set.stdout).toMatch(/^webhook +https:\/\/bot\.example\.com\/hook\/\[redacted\]\n/);
+    expect(set.stdout).toMatch(/allowed updates +message, callback_query/);
+    expect(telegram.webhookUrl).toBe(url);
+    expect(telegram.webhookSecret).toBe(secret);
+    expect(telegram.callsOf('setWebhook')[0]?.body).toMatchObject({ drop_pending_updates: false });
+
+    await telegram.waitFor(() => telegram.webhookDeliveries.length > 0);
+    const info = await poquan(['webhook', 'info'], env);
+    expect(info.code).toBe(0);
+    expect(info.stdout).toMatch(/pending updates +1/);
+    expect(info.stdout).toMatch(/last error +\d{4}-\d\d-\d\dT[\d:.]+Z {2}Failed to resolve host/);
+    const json = JSON.parse((await poquan(['webhook', 'info', '--json'], env)).stdout);
+    expect(json).toMatchObject({ matchesConfig: true, pendingUpdateCount: 1, maxConnections: 40 });
+    const elsewhere = await poquan(['webhook', 'info'], {
+      ...env,
+      TELEGRAM_WEBHOOK_URL: 'https://new.example.com/x',
+    });
+    expect(elsewhere.stdout).toContain('(not TELEGRAM_WEBHOOK_URL: run `poquan webhook set`)');
+
+    const removed = await poquan(['webhook', 'delete', '--drop-pending-updates'], env);
+    expect(removed.code).toBe(0);
+    expect(removed.stdout).toMatch(
+      /^webhook +none \(the bot long-polls\)\npending updates +0\nlast error +none\n$/,
+    );
+    expect(telegram.webhookUrl).toBe('');
+
+    for (const run of [set, info, elsewhere, removed]) {
+      expect(run.stdout + run.stderr).not.toContain(secret);
+      expect(run.stdout + run.stderr).not.toContain(token);
+    }
+  }, 30_000);
+
+  it('says what to set when the webhook settings are missing, and when Telegram refuses the token', async () => {
+    const telegram = await fake();
+    const missing = await poquan(['webhook', 'set'], {
+      TELEGRAM_BOT_TOKEN: token,
+      TELEGRAM_API_ROOT: telegram.url,
+    });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('Set TELEGRAM_WEBHOOK_URL');
+    const wrongToken = '999:WRONG';
+    const refused = await poquan(['webhook', 'info'], {
+      TELEGRAM_BOT_TOKEN: wrongToken,
+      TELEGRAM_API_ROOT: telegram.url,
+    });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('Telegram rejected TELEGRAM_BOT_TOKEN');
+    expect(refused.stderr).not.toContain(wrongToken);
+  }, 30_000);
+});

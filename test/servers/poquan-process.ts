@@ -1,0 +1,88 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+
+const bin = new URL('../../bin/poquan.js', import.meta.url).pathname;
+
+/** `poquan start` running as a real process, with its output captured line by line. */
+export interface PoquanProcess {
+  child: ChildProcess;
+  /** Every line written to stdout and stderr (logs are JSON lines on stderr). */
+  lines: string[];
+  /** The JSON log lines, parsed. */
+  logs(): Array<Record<string, unknown> & { msg?: string; level?: number }>;
+  /** Resolves once a log line satisfies `check`; rejects after `timeoutMs` or if the process exits first. */
+  waitForLog(check: (entry: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<void>;
+  /** Resolves with the exit code once the process ends by itself (null when a signal killed it). */
+  exited: Promise<number | null>;
+  /** Sends `signal` and resolves with the exit code (null when killed by the signal). */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/**
+ * Starts `node bin/poquan.js start` in `cwd` with exactly `env` (plus PATH and HOME): no inherited settings,
+ * and no `.env` unless the test writes one into `cwd`.
+ */
+export function startPoquanProcess(env: Record<string, string>, cwd: string): PoquanProcess {
+  const child = spawn(process.execPath, [bin, 'start'], {
+    cwd,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: string[] = [];
+  const watchers = new Set<() => void>();
+  const collect = (stream: NodeJS.ReadableStream | null) => {
+    let rest = '';
+    stream?.on('data', (chunk: Buffer) => {
+      const parts = (rest + chunk.toString('utf8')).split('\n');
+      rest = parts.pop() ?? '';
+      lines.push(...parts.filter(Boolean));
+      for (const watcher of [...watchers]) watcher();
+    });
+  };
+  collect(child.stdout);
+  collect(child.stderr);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const logs = () =>
+    lines.flatMap((line) => {
+      if (!line.startsWith('{')) return [];
+      try {
+        return [JSON.parse(line) as Record<string, unknown>];
+      } catch {
+        return [];
+      }
+    });
+  return {
+    child,
+    lines,
+    logs,
+    exited,
+    waitForLog(check, timeoutMs = 15_000) {
+      return new Promise((resolve, reject) => {
+        const attempt = () => {
+          if (!logs().some(check)) return;
+          done();
+          resolve();
+        };
+        const timer = setTimeout(() => {
+          done();
+          reject(new Error(`poquan: no matching log line within ${timeoutMs} ms:\n${lines.join('\n')}`));
+        }, timeoutMs);
+        const onExit = () => {
+          done();
+          reject(new Error(`poquan exited before the expected log line:\n${lines.join('\n')}`));
+        };
+        const done = () => {
+          clearTimeout(timer);
+          watchers.delete(attempt);
+          child.off('exit', onExit);
+        };
+        watchers.add(attempt);
+        child.once('exit', onExit);
+        attempt();
+      });
+    },
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}

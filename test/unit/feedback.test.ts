@@ -1,0 +1,213 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { AnswerDone } from '../../src/core/answer-events.ts';
+import {
+  createFeedbackStore,
+  dayOf,
+  decodeFeedbackAction,
+  describeVoteOutcome,
+  encodeFeedbackAction,
+  shouldHandOff,
+} from '../../src/core/feedback.ts';
+import { type OpenedStore, openStore } from '../../src/core/store.ts';
+
+const opened: OpenedStore[] = [];
+afterEach(async () => {
+  for (const store of opened.splice(0)) await store.close();
+});
+
+const day = 86_400_000;
+const march1 = Date.parse('2026-03-01T09:00:00Z');
+
+async function feedbackOn(clock: { now: number }, provider = 'deepseek') {
+  const store = await openStore('memory://');
+  opened.push(store);
+  const feedback = createFeedbackStore({
+    kv: store.kv,
+    atomic: store.atomic,
+    retentionMs: 30 * day,
+    provider,
+    now: () => clock.now,
+  });
+  return { store, feedback };
+}
+
+function done(overrides: Partial<AnswerDone> = {}): AnswerDone {
+  return {
+    type: 'done',
+    answerId: 'ans1',
+    answer: 'Liang Wenfeng founded DeepSeek [1].',
+    citations: [{ n: 1, id: 'mini#founder', source: 'mini.md', heading: "DeepSeek's founder" }],
+    mode: 'llm',
+    model: 'deepseek-flash',
+    usage: { promptTokens: 120, completionTokens: 30 },
+    knowledgeVersion: 'kv-1',
+    notCovered: false,
+    incomplete: false,
+    cached: false,
+    latencyMs: 850,
+    ...overrides,
+  };
+}
+
+const asked = { platform: 'telegram', conversationId: 'telegram:-1001', question: 'Who founded DeepSeek?' };
+
+describe('feedback store', () => {
+  it('keeps a delivered answer with its provenance and cost, listed under its UTC day', async () => {
+    const clock = { now: march1 };
+    const { feedback } = await feedbackOn(clock);
+    const record = await feedback.recordAnswer(done(), asked);
+    expect(record).toEqual({
+      answerId: 'ans1',
+      platform: 'telegram',
+      conversationId: 'telegram:-1001',
+      question: 'Who founded DeepSeek?',
+      passageIds: ['mini#founder'],
+      knowledgeVersion: 'kv-1',
+      mode: 'llm',
+      model: 'deepseek-flash',
+      provider: 'deepseek',
+      latencyMs: 850,
+      usage: { promptTokens: 120, completionTokens: 30 },
+      notCovered: false,
+      incomplete: false,
+      cached: false,
+      deliveredAt: march1,
+    });
+    expect(await feedback.getAnswer('ans1')).toEqual(record);
+    expect(await feedback.listAnswers('2026-03-01')).toEqual([record]);
+    expect(await feedback.listAnswers('2026-03-02')).toEqual([]);
+  });
+
+  it('records a vote with every field, under a salted hash of the user id, never the id itself', async () => {
+    const clock = { now: march1 };
+    const { store, feedback } = await feedbackOn(clock);
+    await feedback.recordAnswer(done(), asked);
+    clock.now += 60_000;
+    const outcome = await feedback.vote({ answerId: 'ans1', voterId: 'telegram:987654321', vote: 'up' });
+    expect(outcome.status).toBe('recorded');
+    const vote = (await feedback.listVotes('2026-03-01'))[0];
+    expect(vote).toMatchObject({
+      answerId: 'ans1',
+      platform: 'telegram',
+      conversationId: 'telegram:-1001',
+      question: 'Who founded DeepSeek?',
+      passageIds: ['mini#founder'],
+      knowledgeVersion: 'kv-1',
+      model: 'deepseek-flash',
+      provider: 'deepseek',
+      latencyMs: 850,
+      usage: { promptTokens: 120, completionTokens: 30 },
+      vote: 'up',
+      createdAt: march1 + 60_000,
+      updatedAt: march1 + 60_000,
+    });
+    expect(vote?.userHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(JSON.stringify(vote)).not.toContain('987654321');
+    const salt = await store.kv.get<string>('feedback:salt');
+    expect(salt).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('keeps one record per answer and user: voting again changes it, the same vote changes nothing', async () => {
+    const clock = { now: march1 };
+    const { feedback } = await feedbackOn(clock);
+    await feedback.recordAnswer(done(), asked);
+    await feedback.vote({ answerId: 'ans1', voterId: 'telegram:42', vote: 'up' });
+    clock.now += day;
+    const changed = await feedback.vote({ answerId: 'ans1', voterId: 'telegram:42', vote: 'down' });
+    const again = await feedback.vote({ answerId: 'ans1', voterId: 'telegram:42', vote: 'down' });
+    await feedback.vote({ answerId: 'ans1', voterId: 'telegram:43', vote: 'up' });
+    expect(changed).toMatchObject({ status: 'changed', record: { vote: 'down', createdAt: march1 } });
+    expect(again.status).toBe('unchanged');
+    // A changed vote stays under the day it was first cast; the other user's vote is on the next day.
+    const first = await feedback.listVotes('2026-03-01');
+    const second = await feedback.listVotes('2026-03-02');
+    expect(first.map((v) => v.vote)).toEqual(['down']);
+    expect(second.map((v) => v.vote)).toEqual(['up']);
+    expect(first[0]?.userHash).not.toBe(second[0]?.userHash);
+  });
+
+  it('applies two quick clicks by one user in order', async () => {
+    const { feedback } = await feedbackOn({ now: march1 });
+    await feedback.recordAnswer(done(), asked);
+    await Promise.all([
+      feedback.vote({ answerId: 'ans1', voterId: 'discord:7', vote: 'up' }),
+      feedback.vote({ answerId: 'ans1', voterId: 'discord:7', vote: 'down' }),
+    ]);
+    const votes = await feedback.listVotes('2026-03-01');
+    expect(votes.map((v) => v.vote)).toEqual(['down']);
+  });
+
+  it('says so for a vote on an answer it does not know (expired or never recorded)', async () => {
+    const { feedback } = await feedbackOn({ now: march1 });
+    const outcome = await feedback.vote({ answerId: 'gone', voterId: 'telegram:42', vote: 'up' });
+    expect(outcome).toEqual({ status: 'unknown_answer' });
+    expect(describeVoteOutcome(outcome, 'en')).toBe('This answer is too old to rate.');
+    expect(await feedback.listVotes('2026-03-01')).toEqual([]);
+  });
+
+  it('indexes every one of many answers recorded at once, with nothing lost or doubled', async () => {
+    const { feedback } = await feedbackOn({ now: march1 });
+    const ids = Array.from({ length: 120 }, (_, i) => `a${i}`);
+    await Promise.all(ids.map((answerId) => feedback.recordAnswer(done({ answerId }), asked)));
+    const listed = (await feedback.listAnswers('2026-03-01')).map((a) => a.answerId);
+    expect(listed.sort()).toEqual([...ids].sort());
+  });
+
+  it('indexes correctly when two instances share the store, each with its own slot hint', async () => {
+    const clock = { now: march1 };
+    const { store } = await feedbackOn(clock);
+    const make = () =>
+      createFeedbackStore({ kv: store.kv, atomic: store.atomic, retentionMs: day, now: () => clock.now });
+    const [one, two] = [make(), make()];
+    await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        (i % 2 ? one : two).recordAnswer(done({ answerId: `b${i}` }), asked),
+      ),
+    );
+    expect(await one.listAnswers('2026-03-01')).toHaveLength(40);
+  });
+
+  it('offers the 👎 hand-off once per answer, and only for a new or changed 👎 on a covered answer', async () => {
+    const { feedback } = await feedbackOn({ now: march1 });
+    await feedback.recordAnswer(done(), asked);
+    await feedback.recordAnswer(done({ answerId: 'gap', notCovered: true, citations: [] }), asked);
+    const down = await feedback.vote({ answerId: 'ans1', voterId: 'telegram:1', vote: 'down' });
+    const same = await feedback.vote({ answerId: 'ans1', voterId: 'telegram:1', vote: 'down' });
+    const gap = await feedback.vote({ answerId: 'gap', voterId: 'telegram:1', vote: 'down' });
+    const up = await feedback.vote({ answerId: 'ans1', voterId: 'telegram:2', vote: 'up' });
+    expect([down, same, gap, up].map(shouldHandOff)).toEqual([true, false, false, false]);
+    expect(await feedback.claimHandoff('ans1')).toBe(true);
+    expect(await feedback.claimHandoff('ans1')).toBe(false);
+  });
+
+  it('stores no provider for offline answers', async () => {
+    const { feedback } = await feedbackOn({ now: march1 });
+    const record = await feedback.recordAnswer(
+      done({ mode: 'offline', model: undefined, usage: undefined }),
+      asked,
+    );
+    expect(record).toMatchObject({ mode: 'offline', model: null, provider: null, usage: null });
+  });
+});
+
+describe('vote button payloads', () => {
+  it('round-trip and stay within Telegram’s 64 bytes and Discord’s 100 characters', () => {
+    const answerId = 'AbCdEf0123456789';
+    for (const vote of ['up', 'down'] as const) {
+      const data = encodeFeedbackAction(answerId, vote);
+      expect(data).toBe(`fb:${answerId}:${vote}`);
+      expect(Buffer.byteLength(data)).toBeLessThanOrEqual(64);
+      expect(decodeFeedbackAction(data)).toEqual({ answerId, vote });
+    }
+  });
+
+  it('ignore data that is not a vote', () => {
+    for (const data of [undefined, '', 'fb:x:maybe', 'other:x:up', 'fb::up', 'fb:a:b:up']) {
+      expect(decodeFeedbackAction(data)).toBeUndefined();
+    }
+  });
+
+  it('day keys are UTC', () => {
+    expect(dayOf(Date.parse('2026-03-01T23:30:00-05:00'))).toBe('2026-03-02');
+  });
+});
