@@ -50,7 +50,7 @@ export function createGlossaryMatcher(entries: GlossaryEntry[]): GlossaryMatcher
         : new RegExp(`(?<![\\p{L}\\p{N}])${escapeRegExp(term)}(?![\\p{L}\\p{N}])`, 'iu'),
     ),
   }));
-  return (query) => {
+  const match: GlossaryMatcher = (query) => {
     const normalized = query.normalize('NFKC');
     const expansions: string[] = [];
     for (const { terms, patterns } of compiled) {
@@ -60,4 +60,9 @@ export function createGlossaryMatcher(entries: GlossaryEntry[]): GlossaryMatcher
     }
     return expansions;
   };
+  // V8 compiles each of the few hundred patterns lazily on first use, which cost ~50 ms on each of the first
+  // two questions after a start or reload (BENCHMARKS.md, section 4); pay it here, once, instead.
+  match('');
+  match('');
+  return match;
 }
