@@ -6,7 +6,7 @@ import { splitSentences } from '../../src/core/sentences.ts';
 
 /**
  * A loopback stand-in for DeepSeek's OpenAI-compatible chat completions API, served over real HTTP so the
- * real `openai` SDK talks to it exactly as it talks to `https://api.deepseek.com`: the same SSE framing and
+ * real `openai` SDK talks to it exactly as it talks to DeepSeek's own endpoint: the same SSE framing and
  * keep-alive comments, the same chunk shapes (`reasoning_content` in thinking mode), the same usage fields
  * (context-cache hits and misses) and the same JSON error bodies.
  * @see https://api-docs.deepseek.com/api/create-chat-completion

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { EnvSchema, loadConfig } from '../../src/core/config.ts';
 import { ConfigError } from '../../src/core/errors.ts';
+import { providerPresets } from '../../src/core/providers.ts';
 
 describe('configuration', () => {
   it('defaults to DeepSeek in offline mode with an embedded SQLite store when nothing is set', () => {
@@ -9,7 +10,7 @@ describe('configuration', () => {
     expect(config.llm).toMatchObject({
       mode: 'offline',
       provider: 'deepseek',
-      baseUrl: 'https://api.deepseek.com',
+      baseUrl: providerPresets.deepseek.baseUrl,
       model: 'deepseek-flash',
       thinking: true,
     });

@@ -10,7 +10,7 @@ describe('Discord error log fields', () => {
       50027,
       401,
       'PATCH',
-      'https://discord.com/api/v10/webhooks/1000/secret-interaction-token/messages/@original',
+      'http://127.0.0.1:9/api/v10/webhooks/1000/secret-interaction-token/messages/@original',
       { body: { content: 'private answer' } },
     );
     const fields = safeErrorFields(error);
