@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { discordErrors, rateLimited } from '../fakes/fake-discord.ts';
-import { telegramErrors } from '../fakes/fake-telegram.ts';
+import { telegramError, telegramErrors } from '../fakes/fake-telegram.ts';
 import {
   adaChat,
   cleanupsAfter,
@@ -36,6 +36,32 @@ describe.concurrent('Telegram platform faults', () => {
     expect(bot.telegram.callsOf('sendMessage').map((c) => c.error_code ?? 200)).toEqual([500, 200]);
     expect(await bot.ask(question)).toEqual([expect.stringMatching(normalAnswer)]);
   }, 10_000);
+
+  it('sends a finished answer again when the connection drops on its final message, once', async ({
+    onTestFinished,
+  }) => {
+    const bot = await startTelegramHarness(cleanupsAfter(onTestFinished));
+    bot.telegram.failNext('sendMessage', 1, 'disconnect');
+    expect(await bot.ask(question)).toEqual([expect.stringMatching(normalAnswer)]);
+    expect(bot.telegram.callsOf('sendMessage').map((c) => c.ok)).toEqual([false, true]);
+    expect(bot.logs.errors()).toEqual([]);
+    expect(await bot.ask(question)).toEqual([expect.stringMatching(normalAnswer)]);
+  });
+
+  it('finishes a group answer when the connection drops twice while it grows by edits', async ({
+    onTestFinished,
+  }) => {
+    // Quiet for longer than the retries' waits (0.5 s, 1 s), so a pause is not taken for the end.
+    const bot = await startTelegramHarness(cleanupsAfter(onTestFinished), {}, { quietMs: 1500 });
+    // Two chunks 600 ms apart: a preview, an edit with the second chunk, and the final edit with the sources.
+    const long = `${partial} ${partial} ${partial}`;
+    bot.llm.enqueue({ content: long, chunkChars: Math.ceil(long.length / 2), chunkDelayMs: 600 });
+    bot.telegram.failNext('editMessageText', 2, 'disconnect');
+    const replies = await bot.ask(`/ask ${question}`, group);
+    expect(replies).toEqual([expect.stringMatching(/himself \[1\]\.\n\nSources\n/)]);
+    expect(bot.telegram.callsOf('editMessageText').map((c) => c.ok)).toEqual([false, false, true, true]);
+    expect(bot.logs.errors()).toEqual([]);
+  });
 
   it('sends the answer anew when the user deletes the message being edited ("message to edit not found")', async ({
     onTestFinished,
@@ -77,10 +103,16 @@ describe.concurrent('Telegram platform faults', () => {
     expect(await bot.ask(question)).toEqual([expect.stringMatching(normalAnswer)]);
   });
 
-  it('keeps polling after getUpdates fails, and answers the next question', async ({ onTestFinished }) => {
+  it('keeps polling after getUpdates fails, says so in the log, and answers the next question', async ({
+    onTestFinished,
+  }) => {
     const bot = await startTelegramHarness(cleanupsAfter(onTestFinished));
     bot.telegram.failNext('getUpdates', 1, 'disconnect');
+    bot.telegram.failNext('getUpdates', 1, telegramError(502, 'Bad Gateway'));
     expect(await bot.ask(question)).toEqual([expect.stringMatching(normalAnswer)]);
+    const warnings = bot.logs.entries().filter((e) => e.level === 40 && e.msg === 'fetching updates failed');
+    expect(warnings.map((e) => e.error_code ?? 'network')).toEqual(['network', 502]);
+    expect(JSON.stringify(warnings)).not.toContain(bot.telegram.token);
   });
 });
 

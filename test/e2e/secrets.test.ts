@@ -61,13 +61,13 @@ describe('secrets', () => {
     await bot.waitForLog((entry) => entry.msg === 'discord adapter ready');
     const sentToAda = () => telegram.botMessages(adaChat.id).length;
 
-    // Telegram: an answer, a model that rejects the key, a dropped connection.
+    // Telegram: an answer, a model that rejects the key, a connection that drops on every try.
     telegram.pushMessage({ chat: adaChat, from: ada, text: 'Who founded High-Flyer?' });
     await until(() => sentToAda() === 1, 'an answer on Telegram', 10_000);
     llm.enqueue({ status: 401 });
     telegram.pushMessage({ chat: adaChat, from: ada, text: 'Did Liang Wenfeng finance DeepSeek himself?' });
     await until(() => sentToAda() === 2, 'the auth failure message', 10_000);
-    telegram.failNext('sendMessage', 1, 'disconnect');
+    telegram.failNext('sendMessage', 3, 'disconnect');
     telegram.pushMessage({ chat: adaChat, from: ada, text: 'How big is the national AI fund?' });
     await bot.waitForLog(
       (entry) => entry.msg === 'update failed' && JSON.stringify(entry).includes('HttpError'),

@@ -86,4 +86,40 @@ describe('throttled answer consumption', () => {
     expect(calls).toBe(1);
     expect(errors).toHaveLength(1);
   });
+
+  it('returns only once no update is in flight, and starts none after the end', async () => {
+    const log: string[] = [];
+    // Text keeps coming while a slow update runs; the stream ends before it lands.
+    const result = await consumeThrottled(timedEvents(['a', 'b', 'c'], 5), {
+      intervalMs: 1,
+      update: async (snapshot) => {
+        log.push(`start ${snapshot.text}`);
+        await new Promise((resolve) => setTimeout(resolve, 60));
+        log.push(`end ${snapshot.text}`);
+      },
+    });
+    log.push(`returned ${result.answer}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(log).toEqual(['start a', 'end a', 'returned abc']);
+  });
+
+  it('rethrows a failed stream only after the update in flight has landed', async () => {
+    const log: string[] = [];
+    async function* failing(): AsyncGenerator<AnswerEvent> {
+      yield { type: 'reasoning', delta: 'thinking' };
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      throw new Error('model returned nothing');
+    }
+    await expect(
+      consumeThrottled(failing(), {
+        intervalMs: 1,
+        update: async () => {
+          log.push('preview sent');
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          log.push('preview landed');
+        },
+      }).finally(() => log.push('caller cleans up')),
+    ).rejects.toThrow('model returned nothing');
+    expect(log).toEqual(['preview sent', 'preview landed', 'caller cleans up']);
+  });
 });

@@ -1,4 +1,4 @@
-import { once } from 'node:events';
+import { once, setMaxListeners } from 'node:events';
 import { Client, type ClientOptions, Events, GatewayIntentBits, Partials } from 'discord.js';
 import { ConfigError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
@@ -73,6 +73,9 @@ export function createDiscordClient(poquan: Poquan, options: DiscordBotOptions =
   });
   const inFlight = new Set<Promise<void>>();
   const cancel = new AbortController();
+  // Every answer in flight listens for the shutdown and stops listening when done: more than Node's default of
+  // ten at once is load, not a leak.
+  setMaxListeners(0, cancel.signal);
   let stopping = false;
   let stopped: Promise<void> | undefined;
 

@@ -19,7 +19,8 @@ export interface ThrottleOptions {
 /**
  * Drains an answer stream, calling `update` with the latest snapshot as soon as text first arrives and
  * then at most once per `intervalMs`; a slow platform call delays the next update instead of queueing
- * many. Returns the final event; the caller renders the finished answer itself, exactly once.
+ * many. Returns the final event (or rethrows the stream's error) only once no update is in flight or can
+ * start; the caller renders the finished answer itself, exactly once.
  */
 export async function consumeThrottled(
   events: AsyncIterable<AnswerEvent>,
@@ -31,6 +32,7 @@ export async function consumeThrottled(
   let timer: NodeJS.Timeout | undefined;
   let shown = '';
   let failure: unknown;
+  let closed = false;
 
   const flush = () => {
     timer = undefined;
@@ -51,7 +53,7 @@ export async function consumeThrottled(
       });
   };
   const schedule = () => {
-    if (timer || pending || failure) return;
+    if (closed || timer || pending || failure) return;
     const wait = lastUpdate + options.intervalMs - Date.now();
     if (wait <= 0) flush();
     else timer = setTimeout(flush, wait);
@@ -59,17 +61,17 @@ export async function consumeThrottled(
 
   try {
     for await (const event of events) {
-      if (event.type === 'done') {
-        clearTimeout(timer);
-        await pending;
-        return event;
-      }
+      if (event.type === 'done') return event;
       if (event.type === 'text') snapshot.text += event.delta;
       else snapshot.reasoning += event.delta;
       schedule();
     }
   } finally {
+    // Nothing updates after this, and an update in flight lands first: the caller's final render or clean-up
+    // after a failure must come last.
+    closed = true;
     clearTimeout(timer);
+    await pending;
   }
   throw new Error('answer stream ended without a done event');
 }

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { autoRetry } from '@grammyjs/auto-retry';
 import { sequentialize } from '@grammyjs/runner';
 import { Bot, type BotError, type Context } from 'grammy';
 import type { Message } from 'grammy/types';
@@ -16,6 +15,7 @@ import {
 import type { Logger } from '../../core/logger.ts';
 import { detectLanguage, type ReplyLanguage } from '../../core/question.ts';
 import type { Poquan } from '../../poquan.ts';
+import { retryTelegramCalls } from './api-retries.ts';
 import { describeErrorForLog, isChatUnreachable } from './errors.ts';
 import { handleFeedbackCallback } from './feedback.ts';
 import { createMessageTrail } from './message-trail.ts';
@@ -84,11 +84,11 @@ function languageFor(message: Message): ReplyLanguage {
 }
 
 /**
- * Builds the grammY bot: auto-retry on 429 (honouring `retry_after`), the chat allowlist, per-chat (and topic)
+ * Builds the grammY bot: retried API calls (see `retryTelegramCalls`), the chat allowlist, per-chat (and topic)
  * ordering, commands and questions routed through the shared command specs — so the `ask` command's rate limit
- * applies to every question — 👍 / 👎 button presses recorded as feedback, and one error handler that turns any failure into a sentence in the chat and a
- * token-free log line. It does not fetch updates; `startTelegramAdapter` does.
- * @see https://grammy.dev/plugins/auto-retry
+ * applies to every question — 👍 / 👎 button presses recorded as feedback, and one error handler that turns any
+ * failure into a sentence in the chat and a token-free log line. It does not fetch updates;
+ * `startTelegramAdapter` does.
  */
 export function createTelegramBot(poquan: Poquan, options: TelegramAdapterOptions = {}): TelegramBot {
   const { token, apiRoot } = poquan.config.telegram;
@@ -96,8 +96,7 @@ export function createTelegramBot(poquan: Poquan, options: TelegramAdapterOption
   const log = poquan.logger.child({ adapter: 'telegram' });
   const timing = { ...defaultTiming, ...options };
   const bot = new Bot<TelegramContext>(token, { client: { apiRoot } });
-  // Network failures are not retried here: a bounded failure beats an answer stuck in a retry loop.
-  bot.api.config.use(autoRetry({ maxRetryAttempts: 5, maxDelaySeconds: 60, rethrowHttpErrors: true }));
+  bot.api.config.use(retryTelegramCalls());
 
   const inFlight = new Set<Promise<unknown>>();
   const answers = new Set<AbortController>();

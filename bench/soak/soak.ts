@@ -1,0 +1,256 @@
+/**
+ * `npm run soak`: 1,000 questions from 200 chats (Telegram private chats and groups, Discord channels and
+ * DMs) against one Poquan — both adapters, a SQLite store, the shipped knowledge — with 5% of questions
+ * injecting a model fault and 5% a platform fault. Passes when every question got exactly one final reply,
+ * the heap stays bounded and nothing went unhandled. Loopback only; a few minutes; not part of `npm test`.
+ *
+ *   npm run soak                 the full run; results in bench/results/soak.{json,md}
+ *   npm run soak -- --chats 20   a smaller run (still 5 questions per chat), results in a temporary folder
+ *   npm run soak -- --fault-rate 0   no faults (a baseline), results in a temporary folder
+ *   npm run soak -- --out DIR    results in DIR
+ *
+ * The fakes and the simulated users run in a child process (bench/soak/world.ts), so the memory measured
+ * here is the bot's own.
+ */
+import { fork } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { createDiscordClient } from '../../src/adapters/discord/index.ts';
+import { startTelegramAdapter } from '../../src/adapters/telegram/index.ts';
+import { loadConfig } from '../../src/core/config.ts';
+import { createLogger } from '../../src/core/logger.ts';
+import { createPoquan } from '../../src/poquan.ts';
+import { collectGarbage } from '../heap.ts';
+import { knowledgeDir } from '../inputs.ts';
+import { describeMachine, machineTable } from '../machine.ts';
+import { formatMiB, renderMarkdown, renderText, type Table } from '../report.ts';
+import {
+  type AskedQuestion,
+  classifyReply,
+  defaultPlan,
+  type HeapSample,
+  judgeSoak,
+  type SoakPlan,
+} from './plan.ts';
+import type { WorldMessage, WorldRequest } from './world.ts';
+
+const { values } = parseArgs({
+  options: { chats: { type: 'string' }, 'fault-rate': { type: 'string' }, out: { type: 'string' } },
+});
+const plan: SoakPlan = {
+  ...(values.chats ? scaledPlan(Number(values.chats)) : defaultPlan),
+  ...(values['fault-rate'] ? { faultRate: Number(values['fault-rate']) } : {}),
+};
+const isDefaultRun = !values.chats && !values['fault-rate'];
+
+/** The default plan's mix of chats, scaled down to about `chats` chats in all. */
+function scaledPlan(chats: number): SoakPlan {
+  if (!Number.isInteger(chats) || chats < 4) {
+    console.error('--chats takes a whole number of at least 4');
+    process.exit(2);
+  }
+  const share = (n: number) => Math.max(1, Math.round((n * chats) / 200));
+  return {
+    ...defaultPlan,
+    telegramPrivateChats: share(defaultPlan.telegramPrivateChats),
+    telegramGroups: share(defaultPlan.telegramGroups),
+    discordChannels: share(defaultPlan.discordChannels),
+    discordDms: share(defaultPlan.discordDms),
+    startSpreadMs: Math.max(2000, (defaultPlan.startSpreadMs * chats) / 200),
+  };
+}
+
+let unhandledRejections = 0;
+let uncaughtExceptions = 0;
+process.on('unhandledRejection', (reason) => {
+  unhandledRejections++;
+  console.error('unhandled rejection:', reason);
+});
+process.on('uncaughtException', (error) => {
+  uncaughtExceptions++;
+  console.error('uncaught exception:', error);
+});
+
+const world = fork(fileURLToPath(new URL('./world.ts', import.meta.url)), [JSON.stringify(plan)], {
+  execArgv: ['--import', 'tsx'],
+  stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+});
+const tell = (request: WorldRequest) => world.send(request);
+const next = async <T extends WorldMessage['type']>(type: T): Promise<Extract<WorldMessage, { type: T }>> => {
+  for (;;) {
+    const [message] = (await once(world, 'message')) as [WorldMessage];
+    if (message.type === type) return message as Extract<WorldMessage, { type: T }>;
+  }
+};
+
+const machine = describeMachine();
+const ready = await next('ready');
+const dataDir = await mkdtemp(join(tmpdir(), 'poquan-soak-'));
+const logLines: string[] = [];
+const logger = createLogger('info', { write: (line: string) => void logLines.push(line) });
+const poquan = await createPoquan(
+  loadConfig({
+    KNOWLEDGE_DIR: knowledgeDir,
+    STORE_URL: `sqlite://${join(dataDir, 'poquan.sqlite')}`,
+    LLM_BASE_URL: ready.llmUrl,
+    LLM_API_KEY: 'sk-soak',
+    LLM_TIMEOUT_MS: '3000',
+    // Every question reaches the model: 1,000 questions drawn from 45 would otherwise mostly hit the cache.
+    ANSWER_CACHE_TTL_HOURS: '0',
+    RATE_LIMIT_PER_MINUTE: '0',
+    TELEGRAM_BOT_TOKEN: ready.telegram.token,
+    TELEGRAM_API_ROOT: ready.telegram.url,
+    DISCORD_TOKEN: ready.discord.token,
+    DISCORD_APPLICATION_ID: ready.discord.applicationId,
+    DISCORD_API_BASE: ready.discord.apiBase,
+  }),
+  logger,
+);
+const telegram = await startTelegramAdapter(poquan);
+const discord = createDiscordClient(poquan);
+await discord.start();
+
+const heap: HeapSample[] = [];
+const sampleHeap = (questionsDone: number) => {
+  collectGarbage();
+  heap.push({
+    questionsDone,
+    heapUsedBytes: process.memoryUsage().heapUsed,
+    rssBytes: process.memoryUsage.rss(),
+  });
+};
+sampleHeap(0);
+const total =
+  (plan.telegramPrivateChats + plan.telegramGroups + plan.discordChannels + plan.discordDms) *
+  plan.questionsPerChat;
+world.on('message', (message: WorldMessage) => {
+  if (message.type !== 'progress') return;
+  sampleHeap(message.questionsDone);
+  process.stderr.write(`soak: ${message.questionsDone}/${total} questions answered\n`);
+});
+
+tell({ type: 'run' });
+const { wallMs } = await next('finished');
+sampleHeap(total);
+await telegram.stop(10_000);
+await discord.stop(10_000);
+await poquan.close();
+tell({ type: 'report' });
+const report = await next('report');
+tell({ type: 'close' });
+await once(world, 'exit');
+await rm(dataDir, { recursive: true, force: true });
+
+const errorLogLines = logLines.filter((line) => (JSON.parse(line) as { level: number }).level >= 50);
+const warnLogLines = logLines.filter((line) => (JSON.parse(line) as { level: number }).level === 40);
+const checks = judgeSoak({
+  plan,
+  questions: report.questions,
+  heap,
+  unhandledRejections,
+  uncaughtExceptions,
+  errorLogLines: errorLogLines.length,
+});
+
+/** Questions behind a failed check, with what was injected when they were asked and what they got. */
+const failing = report.questions
+  .filter(
+    (q) => q.finalReplies.length !== 1 || q.finalReplies.some((r) => classifyReply(r) === 'internal-error'),
+  )
+  .map((q) => ({ ...q, finalReplies: q.finalReplies.map((r) => r.slice(0, 300)) }));
+const outcomes = new Map<string, number>();
+for (const question of report.questions) {
+  const kind =
+    question.finalReplies.length === 1
+      ? classifyReply(question.finalReplies[0] as string)
+      : 'none or several';
+  outcomes.set(kind, (outcomes.get(kind) ?? 0) + 1);
+}
+const waits = report.questions
+  .filter((q): q is AskedQuestion & { settledAt: number } => q.settledAt !== undefined)
+  .map((q) => q.settledAt - q.askedAt)
+  .sort((a, b) => a - b);
+const percentile = (p: number) =>
+  waits[Math.min(waits.length - 1, Math.floor((p / 100) * waits.length))] ?? 0;
+
+/** Warning log lines counted by message, most frequent first. */
+function warningsByMessage(lines: string[]): Array<[string, number]> {
+  const counts = new Map<string, number>();
+  for (const line of lines) {
+    const { msg } = JSON.parse(line) as { msg: string };
+    counts.set(msg, (counts.get(msg) ?? 0) + 1);
+  }
+  return [...counts].sort((a, b) => b[1] - a[1]);
+}
+
+const tables: Table[] = [
+  {
+    title: `Soak: ${total} questions in ${total / plan.questionsPerChat} chats, ${Math.round(plan.faultRate * 100)}% model and ${Math.round(plan.faultRate * 100)}% platform faults`,
+    columns: ['check', 'measured', 'passed'],
+    rows: checks.map((c) => [c.check, c.measured, c.passed ? 'yes' : '**no**']),
+    notes: [
+      `Chats: ${plan.telegramPrivateChats} Telegram private chats, ${plan.telegramGroups} Telegram groups (questions mention the bot), ${plan.discordChannels} Discord channels (/ask), ${plan.discordDms} Discord DMs; ${plan.questionsPerChat} questions each from test/fixtures/qa.jsonl (English and Chinese), asked one after another with ${plan.thinkMs[0] / 1000}–${plan.thinkMs[1] / 1000} s between a reply and the next question; first questions spread over ${plan.startSpreadMs / 1000} s. Seed ${plan.seed}.`,
+      'One Poquan process with both adapters at their real default cadence, a SQLite store, the shipped knowledge, answer cache and rate limit off (every question reaches the model), LLM_TIMEOUT_MS=3000. The fakes and the users run in a child process.',
+      'A final reply: a Telegram message of the bot between the question and the next one (deleted messages excluded); on Discord, the interaction\'s original response, its follow-ups and any message the bot posted in the channel meanwhile, not counting one still in progress (empty, "thinking…" or ending in the cursor).',
+      'Heap: heapUsed of the bot process after a full garbage collection, before the first question and after every 100 answered; the first sample (before any question) is warm-up and not compared.',
+    ],
+  },
+  {
+    title: 'Soak: what the users got, and what was injected',
+    columns: ['what', 'count'],
+    rows: [
+      ...[...outcomes].map(([kind, n]) => [`final reply: ${kind}`, String(n)]),
+      ...Object.entries(report.injected)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([kind, n]) => [`injected: ${kind}`, String(n)]),
+      ['model requests', String(report.modelRequests)],
+      ...warningsByMessage(warnLogLines).map(([msg, n]) => [`warning logged: ${msg}`, String(n)]),
+      ['errors logged', String(errorLogLines.length)],
+      ['wall time', `${(wallMs / 1000).toFixed(1)} s`],
+      [
+        'question → final reply, p50 / p90 / p99',
+        `${(percentile(50) / 1000).toFixed(1)} / ${(percentile(90) / 1000).toFixed(1)} / ${(percentile(99) / 1000).toFixed(1)} s`,
+      ],
+      [
+        'heap after GC: first → highest → last',
+        `${formatMiB(heap[1]?.heapUsedBytes ?? 0)} → ${formatMiB(Math.max(...heap.slice(1).map((h) => h.heapUsedBytes)))} → ${formatMiB(heap.at(-1)?.heapUsedBytes ?? 0)}`,
+      ],
+      [
+        'RSS: first → highest → last',
+        `${formatMiB(heap[1]?.rssBytes ?? 0)} → ${formatMiB(Math.max(...heap.map((h) => h.rssBytes)))} → ${formatMiB(heap.at(-1)?.rssBytes ?? 0)}`,
+      ],
+    ],
+    notes: [
+      'Final reply kinds: answer (cites a passage), partial (kept with the ⚠️ note), not-covered (the out-of-scope questions of the fixture), model-error (one sentence saying what failed at the model), internal-error (the "something went wrong on my side" sentence).',
+      "A fault is injected when a question is asked and hits the next matching call, which may be another chat's: the model fault is the next model request's reply, the platform fault the next Bot API or REST call of that kind.",
+    ],
+  },
+];
+
+const failed = checks.filter((c) => !c.passed);
+console.log([machineTable(machine), ...tables].map(renderText).join('\n'));
+for (const q of failing.slice(0, 10)) console.error(JSON.stringify(q));
+for (const line of errorLogLines.slice(0, 5)) console.error(line.slice(0, 2000));
+{
+  const outDir =
+    values.out ??
+    (!isDefaultRun
+      ? await mkdtemp(join(tmpdir(), 'poquan-soak-results-'))
+      : fileURLToPath(new URL('../results', import.meta.url)));
+  await mkdir(outDir, { recursive: true });
+  await writeFile(
+    join(outDir, 'soak.json'),
+    `${JSON.stringify({ machine, plan, checks, heap, injected: report.injected, wallMs, outcomes: Object.fromEntries(outcomes), failing, questions: report.questions.map(({ finalReplies, ...q }) => ({ ...q, replies: finalReplies.length })) }, null, 2)}\n`,
+  );
+  await writeFile(
+    join(outDir, 'soak.md'),
+    [machineTable(machine), ...tables].map(renderMarkdown).join('\n\n'),
+  );
+  console.log(`Results: ${join(outDir, 'soak.json')} and soak.md (for BENCHMARKS.md).`);
+}
+console.log(failed.length === 0 ? 'Soak passed.' : `Soak FAILED: ${failed.map((c) => c.check).join('; ')}`);
+process.exit(failed.length === 0 ? 0 : 1);
