@@ -130,6 +130,7 @@ export async function createPoquan(config: Config, logger: Logger): Promise<Poqu
       atomic: opened.atomic,
       retentionMs: config.feedback.retentionMs,
       provider: llm?.provider,
+      votes: metrics.votes,
     }),
     pingStore: opened.ping,
     rateLimiter: createRateLimiter(opened.atomic, config.rateLimitPerMinute),

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { AnswerDone, Usage } from './answer-events.ts';
 import type { AnswerMode } from './config.ts';
+import type { Metrics } from './metrics.ts';
 import type { ReplyLanguage } from './question.ts';
 import { type AtomicStore, type Store, withStore } from './store.ts';
 
@@ -85,6 +86,8 @@ export interface FeedbackStoreOptions {
   provider?: string | undefined;
   /** The clock; tests seed records on fixed dates. */
   now?: () => number;
+  /** Counts each new or changed vote, so a dashboard sees satisfaction without running the report. */
+  votes?: Metrics['votes'];
 }
 
 /** The UTC day of an epoch-ms time, as `YYYY-MM-DD`. */
@@ -291,6 +294,7 @@ export function createFeedbackStore(options: FeedbackStoreOptions): FeedbackStor
           await kv.set(key, record, retentionMs);
           // A changed vote keeps its slot under the day it was first cast.
           if (!previous) await votes.add(dayOf(at), key);
+          options.votes?.inc({ platform: answer.platform, vote, change: previous ? 'true' : 'false' });
           return { status: previous ? 'changed' : 'recorded', record };
         }),
       );

@@ -50,6 +50,12 @@ export function createMetrics() {
       labelNames: ['platform'] as const,
       registers: [registry],
     }),
+    votes: new Counter({
+      name: 'poquan_feedback_votes_total',
+      help: 'Votes on answers by platform and vote (up/down); change=true when a user switched an earlier vote',
+      labelNames: ['platform', 'vote', 'change'] as const,
+      registers: [registry],
+    }),
     errors: new Counter({
       name: 'poquan_errors_total',
       help: 'Failed or cut-off answers by error kind',

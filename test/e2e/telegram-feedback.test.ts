@@ -193,6 +193,9 @@ describe('Telegram feedback', () => {
     expect(bot.telegram.botMessages(privateChat.id)).toHaveLength(1);
     expect(bot.telegram.botMessages(privateChat.id)[0]?.text).toBe(text);
     expect(bot.telegram.callsOf('editMessageText')).toHaveLength(edits);
+    expect(await bot.poquan.metrics.registry.metrics()).toMatch(
+      /poquan_feedback_votes_total\{platform="telegram",vote="up",change="false"\} 1/,
+    );
   });
 
   it('changes the vote on a second press, and a 👎 brings one hand-off reply however many vote 👎', async () => {

@@ -143,6 +143,44 @@ describe('fake LLM', () => {
     });
   });
 
+  it('counts the hit in whole 64-token units of the longest prefix shared with any earlier prompt', async () => {
+    const rules = 'Answer only from the passages. '.repeat(60);
+    const conversations: ChatCompletionMessageParam[][] = [
+      [
+        { role: 'system', content: rules },
+        { role: 'user', content: 'First?' },
+      ],
+      // Shares 1,000 characters of the rules with the first, then diverges.
+      [{ role: 'system', content: `${rules.slice(0, 1000)}Different rules. ${'x'.repeat(900)}` }],
+      // Shares all of the first's system prompt.
+      [
+        { role: 'system', content: rules },
+        { role: 'user', content: 'Second?' },
+      ],
+    ];
+    const hits: number[] = [];
+    for (const messages of conversations) {
+      const { chunks } = await drain(streamParams(messages));
+      const usage = chunks.at(-1)?.usage as DeepSeekUsage | undefined;
+      hits.push(usage?.prompt_cache_hit_tokens ?? Number.NaN);
+    }
+    const serialized = conversations.map((messages) => JSON.stringify(messages));
+    const shared = (a: string, b: string) => {
+      let i = 0;
+      while (i < Math.min(a.length, b.length) && a[i] === b[i]) i++;
+      return i;
+    };
+    const units = (chars: number) => Math.floor(chars / 256) * 64;
+    const [first, second, third] = serialized as [string, string, string];
+    expect(hits).toEqual([
+      0,
+      units(shared(second, first)),
+      units(Math.max(shared(third, first), shared(third, second))),
+    ]);
+    expect(hits[1]).toBeGreaterThan(0);
+    expect(hits[2]).toBeGreaterThan(hits[1] as number);
+  });
+
   it('sends no reasoning_content when thinking is disabled', async () => {
     fake.enqueue({ content: 'Plain answer.', reasoning: 'Should never be sent.' });
     const { chunks } = await drain({ ...streamParams(), thinking: { type: 'disabled' } });

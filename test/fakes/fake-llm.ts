@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
@@ -199,30 +199,42 @@ function messagesOf(body: Record<string, unknown>): WireMessage[] {
   return Array.isArray(body.messages) ? (body.messages as WireMessage[]) : [];
 }
 
-function commonPrefixLength(a: string, b: string): number {
-  const limit = Math.min(a.length, b.length);
-  let i = 0;
-  while (i < limit && a.charCodeAt(i) === b.charCodeAt(i)) i++;
-  return i;
+/** Characters per cache unit: 64 tokens at the fake's 4 characters per token. */
+const cacheUnitChars = cacheUnitTokens * 4;
+
+/** One digest per whole cache unit of `prompt`, each covering the whole prefix up to the end of its unit. */
+function unitDigests(prompt: string): string[] {
+  const digests: string[] = [];
+  let previous = '';
+  for (let end = cacheUnitChars; end <= prompt.length; end += cacheUnitChars) {
+    previous = createHash('sha1')
+      .update(previous)
+      .update(prompt.slice(end - cacheUnitChars, end))
+      .digest('base64');
+    digests.push(previous);
+  }
+  return digests;
 }
 
 /**
- * DeepSeek's context cache, simulated: every served prompt (the serialized messages array) is remembered,
- * and a new prompt's hit is its longest common prefix with any earlier one, in tokens, rounded down to a
- * whole number of 64-token cache units.
+ * DeepSeek's context cache, simulated: a new prompt (the serialized messages array) hits on its longest
+ * prefix shared with any earlier one, in whole 64-token cache units. Each served prompt leaves one digest per
+ * unit of prefix, so a lookup costs the prompt's length, not the number of prompts served before it.
  */
 class PromptCache {
-  private readonly prompts: string[] = [];
+  private readonly prefixes = new Set<string>();
 
   hitTokens(prompt: string, promptTokens: number): number {
-    let longest = 0;
-    for (const earlier of this.prompts) longest = Math.max(longest, commonPrefixLength(prompt, earlier));
-    const units = Math.floor(Math.floor(longest / 4) / cacheUnitTokens);
+    let units = 0;
+    for (const digest of unitDigests(prompt)) {
+      if (!this.prefixes.has(digest)) break;
+      units++;
+    }
     return Math.min(units * cacheUnitTokens, promptTokens);
   }
 
   remember(prompt: string): void {
-    this.prompts.push(prompt);
+    for (const digest of unitDigests(prompt)) this.prefixes.add(digest);
   }
 }
 

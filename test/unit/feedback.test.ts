@@ -8,6 +8,7 @@ import {
   encodeFeedbackAction,
   shouldHandOff,
 } from '../../src/core/feedback.ts';
+import { createMetrics } from '../../src/core/metrics.ts';
 import { type OpenedStore, openStore } from '../../src/core/store.ts';
 
 const opened: OpenedStore[] = [];
@@ -21,14 +22,16 @@ const march1 = Date.parse('2026-03-01T09:00:00Z');
 async function feedbackOn(clock: { now: number }, provider = 'deepseek') {
   const store = await openStore('memory://');
   opened.push(store);
+  const metrics = createMetrics();
   const feedback = createFeedbackStore({
     kv: store.kv,
     atomic: store.atomic,
     retentionMs: 30 * day,
     provider,
     now: () => clock.now,
+    votes: metrics.votes,
   });
-  return { store, feedback };
+  return { store, feedback, metrics };
 }
 
 function done(overrides: Partial<AnswerDone> = {}): AnswerDone {
@@ -124,6 +127,23 @@ describe('feedback store', () => {
     expect(first.map((v) => v.vote)).toEqual(['down']);
     expect(second.map((v) => v.vote)).toEqual(['up']);
     expect(first[0]?.userHash).not.toBe(second[0]?.userHash);
+  });
+
+  it('counts new and changed votes in poquan_feedback_votes_total, and a repeated one not at all', async () => {
+    const clock = { now: march1 };
+    const { feedback, metrics } = await feedbackOn(clock);
+    await feedback.recordAnswer(done(), asked);
+    await feedback.vote({ answerId: 'ans1', voterId: 'telegram:42', vote: 'up' });
+    await feedback.vote({ answerId: 'ans1', voterId: 'telegram:42', vote: 'down' });
+    await feedback.vote({ answerId: 'ans1', voterId: 'telegram:42', vote: 'down' });
+    await feedback.vote({ answerId: 'ans1', voterId: 'telegram:43', vote: 'down' });
+    await feedback.vote({ answerId: 'unknown', voterId: 'telegram:44', vote: 'up' });
+    const counted = (await metrics.votes.get()).values.map((v) => [v.labels, v.value]);
+    expect(counted).toEqual([
+      [{ platform: 'telegram', vote: 'up', change: 'false' }, 1],
+      [{ platform: 'telegram', vote: 'down', change: 'true' }, 1],
+      [{ platform: 'telegram', vote: 'down', change: 'false' }, 1],
+    ]);
   });
 
   it('applies two quick clicks by one user in order', async () => {
