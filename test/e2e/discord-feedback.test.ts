@@ -1,19 +1,14 @@
-import { Writable } from 'node:stream';
 import type { APIMessage, APIUser } from 'discord.js';
-import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createDiscordClient } from '../../src/adapters/discord/client.ts';
-import { loadConfig } from '../../src/core/config.ts';
 import { dayOf, type VoteRecord } from '../../src/core/feedback.ts';
-import { createPoquan, type Poquan } from '../../src/poquan.ts';
-import { type FakeDiscord, type RecordedRequest, startFakeDiscord } from '../fakes/fake-discord.ts';
+import type { Poquan } from '../../src/poquan.ts';
+import type { FakeDiscord, RecordedRequest } from '../fakes/fake-discord.ts';
 import { fakeUser, type Place } from '../fakes/fake-discord-fixtures.ts';
-import { type FakeLlm, startFakeLlm } from '../fakes/fake-llm.ts';
+import type { FakeLlm } from '../fakes/fake-llm.ts';
+import { type Cleanups, runCleanups, startDiscordHarness } from './harness.ts';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups: Cleanups = [];
+afterEach(() => runCleanups(cleanups));
 
 const roleId = '987654321098765432';
 const asker = fakeUser({ username: 'asker' });
@@ -34,31 +29,7 @@ interface Harness {
 }
 
 async function start(env: Record<string, string> = {}): Promise<Harness> {
-  const discord = await startFakeDiscord();
-  cleanups.push(() => discord.close());
-  const llm = await startFakeLlm();
-  cleanups.push(() => llm.close());
-  const poquan = await createPoquan(
-    loadConfig({
-      KNOWLEDGE_DIR: 'test/fixtures/knowledge-mini',
-      STORE_URL: 'memory://',
-      LLM_BASE_URL: llm.url,
-      LLM_API_KEY: 'sk-test',
-      LLM_MAX_RETRIES: '0',
-      ANSWER_CACHE_TTL_HOURS: '0',
-      RATE_LIMIT_PER_MINUTE: '0',
-      DISCORD_TOKEN: discord.token,
-      DISCORD_APPLICATION_ID: discord.applicationId,
-      DISCORD_API_BASE: discord.apiBase,
-      SHOW_REASONING: 'off',
-      ...env,
-    }),
-    pino({ level: 'silent' }, new Writable({ write: (_chunk, _encoding, done) => done() })),
-  );
-  cleanups.push(() => poquan.close());
-  const bot = createDiscordClient(poquan, { editIntervalMs: 100 });
-  cleanups.push(() => bot.stop(500));
-  await bot.start();
+  const { discord, llm, poquan } = await startDiscordHarness(cleanups, env);
   return {
     discord,
     llm,

@@ -1,29 +1,18 @@
 import type { InlineKeyboardMarkup, User } from 'grammy/types';
-import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startTelegramAdapter } from '../../src/adapters/telegram/index.ts';
-import { loadConfig } from '../../src/core/config.ts';
 import { dayOf, type VoteRecord } from '../../src/core/feedback.ts';
-import { createPoquan, type Poquan } from '../../src/poquan.ts';
-import { type FakeLlm, startFakeLlm } from '../fakes/fake-llm.ts';
-import {
-  type FakeChat,
-  type FakeTelegram,
-  type StoredMessage,
-  startFakeTelegram,
-} from '../fakes/fake-telegram.ts';
+import type { Poquan } from '../../src/poquan.ts';
+import type { FakeLlm } from '../fakes/fake-llm.ts';
+import type { FakeChat, FakeTelegram, StoredMessage } from '../fakes/fake-telegram.ts';
+import { type Cleanups, runCleanups, startTelegramHarness } from './harness.ts';
 
-const token = '123:TEST';
 const ada: User = { id: 42, is_bot: false, first_name: 'Ada', language_code: 'en' };
 const bo: User = { id: 43, is_bot: false, first_name: 'Bo', language_code: 'zh-hans' };
 const privateChat: FakeChat = { id: 42, type: 'private', first_name: 'Ada' };
 const group: FakeChat = { id: -1001, type: 'supergroup', title: 'AI watchers' };
-const timing = { privateIntervalMs: 60, groupIntervalMs: 250, messageGapMs: 50, typingIntervalMs: 200 };
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups: Cleanups = [];
+afterEach(() => runCleanups(cleanups));
 
 interface Harness {
   telegram: FakeTelegram;
@@ -37,30 +26,8 @@ interface Harness {
 }
 
 async function start(env: Record<string, string> = {}): Promise<Harness> {
-  const telegram = await startFakeTelegram({ token });
-  cleanups.push(() => telegram.close());
-  const llm = await startFakeLlm();
-  cleanups.push(() => llm.close());
-  const logs: string[] = [];
-  const poquan = await createPoquan(
-    loadConfig({
-      KNOWLEDGE_DIR: 'test/fixtures/knowledge-mini',
-      STORE_URL: 'memory://',
-      LLM_BASE_URL: llm.url,
-      LLM_API_KEY: 'sk-test',
-      LLM_MAX_RETRIES: '0',
-      ANSWER_CACHE_TTL_HOURS: '0',
-      RATE_LIMIT_PER_MINUTE: '0',
-      SHOW_REASONING: 'off',
-      TELEGRAM_BOT_TOKEN: token,
-      TELEGRAM_API_ROOT: telegram.url,
-      ...env,
-    }),
-    pino({ level: 'debug' }, { write: (line: string) => void logs.push(line) }),
-  );
-  cleanups.push(() => poquan.close());
-  const adapter = await startTelegramAdapter(poquan, timing);
-  cleanups.push(() => adapter.stop(1000));
+  const { telegram, llm, poquan, logs: captured } = await startTelegramHarness(cleanups, env);
+  const logs = captured.lines;
   let settled = 0;
   return {
     telegram,

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type RunningTelegramAdapter, startTelegramAdapter } from '../../src/adapters/telegram/index.ts';
 import { loadConfig } from '../../src/core/config.ts';
 import { createPoquan } from '../../src/poquan.ts';
-import { type FakeLlm, startFakeLlm } from '../fakes/fake-llm.ts';
+import type { FakeLlm, FakeLlmOptions } from '../fakes/fake-llm.ts';
 import {
   type FakeChat,
   type FakeTelegram,
@@ -12,6 +12,7 @@ import {
   startFakeTelegram,
   telegramErrors,
 } from '../fakes/fake-telegram.ts';
+import { type Cleanups, runCleanups, startTelegramHarness, telegramTiming } from './harness.ts';
 
 const token = '123:TEST';
 const ada = { id: 42, is_bot: false, first_name: 'Ada', language_code: 'en' };
@@ -19,8 +20,8 @@ const bo = { id: 43, is_bot: false, first_name: 'Bo', language_code: 'zh-hans' }
 const privateChat: FakeChat = { id: 42, type: 'private', first_name: 'Ada' };
 const group: FakeChat = { id: -1001, type: 'supergroup', title: 'AI watchers' };
 const forum: FakeChat = { id: -1002, type: 'supergroup', title: 'AI forum', is_forum: true };
-/** Fast but real cadence: several updates per answer, and group edits visibly further apart than drafts. */
-const timing = { privateIntervalMs: 60, groupIntervalMs: 250, messageGapMs: 50, typingIntervalMs: 200 };
+/** The harness's fast but real cadence: several updates per answer, group edits further apart than drafts. */
+const timing = telegramTiming;
 
 interface Harness {
   telegram: FakeTelegram;
@@ -34,11 +35,11 @@ interface Harness {
   llmMessages(index: number): Array<{ role: string; content: string }>;
 }
 
-const cleanups: Array<() => Promise<void>> = [];
+const cleanups: Cleanups = [];
 const allLogs: string[][] = [];
 
 afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  await runCleanups(cleanups);
   // Whatever a test did, no log line may carry the bot token.
   for (const line of allLogs.splice(0).flat()) expect(line).not.toContain(token);
 });
@@ -46,34 +47,19 @@ afterEach(async () => {
 async function start(
   env: Record<string, string> = {},
   fakeOptions: FakeTelegramOptions = {},
-  llmOptions: Parameters<typeof startFakeLlm>[0] = {},
+  llmOptions: FakeLlmOptions = {},
 ): Promise<Harness> {
-  const telegram = await startFakeTelegram({ token, ...fakeOptions });
-  cleanups.push(() => telegram.close());
-  const llm = await startFakeLlm(llmOptions);
-  cleanups.push(() => llm.close());
-  const logs: string[] = [];
+  const {
+    telegram,
+    llm,
+    adapter,
+    logs: captured,
+  } = await startTelegramHarness(cleanups, env, {
+    telegram: fakeOptions,
+    llm: llmOptions,
+  });
+  const logs = captured.lines;
   allLogs.push(logs);
-  const logger = pino({ level: 'debug' }, { write: (line: string) => void logs.push(line) });
-  const poquan = await createPoquan(
-    loadConfig({
-      KNOWLEDGE_DIR: 'test/fixtures/knowledge-mini',
-      STORE_URL: 'memory://',
-      LLM_BASE_URL: llm.url,
-      LLM_API_KEY: 'sk-test',
-      LLM_MAX_RETRIES: '0',
-      ANSWER_CACHE_TTL_HOURS: '0',
-      RATE_LIMIT_PER_MINUTE: '0',
-      SHOW_REASONING: 'off',
-      TELEGRAM_BOT_TOKEN: token,
-      TELEGRAM_API_ROOT: telegram.url,
-      ...env,
-    }),
-    logger,
-  );
-  cleanups.push(() => poquan.close());
-  const adapter = await startTelegramAdapter(poquan, timing);
-  cleanups.push(() => adapter.stop(1000));
   const answeredLines = () => logs.filter((line) => line.includes('"msg":"answered"')).length;
   let settled = 0;
   return {
