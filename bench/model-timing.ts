@@ -21,7 +21,7 @@ const completionPath = /\/chat\/completions$/;
  * diagnostics channels, so the fake model itself needs no timing hooks and adds no extra hop: `startedAt`
  * when its headers arrive, `finishedAt` when the response has been handed to the socket. Timestamps are
  * `performance.now()`, like the fake platforms' recorded calls.
- * @see https://nodejs.org/docs/latest-v20.x/api/diagnostics_channel.html#http
+ * See Node 20's `diagnostics_channel` documentation, section "HTTP".
  */
 export function watchModelRequests(): ModelTimings {
   const requests: ModelRequestTiming[] = [];

@@ -254,7 +254,7 @@ export function messageCommandInteraction(input: {
 /**
  * An INTERACTION_CREATE payload for a press on a button (`custom_id`) of `message`: type 3 (MESSAGE_COMPONENT),
  * component type 2 (button), carrying the message the button is on.
- * @see https://discord.com/developers/docs/interactions/receiving-and-responding#interaction-object
+ * See Discord's API documentation: Interactions › Receiving and Responding › Interaction Object.
  */
 export function buttonInteraction(input: {
   applicationId: string;

@@ -9,8 +9,7 @@ import { splitSentences } from '../../src/core/sentences.ts';
  * real `openai` SDK talks to it exactly as it talks to DeepSeek's own endpoint: the same SSE framing and
  * keep-alive comments, the same chunk shapes (`reasoning_content` in thinking mode), the same usage fields
  * (context-cache hits and misses) and the same JSON error bodies.
- * @see https://api-docs.deepseek.com/api/create-chat-completion
- * @see https://api-docs.deepseek.com/quick_start/error_codes
+ * See DeepSeek's API documentation: "Create Chat Completion" and "Error Codes".
  */
 
 /** How the fake answers one request; every field is optional and the defaults give a grounded answer. */

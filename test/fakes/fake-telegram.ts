@@ -16,7 +16,7 @@ import type {
  * `api.telegram.org` (`${apiRoot}/bot${token}/${method}`, JSON, form or query parameters). It keeps chats and
  * their messages, long-polls `getUpdates` with real offset semantics, validates HTML the way Telegram's parser
  * does, and answers with Telegram's own error shapes and descriptions.
- * @see https://core.telegram.org/bots/api#making-requests
+ * See the Bot API documentation: "Making requests".
  */
 
 /** One API call as the fake received it, with what it answered. */
@@ -230,7 +230,7 @@ const entityTypes: Record<string, MessageEntity['type']> = {
  * Telegram's HTML parse mode (as in TDLib's `parse_html`): only the documented tags, attributes in quotes or
  * as name tokens, `&lt; &gt; &amp; &quot;` and numeric entities decoded (any other `&` stays literal), every
  * tag closed in order. Returns the visible text and its entities, or throws with Telegram's error detail.
- * @see https://core.telegram.org/bots/api#html-style
+ * See the Bot API documentation: "HTML style".
  */
 export function parseTelegramHtml(html: string): { text: string; entities: MessageEntity[] } {
   let text = '';

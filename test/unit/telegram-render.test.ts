@@ -56,7 +56,7 @@ describe('Telegram HTML rendering', () => {
       [
         '## DeepSeek',
         '',
-        '**Liang Wenfeng** founded _High-Flyer_ ~~in 2016~~ in 2015 [1]. See `R1` and [the paper](https://arxiv.org/abs/2501.12948).',
+        '**Liang Wenfeng** founded _High-Flyer_ ~~in 2016~~ in 2015 [1]. See `R1` and [the paper](https://example.org/paper).',
         '',
         '- open weights',
         '- cheap training',
@@ -72,7 +72,7 @@ describe('Telegram HTML rendering', () => {
       [
         '<b>DeepSeek</b>',
         '',
-        '<b>Liang Wenfeng</b> founded <i>High-Flyer</i> <s>in 2016</s> in 2015 [1]. See <code>R1</code> and <a href="https://arxiv.org/abs/2501.12948">the paper</a>.',
+        '<b>Liang Wenfeng</b> founded <i>High-Flyer</i> <s>in 2016</s> in 2015 [1]. See <code>R1</code> and <a href="https://example.org/paper">the paper</a>.',
         '',
         '• open weights\n• cheap training',
         '',
