@@ -117,11 +117,8 @@ await discord.start();
 const heap: HeapSample[] = [];
 const sampleHeap = (questionsDone: number) => {
   collectGarbage();
-  heap.push({
-    questionsDone,
-    heapUsedBytes: process.memoryUsage().heapUsed,
-    rssBytes: process.memoryUsage.rss(),
-  });
+  const { heapUsed, rss } = process.memoryUsage();
+  heap.push({ questionsDone, heapUsedBytes: heapUsed, rssBytes: rss });
 };
 sampleHeap(0);
 const total =

@@ -5,7 +5,7 @@
  * the fakes' recordings out of the bot's memory readings. Started with an IPC channel; not run by hand.
  */
 import { performance } from 'node:perf_hooks';
-import type { APIMessage, APIUser } from 'discord.js';
+import type { APIUser } from 'discord.js';
 import { readQaFile } from '../../src/core/evaluate.ts';
 import {
   discordErrors,
@@ -78,9 +78,11 @@ const now = () => performance.now() - started;
 
 /** Last call or request touching each chat (Telegram chat id, Discord channel id or interaction token). */
 const lastActivity = new Map<string, number>();
+/** Messages the bot created on Discord, by channel id and by interaction token (follow-ups), in order. */
+const discordPosts = new Map<string, Array<{ at: number; messageId: string }>>();
 let telegramCursor = 0;
 let discordCursor = 0;
-/** Folds the fakes' new recordings into `lastActivity`; cheap enough to run before every check. */
+/** Folds the fakes' new recordings into `lastActivity` and `discordPosts`; each recording is read once. */
 function scanActivity(): void {
   for (; telegramCursor < telegram.calls.length; telegramCursor++) {
     const call = telegram.calls[telegramCursor];
@@ -93,6 +95,15 @@ function scanActivity(): void {
     if (channel) lastActivity.set(`d:${channel}`, request.at);
     const token = /^\/(?:webhooks|interactions)\/\d+\/([^/]+)/.exec(request.path)?.[1];
     if (token) lastActivity.set(`d:${token}`, request.at);
+    // A channel message, or a follow-up to an interaction (POST /webhooks/<app>/<token>).
+    const postedTo =
+      /^\/channels\/(\d+)\/messages$/.exec(request.path)?.[1] ??
+      /^\/webhooks\/\d+\/([^/]+)$/.exec(request.path)?.[1];
+    if (request.method === 'POST' && request.status < 400 && postedTo && request.response?.id) {
+      const posts = discordPosts.get(postedTo) ?? [];
+      posts.push({ at: request.at, messageId: String(request.response.id) });
+      discordPosts.set(postedTo, posts);
+    }
   }
 }
 const quietFor = (key: string) => performance.now() - (lastActivity.get(key) ?? 0);
@@ -290,23 +301,16 @@ async function run(): Promise<void> {
  * back from an interaction, or the reply to a DM), each as it reads now.
  */
 function discordVisible(channelId: string, since: number, until: number, token?: string): string[] {
-  const fake = discord;
-  const texts: string[] = [];
-  if (token) {
-    const original = fake.originalMessage(token);
-    if (original) texts.push(original.content);
-  }
-  for (const request of fake.requests) {
-    if (request.at < since || request.at >= until || request.method !== 'POST' || request.status >= 400)
-      continue;
-    const isFollowUp =
-      token !== undefined && request.path.startsWith('/webhooks/') && request.path.includes(token);
-    const isChannelPost = request.path === `/channels/${channelId}/messages`;
-    if (!isFollowUp && !isChannelPost) continue;
-    const message = fake.messages.get(String(request.response?.id)) as APIMessage | undefined;
-    if (message) texts.push(message.content);
-  }
-  return texts;
+  scanActivity();
+  const original = token ? discord.originalMessage(token) : undefined;
+  const posts = [...(token ? (discordPosts.get(token) ?? []) : []), ...(discordPosts.get(channelId) ?? [])];
+  return [
+    ...(original ? [original.content] : []),
+    ...posts
+      .filter((post) => post.at >= since && post.at < until)
+      .sort((a, b) => a.at - b.at)
+      .flatMap((post) => discord.messages.get(post.messageId)?.content ?? []),
+  ];
 }
 
 /** Fills in every question's final replies from what the chats show now, after the bot has stopped. */

@@ -1,9 +1,10 @@
 import type { APIUser } from 'discord.js';
 import { pino } from 'pino';
-import type { TestContext } from 'vitest';
+import { expect, type TestContext } from 'vitest';
 import { createDiscordClient, type DiscordBot } from '../../src/adapters/discord/client.ts';
 import { type RunningTelegramAdapter, startTelegramAdapter } from '../../src/adapters/telegram/index.ts';
 import { loadConfig } from '../../src/core/config.ts';
+import { dayOf, type Vote, type VoteRecord } from '../../src/core/feedback.ts';
 import { createPoquan, type Poquan } from '../../src/poquan.ts';
 import { type FakeDiscord, type RecordedRequest, startFakeDiscord } from '../fakes/fake-discord.ts';
 import { fakeUser, type Place } from '../fakes/fake-discord-fixtures.ts';
@@ -85,6 +86,20 @@ export async function until(check: () => boolean, what: string, timeoutMs = 5000
   }
 }
 
+/** A fake model and a Poquan on it with the base settings plus `env`, every log line captured. */
+async function startPoquanOnFakeModel(
+  cleanups: Cleanups,
+  llmOptions: FakeLlmOptions | undefined,
+  env: Record<string, string>,
+): Promise<{ llm: FakeLlm; poquan: Poquan; logs: CapturedLogs }> {
+  const llm = await startFakeLlm(llmOptions);
+  cleanups.push(() => llm.close());
+  const { logs, logger } = captureLogs();
+  const poquan = await createPoquan(loadConfig({ ...baseEnv, LLM_BASE_URL: llm.url, ...env }), logger);
+  cleanups.push(() => poquan.close());
+  return { llm, poquan, logs };
+}
+
 /** A question the mini knowledge covers, and the fake model's usual grounded answer to any such question. */
 export const foundersQuestion = 'Who founded High-Flyer?';
 export const groundedAnswer = /^According to the knowledge file, .*\[1\]/;
@@ -123,20 +138,11 @@ export async function startTelegramHarness(
 ): Promise<TelegramHarness> {
   const telegram = await startFakeTelegram({ token: '123:TEST', ...options.telegram });
   cleanups.push(() => telegram.close());
-  const llm = await startFakeLlm(options.llm);
-  cleanups.push(() => llm.close());
-  const { logs, logger } = captureLogs();
-  const poquan = await createPoquan(
-    loadConfig({
-      ...baseEnv,
-      LLM_BASE_URL: llm.url,
-      TELEGRAM_BOT_TOKEN: telegram.token,
-      TELEGRAM_API_ROOT: telegram.url,
-      ...env,
-    }),
-    logger,
-  );
-  cleanups.push(() => poquan.close());
+  const { llm, poquan, logs } = await startPoquanOnFakeModel(cleanups, options.llm, {
+    TELEGRAM_BOT_TOKEN: telegram.token,
+    TELEGRAM_API_ROOT: telegram.url,
+    ...env,
+  });
   const adapter = await startTelegramAdapter(poquan, telegramTiming);
   cleanups.push(() => adapter.stop(1000));
   const quietMs = options.quietMs ?? 150;
@@ -204,21 +210,12 @@ export async function startDiscordHarness(
 ): Promise<DiscordHarness> {
   const discord = await startFakeDiscord();
   cleanups.push(() => discord.close());
-  const llm = await startFakeLlm(options.llm);
-  cleanups.push(() => llm.close());
-  const { logs, logger } = captureLogs();
-  const poquan = await createPoquan(
-    loadConfig({
-      ...baseEnv,
-      LLM_BASE_URL: llm.url,
-      DISCORD_TOKEN: discord.token,
-      DISCORD_APPLICATION_ID: discord.applicationId,
-      DISCORD_API_BASE: discord.apiBase,
-      ...env,
-    }),
-    logger,
-  );
-  cleanups.push(() => poquan.close());
+  const { llm, poquan, logs } = await startPoquanOnFakeModel(cleanups, options.llm, {
+    DISCORD_TOKEN: discord.token,
+    DISCORD_APPLICATION_ID: discord.applicationId,
+    DISCORD_API_BASE: discord.apiBase,
+    ...env,
+  });
   const bot = createDiscordClient(poquan, { editIntervalMs: 100 });
   cleanups.push(() => bot.stop(1000));
   await bot.start();
@@ -310,5 +307,45 @@ export async function startDiscordHarness(
       // The reply, and any follow-up or fallback message posted in the channel after it.
       return channelPosts(sentAt);
     },
+  };
+}
+
+/** Votes cast in the last minute (looking at yesterday too, so a run at midnight UTC still finds them). */
+export async function recentVotes(poquan: Poquan): Promise<VoteRecord[]> {
+  const days = [...new Set([dayOf(Date.now() - 60_000), dayOf(Date.now())])];
+  return (await Promise.all(days.map((day) => poquan.feedback.listVotes(day)))).flat();
+}
+
+/**
+ * The whole vote record for a 👍 / 👎 on an answer from the fake model about the mini knowledge's founder
+ * passage: what the adapter knows (`fields`) plus everything copied from the answer, with the user hashed.
+ */
+export function expectedVote(fields: {
+  answerId: unknown;
+  platform: string;
+  conversationId: string;
+  question: string;
+  knowledgeVersion: string;
+  vote: Vote;
+}): VoteRecord {
+  return {
+    ...fields,
+    answerId: fields.answerId as string,
+    passageIds: ['mini#deepseek-s-founder-1'],
+    mode: 'llm',
+    model: 'deepseek-flash',
+    provider: 'deepseek',
+    latencyMs: expect.any(Number),
+    usage: expect.objectContaining({
+      promptTokens: expect.any(Number),
+      completionTokens: expect.any(Number),
+    }),
+    notCovered: false,
+    incomplete: false,
+    cached: false,
+    deliveredAt: expect.any(Number),
+    userHash: expect.stringMatching(/^[0-9a-f]{64}$/),
+    createdAt: expect.any(Number),
+    updatedAt: expect.any(Number),
   };
 }
