@@ -32,6 +32,8 @@ describe('sentence splitter', () => {
       fc.property(fc.string({ maxLength: 400 }), (text) => {
         expect(splitSentences(text).join('')).toBe(text);
       }),
+      // Fixed, so a failure reproduces everywhere.
+      { seed: 839996533 },
     );
   });
 });

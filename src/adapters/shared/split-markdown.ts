@@ -36,13 +36,23 @@ export function splitMarkdown(
   return chunks;
 }
 
-/** The opening fence (e.g. "```ts" → "```") still open at the end of `text`, or '' when none is. */
+/**
+ * The opening fence (e.g. "```ts" → "```") still open at the end of `text`, or '' when none is. Fences follow
+ * CommonMark: a backtick fence's info string holds no backtick (so "```x```" on a line is inline code), and a
+ * closing fence is the same character, at least as long, with nothing but spaces after it.
+ * @see https://spec.commonmark.org/0.31.2/#fenced-code-blocks
+ */
 export function openFenceAt(text: string): string {
   let open = '';
-  for (const match of text.matchAll(/^ {0,3}(`{3,}|~{3,})/gm)) {
+  for (const match of text.matchAll(/^ {0,3}(`{3,}|~{3,})(.*)$/gm)) {
     const marker = match[1] as string;
-    if (!open) open = marker;
-    else if (marker[0] === open[0] && marker.length >= open.length) open = '';
+    const rest = match[2] as string;
+    if (!open) {
+      if (marker[0] === '`' && rest.includes('`')) continue;
+      open = marker;
+    } else if (marker[0] === open[0] && marker.length >= open.length && rest.trim() === '') {
+      open = '';
+    }
   }
   return open;
 }

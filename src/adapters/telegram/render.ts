@@ -151,14 +151,18 @@ function renderTable(table: Tokens.Table): string {
   return [`<b>${row(table.header)}</b>`, ...table.rows.map(row)].join('\n');
 }
 
+/**
+ * A fence's info string is a language only when it is one word ("```ts"). Anything longer ("```python print(1)",
+ * or a long answer cut on its fence line) is the model's text, shown as the code's first line rather than dropped.
+ */
 function renderCode(code: Tokens.Code, inQuote: boolean): string {
-  const body = escapeHtml(code.text);
+  const info = code.lang?.trim() ?? '';
+  const language = /^[\w#+.-]{1,32}$/.test(info) ? info : '';
+  const infoText = language ? '' : info;
+  const body = escapeHtml(infoText && code.text ? `${infoText}\n${code.text}` : infoText || code.text);
   // A blockquote can't contain a pre entity: inside a quote the code stays as plain lines.
   if (inQuote) return body;
-  const language = code.lang?.trim().split(/\s+/)[0] ?? '';
-  return /^[\w#+.-]{1,32}$/.test(language)
-    ? `<pre><code class="language-${language}">${body}</code></pre>`
-    : `<pre>${body}</pre>`;
+  return language ? `<pre><code class="language-${language}">${body}</code></pre>` : `<pre>${body}</pre>`;
 }
 
 function renderBlock(token: Token, inQuote: boolean, depth = 0): string {
