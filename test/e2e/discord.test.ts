@@ -205,6 +205,46 @@ describe('Discord adapter', () => {
     expect(askedQuestions(llm).at(-1)).toBe('How did he finance it?');
   });
 
+  it('keeps a private question out of public conversations and another user’s reply out of the asker’s memory', async () => {
+    const { discord, llm, poquan } = await start();
+    const other = fakeUser({ username: 'other' });
+    const ask = async (question: string, user = asker, options: Record<string, string | boolean> = {}) => {
+      const interaction = discord.sendSlashCommand({
+        place: discord.channel,
+        user,
+        name: 'ask',
+        options: { question, ...options },
+      });
+      await discord.waitForRequest((r) => isOriginalEdit(interaction.token)(r) && hasSources(r));
+      return discord.originalMessage(interaction.token) as APIMessage;
+    };
+    const publicAnswer = await ask('Who founded DeepSeek?');
+    await ask('How big is the confidential state AI investment fund?', asker, { private: true });
+    const reply = discord.sendUserMessage({
+      place: discord.channel,
+      author: other,
+      content: 'How did he finance it?',
+      replyTo: publicAnswer,
+    });
+    await finalReplyTo(discord, reply);
+
+    const transcripts = llm.requests.map((request) => JSON.stringify(request.body.messages));
+    // The private question starts from nothing, and nobody's later prompt carries it.
+    expect(transcripts[1]).not.toContain('Who founded DeepSeek?');
+    for (const transcript of [transcripts[0], transcripts[2]])
+      expect(transcript).not.toContain('confidential');
+    // The replier sees the one public answer they replied to.
+    expect(transcripts[2]).toContain('Who founded DeepSeek?');
+    const channel = channelIdOf(discord.channel);
+    const askerTurns = await poquan.memory.load(`discord:channel:${channel}:user:${asker.id}`);
+    expect(askerTurns.map((turn) => turn.question)).toEqual(['Who founded DeepSeek?']);
+    const otherTurns = await poquan.memory.load(`discord:channel:${channel}:user:${other.id}`);
+    expect(otherTurns.map((turn) => turn.question)).toEqual([
+      'Who founded DeepSeek?',
+      'How did he finance it?',
+    ]);
+  });
+
   it('answers a mention in a guild channel with a reply, without the mention in the question', async () => {
     const { discord, llm } = await start();
     const question = discord.sendUserMessage({

@@ -1,5 +1,5 @@
 import type { APIActionRowComponent, APIButtonComponent } from 'discord.js';
-import type { AnswerEvent } from '../../core/answer-events.ts';
+import type { AnswerDone, AnswerEvent } from '../../core/answer-events.ts';
 import { describeErrorForUser } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { detectLanguage } from '../../core/question.ts';
@@ -92,13 +92,19 @@ export interface StreamOptions {
   signal: AbortSignal;
 }
 
+/** What streaming left behind: the messages carrying the answer, and the answer itself when one was given. */
+export interface StreamedAnswer {
+  messageIds: string[];
+  done?: AnswerDone;
+}
+
 /**
  * Streams `poquan.answer` into the surface: live edits at most once per interval, then the final answer
  * with its sources (split over follow-ups past 2000 characters) and the 👍 / 👎 buttons on its last
  * message; a "not covered" answer in a guild adds the hand-off line, whose role mention is allowed on that
  * message alone. A model failure before any text becomes one short sentence in the same message; a failed
  * live edit only stops the live view — the final answer is still attempted and falls back to a new message.
- * Returns the ids of the messages carrying the answer.
+ * Returns the ids of the messages carrying the answer, and the answer.
  */
 export async function streamAnswer(
   surface: AnswerSurface,
@@ -107,7 +113,7 @@ export async function streamAnswer(
   options: StreamOptions,
   /** The guild asked in (null in DMs), for the hand-off role. */
   guildId: string | null = null,
-): Promise<string[]> {
+): Promise<StreamedAnswer> {
   const { poquan, log } = options;
   const render = { showReasoning: poquan.config.showReasoning, language: detectLanguage(question) };
   let reasoning = '';
@@ -149,12 +155,14 @@ export async function streamAnswer(
       ...(handoff ? { handoff: handoff.line } : {}),
     });
     const components = await recordDiscordAnswer(poquan, log, done, { conversationId, question });
-    return await deliverMessages(surface, chunks, log, {
+    const messageIds = await deliverMessages(surface, chunks, log, {
       ...(components ? { components } : {}),
       ...(handoff ? { allowedMentions: handoff.allowedMentions } : {}),
     });
+    return { messageIds, done };
   } catch (error) {
     reportError(log, error, 'answer failed');
-    return deliverMessages(surface, renderDiscordText(describeErrorForUser(error, render.language)), log);
+    const sentence = renderDiscordText(describeErrorForUser(error, render.language));
+    return { messageIds: await deliverMessages(surface, sentence, log) };
   }
 }

@@ -15,7 +15,7 @@ import { describeErrorForUser, InputError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { detectLanguage, type ReplyLanguage } from '../../core/question.ts';
 import type { Poquan } from '../../poquan.ts';
-import { contextConversationId, rememberAnswerMessages } from './conversations.ts';
+import { contextConversationId, rememberAnswerMessages, turnOf } from './conversations.ts';
 import {
   type AnswerSurface,
   deliverMessages,
@@ -160,6 +160,8 @@ export async function handleInteraction(interaction: Interaction, options: Handl
     isThread: interaction.channel?.isThread() ?? false,
     isDm: !interaction.inGuild(),
     userId: interaction.user.id,
+    // Only a question asked privately lives apart; /sources and /reset act on the public conversation.
+    isPrivate: asks && ephemeral,
   });
   try {
     const reply = await runCommand(interaction, poquan, conversationId, locale);
@@ -170,9 +172,17 @@ export async function handleInteraction(interaction: Interaction, options: Handl
         : tellPrivately(interaction, surface, chunks, log));
       return;
     }
-    const ids = await streamAnswer(surface, reply.question, conversationId, options, interaction.guildId);
-    if (!ephemeral)
-      await rememberAnswerMessages(poquan.store, log, ids, conversationId, poquan.config.memory.ttlMs);
+    const { messageIds, done } = await streamAnswer(
+      surface,
+      reply.question,
+      conversationId,
+      options,
+      interaction.guildId,
+    );
+    if (done && !ephemeral && interaction.inGuild()) {
+      const answer = { conversationId, askerId: interaction.user.id, turn: turnOf(reply.question, done) };
+      await rememberAnswerMessages(poquan.store, log, messageIds, answer, poquan.config.memory.ttlMs);
+    }
   } catch (error) {
     reportError(log, error, 'command failed');
     await deliverMessages(surface, renderDiscordText(describeErrorForUser(error, locale)), log);

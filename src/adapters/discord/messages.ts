@@ -3,7 +3,12 @@ import { askCommand } from '../../../commands/ask.ts';
 import { userKeyOf } from '../../core/access.ts';
 import { describeErrorForUser } from '../../core/errors.ts';
 import { detectLanguage } from '../../core/question.ts';
-import { contextConversationId, conversationOfAnswer, rememberAnswerMessages } from './conversations.ts';
+import {
+  contextConversationId,
+  conversationForReply,
+  rememberAnswerMessages,
+  turnOf,
+} from './conversations.ts';
 import {
   type AnswerSurface,
   deliverMessages,
@@ -82,14 +87,10 @@ export async function handleMessage(message: Message, options: HandlerOptions): 
   const question = questionFromMessage(message, botId);
   const language = question ? detectLanguage(question) : languageOfLocale(message.guild?.preferredLocale);
   const replyTo = repliesToBot ? message.reference?.messageId : undefined;
-  const conversationId =
-    (replyTo ? await conversationOfAnswer(poquan.store, log, replyTo) : undefined) ??
-    contextConversationId({
-      channelId: channel.id,
-      isThread: channel.isThread(),
-      isDm,
-      userId: message.author.id,
-    });
+  const place = { channelId: channel.id, isThread: channel.isThread(), isDm, userId: message.author.id };
+  const conversationId = replyTo
+    ? await conversationForReply({ store: poquan.store, memory: poquan.memory, log }, replyTo, place)
+    : contextConversationId(place);
   const surface = messageSurface(message, channel);
   try {
     if (!question) {
@@ -102,8 +103,17 @@ export async function handleMessage(message: Message, options: HandlerOptions): 
       await deliverMessages(surface, renderDiscordText(reply.text), log);
       return;
     }
-    const ids = await streamAnswer(surface, reply.question, conversationId, options, message.guildId);
-    await rememberAnswerMessages(poquan.store, log, ids, conversationId, poquan.config.memory.ttlMs);
+    const { messageIds, done } = await streamAnswer(
+      surface,
+      reply.question,
+      conversationId,
+      options,
+      message.guildId,
+    );
+    if (done && !isDm) {
+      const answer = { conversationId, askerId: message.author.id, turn: turnOf(reply.question, done) };
+      await rememberAnswerMessages(poquan.store, log, messageIds, answer, poquan.config.memory.ttlMs);
+    }
   } catch (error) {
     reportError(log, error, 'question failed');
     await deliverMessages(surface, renderDiscordText(describeErrorForUser(error, language)), log);
