@@ -65,9 +65,15 @@ export interface FeedbackStore {
   getAnswer(answerId: string): Promise<AnswerRecord | undefined>;
   /**
    * Records `voterId`'s vote (a platform-qualified id such as `telegram:42`, hashed before storage). One record
-   * per answer and user: voting again changes it.
+   * per answer and user: voting again changes it. With `conversationId`, an answer given in any other
+   * conversation counts as unknown, so a press elsewhere (a forged or copied button) can't rate it.
    */
-  vote(input: { answerId: string; voterId: string; vote: Vote }): Promise<VoteOutcome>;
+  vote(input: {
+    answerId: string;
+    voterId: string;
+    vote: Vote;
+    conversationId?: string;
+  }): Promise<VoteOutcome>;
   /** True for the first caller per answer, so a 👎 hand-off is posted once however many people vote. */
   claimHandoff(answerId: string): Promise<boolean>;
   /** Answers delivered on a UTC day (`YYYY-MM-DD`) that are still retained. */
@@ -274,9 +280,11 @@ export function createFeedbackStore(options: FeedbackStoreOptions): FeedbackStor
 
     getAnswer,
 
-    async vote({ answerId, voterId, vote }) {
+    async vote({ answerId, voterId, vote, conversationId }) {
       const answer = await getAnswer(answerId);
-      if (!answer) return { status: 'unknown_answer' };
+      if (!answer || (conversationId !== undefined && answer.conversationId !== conversationId)) {
+        return { status: 'unknown_answer' };
+      }
       const userHash = await hashUser(voterId);
       const key = `feedback:vote:${answerId}:${userHash}`;
       return inOrder(key, () =>

@@ -229,6 +229,27 @@ describe('Discord feedback', () => {
     expect(buttonsOf(final.response)).toHaveLength(2);
   });
 
+  it('records nothing and pings no one for a press in a guild outside DISCORD_ALLOWED_GUILD_IDS', async () => {
+    const { discord, poquan, ask } = await start({
+      DISCORD_ALLOWED_GUILD_IDS: '1',
+      DISCORD_ADMIN_IDS: asker.id,
+      HANDOFF_DISCORD_ROLE_ID: roleId,
+    });
+    // An admin may ask privately anywhere; the answer's buttons then get pressed in a guild that isn't allowed.
+    const answer = await ask('Who founded DeepSeek?', discord.dmWith(asker));
+    const customId = buttonsOf(answer).find((id) => id.endsWith(':down')) as string;
+    const click = discord.clickButton({ place: discord.channel, user: other, message: answer, customId });
+    const callback = await discord.waitForRequest(
+      (r) => r.path === `/interactions/${click.id}/${click.token}/callback`,
+    );
+    expect(callback.body.data).toMatchObject({
+      content: expect.stringContaining("isn't enabled here"),
+      flags: 64,
+    });
+    expect(await recentVotes(poquan)).toEqual([]);
+    expect(JSON.stringify(messageWrites(discord))).not.toContain(roleId);
+  });
+
   it('tells the voter when the answer is too old to rate', async () => {
     const { poquan, ask, press } = await start();
     const answer = await ask('Who founded DeepSeek?');

@@ -202,6 +202,29 @@ describe('Telegram feedback', () => {
     expect(plain?.text).not.toContain('person can help');
   });
 
+  it('counts a press only under the answer, in the chat it was given in', async () => {
+    const bot = await start();
+    bot.telegram.pushMessage({ chat: privateChat, from: ada, text: 'Who founded High-Flyer?' });
+    const [answer] = await bot.answered(privateChat.id);
+    bot.telegram.pushMessage({ chat: group, from: bo, text: '/ask Who founded High-Flyer?' });
+    const [groupAnswer] = await bot.answered(group.id);
+    // A forged press: the group's answer message, carrying the private answer's button data.
+    bot.telegram.pushUpdate({
+      callback_query: {
+        id: 'forged-1',
+        from: bo,
+        message: { ...(groupAnswer as StoredMessage), reply_markup: undefined },
+        chat_instance: 'forged',
+        data: voteData(answer, 'down'),
+      },
+    } as never);
+    const acknowledged = await bot.telegram.waitFor(() =>
+      bot.telegram.callsOf('answerCallbackQuery').find((call) => call.body.callback_query_id === 'forged-1'),
+    );
+    expect(acknowledged.body.text).toBe('这个回答太久了，无法评价。');
+    expect(await recentVotes(bot.poquan)).toEqual([]);
+  });
+
   it('tells the voter when the answer is too old to rate', async () => {
     const bot = await start();
     bot.telegram.pushMessage({ chat: privateChat, from: ada, text: 'Who founded High-Flyer?' });

@@ -7,6 +7,7 @@ import {
   ButtonStyle,
   MessageFlags,
 } from 'discord.js';
+import { userKeyOf } from '../../core/access.ts';
 import type { AnswerDone } from '../../core/answer-events.ts';
 import {
   type AnswerContext,
@@ -23,7 +24,7 @@ import type { Poquan } from '../../poquan.ts';
 import type { MessageExtras } from './deliver.ts';
 import { reportError } from './errors.ts';
 import type { HandlerOptions } from './messages.ts';
-import { languageOfLocale } from './phrases.ts';
+import { discordPhrases, languageOfLocale } from './phrases.ts';
 
 /**
  * The action row with 👍 / 👎 under a finished answer; each button's `custom_id` is `fb:<answerId>:up|down`
@@ -97,6 +98,21 @@ export async function handleFeedbackButton(
   const action = decodeFeedbackAction(interaction.customId);
   if (!action || !(await options.claim(`interaction:${interaction.id}`))) return;
   const { poquan, log } = options;
+  const language = languageOfLocale(interaction.locale);
+  const allowed = poquan.access.mayUse({
+    platform: 'discord',
+    placeId: interaction.guildId ?? undefined,
+    isPrivate: !interaction.inGuild(),
+    userKey: userKeyOf('discord', interaction.user.id),
+  });
+  if (!allowed) {
+    // The same rule as for questions: outside DISCORD_ALLOWED_GUILD_IDS nothing is recorded or posted.
+    await interaction.reply({
+      content: discordPhrases.notAllowedHere[language],
+      flags: MessageFlags.Ephemeral,
+    });
+    return;
+  }
   let outcome: VoteOutcome | 'failed';
   try {
     outcome = await poquan.feedback.vote({
@@ -108,7 +124,6 @@ export async function handleFeedbackButton(
     reportError(log, error, 'could not record a vote');
     outcome = 'failed';
   }
-  const language = languageOfLocale(interaction.locale);
   await interaction.reply({ content: describeVoteOutcome(outcome, language), flags: MessageFlags.Ephemeral });
   if (outcome === 'failed') return;
   log.info({ answerId: action.answerId, vote: action.vote, status: outcome.status }, 'feedback');

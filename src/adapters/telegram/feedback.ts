@@ -15,6 +15,7 @@ import { detectLanguage, type ReplyLanguage } from '../../core/question.ts';
 import type { Poquan } from '../../poquan.ts';
 import { describeErrorForLog } from './errors.ts';
 import { escapeHtml } from './render.ts';
+import { conversationIdFor } from './routing.ts';
 
 /** What handling feedback needs from the bot around it. */
 export interface FeedbackDeps {
@@ -100,12 +101,16 @@ export async function handleFeedbackCallback(ctx: Context, deps: FeedbackDeps): 
     return;
   }
   const language: ReplyLanguage = query.from.language_code?.toLowerCase().startsWith('zh') ? 'zh' : 'en';
+  // Telegram sends an inaccessible message (date 0) when the answer is too old or was deleted.
+  const answerMessage = query.message && query.message.date !== 0 ? (query.message as Message) : undefined;
   let outcome: VoteOutcome;
   try {
     outcome = await deps.poquan.feedback.vote({
       answerId: action.answerId,
       voterId: `telegram:${query.from.id}`,
       vote: action.vote,
+      // A vote counts only under the answer itself, in the chat (and topic) it was given in.
+      conversationId: answerMessage ? conversationIdFor(answerMessage) : 'telegram:inaccessible',
     });
   } catch (error) {
     deps.log.warn(
