@@ -13,12 +13,24 @@ export interface RunningAdapter {
   routes?: HttpRoute[];
 }
 
+/** What shutdown may take beyond SHUTDOWN_GRACE_MS: cutting answers short, closing connections, the store. */
+const shutdownSlackMs = 5000;
+
 /**
  * Starts every adapter whose token is set, says which ones started, serves /healthz, /readyz, /metrics (and
  * the Telegram webhook) when PORT is set, reloads knowledge on change, and stops gracefully on SIGINT/SIGTERM: no new updates,
- * answers in flight finish within SHUTDOWN_GRACE_MS, the store is flushed.
+ * answers in flight finish within SHUTDOWN_GRACE_MS, the store is flushed, and the process exits (0 after a clean
+ * stop) within SHUTDOWN_GRACE_MS plus a few seconds whatever state the platforms, the model and the store are in.
  */
 export async function startBot(config: Config): Promise<void> {
+  // Listening from the first moment: a signal during start-up is kept and honoured once the adapters are up,
+  // instead of killing the process half-started.
+  let onSignal = (signal: string) => {
+    requested = signal;
+  };
+  let requested: string | undefined;
+  process.once('SIGINT', () => onSignal('SIGINT'));
+  process.once('SIGTERM', () => onSignal('SIGTERM'));
   const logger = createLogger(config.logLevel ?? 'info');
   const poquan = await createPoquan(config, logger);
   const running: RunningAdapter[] = [];
@@ -89,12 +101,20 @@ export async function startBot(config: Config): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'stopping');
+    // A platform or store that stops answering must not keep the process alive past its grace period.
+    const overdue = setTimeout(() => {
+      logger.error({ graceMs: config.shutdownGraceMs }, 'shutdown did not finish in time; exiting');
+      process.exit(1);
+    }, config.shutdownGraceMs + shutdownSlackMs);
     stopWatching();
     await Promise.allSettled(running.map((adapter) => adapter.stop(config.shutdownGraceMs)));
     await http?.close();
     await poquan.close();
+    clearTimeout(overdue);
     logger.info('stopped');
+    // Everything is drained and closed; a client library's leftover timer or socket must not keep us running.
+    process.exit(process.exitCode ?? 0);
   };
-  process.once('SIGINT', () => void stop('SIGINT'));
-  process.once('SIGTERM', () => void stop('SIGTERM'));
+  onSignal = (signal) => void stop(signal);
+  if (requested) onSignal(requested);
 }
