@@ -85,6 +85,23 @@ describe('Telegram message routing', () => {
     });
   });
 
+  it('answers an anonymous group admin, whose messages come from @GroupAnonymousBot as the group', () => {
+    const anonymousBot = { id: 1087968824, is_bot: true, first_name: 'Group', username: 'GroupAnonymousBot' };
+    const fromAdmin = message({
+      text: '@PoquanBot Who founded DeepSeek?',
+      entities: [{ type: 'mention', offset: 0, length: 10 }],
+      from: anonymousBot,
+      sender_chat: group,
+    });
+    expect(routeMessage(fromAdmin, me)).toMatchObject({
+      kind: 'command',
+      name: 'ask',
+      rest: 'Who founded DeepSeek?',
+    });
+    const fromOtherBot = { ...fromAdmin, sender_chat: undefined } as Message;
+    expect(routeMessage(fromOtherBot, me)).toEqual({ kind: 'ignore', reason: 'from a bot' });
+  });
+
   it('keeps a conversation per chat and per forum topic, and replies in the same topic', () => {
     expect(conversationIdFor(message({ text: 'q' }))).toBe('telegram:-100');
     const topic = message({ text: 'q', message_thread_id: 7, is_topic_message: true });

@@ -23,6 +23,7 @@ import { escapeHtml, renderTelegramText } from './render.ts';
 import {
   commandLanguage,
   conversationIdFor,
+  isAnonymousAdmin,
   type ReplyPlace,
   replyPlaceFor,
   routeMessage,
@@ -72,7 +73,7 @@ function argsFor(spec: CommandSpec, rest: string, language: ReplyLanguage): Reco
 
 /** Who is asking, for the per-user rate limit; anonymous group admins count as their group. */
 function userKeyFor(message: Message): string {
-  return message.from
+  return message.from && !isAnonymousAdmin(message)
     ? userKeyOf('telegram', message.from.id)
     : `telegram:chat:${message.sender_chat?.id ?? message.chat.id}`;
 }

@@ -64,6 +64,15 @@ function withoutRanges(text: string, ranges: Array<[number, number]>): string {
 }
 
 /**
+ * An anonymous group admin: Telegram sends their messages from the bot account `@GroupAnonymousBot`, with the
+ * group itself as `sender_chat`. They are people, not bots, and are answered.
+ * @see https://core.telegram.org/bots/api#message
+ */
+export function isAnonymousAdmin(message: Message): boolean {
+  return message.sender_chat !== undefined && message.sender_chat.id === message.chat.id;
+}
+
+/**
  * Decides what a text message asks for. Commands (`/ask`, `/ask@ThisBot`) work everywhere, except those
  * addressed to another bot. In private chats any other text is a question; in groups only a message that
  * mentions the bot or replies to it is, with the mention removed. Bots' messages are never answered, so two
@@ -72,7 +81,7 @@ function withoutRanges(text: string, ranges: Array<[number, number]>): string {
  */
 export function routeMessage(message: Message, me: UserFromGetMe): Incoming {
   const text = message.text ?? '';
-  if (message.from?.is_bot) return { kind: 'ignore', reason: 'from a bot' };
+  if (message.from?.is_bot && !isAnonymousAdmin(message)) return { kind: 'ignore', reason: 'from a bot' };
   const command = message.entities?.find((entity) => entity.type === 'bot_command' && entity.offset === 0);
   if (command) {
     const [name = '', target] = text.slice(1, command.length).split('@');
