@@ -122,7 +122,9 @@ export function createAnswerer(deps: AnswerDeps): Answerer {
     const cacheKey =
       history.length === 0 && deps.cache && deps.cacheTtlMs > 0
         ? `answer:${createHash('sha256')
-            .update(`${normalizeForCache(question)}\0${knowledgeVersion}\0${mode}\0${model ?? ''}`)
+            .update(
+              `${normalizeForCache(question)}\0${knowledgeVersion}\0${mode}\0${model ?? ''}\0${deps.llm?.baseUrl ?? ''}`,
+            )
             .digest('hex')}`
         : undefined;
     const cached = cacheKey ? await readCache(cacheKey) : undefined;

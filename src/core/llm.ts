@@ -19,6 +19,8 @@ export type LlmChunk =
 export interface LlmClient {
   readonly model: string;
   readonly provider: string;
+  /** The endpoint answers come from; two endpoints serving one model name may answer differently. */
+  readonly baseUrl: string;
   streamChat(messages: ChatMessage[], options?: { signal?: AbortSignal }): AsyncIterable<LlmChunk>;
 }
 
@@ -98,6 +100,7 @@ export function createOpenAiLlm(settings: Config['llm']): LlmClient {
   return {
     model: settings.model,
     provider: settings.provider,
+    baseUrl: settings.baseUrl,
     async *streamChat(messages, options = {}) {
       // The SDK's timeout covers waiting for headers; this one also covers a stream that goes quiet.
       const controller = new AbortController();

@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Keyv from 'keyv';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAnswerer } from '../../src/core/answer.ts';
@@ -145,6 +148,20 @@ describe('answer() with a model', () => {
       answer: first.done.answer,
       citations: first.done.citations,
     });
+  });
+
+  it('never serves a cached answer from another model endpoint', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'poquan-cache-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const storeUrl = `sqlite://${join(dir, 'poquan.sqlite')}`;
+    const before = await fakeModel();
+    const first = await poquanOn(before, { STORE_URL: storeUrl });
+    await collect(first.answer('Who founded High-Flyer?', 'a'));
+    const after = await fakeModel();
+    const second = await poquanOn(after, { STORE_URL: storeUrl });
+    const { done } = await collect(second.answer('Who founded High-Flyer?', 'b'));
+    expect(done.cached).toBe(false);
+    expect(after.requests).toHaveLength(1);
   });
 
   it('does not call the model for a question the knowledge does not cover', async () => {
