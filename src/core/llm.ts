@@ -142,6 +142,8 @@ export function createOpenAiLlm(settings: Config['llm']): LlmClient {
             yield { type: 'finish', reason: choice.finish_reason };
           }
         }
+        // The SDK ends the iteration quietly when our idle timer aborts it: a stalled stream is a timeout.
+        if (!finished && idleTimedOut) throw new LlmError('timeout', 'model stream stalled');
         if (!finished) throw new LlmError('cut_off', 'model stream ended without a finish reason');
       } catch (error) {
         if (options.signal?.aborted) throw new LlmError('cut_off', 'answer cancelled', { cause: error });

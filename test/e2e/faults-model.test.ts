@@ -89,6 +89,12 @@ const modelFaults: ModelFault[] = [
     kind: 'cut_off',
   },
   {
+    name: 'a stream that stalls mid-answer',
+    reply: { content: partial, chunkChars: 5, stallAfterChunks: 4 },
+    says: [/^Liang Wenfeng founde\n/, /⚠️ .*The model took too long to answer\./],
+    kind: 'timeout',
+  },
+  {
     name: 'an empty answer',
     reply: { content: '' },
     says: [/^The model returned an empty answer\. Please try rephrasing the question\.$/],

@@ -30,6 +30,11 @@ export interface FakeReply {
   retryAfter?: number;
   /** Destroy the socket after this many content chunks, never sending the finish chunk, usage or [DONE]. */
   cutAfterChunks?: number;
+  /**
+   * Go silent after this many content chunks, keeping the connection open and sending nothing more (not even
+   * keep-alive comments): a stalled stream, which only the client's own timeout can end.
+   */
+  stallAfterChunks?: number;
   /** Send one `data:` line that is not JSON after the first content chunk. */
   malformed?: boolean;
   /** Accept the request and never answer (for timeout tests); the socket stays open until the client goes. */
@@ -404,12 +409,13 @@ function payloadSteps(plan: Plan): Step[] {
 
 /** Sends reasoning and content chunks; false when the stream was cut or the client went away. */
 async function streamPayload(res: ServerResponse, plan: Plan): Promise<boolean> {
-  const { chunkDelayMs = 0, cutAfterChunks, malformed } = plan.reply;
+  const { chunkDelayMs = 0, cutAfterChunks, stallAfterChunks, malformed } = plan.reply;
   let contentChunks = 0;
   let malformedSent = false;
   const steps = payloadSteps(plan);
   for (const [index, step] of steps.entries()) {
     if (step.isContent && contentChunks === cutAfterChunks) break;
+    if (step.isContent && contentChunks === stallAfterChunks) return false;
     if (index > 0 && !(await pause(res, chunkDelayMs))) return false;
     if (!(await send(res, step.event))) return false;
     if (step.isContent) contentChunks++;
