@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { buildDiscordCommands } from '../../src/adapters/discord/application-commands.ts';
 import { createDiscordClient, type DiscordBot } from '../../src/adapters/discord/client.ts';
 import { deployDiscordCommands } from '../../src/adapters/discord/deploy.ts';
+import { startDiscordAdapter } from '../../src/adapters/discord/index.ts';
 import { loadConfig } from '../../src/core/config.ts';
 import { createPoquan, type Poquan } from '../../src/poquan.ts';
 import {
@@ -101,6 +102,27 @@ async function finalReplyTo(discord: FakeDiscord, message: APIMessage): Promise<
 }
 
 const longAnswer = `Liang Wenfeng founded DeepSeek and financed it himself [1]. ${'He built High-Flyer first. '.repeat(8)}`;
+
+describe('Discord readiness', () => {
+  it('reports not connected while the gateway is unreachable, though discord.js still says ready', async () => {
+    const discord = await startFakeDiscord();
+    const poquan = await createPoquan(
+      loadConfig({
+        KNOWLEDGE_DIR: 'test/fixtures/knowledge-mini',
+        STORE_URL: 'memory://',
+        DISCORD_TOKEN: discord.token,
+        DISCORD_API_BASE: discord.apiBase,
+      }),
+      pino({ level: 'silent' }),
+    );
+    cleanups.push(() => poquan.close());
+    const adapter = await startDiscordAdapter(poquan);
+    cleanups.push(() => adapter.stop(100));
+    expect(adapter.isConnected()).toBe(true);
+    await discord.close();
+    await expect.poll(() => adapter.isConnected(), { timeout: 5000 }).toBe(false);
+  });
+});
 
 describe('Discord adapter', () => {
   it('defers /ask at once, streams the answer by editing the reply, and ends with the answer and its sources', async () => {

@@ -1,3 +1,4 @@
+import { Status } from 'discord.js';
 import type { Poquan } from '../../poquan.ts';
 import { createDiscordClient } from './client.ts';
 
@@ -6,12 +7,18 @@ export { deployDiscordCommands } from './deploy.ts';
 
 /**
  * Starts the Discord adapter for `npm start` (needs DISCORD_TOKEN; DISCORD_APPLICATION_ID is only needed
- * to deploy commands). Resolves once connected; `stop` drains answers in flight within `graceMs`.
+ * to deploy commands). Resolves once connected; `isConnected` is false while any shard's gateway connection is
+ * down (for `/readyz`); `stop` drains answers in flight within `graceMs`.
  */
 export async function startDiscordAdapter(
   poquan: Poquan,
 ): Promise<{ name: 'discord'; isConnected(): boolean; stop(graceMs: number): Promise<void> }> {
   const bot = createDiscordClient(poquan);
   await bot.start();
-  return { name: 'discord', isConnected: () => bot.client.isReady(), stop: (graceMs) => bot.stop(graceMs) };
+  // `isReady()` stays true while the gateway is reconnecting; every shard's own status says whether events arrive.
+  const isConnected = () =>
+    bot.client.isReady() &&
+    bot.client.ws.shards.size > 0 &&
+    bot.client.ws.shards.every((shard) => shard.status === Status.Ready);
+  return { name: 'discord', isConnected, stop: (graceMs) => bot.stop(graceMs) };
 }
