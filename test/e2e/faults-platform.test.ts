@@ -37,6 +37,18 @@ describe.concurrent('Telegram platform faults', () => {
     expect(await bot.ask(question)).toEqual([expect.stringMatching(normalAnswer)]);
   }, 10_000);
 
+  it('sends a finished answer as plain text when Telegram refuses its final message for its content', async ({
+    onTestFinished,
+  }) => {
+    const bot = await startTelegramHarness(cleanupsAfter(onTestFinished));
+    bot.telegram.failNext('sendMessage', 1, telegramErrors.tooLong());
+    expect(await bot.ask(question)).toEqual([expect.stringMatching(normalAnswer)]);
+    const calls = bot.telegram.callsOf('sendMessage');
+    expect(calls.map((c) => c.error_code ?? 200)).toEqual([400, 200]);
+    expect(calls.map((c) => c.body.parse_mode)).toEqual(['HTML', undefined]);
+    expect(bot.logs.errors()).toEqual([]);
+  });
+
   it('sends a finished answer again when the connection drops on its final message, once', async ({
     onTestFinished,
   }) => {

@@ -10,6 +10,21 @@ export function isParseError(error: unknown): boolean {
   );
 }
 
+/**
+ * Telegram refused the message's content rather than the call (`400` other than "not modified", a vanished
+ * message or a missing chat): e.g. "message is too long" when its count of our HTML differs from ours, or
+ * entities it won't accept. Sending the same text without markup is the way out.
+ */
+export function isRefusedContent(error: unknown): boolean {
+  return (
+    error instanceof GrammyError &&
+    error.error_code === 400 &&
+    !isNotModified(error) &&
+    !isMessageGone(error) &&
+    !/chat not found|message thread not found|reply message not found/i.test(error.description)
+  );
+}
+
 /** An edit that would change nothing (`400 message is not modified`): harmless, never shown. */
 export function isNotModified(error: unknown): boolean {
   return (

@@ -1,7 +1,7 @@
 import type { Api } from 'grammy';
 import type { InlineKeyboardMarkup } from 'grammy/types';
 import type { Logger } from '../../core/logger.ts';
-import { isMessageGone, isNotModified, isParseError } from './errors.ts';
+import { isMessageGone, isNotModified, isParseError, isRefusedContent } from './errors.ts';
 import { htmlToPlainText } from './render.ts';
 import type { ReplyPlace } from './routing.ts';
 
@@ -52,13 +52,17 @@ export function createMessageTrail(
     lastCallAt = Date.now();
   };
 
-  /** Runs a call with HTML, and again as plain text if Telegram can't parse the markup. */
+  /**
+   * Runs a call with HTML, and again as plain text if Telegram refuses it with a 400 that plain text can avoid:
+   * markup it can't parse, or anything else about the message itself (its entities, its length as Telegram
+   * counts it). An answer is never lost to a formatting problem.
+   */
   const withFallback = async <T>(html: string, call: (text: string, parseMode?: 'HTML') => Promise<T>) => {
     if (!plain) {
       try {
         return await call(html, 'HTML');
       } catch (error) {
-        if (!isParseError(error)) throw error;
+        if (!isParseError(error) && !isRefusedContent(error)) throw error;
         plain = true;
         log.warn(
           { chatId: place.chatId, description: (error as { description: string }).description },
