@@ -1,4 +1,6 @@
-import { type FSWatcher, readFileSync, watch } from 'node:fs';
+import { existsSync, type FSWatcher, readFileSync, watch } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { type AccessPolicy, createAccessPolicy } from './core/access.ts';
 import { type Answerer, createAnswerer } from './core/answer.ts';
 import type { Config } from './core/config.ts';
@@ -53,6 +55,25 @@ export interface Poquan {
 }
 
 const reloadDebounceMs = 300;
+const folderPollMs = 1000;
+
+/** Names, sizes and modification times of the folder's files: equal twice in a row means no write is under way. */
+async function snapshotOf(dir: string): Promise<string> {
+  try {
+    const entries = await readdir(dir, { withFileTypes: true });
+    const files = await Promise.all(
+      entries
+        .filter((entry) => entry.isFile())
+        .map(async (entry) => {
+          const info = await stat(join(dir, entry.name)).catch(() => undefined);
+          return `${entry.name}:${info?.size}:${info?.mtimeMs}`;
+        }),
+    );
+    return files.sort().join('|');
+  } catch {
+    return 'missing';
+  }
+}
 
 async function indexKnowledge(dir: string): Promise<{ knowledge: KnowledgeBase; retriever: Retriever }> {
   const knowledge = await loadKnowledge(dir);
@@ -92,11 +113,24 @@ export async function createPoquan(config: Config, logger: Logger): Promise<Poqu
     return { changed: true, version: next.knowledge.version };
   }
 
+  /**
+   * Reloads once the folder has been quiet and its files unchanged for a moment, so a slow, non-atomic rewrite
+   * never goes live half-written. When the folder itself disappears (deleted, or replaced by a deploy), it is
+   * looked for every second and watched again once it is back.
+   */
   function watchKnowledge() {
     let timer: NodeJS.Timeout | undefined;
-    const watcher = watch(config.knowledgeDir, () => {
+    let watcher: FSWatcher | undefined;
+    let lookingForFolder: NodeJS.Timeout | undefined;
+    let lastSnapshot = '';
+    const reloadWhenStable = () => {
       clearTimeout(timer);
-      timer = setTimeout(() => {
+      timer = setTimeout(async () => {
+        const snapshot = await snapshotOf(config.knowledgeDir);
+        if (snapshot !== lastSnapshot) {
+          lastSnapshot = snapshot;
+          return reloadWhenStable();
+        }
         reloadKnowledge().catch((error: unknown) =>
           logger.error(
             { err: error, knowledgeVersion: current.knowledge.version },
@@ -104,12 +138,49 @@ export async function createPoquan(config: Config, logger: Logger): Promise<Poqu
           ),
         );
       }, reloadDebounceMs);
-    });
-    watchers.add(watcher);
+    };
+    const arm = () => {
+      try {
+        watcher = watch(config.knowledgeDir, () => {
+          if (!existsSync(config.knowledgeDir)) return lookForFolder();
+          lastSnapshot = '';
+          reloadWhenStable();
+        });
+      } catch {
+        return lookForFolder();
+      }
+      watcher.on('error', () => lookForFolder());
+      watchers.add(watcher);
+    };
+    const lookForFolder = () => {
+      if (watcher) {
+        watcher.close();
+        watchers.delete(watcher);
+        watcher = undefined;
+      }
+      if (lookingForFolder) return;
+      logger.warn(
+        { dir: config.knowledgeDir },
+        'KNOWLEDGE_DIR is gone; keeping the current version until it is back',
+      );
+      lookingForFolder = setInterval(() => {
+        if (!existsSync(config.knowledgeDir)) return;
+        clearInterval(lookingForFolder);
+        lookingForFolder = undefined;
+        arm();
+        reloadWhenStable();
+      }, folderPollMs);
+      lookingForFolder.unref();
+    };
+    arm();
     return () => {
       clearTimeout(timer);
-      watcher.close();
-      watchers.delete(watcher);
+      clearInterval(lookingForFolder);
+      lookingForFolder = undefined;
+      if (watcher) {
+        watcher.close();
+        watchers.delete(watcher);
+      }
     };
   }
 

@@ -178,9 +178,34 @@ export function parseKnowledgeFile(
   return { info, passages, glossary };
 }
 
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
 /**
- * Loads every `.md` and `.txt` file in `dir`. A missing directory, an unreadable file or a file with no
- * text fails with a `ConfigError` naming it, so an operator knows which file to fix.
+ * The text of a knowledge file, or why it is not text: invalid UTF-8, NUL or other control characters (a binary
+ * file, a truncated download), replacement characters from an earlier bad conversion. Knowledge that is not text
+ * would index junk and answer "not covered" to every question, so it is refused whole.
+ */
+export function readKnowledgeText(bytes: Uint8Array): { text: string } | { problem: string } {
+  let text: string;
+  try {
+    text = utf8.decode(bytes);
+  } catch {
+    return { problem: 'is not valid UTF-8 text (a binary file?)' };
+  }
+  const control = /[^\P{Cc}\t\n\r\f]/u.exec(text);
+  if (control) {
+    const code = control[0].codePointAt(0)?.toString(16).padStart(4, '0');
+    return { problem: `contains the control character U+${code} (a binary file?)` };
+  }
+  if (text.includes('\uFFFD'))
+    return { problem: 'contains U+FFFD replacement characters (a broken conversion?)' };
+  return { text: text.replace(/^\uFEFF/, '') };
+}
+
+/**
+ * Loads every `.md` and `.txt` file in `dir`. A missing directory, an unreadable file, a file that is not text
+ * (see `readKnowledgeText`) or one with no passages fails with a `ConfigError` naming it, so an operator knows which
+ * file to fix; nothing of such a load goes live.
  */
 export async function loadKnowledge(dir: string): Promise<KnowledgeBase> {
   let names: string[];
@@ -200,14 +225,17 @@ export async function loadKnowledge(dir: string): Promise<KnowledgeBase> {
   const base: KnowledgeBase = { passages: [], glossary: [], files: [], version: '' };
   for (const name of names) {
     const path = join(dir, name);
-    let content: string;
+    let bytes: Uint8Array;
     try {
-      content = await readFile(path, 'utf8');
+      bytes = await readFile(path);
     } catch (error) {
       throw new ConfigError(
         `Knowledge file "${path}" cannot be read (${(error as NodeJS.ErrnoException).code ?? error})`,
       );
     }
+    const read = readKnowledgeText(bytes);
+    if ('problem' in read) throw new ConfigError(`Knowledge file "${path}" ${read.problem}`);
+    const content = read.text;
     let parsed: ReturnType<typeof parseKnowledgeFile>;
     try {
       parsed = parseKnowledgeFile(name, content);

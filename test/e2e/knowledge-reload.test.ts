@@ -1,4 +1,4 @@
-import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -59,6 +59,57 @@ describe('knowledge hot reload', () => {
     expect(poquan.retriever().retrievePassages('Liang Wenfeng High-Flyer', 4).length).toBeGreaterThan(0);
     const failure = logs.find((line) => line.msg === 'knowledge reload failed; keeping the current version');
     expect(JSON.stringify(failure)).toContain('broken.md');
+  });
+
+  it('refuses a file that is not text and keeps answering from the current version', async () => {
+    const { poquan, dir, logs } = await poquanOnCopy();
+    poquan.watchKnowledge();
+    const before = poquan.knowledge().version;
+    const junk = Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919 + 13) % 256));
+    await writeFile(join(dir, 'junk.md'), junk);
+    await expect
+      .poll(() => logs.find((line) => line.msg === 'knowledge reload failed; keeping the current version'), {
+        timeout: 5000,
+      })
+      .toBeDefined();
+    const failure = logs.find((line) => line.msg === 'knowledge reload failed; keeping the current version');
+    expect(JSON.stringify(failure)).toMatch(/junk\.md.*(UTF-8|control character)/);
+    expect(poquan.knowledge().version).toBe(before);
+    expect(poquan.retriever().retrievePassages('Liang Wenfeng High-Flyer', 4).length).toBeGreaterThan(0);
+  });
+
+  it('waits for a slow rewrite to finish before it goes live', async () => {
+    const { poquan, dir, logs } = await poquanOnCopy();
+    poquan.watchKnowledge();
+    const whole =
+      '## Robotics\n\nZhejiang set a robotics quota for humanoid start-ups, the Zhejiang robotics quota.\n';
+    const handle = await open(join(dir, 'extra.md'), 'w');
+    // Written in pieces 400 ms apart (longer than the debounce), as a slow copy over a network share would.
+    for (const piece of whole.match(/.{1,30}/gs) ?? []) {
+      await handle.write(piece);
+      await new Promise((resolve) => setTimeout(resolve, 400));
+    }
+    await handle.close();
+    await expect
+      .poll(() => poquan.retriever().retrievePassages('Zhejiang robotics quota', 4).length, { timeout: 5000 })
+      .toBeGreaterThan(0);
+    const reloads = logs.filter((line) => line.msg === 'knowledge reloaded');
+    expect(reloads).toHaveLength(1);
+  });
+
+  it('goes on watching after the folder is deleted and created again', async () => {
+    const { poquan, dir } = await poquanOnCopy();
+    poquan.watchKnowledge();
+    await rm(dir, { recursive: true, force: true });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await cp('test/fixtures/knowledge-mini', dir, { recursive: true });
+    await writeFile(
+      join(dir, 'extra.md'),
+      '## Robotics\n\nThe Zhejiang robotics quota for humanoid start-ups.\n',
+    );
+    await expect
+      .poll(() => poquan.retriever().retrievePassages('Zhejiang robotics quota', 4).length, { timeout: 8000 })
+      .toBeGreaterThan(0);
   });
 
   it('keeps an answer on the version it started with while knowledge is swapped', async () => {
