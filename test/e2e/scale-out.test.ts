@@ -5,6 +5,7 @@ import { setTelegramWebhook } from '../../src/adapters/telegram/webhook-registra
 import { loadConfig } from '../../src/core/config.ts';
 import { startFakeLlm } from '../fakes/fake-llm.ts';
 import { startFakeTelegram } from '../fakes/fake-telegram.ts';
+import { cleanCwd, poquanEnv } from '../servers/poquan-env.ts';
 import { startRedisServer, withoutRedis } from '../servers/redis-server.ts';
 import {
   ada,
@@ -173,8 +174,8 @@ describe.skipIf(withoutRedis)('poquan start in webhook mode', () => {
       process.execPath,
       [new URL('../../bin/poquan.js', import.meta.url).pathname, 'start'],
       {
-        cwd: new URL('../..', import.meta.url).pathname,
-        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+        cwd: cleanCwd(),
+        env: poquanEnv(env),
         stdio: ['ignore', 'ignore', 'pipe'],
       },
     );
