@@ -2,19 +2,21 @@
  * `npm run bench`: measures retrieval quality, token cost, retrieval speed, bot overhead and throughput
  * against loopback fakes, prints every table with the machine it ran on, and writes the results as JSON.
  *
- *   npm run bench                     full run (under 10 minutes), results in bench/results/
- *   npm run bench -- --quick          small run (under a minute), results in bench/results/quick/
+ *   npm run bench                     full run (under 10 minutes), results in a new temporary folder
+ *   npm run bench -- --quick          small run (under a minute)
  *   npm run bench -- --only retrieval-speed,throughput --out /tmp/bench
+ *   npm run bench -- --save           full run, then also bench/results/latest.md and summary.json
  *
  * (`npm run bench` is `node --import tsx bench/run.ts`.)
  *
  * Each section runs in a fresh process (bench/section-process.ts) and writes `<out>/<section>.json`; the run
  * also writes `<out>/latest.json` (all sections) and `<out>/latest.md` (the tables as Markdown, for
- * BENCHMARKS.md).
+ * BENCHMARKS.md). Only `--save` writes into the repository, and only once every section of a full run has
+ * succeeded (bench/saved-results.ts).
  */
-import { fork } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +30,14 @@ import {
   type SectionResult,
   type Table,
 } from './report.ts';
+import {
+  type BenchRun,
+  benchSummary,
+  outputFolder,
+  savedResultsDir,
+  saveSummaryPart,
+  writeWhole,
+} from './saved-results.ts';
 import type { SectionMessage } from './section-process.ts';
 import { sections } from './sections.ts';
 
@@ -36,11 +46,15 @@ const { values } = parseArgs({
     quick: { type: 'boolean', default: false },
     out: { type: 'string' },
     only: { type: 'string' },
+    save: { type: 'boolean', default: false },
   },
 });
 const quick = values.quick ?? false;
-const defaultOut = fileURLToPath(new URL(quick ? './results/quick' : './results', import.meta.url));
-const outDir = values.out ?? defaultOut;
+const save = values.save ?? false;
+if (save && (quick || values.only)) {
+  console.error('--save keeps only a full run of every section: drop --quick and --only');
+  process.exit(2);
+}
 const only = values.only?.split(',').map((name) => name.trim());
 const unknown = only?.filter((name) => !sections.some((section) => section.name === name)) ?? [];
 if (unknown.length > 0) {
@@ -54,6 +68,15 @@ const command = ['npm run bench', ...(process.argv.length > 2 ? ['--', ...proces
   ' ',
 );
 
+/** The section process running now: an interrupted run stops it rather than leave it measuring alone. */
+let running: ChildProcess | undefined;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    running?.kill('SIGKILL');
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  });
+}
+
 /** Runs `section` in a child process and resolves with its result; rejects when it fails or dies. */
 async function runIsolated(section: Section): Promise<SectionResult> {
   const child = fork(
@@ -65,6 +88,7 @@ async function runIsolated(section: Section): Promise<SectionResult> {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     },
   );
+  running = child;
   let message: SectionMessage | undefined;
   child.on('message', (received: SectionMessage) => {
     message = received;
@@ -74,16 +98,14 @@ async function runIsolated(section: Section): Promise<SectionResult> {
   throw new Error(message?.error ?? `section process exited with code ${code} and no result`);
 }
 
-/** Writes through a temporary file, so a reader never sees half a result file. */
 async function writeJson(path: string, value: unknown): Promise<void> {
-  const temporary = path.replace(/\.json$/, '.tmp.json');
-  await writeFile(temporary, `${JSON.stringify(value, null, 2)}\n`);
-  await rename(temporary, path);
+  await writeWhole(path, `${JSON.stringify(value, null, 2)}\n`);
 }
 
 const machine = describeMachine();
 const startedAt = new Date().toISOString();
 const runStarted = performance.now();
+const outDir = await outputFolder(values.out, 'bench');
 await mkdir(outDir, { recursive: true });
 console.log(`${command}  (${quick ? 'quick' : 'full'} run, started ${startedAt})\n`);
 console.log(renderText(machineTable(machine)));
@@ -130,7 +152,7 @@ for (const section of selected) {
 }
 
 const durationMs = performance.now() - runStarted;
-await writeJson(join(outDir, 'latest.json'), {
+const run: BenchRun & { quick: boolean; failed: string[] } = {
   command,
   quick,
   machine,
@@ -138,13 +160,16 @@ await writeJson(join(outDir, 'latest.json'), {
   durationMs,
   failed: failures,
   sections: results,
-});
-await writeFile(
-  join(outDir, 'latest.md'),
-  `Produced by \`${command}\` on ${startedAt} in ${(durationMs / 1000).toFixed(0)} s.\n\n${markdown.join('\n\n')}\n`,
-);
+};
+const latestMarkdown = `Produced by \`${command}\` on ${startedAt} in ${(durationMs / 1000).toFixed(0)} s.\n\n${markdown.join('\n\n')}\n`;
+await writeJson(join(outDir, 'latest.json'), run);
+await writeWhole(join(outDir, 'latest.md'), latestMarkdown);
 console.log(`\nTotal ${(durationMs / 1000).toFixed(1)} s. Results in ${outDir}`);
 if (failures.length > 0) {
-  console.error(`Failed sections: ${failures.join(', ')}`);
+  console.error(`Failed sections: ${failures.join(', ')}${save ? '; nothing saved to bench/results' : ''}`);
   process.exitCode = 1;
+} else if (save) {
+  await writeWhole(join(savedResultsDir, 'latest.md'), latestMarkdown);
+  await saveSummaryPart(savedResultsDir, 'bench', benchSummary(run));
+  console.log('Saved bench/results/latest.md and the bench part of bench/results/summary.json.');
 }

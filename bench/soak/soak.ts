@@ -4,17 +4,18 @@
  * injecting a model fault and 5% a platform fault. Passes when every question got exactly one final reply,
  * the heap stays bounded and nothing went unhandled. Loopback only; a few minutes; not part of `npm test`.
  *
- *   npm run soak                 the full run; results in bench/results/soak.{json,md}
- *   npm run soak -- --chats 20   a smaller run (still 5 questions per chat), results in a temporary folder
- *   npm run soak -- --fault-rate 0   no faults (a baseline), results in a temporary folder
+ *   npm run soak                 the full run; soak.json and soak.md in a new temporary folder
+ *   npm run soak -- --chats 20   a smaller run (still 5 questions per chat)
+ *   npm run soak -- --fault-rate 0   no faults (a baseline)
  *   npm run soak -- --out DIR    results in DIR
+ *   npm run soak -- --save       the full run, then its verdict into bench/results/summary.json
  *
  * The fakes and the simulated users run in a child process (bench/soak/world.ts), so the memory measured
  * here is the bot's own.
  */
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +30,14 @@ import { knowledgeDir } from '../inputs.ts';
 import { describeMachine, machineTable } from '../machine.ts';
 import { formatMiB, renderMarkdown, renderText, type Table } from '../report.ts';
 import {
+  outputFolder,
+  type SoakRun,
+  savedResultsDir,
+  saveSummaryPart,
+  soakSummary,
+  writeWhole,
+} from '../saved-results.ts';
+import {
   type AskedQuestion,
   classifyReply,
   defaultPlan,
@@ -39,13 +48,26 @@ import {
 import type { WorldMessage, WorldRequest } from './world.ts';
 
 const { values } = parseArgs({
-  options: { chats: { type: 'string' }, 'fault-rate': { type: 'string' }, out: { type: 'string' } },
+  options: {
+    chats: { type: 'string' },
+    'fault-rate': { type: 'string' },
+    out: { type: 'string' },
+    save: { type: 'boolean', default: false },
+  },
 });
 const plan: SoakPlan = {
   ...(values.chats ? scaledPlan(Number(values.chats)) : defaultPlan),
   ...(values['fault-rate'] ? { faultRate: Number(values['fault-rate']) } : {}),
 };
-const isDefaultRun = !values.chats && !values['fault-rate'];
+const save = values.save ?? false;
+if (save && (values.chats || values['fault-rate'])) {
+  console.error('--save keeps only the full default run: drop --chats and --fault-rate');
+  process.exit(2);
+}
+const command = ['npm run soak', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(
+  ' ',
+);
+const startedAt = new Date().toISOString();
 
 /** The default plan's mix of chats, scaled down to about `chats` chats in all. */
 function scaledPlan(chats: number): SoakPlan {
@@ -233,21 +255,31 @@ console.log([machineTable(machine), ...tables].map(renderText).join('\n'));
 for (const q of failing.slice(0, 10)) console.error(JSON.stringify(q));
 for (const line of errorLogLines.slice(0, 5)) console.error(line.slice(0, 2000));
 {
-  const outDir =
-    values.out ??
-    (!isDefaultRun
-      ? await mkdtemp(join(tmpdir(), 'poquan-soak-results-'))
-      : fileURLToPath(new URL('../results', import.meta.url)));
+  const outDir = await outputFolder(values.out, 'soak-results');
   await mkdir(outDir, { recursive: true });
-  await writeFile(
+  const run: SoakRun = {
+    command,
+    machine,
+    startedAt,
+    plan,
+    wallMs,
+    checks,
+    outcomes: Object.fromEntries(outcomes),
+    injected: report.injected,
+  };
+  await writeWhole(
     join(outDir, 'soak.json'),
-    `${JSON.stringify({ machine, plan, checks, heap, injected: report.injected, wallMs, outcomes: Object.fromEntries(outcomes), failing, questions: report.questions.map(({ finalReplies, ...q }) => ({ ...q, replies: finalReplies.length })) }, null, 2)}\n`,
+    `${JSON.stringify({ ...run, heap, failing, questions: report.questions.map(({ finalReplies, ...q }) => ({ ...q, replies: finalReplies.length })) }, null, 2)}\n`,
   );
-  await writeFile(
+  await writeWhole(
     join(outDir, 'soak.md'),
     [machineTable(machine), ...tables].map(renderMarkdown).join('\n\n'),
   );
   console.log(`Results: ${join(outDir, 'soak.json')} and soak.md (for BENCHMARKS.md).`);
+  if (save) {
+    await saveSummaryPart(savedResultsDir, 'soak', soakSummary(run));
+    console.log('Saved the soak part of bench/results/summary.json.');
+  }
 }
 console.log(failed.length === 0 ? 'Soak passed.' : `Soak FAILED: ${failed.map((c) => c.check).join('; ')}`);
 process.exit(failed.length === 0 ? 0 : 1);

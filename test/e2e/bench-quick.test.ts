@@ -1,12 +1,14 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { poquanEnv } from '../servers/poquan-env.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
+const savedResults = join(root, 'bench/results');
 const sections = ['retrieval-quality', 'token-cost', 'retrieval-speed', 'bot-overhead', 'throughput'];
 
 interface TableJson {
@@ -15,22 +17,59 @@ interface TableJson {
   rows: string[][];
 }
 
+/** Every file in bench/results with its size and modification time: what a run must leave as it was. */
+async function savedResultsState(): Promise<string[]> {
+  const names = (await readdir(savedResults)).sort();
+  return Promise.all(
+    names.map(async (name) => {
+      const { size, mtimeMs } = await stat(join(savedResults, name));
+      return `${name} ${size} ${mtimeMs}`;
+    }),
+  );
+}
+
+function bench(args: string[]) {
+  return promisify(execFile)(process.execPath, ['--import', 'tsx', 'bench/run.ts', ...args], {
+    cwd: root,
+    env: poquanEnv(),
+    timeout: 300_000,
+    maxBuffer: 16 * 1024 * 1024,
+  });
+}
+
 // Proves `npm run bench -- --quick` still works end to end; timings vary by machine, so none is asserted.
 describe('npm run bench -- --quick', () => {
   let out: string;
   let stdout: string;
+  let savedBefore: string[];
 
   beforeAll(async () => {
-    out = await mkdtemp(join(tmpdir(), 'poquan-bench-'));
-    ({ stdout } = await promisify(execFile)(
-      process.execPath,
-      ['--import', 'tsx', 'bench/run.ts', '--quick', '--out', out],
-      { cwd: root, timeout: 90_000, maxBuffer: 16 * 1024 * 1024 },
-    ));
-  }, 100_000);
+    savedBefore = await savedResultsState();
+    ({ stdout } = await bench(['--quick']));
+    out = /Results in (.+)$/m.exec(stdout)?.[1] ?? '';
+  }, 310_000);
 
   afterAll(async () => {
-    await rm(out, { recursive: true, force: true });
+    if (out?.startsWith(tmpdir())) await rm(out, { recursive: true, force: true });
+  });
+
+  it('writes into a new temporary folder and leaves bench/results as it was', async () => {
+    expect(out.startsWith(join(tmpdir(), 'poquan-bench-'))).toBe(true);
+    expect(await savedResultsState()).toEqual(savedBefore);
+  });
+
+  it('refuses --save for anything but a full run, before measuring', async () => {
+    for (const args of [
+      ['--quick', '--save'],
+      ['--only', 'token-cost', '--save'],
+    ]) {
+      const failure = await bench(args).catch((error: { code: number; stderr: string }) => error);
+      expect(failure).toMatchObject({
+        code: 2,
+        stderr: expect.stringMatching(/^--save keeps only a full run/),
+      });
+    }
+    expect(await savedResultsState()).toEqual(savedBefore);
   });
 
   it('prints the machine and every section', () => {
@@ -47,7 +86,7 @@ describe('npm run bench -- --quick', () => {
     }
   });
 
-  it('writes one JSON file per section, latest.json and latest.md into --out', async () => {
+  it('writes one JSON file per section, latest.json and latest.md', async () => {
     expect((await readdir(out)).sort()).toEqual(
       [...sections.map((name) => `${name}.json`), 'latest.json', 'latest.md'].sort(),
     );
@@ -62,7 +101,7 @@ describe('npm run bench -- --quick', () => {
     for (const name of sections) {
       const section = JSON.parse(await readFile(join(out, `${name}.json`), 'utf8'));
       expect(section.section).toBe(name);
-      expect(section.command).toBe(`npm run bench -- --quick --out ${out}`);
+      expect(section.command).toBe('npm run bench -- --quick');
       expect(section.tables.length).toBeGreaterThan(0);
       for (const table of section.tables as TableJson[]) {
         expect(table.rows.length, table.title).toBeGreaterThan(0);
@@ -82,5 +121,21 @@ describe('npm run bench -- --quick', () => {
     expect(text).toMatch(/< 30 ms added to first text/);
     expect(text).toMatch(/within one edit interval/);
     expect(text).toMatch(/no errors/);
+  });
+});
+
+describe('npm run soak', () => {
+  it('refuses --save for anything but the full default run, before starting', async () => {
+    const before = await savedResultsState();
+    const failure = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', 'bench/soak/soak.ts', '--chats', '20', '--save'],
+      { cwd: root, env: poquanEnv(), timeout: 60_000 },
+    ).catch((error: { code: number; stderr: string }) => error);
+    expect(failure).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/^--save keeps only the full default run/),
+    });
+    expect(await savedResultsState()).toEqual(before);
   });
 });

@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type FakeLlm, startFakeLlm } from '../fakes/fake-llm.ts';
+import { cleanCwd, poquanEnv } from '../servers/poquan-env.ts';
 
 const bin = new URL('../../bin/poquan.js', import.meta.url).pathname;
-const root = new URL('../..', import.meta.url).pathname;
+const qaFile = new URL('../fixtures/qa.jsonl', import.meta.url).pathname;
 const fakes: FakeLlm[] = [];
 
 afterEach(async () => {
@@ -20,14 +21,8 @@ interface Run {
 function poquan(args: string[], env: Record<string, string> = {}, stdin = ''): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [bin, ...args], {
-      cwd: root,
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: process.env.HOME ?? '/tmp',
-        STORE_URL: 'memory://',
-        NO_COLOR: '1',
-        ...env,
-      },
+      cwd: cleanCwd(),
+      env: poquanEnv({ STORE_URL: 'memory://', NO_COLOR: '1', ...env }),
     });
     let stdout = '';
     let stderr = '';
@@ -165,12 +160,12 @@ describe('poquan CLI', () => {
   });
 
   it('evaluates retrieval on the QA file and prints recall and MRR', async () => {
-    const run = await poquan(['eval', '--json']);
+    const run = await poquan(['eval', '--json', '--qa', qaFile]);
     const report = JSON.parse(run.stdout);
     expect(report.k).toBe(4);
     expect(report.overall.recallAtK).toBeGreaterThanOrEqual(0.9);
     expect(report.byLanguage).toHaveProperty('zh');
-    const human = await poquan(['eval']);
+    const human = await poquan(['eval', '--qa', qaFile]);
     expect(human.stdout).toMatch(/recall@4/);
     expect(human.stdout).toMatch(/MRR/);
   });

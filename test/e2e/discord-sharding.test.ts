@@ -5,6 +5,7 @@ import { loadConfig } from '../../src/core/config.ts';
 import { createLogger } from '../../src/core/logger.ts';
 import { createPoquan } from '../../src/poquan.ts';
 import { startFakeDiscord } from '../fakes/fake-discord.ts';
+import { cleanCwd, poquanEnv } from '../servers/poquan-env.ts';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -47,17 +48,15 @@ describe('Discord sharding (SHARD_COUNT)', () => {
       process.execPath,
       [new URL('../../bin/poquan.js', import.meta.url).pathname, 'start'],
       {
-        cwd: new URL('../..', import.meta.url).pathname,
-        env: {
-          PATH: process.env.PATH ?? '',
-          HOME: process.env.HOME ?? '/tmp',
+        cwd: cleanCwd(),
+        env: poquanEnv({
           KNOWLEDGE_DIR: 'test/fixtures/knowledge-mini',
           STORE_URL: 'memory://',
           DISCORD_TOKEN: discord.token,
           DISCORD_API_BASE: discord.apiBase,
           SHARD_COUNT: 'auto',
           LOG_LEVEL: 'info',
-        },
+        }),
         stdio: ['ignore', 'ignore', 'pipe'],
       },
     );

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sqlite3 from 'sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type RedisServer, startRedisServer } from '../servers/redis-server.ts';
+import { type RedisServer, startRedisServer, withoutRedis } from '../servers/redis-server.ts';
 import {
   type Cleanups,
   cleanupsAfter,
@@ -83,7 +83,7 @@ describe.concurrent('SQLite faults', () => {
   });
 });
 
-describe('Redis faults', () => {
+describe.skipIf(withoutRedis)('Redis faults', () => {
   const local: Cleanups = [];
   afterEach(() => runCleanups(local));
   let redis: RedisServer;

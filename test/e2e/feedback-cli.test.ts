@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/core/store.ts';
 import { expectedSeedReport, seedFeedback } from '../fixtures/feedback-seed.ts';
+import { cleanCwd, poquanEnv } from '../servers/poquan-env.ts';
 
 const bin = new URL('../../bin/poquan.js', import.meta.url).pathname;
-const root = new URL('../..', import.meta.url).pathname;
 
 interface Run {
   code: number | null;
@@ -19,8 +19,8 @@ interface Run {
 function poquan(args: string[], env: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [bin, ...args], {
-      cwd: root,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NO_COLOR: '1', ...env },
+      cwd: cleanCwd(),
+      env: poquanEnv({ NO_COLOR: '1', ...env }),
     });
     let stdout = '';
     let stderr = '';

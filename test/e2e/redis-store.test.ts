@@ -3,7 +3,7 @@ import { StoreError } from '../../src/core/errors.ts';
 import { createConversationMemory } from '../../src/core/memory.ts';
 import { createRateLimiter } from '../../src/core/rate-limit.ts';
 import { type OpenedStore, openStore } from '../../src/core/store.ts';
-import { type RedisServer, startRedisServer } from '../servers/redis-server.ts';
+import { type RedisServer, startRedisServer, withoutRedis } from '../servers/redis-server.ts';
 
 let redis: RedisServer;
 const opened: OpenedStore[] = [];
@@ -23,7 +23,7 @@ afterAll(async () => {
   await redis.stop();
 });
 
-describe('Redis store shared by two instances', () => {
+describe.skipIf(withoutRedis)('Redis store shared by two instances', () => {
   it('continues a conversation written by instance A when read by instance B', async () => {
     const a = createConversationMemory((await instance()).kv, { turns: 4, ttlMs: 60_000 });
     const b = createConversationMemory((await instance()).kv, { turns: 4, ttlMs: 60_000 });

@@ -6,6 +6,7 @@ import { ConfigError } from '../../src/core/errors.ts';
 import { createLogger } from '../../src/core/logger.ts';
 import { createPoquan } from '../../src/poquan.ts';
 import { type FakeTelegram, startFakeTelegram } from '../fakes/fake-telegram.ts';
+import { cleanCwd, poquanEnv } from '../servers/poquan-env.ts';
 import {
   ada,
   adaChat,
@@ -237,13 +238,8 @@ describe('poquan webhook', () => {
         process.execPath,
         [new URL('../../bin/poquan.js', import.meta.url).pathname, ...args],
         {
-          cwd: new URL('../..', import.meta.url).pathname,
-          env: {
-            PATH: process.env.PATH ?? '',
-            HOME: process.env.HOME ?? '/tmp',
-            STORE_URL: 'memory://',
-            ...env,
-          },
+          cwd: cleanCwd(),
+          env: poquanEnv({ STORE_URL: 'memory://', ...env }),
         },
       );
       let stdout = '';

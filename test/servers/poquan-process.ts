@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { poquanEnv } from './poquan-env.ts';
 
 const bin = new URL('../../bin/poquan.js', import.meta.url).pathname;
 
@@ -18,13 +19,13 @@ export interface PoquanProcess {
 }
 
 /**
- * Starts `node bin/poquan.js start` in `cwd` with exactly `env` (plus PATH and HOME): no inherited settings,
- * and no `.env` unless the test writes one into `cwd`.
+ * Starts `node bin/poquan.js start` in `cwd` with exactly `env` (see `poquanEnv`): no inherited settings, and
+ * no `.env` unless the test writes one into `cwd`.
  */
 export function startPoquanProcess(env: Record<string, string>, cwd: string): PoquanProcess {
   const child = spawn(process.execPath, [bin, 'start'], {
     cwd,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+    env: poquanEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];

@@ -1,5 +1,47 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { accessSync, constants, statSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { delimiter, join } from 'node:path';
+
+/**
+ * What the tests that need Redis do on this machine: run against the `redis-server` found on PATH; without one,
+ * skip with `reason` on a developer's machine, or fail the run with `reason` under CI (whose script installs it).
+ */
+export type RedisTestsPlan = { kind: 'run'; binary: string } | { kind: 'skip' | 'fail'; reason: string };
+
+function isExecutableFile(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** Decides from `PATH` and `CI` (set and not "false" or "0" means a CI run) whether Redis tests run. */
+export function planRedisTests(env: { PATH?: string; CI?: string }): RedisTestsPlan {
+  const binary = (env.PATH ?? '')
+    .split(delimiter)
+    .filter(Boolean)
+    .map((dir) => join(dir, 'redis-server'))
+    .find(isExecutableFile);
+  if (binary) return { kind: 'run', binary };
+  const ci = Boolean(env.CI) && !['false', '0'].includes(env.CI?.toLowerCase() ?? '');
+  return ci
+    ? {
+        kind: 'fail',
+        reason: `CI=${env.CI} but redis-server is not on the PATH: install it (apt-get install redis-server; .ci/run does) so the Redis tests run`,
+      }
+    : {
+        kind: 'skip',
+        reason:
+          'redis-server is not on the PATH, so the tests that need Redis are skipped: install it (apt-get install redis-server, brew install redis) to run them',
+      };
+}
+
+/** This machine's plan; `describe.skipIf(withoutRedis)` wraps every test that starts a redis-server. */
+export const redisTests = planRedisTests(process.env);
+export const withoutRedis = redisTests.kind === 'skip';
 
 /** A real redis-server (Debian's package) on a free 127.0.0.1 port, for tests of shared state. */
 export interface RedisServer {
