@@ -1,0 +1,108 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeLlm } from '../fakes/fake-llm.ts';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const bin = join(root, 'bin/poquan.js');
+const tracer = fileURLToPath(new URL('./trace-modules.mjs', import.meta.url));
+let scratch: string;
+let runs = 0;
+
+beforeAll(async () => {
+  scratch = await mkdtemp(join(tmpdir(), 'poquan-runtime-'));
+});
+afterAll(async () => {
+  await rm(scratch, { recursive: true, force: true });
+});
+
+interface TracedRun {
+  code: number | null;
+  stdout: string;
+  /** Every module the process loaded: file paths relative to the repository, `node:` built-ins as is. */
+  modules: string[];
+}
+
+/** Runs `node bin/poquan.js …` as a user would (plain node, no loader, no inherited settings), tracing its modules. */
+function poquanTraced(args: string[], env: Record<string, string> = {}): Promise<TracedRun> {
+  const trace = join(scratch, `trace-${++runs}`);
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', tracer, bin, ...args], {
+      cwd: root,
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: scratch,
+        STORE_URL: 'memory://',
+        TRACE_MODULES: trace,
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    let stdout = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+    });
+    child.on('error', reject);
+    child.on('close', async (code) => {
+      const urls = (await readFile(trace, 'utf8')).split('\n').filter(Boolean);
+      const modules = urls.map((url) =>
+        url.startsWith('file:') ? fileURLToPath(url).slice(root.length) : url,
+      );
+      resolve({ code, stdout, modules: [...new Set(modules)] });
+    });
+  });
+}
+
+/** The npm packages among the loaded modules. */
+function packagesIn(modules: string[]): string[] {
+  const names = modules.map((file) => /^node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(file)?.[1]);
+  return [...new Set(names.filter((name) => name !== undefined))].sort();
+}
+
+describe('the compiled runtime', () => {
+  it('runs dist/ with plain node: --version prints the version in package.json', async () => {
+    const { version } = JSON.parse(await readFile(join(root, 'package.json'), 'utf8'));
+    const run = await poquanTraced(['--version']);
+    expect(run.code).toBe(0);
+    expect(run.stdout.trim()).toBe(version);
+    expect(run.modules).toContain('dist/src/cli.js');
+    expect(run.modules.filter((file) => file.endsWith('.ts'))).toEqual([]);
+    expect(packagesIn(run.modules)).not.toContain('tsx');
+    expect(packagesIn(run.modules)).not.toContain('typescript');
+  });
+
+  it('shows --help having loaded no package but the argument parser', async () => {
+    const run = await poquanTraced(['--help']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('Usage: poquan');
+    expect(packagesIn(run.modules)).toEqual(['commander']);
+  });
+
+  it('answers offline without the model client, a platform library or the metrics registry', async () => {
+    const run = await poquanTraced(['ask', 'Who founded DeepSeek?']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('Liang Wenfeng');
+    const loaded = packagesIn(run.modules);
+    expect(loaded).toContain('minisearch');
+    for (const heavy of ['openai', 'grammy', 'discord.js', 'prom-client', 'tsx']) {
+      expect(loaded).not.toContain(heavy);
+    }
+  });
+
+  it('loads the model client, and still no metrics registry, when a model answers', async () => {
+    const llm = await startFakeLlm();
+    try {
+      llm.enqueue({ content: 'DeepSeek was founded by Liang Wenfeng [1].' });
+      const run = await poquanTraced(['ask', 'Who founded DeepSeek?'], { LLM_BASE_URL: llm.url });
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain('DeepSeek was founded by Liang Wenfeng [1].');
+      expect(packagesIn(run.modules)).toContain('openai');
+      expect(packagesIn(run.modules)).not.toContain('prom-client');
+    } finally {
+      await llm.close();
+    }
+  });
+});
