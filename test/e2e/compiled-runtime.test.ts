@@ -1,10 +1,13 @@
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeLlm } from '../fakes/fake-llm.ts';
+import { startFakeTelegram } from '../fakes/fake-telegram.ts';
+import { startPoquanProcess } from '../servers/poquan-process.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const bin = join(root, 'bin/poquan.js');
@@ -62,7 +65,7 @@ function packagesIn(modules: string[]): string[] {
   return [...new Set(names.filter((name) => name !== undefined))].sort();
 }
 
-describe('the compiled runtime', () => {
+describe('the compiled runtime', { timeout: 60_000 }, () => {
   it('runs dist/ with plain node: --version prints the version in package.json', async () => {
     const { version } = JSON.parse(await readFile(join(root, 'package.json'), 'utf8'));
     const run = await poquanTraced(['--version']);
@@ -103,6 +106,41 @@ describe('the compiled runtime', () => {
       expect(packagesIn(run.modules)).not.toContain('prom-client');
     } finally {
       await llm.close();
+    }
+  });
+});
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+describe("the Docker image's start command", { timeout: 60_000 }, () => {
+  it('serves /healthz on --default-port when an env file leaves PORT empty', async () => {
+    const telegram = await startFakeTelegram();
+    const port = await freePort();
+    const bot = startPoquanProcess(
+      {
+        PORT: '',
+        HTTP_HOST: '127.0.0.1',
+        TELEGRAM_BOT_TOKEN: telegram.token,
+        TELEGRAM_API_ROOT: telegram.url,
+        STORE_URL: 'memory://',
+        KNOWLEDGE_DIR: join(root, 'test/fixtures/knowledge-mini'),
+      },
+      scratch,
+      ['--default-port', String(port)],
+    );
+    try {
+      await bot.waitForLog((entry) => entry.msg === 'telegram adapter started');
+      const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+      expect(health.status).toBe(200);
+    } finally {
+      await bot.stop('SIGKILL');
+      await telegram.close();
     }
   });
 });
