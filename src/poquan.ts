@@ -35,6 +35,7 @@ export interface Poquan {
   feedback: FeedbackStore;
   /** Resolves when the store answers; readiness checks call it. */
   pingStore(): Promise<void>;
+  /** The Prometheus registry and counters; with `countMetrics: false`, made (empty) on first read. */
   metrics: Metrics;
   /**
    * Reloads the knowledge directory and swaps knowledge and index together, so an answer in flight keeps
