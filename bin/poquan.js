@@ -1,6 +1,13 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources directly through tsx, so `npx poquan` works right after `npm install`.
-import { register } from 'tsx/esm/api';
+// Runs the compiled JavaScript in dist/: `npm install` builds it in a checkout (the `prepare` script), the
+// Docker build stage with `npm run build`. No TypeScript compiler runs at start, so a command starts quickly.
+import { existsSync } from 'node:fs';
 
-register();
-await import('../src/cli.ts');
+const cli = new URL('../dist/src/cli.js', import.meta.url);
+if (!existsSync(cli)) {
+  process.stderr.write(
+    'poquan: dist/ is missing; run `npm run build` (npm install runs it in a checkout).\n',
+  );
+  process.exit(1);
+}
+await import(cli.href);

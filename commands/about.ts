@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { poquanVersion } from '../src/poquan.ts';
+import { poquanVersion } from '../src/version.ts';
 import { defineCommand } from './command.ts';
 
 /** `/about`: what this instance runs on — knowledge files, passage count, model, version. */

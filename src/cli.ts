@@ -2,19 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { createInterface } from 'node:readline/promises';
-import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
-import { runChat } from './adapters/cli/chat.ts';
-import { renderFeedbackReportCsv, renderFeedbackReportForTerminal } from './adapters/cli/feedback-report.ts';
-import { collectAnswerJson, printAnswerStream } from './adapters/cli/print-answer.ts';
-import { passageToJson, renderPassagesForTerminal, terminalStyle } from './adapters/cli/render.ts';
-import { type Config, loadConfig } from './core/config.ts';
+import { terminalStyle } from './adapters/cli/render.ts';
+import type { Config, ConfigFallbacks } from './core/config.ts';
 import { ConfigError, describeErrorForUser, InputError, LlmError } from './core/errors.ts';
-import { evaluateCase, readQaFile, summarizeEvaluation } from './core/evaluate.ts';
-import { buildFeedbackReport, parseReportRange } from './core/feedback-report.ts';
-import { createLogger } from './core/logger.ts';
-import { cleanQuestion } from './core/question.ts';
-import { createPoquan, type Poquan, poquanVersion } from './poquan.ts';
+import type { Poquan } from './poquan.ts';
+import { poquanVersion } from './version.ts';
+
+// Every command imports what it needs when it runs, so `--help` loads no SDK and an offline `ask` no model
+// client, platform library or metrics registry: start-up is most of a one-shot command's time.
 
 // `poquan … | head` closes the pipe early; that is the reader's choice, not an error.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -25,14 +21,19 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 const style = terminalStyle(Boolean(process.stdout.isTTY), Boolean(process.env.NO_COLOR));
 const output = { out: process.stdout, err: process.stderr, style };
 
-function readConfig(): Config {
+async function readConfig(fallbacks?: ConfigFallbacks): Promise<Config> {
   if (existsSync('.env')) process.loadEnvFile('.env');
-  return loadConfig(process.env);
+  const { loadConfig } = await import('./core/config.ts');
+  return loadConfig(process.env, fallbacks);
 }
 
 async function withPoquan<T>(run: (poquan: Poquan) => Promise<T>): Promise<T> {
-  const config = readConfig();
-  const poquan = await createPoquan(config, createLogger(config.logLevel ?? 'warn'));
+  const config = await readConfig();
+  const [{ createPoquan }, { createLogger }] = await Promise.all([
+    import('./poquan.ts'),
+    import('./core/logger.ts'),
+  ]);
+  const poquan = await createPoquan(config, createLogger(config.logLevel ?? 'warn'), { countMetrics: false });
   try {
     return await run(poquan);
   } finally {
@@ -47,7 +48,17 @@ function parsePositiveInt(value: string): number {
   return n;
 }
 
+function parsePort(value: string): string {
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 65_535)
+    throw new InvalidArgumentError('must be a port number from 1 to 65535');
+  return value;
+}
+
 async function ask(words: string[], options: { json?: boolean; conversation?: string }): Promise<void> {
+  const [{ cleanQuestion }, { collectAnswerJson, printAnswerStream }] = await Promise.all([
+    import('./core/question.ts'),
+    import('./adapters/cli/print-answer.ts'),
+  ]);
   await withPoquan(async (poquan) => {
     const question = cleanQuestion(words.join(' '), poquan.config.maxQuestionChars);
     const conversationId = `cli:${options.conversation ?? `once-${randomUUID()}`}`;
@@ -61,6 +72,10 @@ async function ask(words: string[], options: { json?: boolean; conversation?: st
 }
 
 async function retrieve(words: string[], options: { json?: boolean; k: number }): Promise<void> {
+  const [{ cleanQuestion }, { passageToJson, renderPassagesForTerminal }] = await Promise.all([
+    import('./core/question.ts'),
+    import('./adapters/cli/render.ts'),
+  ]);
   await withPoquan(async (poquan) => {
     const retrieveOne = (query: string) => {
       const question = cleanQuestion(query, poquan.config.maxQuestionChars);
@@ -90,6 +105,10 @@ async function retrieve(words: string[], options: { json?: boolean; k: number })
 }
 
 async function evaluate(options: { qa: string; k: number; json?: boolean }): Promise<void> {
+  const [{ evaluateCase, readQaFile, summarizeEvaluation }, { SingleBar }] = await Promise.all([
+    import('./core/evaluate.ts'),
+    import('cli-progress'),
+  ]);
   await withPoquan(async (poquan) => {
     const cases = await readQaFile(options.qa);
     const bar = new SingleBar({
@@ -131,6 +150,10 @@ async function evaluate(options: { qa: string; k: number; json?: boolean }): Pro
 
 async function feedbackReport(options: { from?: string; to?: string; json?: boolean; csv?: boolean }) {
   if (options.json && options.csv) throw new InputError('Choose one of --json and --csv.');
+  const [
+    { buildFeedbackReport, parseReportRange },
+    { renderFeedbackReportCsv, renderFeedbackReportForTerminal },
+  ] = await Promise.all([import('./core/feedback-report.ts'), import('./adapters/cli/feedback-report.ts')]);
   const range = parseReportRange(options, Date.now());
   await withPoquan(async (poquan) => {
     const passages = new Map(poquan.knowledge().passages.map((passage) => [passage.id, passage]));
@@ -148,14 +171,15 @@ async function feedbackReport(options: { from?: string; to?: string; json?: bool
 }
 
 async function chat(options: { conversation?: string }): Promise<void> {
+  const { runChat } = await import('./adapters/cli/chat.ts');
   await withPoquan((poquan) =>
     runChat(poquan, process.stdin, output, `cli:chat:${options.conversation ?? userInfo().username}`),
   );
 }
 
-async function start(): Promise<void> {
+async function start(options: { defaultPort?: string }): Promise<void> {
   const { startBot } = await import('./main.ts');
-  await startBot(readConfig());
+  await startBot(await readConfig({ PORT: options.defaultPort }));
 }
 
 const program = new Command('poquan')
@@ -204,14 +228,22 @@ program
   .option('--csv', 'print the report as CSV (section,item,count)')
   .action(feedbackReport);
 
-program.command('start').description('run the bots whose tokens are set (Telegram, Discord)').action(start);
+program
+  .command('start')
+  .description('run the bots whose tokens are set (Telegram, Discord)')
+  .option(
+    '--default-port <port>',
+    'serve HTTP on this port when PORT is unset or empty (the Docker image passes 8080)',
+    parsePort,
+  )
+  .action(start);
 
 async function webhookCommand(
   change: 'set' | 'delete' | 'info',
   options: { dropPendingUpdates?: boolean; json?: boolean },
 ): Promise<void> {
   const registration = await import('./adapters/telegram/webhook-registration.ts');
-  const config = readConfig();
+  const config = await readConfig();
   const report =
     change === 'set'
       ? await registration.setTelegramWebhook(config, options)
@@ -259,8 +291,11 @@ program
     'register the Discord slash commands (globally, or to DISCORD_GUILD_ID) and print what changed',
   )
   .action(async () => {
-    const config = readConfig();
-    const { deployDiscordCommands } = await import('./adapters/discord/index.ts');
+    const config = await readConfig();
+    const [{ deployDiscordCommands }, { createLogger }] = await Promise.all([
+      import('./adapters/discord/index.ts'),
+      import('./core/logger.ts'),
+    ]);
     process.stdout.write(`${await deployDiscordCommands(config, createLogger(config.logLevel ?? 'warn'))}\n`);
   });
 

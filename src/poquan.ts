@@ -1,4 +1,4 @@
-import { existsSync, type FSWatcher, readFileSync, watch } from 'node:fs';
+import { existsSync, type FSWatcher, watch } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type AccessPolicy, createAccessPolicy } from './core/access.ts';
@@ -6,18 +6,13 @@ import { type Answerer, createAnswerer } from './core/answer.ts';
 import type { Config } from './core/config.ts';
 import { createFeedbackStore, type FeedbackStore } from './core/feedback.ts';
 import { type KnowledgeBase, loadKnowledge } from './core/knowledge.ts';
-import { createOpenAiLlm, type LlmClient } from './core/llm.ts';
+import type { LlmClient } from './core/llm.ts';
 import type { Logger } from './core/logger.ts';
 import { type ConversationMemory, createConversationMemory } from './core/memory.ts';
 import { createMetrics, type Metrics } from './core/metrics.ts';
 import { createRateLimiter, type RateLimiter } from './core/rate-limit.ts';
 import { createBm25Retriever, type Retriever } from './core/retriever.ts';
 import { type AtomicStore, openStore, type Store } from './core/store.ts';
-
-/** Poquan's own version, shown by `/about` and `--version`. */
-export const poquanVersion: string = JSON.parse(
-  readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
-).version;
 
 /**
  * The assembled core every entry point (CLI, bot process, tests) works with. Built only here, so the
@@ -42,6 +37,7 @@ export interface Poquan {
   feedback: FeedbackStore;
   /** Resolves when the store answers; readiness checks call it. */
   pingStore(): Promise<void>;
+  /** The Prometheus registry and counters; with `countMetrics: false`, made (empty) on first read. */
   metrics: Metrics;
   /**
    * Reloads the knowledge directory and swaps knowledge and index together, so an answer in flight keeps
@@ -52,6 +48,15 @@ export interface Poquan {
   watchKnowledge(): () => void;
   /** Stops watching, flushes and closes the store. */
   close(): Promise<void>;
+}
+
+/** How an entry point wants its Poquan assembled. */
+export interface PoquanOptions {
+  /**
+   * Count answers and votes in `metrics` (default true). One-shot CLI commands pass false: they serve no
+   * /metrics, and prom-client then loads only if something reads `poquan.metrics`.
+   */
+  countMetrics?: boolean;
 }
 
 const reloadDebounceMs = 300;
@@ -81,12 +86,18 @@ async function indexKnowledge(dir: string): Promise<{ knowledge: KnowledgeBase; 
 }
 
 /** Loads knowledge, builds the index, opens the store and the model client. Throws `ConfigError` on bad setup. */
-export async function createPoquan(config: Config, logger: Logger): Promise<Poquan> {
+export async function createPoquan(
+  config: Config,
+  logger: Logger,
+  options: PoquanOptions = {},
+): Promise<Poquan> {
   let current = await indexKnowledge(config.knowledgeDir);
   const watchers = new Set<FSWatcher>();
   const opened = await openStore(config.storeUrl, config.storeNamespace);
   const store = opened.kv;
-  const llm = config.llm.mode === 'llm' ? createOpenAiLlm(config.llm) : undefined;
+  // The OpenAI client loads only when a model is configured: an offline `poquan ask` starts without it.
+  const llm =
+    config.llm.mode === 'llm' ? (await import('./core/llm.ts')).createOpenAiLlm(config.llm) : undefined;
   const memory = createConversationMemory(store, config.memory);
   logger.info(
     {
@@ -98,7 +109,7 @@ export async function createPoquan(config: Config, logger: Logger): Promise<Poqu
     },
     'knowledge loaded',
   );
-  const metrics = createMetrics();
+  let counting = options.countMetrics === false ? undefined : createMetrics();
 
   async function reloadKnowledge() {
     const next = await indexKnowledge(config.knowledgeDir);
@@ -187,7 +198,10 @@ export async function createPoquan(config: Config, logger: Logger): Promise<Poqu
   return {
     config,
     logger,
-    metrics,
+    get metrics() {
+      counting ??= createMetrics();
+      return counting;
+    },
     reloadKnowledge,
     watchKnowledge,
     knowledge: () => current.knowledge,
@@ -201,7 +215,7 @@ export async function createPoquan(config: Config, logger: Logger): Promise<Poqu
       atomic: opened.atomic,
       retentionMs: config.feedback.retentionMs,
       provider: llm?.provider,
-      votes: metrics.votes,
+      votes: counting?.votes,
     }),
     pingStore: opened.ping,
     rateLimiter: createRateLimiter(opened.atomic, config.rateLimitPerMinute),
@@ -215,7 +229,7 @@ export async function createPoquan(config: Config, logger: Logger): Promise<Poqu
       topK: config.retrieval.topK,
       maxQuestionChars: config.maxQuestionChars,
       logger,
-      metrics,
+      metrics: counting,
     }),
     async close() {
       for (const watcher of watchers) watcher.close();

@@ -176,13 +176,21 @@ export const secretSettings = [
   'DISCORD_TOKEN',
 ] as const;
 
+/** Values an entry point supplies for settings the environment leaves unset or empty, e.g. the image's PORT. */
+export type ConfigFallbacks = Partial<Record<keyof typeof EnvSchema.shape, string | undefined>>;
+
 /**
- * Validates the environment into a `Config`. Throws one `ConfigError` whose message names each bad
- * variable and what is wrong with it; values are never echoed, so a mistyped secret is not leaked.
+ * Validates the environment into a `Config`. An empty value means unset (as `.env.example` copied into
+ * `docker run --env-file` leaves most settings), so the fallback, then the schema's default, applies.
+ * Throws one `ConfigError` whose message names each bad variable and what is wrong with it; values are
+ * never echoed, so a mistyped secret is not leaked.
  */
-export function loadConfig(env: Record<string, string | undefined>): Config {
+export function loadConfig(env: Record<string, string | undefined>, fallbacks: ConfigFallbacks = {}): Config {
   const relevant = Object.fromEntries(
-    Object.keys(EnvSchema.shape).map((key) => [key, env[key] === '' ? undefined : env[key]]),
+    Object.keys(EnvSchema.shape).map((key) => [
+      key,
+      (env[key] || undefined) ?? fallbacks[key as keyof ConfigFallbacks],
+    ]),
   );
   const parsed = EnvSchema.safeParse(relevant);
   if (!parsed.success) {

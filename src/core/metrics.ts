@@ -1,4 +1,8 @@
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { createRequire } from 'node:module';
+import type * as PromClient from 'prom-client';
+
+// Required when the first registry is made, not imported: a CLI run that counts nothing never loads prom-client.
+const require = createRequire(import.meta.url);
 
 /** Latency buckets (seconds) from "instant" to "the model is struggling". */
 const latencyBuckets = [0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32, 64];
@@ -8,6 +12,7 @@ const latencyBuckets = [0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32, 64];
  * several instances in one process stay apart). Served at `GET /metrics`.
  */
 export function createMetrics() {
+  const { Counter, collectDefaultMetrics, Histogram, Registry } = require('prom-client') as typeof PromClient;
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'poquan_' });
   return {

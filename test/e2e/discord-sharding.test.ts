@@ -41,38 +41,45 @@ describe('Discord sharding (SHARD_COUNT)', () => {
     }
   });
 
-  it('starts with SHARD_COUNT=auto, which discord.js would otherwise read itself and reject', async () => {
-    const discord = await startFakeDiscord();
-    cleanups.push(() => discord.close());
-    const child = spawn(
-      process.execPath,
-      [new URL('../../bin/poquan.js', import.meta.url).pathname, 'start'],
-      {
-        cwd: cleanCwd(),
-        env: poquanEnv({
-          KNOWLEDGE_DIR: 'test/fixtures/knowledge-mini',
-          STORE_URL: 'memory://',
-          DISCORD_TOKEN: discord.token,
-          DISCORD_API_BASE: discord.apiBase,
-          SHARD_COUNT: 'auto',
-          LOG_LEVEL: 'info',
-        }),
-        stdio: ['ignore', 'ignore', 'pipe'],
-      },
-    );
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    cleanups.push(async () => {
-      if (child.exitCode === null) child.kill('SIGKILL');
-      await exited;
-    });
-    await expect.poll(() => stderr, { timeout: 15_000 }).toContain('Poquan started: discord.');
-    expect(discord.identifies).toEqual([expect.objectContaining({ token: '[correct]' })]);
-    child.kill('SIGTERM');
-    expect(await exited).toBe(0);
-    expect(stderr).toContain('"msg":"discord adapter stopped"');
-  }, 30_000);
+  it.each([
+    ['auto', 'which discord.js would otherwise read itself and reject'],
+    ['', 'as unset (1 shard), where discord.js would read zero shards'],
+  ])(
+    'starts with SHARD_COUNT=%j, %s',
+    async (shardCount) => {
+      const discord = await startFakeDiscord();
+      cleanups.push(() => discord.close());
+      const child = spawn(
+        process.execPath,
+        [new URL('../../bin/poquan.js', import.meta.url).pathname, 'start'],
+        {
+          cwd: cleanCwd(),
+          env: poquanEnv({
+            KNOWLEDGE_DIR: 'test/fixtures/knowledge-mini',
+            STORE_URL: 'memory://',
+            DISCORD_TOKEN: discord.token,
+            DISCORD_API_BASE: discord.apiBase,
+            SHARD_COUNT: shardCount,
+            LOG_LEVEL: 'info',
+          }),
+          stdio: ['ignore', 'ignore', 'pipe'],
+        },
+      );
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+      });
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      cleanups.push(async () => {
+        if (child.exitCode === null) child.kill('SIGKILL');
+        await exited;
+      });
+      await expect.poll(() => stderr, { timeout: 15_000 }).toContain('Poquan started: discord.');
+      expect(discord.identifies).toEqual([expect.objectContaining({ token: '[correct]' })]);
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(stderr).toContain('"msg":"discord adapter stopped"');
+    },
+    30_000,
+  );
 });

@@ -19,11 +19,15 @@ export interface PoquanProcess {
 }
 
 /**
- * Starts `node bin/poquan.js start` in `cwd` with exactly `env` (see `poquanEnv`): no inherited settings, and
+ * Starts `node bin/poquan.js start [options]` in `cwd` with exactly `env` (see `poquanEnv`): no inherited settings, and
  * no `.env` unless the test writes one into `cwd`.
  */
-export function startPoquanProcess(env: Record<string, string>, cwd: string): PoquanProcess {
-  const child = spawn(process.execPath, [bin, 'start'], {
+export function startPoquanProcess(
+  env: Record<string, string>,
+  cwd: string,
+  options: string[] = [],
+): PoquanProcess {
+  const child = spawn(process.execPath, [bin, 'start', ...options], {
     cwd,
     env: poquanEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -48,6 +48,21 @@ describe('configuration', () => {
     expect(loadConfig({ LLM_API_KEY: '', MAX_QUESTION_CHARS: '' }).llm.mode).toBe('offline');
   });
 
+  it('treats an empty value as unset for every setting', () => {
+    const unset = loadConfig({});
+    for (const setting of Object.keys(EnvSchema.shape)) {
+      expect(loadConfig({ [setting]: '' }), setting).toEqual(unset);
+    }
+  });
+
+  it("takes an entry point's fallback when a setting is unset or empty; a value in the environment wins", () => {
+    const image = { PORT: '8080' };
+    expect(loadConfig({}, image).http).toEqual({ port: 8080, host: '0.0.0.0' });
+    expect(loadConfig({ PORT: '' }, image).http).toEqual({ port: 8080, host: '0.0.0.0' });
+    expect(loadConfig({ PORT: '9000' }, image).http?.port).toBe(9000);
+    expect(loadConfig({ PORT: '' }).http).toBeUndefined();
+  });
+
   it('names every bad variable in one error', () => {
     expect(() =>
       loadConfig({ LLM_PROVIDER: 'gpt', MAX_QUESTION_CHARS: 'lots', LLM_THINKING: 'maybe' }),
@@ -95,5 +110,15 @@ describe('.env.example', () => {
       [...example.matchAll(/^([A-Z][A-Z0-9_]+)=(.*)$/gm)].map((m) => [m[1], m[2]]),
     );
     expect(loadConfig(env).llm.mode).toBe('offline');
+  });
+
+  it("serves HTTP on the image's port when passed whole to `docker run --env-file`, though it leaves PORT empty", async () => {
+    const example = await readFile(new URL('../../.env.example', import.meta.url), 'utf8');
+    const env = Object.fromEntries(
+      [...example.matchAll(/^([A-Z][A-Z0-9_]+)=(.*)$/gm)].map((m) => [m[1], m[2]]),
+    );
+    expect(env.PORT).toBe('');
+    // The Dockerfile's start command: `poquan start --default-port 8080`.
+    expect(loadConfig(env, { PORT: '8080' }).http).toEqual({ port: 8080, host: '0.0.0.0' });
   });
 });
