@@ -63,11 +63,10 @@ const serialize = (value: unknown, expires: number | null) =>
   JSON.stringify(expires === null ? { value } : { value, expires });
 
 function describeOpenFailure(path: string, error: unknown): StoreOpenError {
-  const reason = (error as Error).message;
   return new StoreOpenError(
-    `STORE_URL: ${path} cannot be used as a SQLite store (${reason}). Move the file away or restore a backup ` +
-      '(a new one is created), or set STORE_URL=memory:// — or STORE_FALLBACK=memory to start without ' +
-      'persistent memory when this happens.',
+    `STORE_URL: ${path} is not a usable SQLite store (${(error as Error).message}). Move the file away or ` +
+      'restore a backup (Poquan then starts a new one), use STORE_URL=memory://, or set STORE_FALLBACK=memory ' +
+      'to start without persistent memory.',
     { cause: error },
   );
 }
