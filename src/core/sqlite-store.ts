@@ -31,7 +31,8 @@ const isBusy = (error: unknown) => String((error as { code?: unknown }).code).st
 /**
  * Runs a synchronous SQLite call, retrying it after a short random pause while the file is locked. SQLite's
  * own busy timeout is not used: it blocks the event loop, and in this build it sleeps a whole second between
- * tries, so a process writing steadily starved the other one. Jittered retries from here take turns fairly.
+ * tries, so a process writing steadily starved the other one. Pauses of a few milliseconds, awaited, let this
+ * process go on answering meanwhile and catch the lock soon after it is released.
  */
 async function whenUnlocked<T>(operation: () => T, timeoutMs = busyTimeoutMs): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -55,6 +56,13 @@ const sweepIntervalMs = 10 * 60_000;
  */
 const createTable =
   'CREATE TABLE IF NOT EXISTS keyv (key VARCHAR(255) PRIMARY KEY, value TEXT, expires INTEGER)';
+
+/** Reads a key unless it has expired (parameters: key, now). */
+const selectLive = 'SELECT value, expires FROM keyv WHERE key = ? AND (expires IS NULL OR expires > ?)';
+
+/** Writes a key, replacing any earlier value and expiry (parameters: key, value, expires). */
+const upsert =
+  'INSERT INTO keyv (key, value, expires) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, expires = excluded.expires';
 
 type Row = [value: string, expires: number | null];
 
@@ -142,17 +150,13 @@ class SqliteKeyvAdapter extends EventEmitter implements KeyvStoreAdapter {
   constructor(db: Database.Database) {
     super();
     this.statements = {
-      get: db
-        .prepare('SELECT value, expires FROM keyv WHERE key = ? AND (expires IS NULL OR expires > ?)')
-        .raw(),
+      get: db.prepare(selectLive).raw(),
       getMany: db
         .prepare(
           'SELECT key, value FROM keyv WHERE key IN (SELECT value FROM json_each(?)) AND (expires IS NULL OR expires > ?)',
         )
         .raw(),
-      set: db.prepare(
-        'INSERT INTO keyv (key, value, expires) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, expires = excluded.expires',
-      ),
+      set: db.prepare(upsert),
       delete: db.prepare('DELETE FROM keyv WHERE key = ?'),
       deleteMany: db.prepare('DELETE FROM keyv WHERE key IN (SELECT value FROM json_each(?))'),
       clear: db.prepare('DELETE FROM keyv WHERE substr(key, 1, length(?)) = ?'),
@@ -206,12 +210,8 @@ function createSqliteAtomicStore(db: Database.Database, namespace: string): Atom
   const claim = db.prepare(
     'INSERT INTO keyv (key, value, expires) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, expires = excluded.expires WHERE keyv.expires IS NOT NULL AND keyv.expires <= ?',
   );
-  const read = db
-    .prepare('SELECT value, expires FROM keyv WHERE key = ? AND (expires IS NULL OR expires > ?)')
-    .raw();
-  const write = db.prepare(
-    'INSERT INTO keyv (key, value, expires) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, expires = excluded.expires',
-  );
+  const read = db.prepare(selectLive).raw();
+  const write = db.prepare(upsert);
   const readLive = (key: string): { value: unknown; expires: number | null } | undefined => {
     const row = read.get([key, Date.now()]) as Row | undefined;
     if (!row) return undefined;
@@ -271,9 +271,7 @@ export async function openSqliteStore(path: string, namespace: string): Promise<
   const kv = new Keyv({ store: new SqliteKeyvAdapter(db), namespace, throwOnErrors: true });
   kv.on('error', () => {});
   const pingKey = `${namespace}:__ping__`;
-  const ping = db.prepare(
-    'INSERT INTO keyv (key, value, expires) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, expires = excluded.expires',
-  );
+  const ping = db.prepare(upsert);
   const sweep = db.prepare('DELETE FROM keyv WHERE expires IS NOT NULL AND expires <= ?');
   const sweepExpired = () => {
     try {

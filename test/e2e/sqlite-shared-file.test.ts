@@ -73,5 +73,5 @@ describe('two processes on one SQLite file', () => {
     const store = await openStore(`sqlite://${file}`, 'shared-file-test');
     expect(await store.kv.get('counter')).toBe(2 * sum);
     await store.close();
-  }, 60_000);
+  }, 120_000);
 });
