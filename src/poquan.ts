@@ -12,7 +12,8 @@ import { type ConversationMemory, createConversationMemory } from './core/memory
 import { createMetrics, type Metrics } from './core/metrics.ts';
 import { createRateLimiter, type RateLimiter } from './core/rate-limit.ts';
 import { createBm25Retriever, type Retriever } from './core/retriever.ts';
-import { type AtomicStore, openStore, type Store } from './core/store.ts';
+import { StoreOpenError } from './core/sqlite-store.ts';
+import { type AtomicStore, type OpenedStore, openStore, type Store } from './core/store.ts';
 
 /**
  * The assembled core every entry point (CLI, bot process, tests) works with. Built only here, so the
@@ -85,6 +86,23 @@ async function indexKnowledge(dir: string): Promise<{ knowledge: KnowledgeBase; 
   return { knowledge, retriever: createBm25Retriever(knowledge) };
 }
 
+/**
+ * Opens `STORE_URL`. A SQLite file that cannot be used fails the start with one line naming the setting, unless
+ * the operator chose `STORE_FALLBACK=memory`: then Poquan runs on memory, and says so in a warning.
+ */
+async function openConfiguredStore(config: Config, logger: Logger): Promise<OpenedStore> {
+  try {
+    return await openStore(config.storeUrl, config.storeNamespace);
+  } catch (error) {
+    if (!(error instanceof StoreOpenError) || config.storeFallback !== 'memory') throw error;
+    logger.warn(
+      { reason: (error.cause as Error).message },
+      'STORE_FALLBACK=memory: the SQLite store could not be opened; running without persistent memory',
+    );
+    return openStore('memory://', config.storeNamespace);
+  }
+}
+
 /** Loads knowledge, builds the index, opens the store and the model client. Throws `ConfigError` on bad setup. */
 export async function createPoquan(
   config: Config,
@@ -93,7 +111,7 @@ export async function createPoquan(
 ): Promise<Poquan> {
   let current = await indexKnowledge(config.knowledgeDir);
   const watchers = new Set<FSWatcher>();
-  const opened = await openStore(config.storeUrl, config.storeNamespace);
+  const opened = await openConfiguredStore(config, logger);
   const store = opened.kv;
   // The OpenAI client loads only when a model is configured: an offline `poquan ask` starts without it.
   const llm =

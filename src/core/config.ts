@@ -35,6 +35,7 @@ export const EnvSchema = z.object({
     .string()
     .regex(/^[\w.-]{1,64}$/, 'must be 1-64 letters, digits, dots, dashes or underscores')
     .default('poquan'),
+  STORE_FALLBACK: z.enum(['none', 'memory']).default('none'),
 
   LLM_PROVIDER: z.enum(providerNames).default('deepseek'),
   LLM_BASE_URL: url.optional(),
@@ -104,6 +105,8 @@ function toConfig(env: z.infer<typeof EnvSchema>) {
     knowledgeDir: env.KNOWLEDGE_DIR,
     storeUrl: env.STORE_URL,
     storeNamespace: env.STORE_NAMESPACE,
+    /** `memory`: a SQLite file that cannot be opened at start is replaced by memory (with a warning), not fatal. */
+    storeFallback: env.STORE_FALLBACK,
     llm: {
       mode: (hasModelEndpoint ? 'llm' : 'offline') as AnswerMode,
       provider: env.LLM_PROVIDER as ProviderName,

@@ -1,10 +1,8 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import KeyvRedis from '@keyv/redis';
-import KeyvSqlite from '@keyv/sqlite';
 import { createClient } from '@redis/client';
 import Keyv from 'keyv';
 import { ConfigError, StoreError } from './errors.ts';
+import { openSqliteStore } from './sqlite-store.ts';
 
 /** The key-value store every piece of state goes through (memory, answer cache, message mappings). */
 export type Store = Keyv;
@@ -13,14 +11,20 @@ export type Store = Keyv;
 export type WindowDecision = { allowed: true } | { allowed: false; retryAfterMs: number };
 
 /**
- * Operations that must be atomic across every instance sharing the store: claiming an update id so a
- * redelivery is answered once, and counting a user's questions so two instances count them once.
+ * Operations that must be atomic across every process sharing the store (several instances on one Redis, or
+ * the bot and `poquan chat` on one SQLite file): claiming an update id so a redelivery is answered once,
+ * counting a user's questions so two processes count them once, and adding to shared counters.
  */
 export interface AtomicStore {
   /** True for the first caller to claim `key` within `ttlMs`, false for every later one. */
   claimOnce(key: string, ttlMs: number): Promise<boolean>;
   /** Records one event in a sliding window unless `limit` events already happened in the last `windowMs`. */
   takeFromWindow(key: string, limit: number, windowMs: number, now: number): Promise<WindowDecision>;
+  /**
+   * Adds the whole number `amount` to the counter at `key` and returns the new total. A missing (or expired)
+   * counter starts at 0 and expires `ttlMs` after that first increment; later increments keep that expiry.
+   */
+  incrementBy(key: string, amount: number, ttlMs: number): Promise<number>;
 }
 
 /** An open store: the key-value view, the atomic operations, a health check and a way to close it. */
@@ -42,11 +46,16 @@ export async function withStore<T>(what: string, operation: () => Promise<T>): P
   }
 }
 
+/** Counters count whole units (tokens, questions); Redis's INCRBY accepts nothing else. */
+export function assertWholeAmount(amount: number): void {
+  if (!Number.isSafeInteger(amount)) throw new RangeError(`incrementBy needs a whole number, got ${amount}`);
+}
+
 /**
- * Atomic operations for a store only this process writes (memory, SQLite): a per-key promise chain
+ * Atomic operations for the in-memory store, which only this process can see: a per-key promise chain
  * serializes read-modify-write, which is all the atomicity one process needs.
  */
-function createLocalAtomicStore(kv: Keyv): AtomicStore {
+function createMemoryAtomicStore(kv: Keyv): AtomicStore {
   const chains = new Map<string, Promise<unknown>>();
   const serialized = <T>(key: string, operation: () => Promise<T>): Promise<T> => {
     const run = (chains.get(key) ?? Promise.resolve()).then(operation, operation);
@@ -78,6 +87,17 @@ function createLocalAtomicStore(kv: Keyv): AtomicStore {
           return { allowed: true } as const;
         }),
       ),
+    incrementBy: (key, amount, ttlMs) =>
+      serialized(key, () =>
+        withStore('increment', async () => {
+          assertWholeAmount(amount);
+          const current = await kv.getRaw<number>(key);
+          const total = (typeof current?.value === 'number' ? current.value : 0) + amount;
+          const remainingMs = typeof current?.expires === 'number' ? current.expires - Date.now() : ttlMs;
+          await kv.set(key, total, Math.max(remainingMs, 1));
+          return total;
+        }),
+      ),
   };
 }
 
@@ -93,12 +113,10 @@ redis.call('ZADD', KEYS[1], ARGV[1], ARGV[1] .. '-' .. ARGV[4])
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return -1`;
 
-/**
- * How long a SQLite call waits for a lock held by another process (a CLI run, a backup) before failing. This
- * process is the file's only regular writer, so a legitimate lock lasts milliseconds; one held longer means the
- * answer goes on without memory rather than waiting — an answer touches the store several times.
- */
-const sqliteBusyTimeoutMs = 1000;
+// Creates the counter with its expiry only if it is missing, then adds: INCRBY keeps the key's expiry.
+const incrementByScript = `
+redis.call('SET', KEYS[1], '0', 'PX', ARGV[2], 'NX')
+return redis.call('INCRBY', KEYS[1], ARGV[1])`;
 
 /** How long start-up waits for Redis before going on degraded (the client keeps reconnecting). */
 const initialConnectWaitMs = 2500;
@@ -154,6 +172,16 @@ async function openRedisStore(url: string, namespace: string): Promise<OpenedSto
           );
           return retryAfterMs < 0 ? { allowed: true } : { allowed: false, retryAfterMs };
         }),
+      incrementBy: (key, amount, ttlMs) =>
+        withStore('increment', async () => {
+          assertWholeAmount(amount);
+          return Number(
+            await client.eval(incrementByScript, {
+              keys: [prefixed(key)],
+              arguments: [String(amount), String(ttlMs)],
+            }),
+          );
+        }),
     },
     ping: () =>
       withStore('ping', async () => {
@@ -168,38 +196,30 @@ async function openRedisStore(url: string, namespace: string): Promise<OpenedSto
 }
 
 /**
- * Opens the store named by `STORE_URL`: `sqlite://path` (the embedded default; the directory is created),
- * `memory://` (tests, throwaway runs) or `redis://…` (state shared by several instances). Keys live under
- * `namespace`, so several bots can share one Redis. Failures throw `StoreError`, so callers can degrade
- * visibly instead of silently losing state.
+ * Opens the store named by `STORE_URL`: `sqlite://path` (the embedded default; the directory is created; one
+ * file can be shared by the processes of one machine), `memory://` (tests, throwaway runs) or `redis://…`
+ * (state shared by several instances). Keys live under `namespace`, so several bots can share one Redis.
+ * Operations fail with `StoreError`, so callers can degrade visibly instead of silently losing state; a SQLite
+ * file that cannot be used at all fails here, with a `StoreOpenError` naming `STORE_URL`.
  */
 export async function openStore(url: string, namespace = 'poquan'): Promise<OpenedStore> {
   if (url.startsWith('redis://') || url.startsWith('rediss://')) return openRedisStore(url, namespace);
-  let kv: Keyv;
-  let kind: OpenedStore['kind'];
-  if (url.startsWith('memory://')) {
-    kv = new Keyv({ namespace, throwOnErrors: true });
-    kind = 'memory';
-  } else if (url.startsWith('sqlite://')) {
+  if (url.startsWith('sqlite://')) {
     const path = url.slice('sqlite://'.length);
     if (!path)
       throw new ConfigError('STORE_URL: sqlite:// needs a file path, e.g. sqlite://data/poquan.sqlite');
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    kv = new Keyv({
-      store: new KeyvSqlite({ uri: url, busyTimeout: sqliteBusyTimeoutMs }),
-      namespace,
-      throwOnErrors: true,
-    });
-    kind = 'sqlite';
-  } else {
+    return openSqliteStore(path, namespace);
+  }
+  if (!url.startsWith('memory://')) {
     throw new ConfigError('STORE_URL: must start with sqlite://, memory:// or redis://');
   }
+  const kv = new Keyv({ namespace, throwOnErrors: true });
   kv.on('error', () => {});
   return {
-    kind,
+    kind: 'memory',
     kv,
-    atomic: createLocalAtomicStore(kv),
-    ping: () => withStore('ping', async () => void (await kv.get('__ping__'))),
+    atomic: createMemoryAtomicStore(kv),
+    ping: async () => {},
     close: () => kv.disconnect(),
   };
 }

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import sqlite3 from 'sqlite3';
+import Database from 'libsql';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type RedisServer, startRedisServer, withoutRedis } from '../servers/redis-server.ts';
 import {
@@ -17,8 +17,9 @@ import {
 } from './harness.ts';
 
 /**
- * Store faults: a SQLite file locked by another process (entirely, or for writing) and Redis down. Answers go
- * on without memory, the degradation is logged as a warning, and memory works again once the store is back.
+ * Store faults: a SQLite file locked for writing by another process, and Redis down. Answers go on without
+ * memory, the degradation is logged as a warning, and memory works again once the store is back. (The file is
+ * in write-ahead-log mode, so no other process can lock readers out of it.)
  */
 
 const roles = (bot: TelegramHarness, index: number) => promptRoles(bot.llm, index);
@@ -30,40 +31,16 @@ describe.concurrent('SQLite faults', () => {
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
-  /** Another process's connection to the same SQLite file, holding a lock until released. */
-  async function lockSqlite(path: string, mode: 'EXCLUSIVE' | 'IMMEDIATE') {
-    const db = new sqlite3.Database(path);
-    await new Promise<void>((resolve, reject) =>
-      db.exec(`BEGIN ${mode}; INSERT INTO keyv VALUES ('lock-holder', '1');`, (e) =>
-        e ? reject(e) : resolve(),
-      ),
-    );
-    return () => new Promise<void>((resolve) => db.exec('ROLLBACK;', () => db.close(() => resolve())));
+  /** Another connection to the same SQLite file, holding its write lock until released. */
+  function lockSqliteForWriting(path: string) {
+    const db = new Database(path);
+    db.exec('BEGIN IMMEDIATE');
+    db.exec("INSERT INTO keyv (key, value) VALUES ('lock-holder', '1')");
+    return () => {
+      db.exec('ROLLBACK');
+      db.close();
+    };
   }
-
-  it('answers without memory while the SQLite file is locked, and remembers again once it is free', async ({
-    onTestFinished,
-  }) => {
-    const path = join(dir, 'locked.sqlite');
-    const bot = await startTelegramHarness(cleanupsAfter(onTestFinished), { STORE_URL: `sqlite://${path}` });
-    await bot.ask(question);
-    const release = await lockSqlite(path, 'EXCLUSIVE');
-    const started = performance.now();
-    expect(await bot.ask('Did Liang Wenfeng finance DeepSeek himself?')).toEqual([
-      expect.stringMatching(/\[1\]/),
-    ]);
-    // Each store call waits at most 1 s for the lock (src/core/store.ts), never the 5 s it once did.
-    expect(performance.now() - started).toBeLessThan(10_000);
-    expect(roles(bot, 1)).toEqual(['system', 'user']);
-    expect(bot.logs.entries().some((e) => e.msg === 'memory unavailable; answering without history')).toBe(
-      true,
-    );
-    await release();
-    await bot.ask('How big is the national AI fund?');
-    expect(roles(bot, 2)).toEqual(['system', 'user', 'assistant', 'user']);
-    await bot.ask('And in US dollars?');
-    expect(roles(bot, 3)).toEqual(['system', 'user', 'assistant', 'user', 'assistant', 'user']);
-  });
 
   it('answers with history but remembers nothing while the SQLite file is locked for writing', async ({
     onTestFinished,
@@ -71,13 +48,13 @@ describe.concurrent('SQLite faults', () => {
     const path = join(dir, 'readonly.sqlite');
     const bot = await startTelegramHarness(cleanupsAfter(onTestFinished), { STORE_URL: `sqlite://${path}` });
     await bot.ask(question);
-    const release = await lockSqlite(path, 'IMMEDIATE');
+    const release = lockSqliteForWriting(path);
     expect(await bot.ask('Did Liang Wenfeng finance DeepSeek himself?')).toEqual([
       expect.stringMatching(/\[1\]/),
     ]);
     expect(roles(bot, 1)).toEqual(['system', 'user', 'assistant', 'user']);
     expect(bot.logs.entries().some((e) => e.msg === 'memory unavailable; turn not remembered')).toBe(true);
-    await release();
+    release();
     await bot.ask('How big is the national AI fund?');
     expect(roles(bot, 2)).toEqual(['system', 'user', 'assistant', 'user']);
   });

@@ -91,3 +91,31 @@ export function startPoquanProcess(
     },
   };
 }
+
+/** What a finished `poquan` command printed, and how it exited. */
+export interface PoquanRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `node bin/poquan.js …args` to the end in `cwd` with exactly `env` (plus PATH and HOME), as `startPoquanProcess`. */
+export function runPoquan(args: string[], env: Record<string, string>, cwd: string): Promise<PoquanRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, ...args], {
+      cwd,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString('utf8');
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString('utf8');
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
