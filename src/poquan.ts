@@ -137,6 +137,7 @@ export async function createPoquan(config: Config, logger: Logger): Promise<Poqu
     access: createAccessPolicy(config),
     answer: createAnswerer({
       retriever: () => current.retriever,
+      knowledge: () => current.knowledge,
       llm,
       memory,
       cache: store,

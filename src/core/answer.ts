@@ -3,6 +3,7 @@ import type { AnswerDone, AnswerEvent, Citation, Usage } from './answer-events.t
 import { collectCitations } from './citations.ts';
 import type { AnswerMode } from './config.ts';
 import { LlmError } from './errors.ts';
+import type { KnowledgeBase } from './knowledge.ts';
 import type { LlmClient } from './llm.ts';
 import type { Logger } from './logger.ts';
 import type { ConversationMemory, Turn } from './memory.ts';
@@ -16,6 +17,11 @@ import type { Store } from './store.ts';
 /** What `answer()` needs; built once by the composition root. `retriever` is a getter so hot reload can swap it. */
 export interface AnswerDeps {
   retriever: () => Retriever;
+  /**
+   * The knowledge `retriever()` was built from: offline quotes weigh terms over all of it and expand Chinese
+   * questions with its glossary. Absent: over the passages retrieved, without glossary.
+   */
+  knowledge?: () => KnowledgeBase;
   /** Absent in offline mode. */
   llm: LlmClient | undefined;
   memory: ConversationMemory;
@@ -151,7 +157,9 @@ export function createAnswerer(deps: AnswerDeps): Answerer {
 
     let done: AnswerDone;
     if (!deps.llm || (notCovered && history.length === 0)) {
-      const text = notCovered ? notCoveredAnswer(language) : extractiveAnswer(question, passages, language);
+      const text = notCovered
+        ? notCoveredAnswer(language)
+        : extractiveAnswer(question, passages, language, deps.knowledge?.());
       yield { type: 'text', delta: text };
       done = {
         ...base,
