@@ -4,13 +4,20 @@ import { userInfo } from 'node:os';
 import { createInterface } from 'node:readline/promises';
 import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
+import { renderAnswerCheckForTerminal } from './adapters/cli/answer-check-report.ts';
 import { runChat } from './adapters/cli/chat.ts';
 import { renderFeedbackReportCsv, renderFeedbackReportForTerminal } from './adapters/cli/feedback-report.ts';
 import { collectAnswerJson, printAnswerStream } from './adapters/cli/print-answer.ts';
 import { passageToJson, renderPassagesForTerminal, terminalStyle } from './adapters/cli/render.ts';
+import {
+  type AnswerCheckItem,
+  checkAnswer,
+  failedCheck,
+  summarizeAnswerChecks,
+} from './core/answer-check.ts';
 import { type Config, loadConfig } from './core/config.ts';
 import { ConfigError, describeErrorForUser, InputError, LlmError } from './core/errors.ts';
-import { evaluateCase, readQaFile, summarizeEvaluation } from './core/evaluate.ts';
+import { evaluateCase, type QaCase, readQaFile, summarizeEvaluation } from './core/evaluate.ts';
 import { buildFeedbackReport, parseReportRange } from './core/feedback-report.ts';
 import { createLogger } from './core/logger.ts';
 import { cleanQuestion } from './core/question.ts';
@@ -30,8 +37,7 @@ function readConfig(): Config {
   return loadConfig(process.env);
 }
 
-async function withPoquan<T>(run: (poquan: Poquan) => Promise<T>): Promise<T> {
-  const config = readConfig();
+async function withPoquan<T>(run: (poquan: Poquan) => Promise<T>, config = readConfig()): Promise<T> {
   const poquan = await createPoquan(config, createLogger(config.logLevel ?? 'warn'));
   try {
     return await run(poquan);
@@ -89,7 +95,13 @@ async function retrieve(words: string[], options: { json?: boolean; k: number })
   });
 }
 
-async function evaluate(options: { qa: string; k: number; json?: boolean }): Promise<void> {
+async function evaluate(options: {
+  qa: string;
+  k: number;
+  json?: boolean;
+  answers?: boolean;
+}): Promise<void> {
+  if (options.answers) return evaluateAnswers(options);
   await withPoquan(async (poquan) => {
     const cases = await readQaFile(options.qa);
     const bar = new SingleBar({
@@ -127,6 +139,56 @@ async function evaluate(options: { qa: string; k: number; json?: boolean }): Pro
       ].join('\n'),
     );
   });
+}
+
+/**
+ * `eval --answers`: asks every question through the real answer path, each in a fresh conversation and past
+ * the answer cache (a replayed answer would measure an earlier model), and checks what came back.
+ */
+async function evaluateAnswers(options: { qa: string; json?: boolean }): Promise<void> {
+  const config = readConfig();
+  await withPoquan(
+    async (poquan) => {
+      const cases = await readQaFile(options.qa);
+      const bar = new SingleBar({
+        format: 'asking [{bar}] {value}/{total}',
+        stream: process.stderr,
+        hideCursor: true,
+      });
+      if (!options.json) bar.start(cases.length, 0);
+      const items: AnswerCheckItem[] = [];
+      for (const qa of cases) {
+        items.push(await askAndCheck(poquan, qa));
+        if (!options.json) bar.increment();
+      }
+      if (!options.json) bar.stop();
+      const report = summarizeAnswerChecks(items);
+      process.stdout.write(
+        options.json
+          ? `${JSON.stringify(report)}\n`
+          : renderAnswerCheckForTerminal(
+              report,
+              `${options.qa}, ${poquan.llm ? `model ${poquan.llm.model}` : 'offline'}`,
+            ),
+      );
+    },
+    { ...config, answerCacheTtlMs: 0 },
+  );
+}
+
+async function askAndCheck(poquan: Poquan, qa: QaCase): Promise<AnswerCheckItem> {
+  try {
+    const events = poquan.answer(qa.q, `cli:eval-${randomUUID()}`);
+    for await (const event of events) {
+      if (event.type === 'done') return checkAnswer(qa, event, poquan.knowledge());
+    }
+    return failedCheck(qa, 'the answer ended without a done event');
+  } catch (error) {
+    // A rejected key fails every question alike: say so once instead of reporting zeros.
+    if (error instanceof LlmError && error.kind === 'auth') throw error;
+    if (!(error instanceof LlmError || error instanceof InputError)) throw error;
+    return failedCheck(qa, describeErrorForUser(error));
+  }
 }
 
 async function feedbackReport(options: { from?: string; to?: string; json?: boolean; csv?: boolean }) {
@@ -187,9 +249,13 @@ program
 
 program
   .command('eval')
-  .description('measure retrieval recall@k and MRR on a QA file')
+  .description('measure retrieval recall@k and MRR on a QA file; --answers checks written answers instead')
   .option('--qa <file>', 'JSONL questions', 'test/fixtures/qa.jsonl')
   .option('-k <n>', 'passages per question', parsePositiveInt, 4)
+  .option(
+    '--answers',
+    'ask the configured model every question and check the answers: fact, citations, figures, language',
+  )
   .option('--json', 'print the full report as JSON')
   .action(evaluate);
 
