@@ -95,7 +95,7 @@ const figurePattern = new RegExp(
   [
     // 百分之五十, 百分之12.5
     '(?<percentPrefix>百分之(?<percentBody>[零〇一二两三四五六七八九十百千万亿]+|\\d+(?:\\.\\d+)?))',
-    // US$8.2bn, 60 billion, 9,600, 600亿, 1.5万亿, 2030年, 20%, 1990s
+    // US$8.2bn, 60 billion, 9,600, 600亿, 1.5万亿, 2030年, 20%, 1990s; not names: R1, GPT-4, 01.ai
     '(?<digits>(?:US\\$|S\\$|HK\\$|RMB\\s?|\\$|¥|€|£)?(?<![\\p{Script=Latin}\\p{N}.])\\d+(?:,\\d{3})*(?:\\.\\d+)?(?:\\s?-?\\s?(?<scale>thousand|million|billion|trillion|bn|mn|tn|k|m|b)(?![\\p{L}\\p{N}])|(?<cjkScale>万亿|千亿|百亿|十亿|亿|万|千|百))?(?<suffix>st|nd|rd|th|s)?(?:\\s?(?:%|per\\s?cent(?![\\p{L}])))?(?![\\p{Script=Latin}\\p{N}]|\\.\\p{L}))',
     // sixty billion, twenty-three, one hundred
     `(?<words>(?<![\\p{L}-])${englishWord}(?:[\\s-]+${englishWord})*(?![\\p{L}]))`,
@@ -179,12 +179,13 @@ function stripStructure(text: string): string {
 /**
  * Finds the figures in English or Chinese text and gives each its numeric value, so that "60 billion",
  * "60bn", "600亿" and "六百亿" all read as 6e10, "2030年" as 2030, "20%" as 20 and "February" as 2.
- * Never counted: citation markers (`[1]`), list numbers, numbers inside names (R1, V3, 01.ai), a lone
+ * Never counted: citation markers (`[1]`), list numbers, numbers inside names (R1, GPT-4, 01.ai), a lone
  * "one", and single Chinese numerals inside words (六小虎, 一些).
  */
 export function extractFigures(text: string): Figure[] {
   const figures: Figure[] = [];
-  for (const match of stripStructure(text.normalize('NFKC')).matchAll(figurePattern)) {
+  const plain = stripStructure(text.normalize('NFKC'));
+  for (const match of plain.matchAll(figurePattern)) {
     const groups = match.groups ?? {};
     const written = match[0].trim();
     let value: number | undefined;
@@ -192,6 +193,9 @@ export function extractFigures(text: string): Figure[] {
       const body = groups.percentBody ?? '';
       value = /\d/.test(body) ? Number(body) : parseChineseNumber(body);
     } else if (groups.digits) {
+      // GPT-4, COVID-19: a number after a capitalised word and a hyphen is part of a name (the pattern
+      // is case-insensitive, so this is checked here); "top-20" is a figure.
+      if (/\p{Lu}\p{L}*-$/u.test(plain.slice(0, match.index))) continue;
       value = digitsValue(groups, written);
     } else if (groups.words) {
       if (/^(?:one|zero)$/i.test(written)) continue;

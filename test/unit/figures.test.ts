@@ -54,7 +54,8 @@ describe('extractFigures', () => {
   });
 
   it('ignores citation markers, list numbers and numbers inside names', () => {
-    expect(values('1. DeepSeek-R1 and V3 [1][2], Qwen2 and 01.ai 【3】 [1, 2]\n2. More')).toEqual([]);
+    expect(values('1. DeepSeek-R1 and V3 [1][2], Qwen2, GPT-4 and 01.ai 【3】 [1, 2]\n2. More')).toEqual([]);
+    expect(values('in the top-20')).toEqual([20]);
   });
 
   it('ignores words that only look like numbers', () => {
