@@ -6,6 +6,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { terminalStyle } from './adapters/cli/render.ts';
 import type { Config, ConfigFallbacks } from './core/config.ts';
 import { ConfigError, describeErrorForUser, InputError, LlmError } from './core/errors.ts';
+import type { QaCase } from './core/evaluate.ts';
 import type { Poquan } from './poquan.ts';
 import { poquanVersion } from './version.ts';
 
@@ -27,8 +28,8 @@ async function readConfig(fallbacks?: ConfigFallbacks): Promise<Config> {
   return loadConfig(process.env, fallbacks);
 }
 
-async function withPoquan<T>(run: (poquan: Poquan) => Promise<T>): Promise<T> {
-  const config = await readConfig();
+async function withPoquan<T>(run: (poquan: Poquan) => Promise<T>, configured?: Config): Promise<T> {
+  const config = configured ?? (await readConfig());
   const [{ createPoquan }, { createLogger }] = await Promise.all([
     import('./poquan.ts'),
     import('./core/logger.ts'),
@@ -104,7 +105,13 @@ async function retrieve(words: string[], options: { json?: boolean; k: number })
   });
 }
 
-async function evaluate(options: { qa: string; k: number; json?: boolean }): Promise<void> {
+async function evaluate(options: {
+  qa: string;
+  k: number;
+  json?: boolean;
+  answers?: boolean;
+}): Promise<void> {
+  if (options.answers) return evaluateAnswers(options);
   const [{ evaluateCase, readQaFile, summarizeEvaluation }, { SingleBar }] = await Promise.all([
     import('./core/evaluate.ts'),
     import('cli-progress'),
@@ -146,6 +153,64 @@ async function evaluate(options: { qa: string; k: number; json?: boolean }): Pro
       ].join('\n'),
     );
   });
+}
+
+/**
+ * `eval --answers`: asks every question through the real answer path, each in a fresh conversation and past
+ * the answer cache (a replayed answer would measure an earlier model), and checks what came back.
+ */
+async function evaluateAnswers(options: { qa: string; json?: boolean }): Promise<void> {
+  const config = await readConfig();
+  const [{ readQaFile }, { summarizeAnswerChecks }, { renderAnswerCheckForTerminal }, { SingleBar }] =
+    await Promise.all([
+      import('./core/evaluate.ts'),
+      import('./core/answer-check.ts'),
+      import('./adapters/cli/answer-check-report.ts'),
+      import('cli-progress'),
+    ]);
+  await withPoquan(
+    async (poquan) => {
+      const cases = await readQaFile(options.qa);
+      const bar = new SingleBar({
+        format: 'asking [{bar}] {value}/{total}',
+        stream: process.stderr,
+        hideCursor: true,
+      });
+      if (!options.json) bar.start(cases.length, 0);
+      const items: Awaited<ReturnType<typeof askAndCheck>>[] = [];
+      for (const qa of cases) {
+        items.push(await askAndCheck(poquan, qa));
+        if (!options.json) bar.increment();
+      }
+      if (!options.json) bar.stop();
+      const report = summarizeAnswerChecks(items);
+      process.stdout.write(
+        options.json
+          ? `${JSON.stringify(report)}\n`
+          : renderAnswerCheckForTerminal(
+              report,
+              `${options.qa}, ${poquan.llm ? `model ${poquan.llm.model}` : 'offline'}`,
+            ),
+      );
+    },
+    { ...config, answerCacheTtlMs: 0 },
+  );
+}
+
+async function askAndCheck(poquan: Poquan, qa: QaCase) {
+  const { checkAnswer, failedCheck } = await import('./core/answer-check.ts');
+  try {
+    const events = poquan.answer(qa.q, `cli:eval-${randomUUID()}`);
+    for await (const event of events) {
+      if (event.type === 'done') return checkAnswer(qa, event, poquan.knowledge());
+    }
+    return failedCheck(qa, 'the answer ended without a done event');
+  } catch (error) {
+    // A rejected key fails every question alike: say so once instead of reporting zeros.
+    if (error instanceof LlmError && error.kind === 'auth') throw error;
+    if (!(error instanceof LlmError || error instanceof InputError)) throw error;
+    return failedCheck(qa, describeErrorForUser(error));
+  }
 }
 
 async function feedbackReport(options: { from?: string; to?: string; json?: boolean; csv?: boolean }) {
@@ -211,9 +276,13 @@ program
 
 program
   .command('eval')
-  .description('measure retrieval recall@k and MRR on a QA file')
+  .description('measure retrieval recall@k and MRR on a QA file; --answers checks written answers instead')
   .option('--qa <file>', 'JSONL questions', 'test/fixtures/qa.jsonl')
   .option('-k <n>', 'passages per question', parsePositiveInt, 4)
+  .option(
+    '--answers',
+    'ask the configured model every question and check the answers: fact, citations, figures, language',
+  )
   .option('--json', 'print the full report as JSON')
   .action(evaluate);
 

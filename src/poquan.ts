@@ -240,6 +240,7 @@ export async function createPoquan(
     access: createAccessPolicy(config),
     answer: createAnswerer({
       retriever: () => current.retriever,
+      knowledge: () => current.knowledge,
       llm,
       memory,
       cache: store,

@@ -39,6 +39,16 @@ export interface AnswerDone {
   cached: boolean;
   /** Time from the question to the complete answer, in milliseconds. */
   latencyMs: number;
+  /** What a freshly written answer rests on; absent when it was replayed from the cache. */
+  grounding?: Grounding;
+}
+
+/** The passages an answer was given and the figures it states that none of them holds. */
+export interface Grounding {
+  /** In citation order: `[n]` in the answer refers to `passageIds[n - 1]`. */
+  passageIds: string[];
+  /** Figures as the answer wrote them ("US$8.2bn", "2031年") whose value no given passage holds. */
+  ungroundedFigures: string[];
 }
 
 /**

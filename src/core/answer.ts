@@ -1,8 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { AnswerDone, AnswerEvent, Citation, Usage } from './answer-events.ts';
+import type { AnswerDone, AnswerEvent, Citation, Grounding, Usage } from './answer-events.ts';
 import { collectCitations } from './citations.ts';
 import type { AnswerMode } from './config.ts';
 import { LlmError } from './errors.ts';
+import { findUngroundedFigures } from './figures.ts';
+import type { KnowledgeBase } from './knowledge.ts';
 import type { LlmClient } from './llm.ts';
 import type { Logger } from './logger.ts';
 import type { ConversationMemory, Turn } from './memory.ts';
@@ -16,6 +18,11 @@ import type { Store } from './store.ts';
 /** What `answer()` needs; built once by the composition root. `retriever` is a getter so hot reload can swap it. */
 export interface AnswerDeps {
   retriever: () => Retriever;
+  /**
+   * The knowledge `retriever()` was built from: offline quotes weigh terms over all of it and expand Chinese
+   * questions with its glossary. Absent: over the passages retrieved, without glossary.
+   */
+  knowledge?: () => KnowledgeBase;
   /** Absent in offline mode. */
   llm: LlmClient | undefined;
   memory: ConversationMemory;
@@ -48,6 +55,21 @@ interface CachedAnswer {
   answer: string;
   citations: Citation[];
   notCovered: boolean;
+}
+
+/**
+ * The passages given, as ids in citation order, and the answer's figures that none of them holds. A
+ * "not covered" reply rests on no passage, and its fixed wording ("six little tigers") claims no figure.
+ */
+function checkGrounding(done: AnswerDone, passages: ScoredPassage[]): Grounding {
+  if (done.notCovered) return { passageIds: [], ungroundedFigures: [] };
+  return {
+    passageIds: passages.map(({ passage }) => passage.id),
+    ungroundedFigures: findUngroundedFigures(
+      done.answer,
+      passages.map(({ passage }) => passage.text),
+    ),
+  };
 }
 
 function normalizeForCache(question: string): string {
@@ -153,7 +175,9 @@ export function createAnswerer(deps: AnswerDeps): Answerer {
 
     let done: AnswerDone;
     if (!deps.llm || (notCovered && history.length === 0)) {
-      const text = notCovered ? notCoveredAnswer(language) : extractiveAnswer(question, passages, language);
+      const text = notCovered
+        ? notCoveredAnswer(language)
+        : extractiveAnswer(question, passages, language, deps.knowledge?.());
       yield { type: 'text', delta: text };
       done = {
         ...base,
@@ -200,6 +224,14 @@ export function createAnswerer(deps: AnswerDeps): Answerer {
       if (failure) done.incompleteReason = failure.kind;
     }
 
+    done.grounding = checkGrounding(done, passages);
+    if (done.grounding.ungroundedFigures.length > 0) {
+      // The answer id and the figures only: neither the question nor the answer is logged at info level.
+      deps.logger.info(
+        { answerId, figures: done.grounding.ungroundedFigures },
+        'answer states figures no given passage holds',
+      );
+    }
     await remember(conversationId, {
       question,
       answer: done.answer,
@@ -261,6 +293,8 @@ function recordDone(
         ? 'not_covered'
         : 'answered';
   metrics.questions.inc({ ...labels, outcome });
+  const ungrounded = done.grounding?.ungroundedFigures.length ?? 0;
+  if (ungrounded > 0) metrics.ungroundedFigures.inc(labels, ungrounded);
   if (done.incomplete)
     metrics.errors.inc({ platform: labels.platform, kind: done.incompleteReason ?? 'cut_off' });
   const usage = done.usage;

@@ -61,6 +61,12 @@ export function createMetrics() {
       labelNames: ['platform', 'vote', 'change'] as const,
       registers: [registry],
     }),
+    ungroundedFigures: new Counter({
+      name: 'poquan_ungrounded_figures_total',
+      help: 'Figures in finished answers that no passage given to the model holds (invented or mis-stated numbers)',
+      labelNames: ['platform', 'mode'] as const,
+      registers: [registry],
+    }),
     errors: new Counter({
       name: 'poquan_errors_total',
       help: 'Failed or cut-off answers by error kind',

@@ -43,8 +43,15 @@ describe('poquan CLI', () => {
     const run = await poquan(['ask', 'Who founded DeepSeek?']);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('Liang Wenfeng');
-    expect(run.stdout).toMatch(/\[1\]/);
-    expect(run.stdout).toMatch(/Sources\n\s+\[1\] /);
+    const cited = /\[(\d)\]/.exec(run.stdout)?.[1];
+    expect(run.stdout).toMatch(new RegExp(`Sources\\n\\s+\\[${cited}\\] `));
+  });
+
+  it('opens an offline answer with the sentence that answers: "Who founded DeepSeek?" names Liang Wenfeng', async () => {
+    const run = await poquan(['ask', 'Who founded DeepSeek?']);
+    expect(run.code).toBe(0);
+    const firstQuote = run.stdout.split('\n').find((line) => line.startsWith('- '));
+    expect(firstQuote).toMatch(/Liang Wenfeng.*\[\d\]$/);
   });
 
   it('prints one JSON object with --json', async () => {
@@ -52,8 +59,9 @@ describe('poquan CLI', () => {
     const result = JSON.parse(run.stdout);
     expect(result).toMatchObject({ mode: 'offline', usage: null });
     expect(result.answer).toContain('Liang Wenfeng');
+    expect(result.answer).toContain(`[${result.citations[0].n}]`);
     expect(result.citations[0]).toEqual({
-      n: 1,
+      n: expect.any(Number),
       id: expect.stringMatching(/^china-ai-race#/),
       source: 'china-ai-race.md',
       heading: expect.any(String),

@@ -87,7 +87,7 @@ export async function until(check: () => boolean, what: string, timeoutMs = 5000
 }
 
 /** A fake model and a Poquan on it with the base settings plus `env`, every log line captured. */
-async function startPoquanOnFakeModel(
+export async function startPoquanOnFakeModel(
   cleanups: Cleanups,
   llmOptions: FakeLlmOptions | undefined,
   env: Record<string, string>,

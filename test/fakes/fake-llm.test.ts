@@ -222,6 +222,19 @@ describe('fake LLM', () => {
     expect(joined(uncovered, 'content')).toBe('The knowledge file does not cover this question.');
   });
 
+  it('adds a claim of its own after the grounded answer when told to, as a model inventing a figure does', async () => {
+    const system = [
+      '<passages>',
+      passageBlock(1, 'china-ai-race#founders-1', 'Founders', 'DeepSeek was founded in 2023.'),
+      '</passages>',
+    ].join('\n');
+    fake.enqueue({ addedClaim: 'It raised US$8.2bn in 2031 [1].' });
+    const { chunks } = await drain(streamParams([{ role: 'system', content: system }, question]));
+    expect(joined(chunks, 'content')).toBe(
+      'According to the knowledge file, DeepSeek was founded in 2023. [1] It raised US$8.2bn in 2031 [1].',
+    );
+  });
+
   it('rejects a wrong key with DeepSeek 401, masked to the last four characters, as AuthenticationError', async () => {
     await restart({ apiKey: 'sk-right-key' });
     const error = await failure(client.chat.completions.create(streamParams()));

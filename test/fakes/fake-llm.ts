@@ -16,6 +16,11 @@ import { splitSentences } from '../../src/core/sentences.ts';
 export interface FakeReply {
   /** Answer text; default: a grounded answer quoting the passages in the system prompt. */
   content?: string;
+  /**
+   * A sentence of the model's own added to the default grounded answer, as a model that strays from its
+   * passages does: "It raised US$8.2bn in 2031 [1]." makes an answer with an invented figure.
+   */
+  addedClaim?: string;
   /** Thinking text, streamed before the answer as `delta.reasoning_content` unless thinking is disabled. */
   reasoning?: string;
   /** Characters (code points) per SSE chunk; default 8. */
@@ -345,7 +350,7 @@ interface Plan {
 
 function planFor(reply: FakeReply, body: Record<string, unknown>, cache: PromptCache): Plan {
   const messages = messagesOf(body);
-  const content = reply.content ?? groundedAnswer(messages);
+  const content = reply.content ?? [groundedAnswer(messages), reply.addedClaim].filter(Boolean).join(' ');
   const reasoning = thinkingDisabled(body) ? '' : (reply.reasoning ?? defaultReasoning(messages));
   const prompt = JSON.stringify(body.messages);
   const promptTokens = estimateTokens(messages.map((message) => contentText(message.content)).join(''));
