@@ -243,7 +243,7 @@ for (const [change, description] of [
 program
   .command('doctor')
   .description(
-    'check configuration, knowledge, store and model endpoint; each line ok or failed with the fix',
+    'check configuration, knowledge, store, model endpoint and bot tokens; each line ok or failed with the fix',
   )
   .action(async () => {
     if (existsSync('.env')) process.loadEnvFile('.env');
