@@ -9,7 +9,7 @@ import { renderFeedbackReportCsv, renderFeedbackReportForTerminal } from './adap
 import { collectAnswerJson, printAnswerStream } from './adapters/cli/print-answer.ts';
 import { passageToJson, renderPassagesForTerminal, terminalStyle } from './adapters/cli/render.ts';
 import { type Config, loadConfig } from './core/config.ts';
-import { ConfigError, describeErrorForUser, InputError, LlmError } from './core/errors.ts';
+import { ConfigError, describeErrorForUser, InputError, LlmError, StartupError } from './core/errors.ts';
 import { evaluateCase, readQaFile, summarizeEvaluation } from './core/evaluate.ts';
 import { buildFeedbackReport, parseReportRange } from './core/feedback-report.ts';
 import { createLogger } from './core/logger.ts';
@@ -155,7 +155,13 @@ async function chat(options: { conversation?: string }): Promise<void> {
 
 async function start(): Promise<void> {
   const { startBot } = await import('./main.ts');
-  await startBot(readConfig());
+  try {
+    await startBot(readConfig());
+  } catch (error) {
+    // Nothing is being answered yet: an unexpected failure here is a failure to start, and says so.
+    if (error instanceof ConfigError || error instanceof StartupError) throw error;
+    throw new StartupError(`Poquan could not start: ${(error as Error)?.message ?? error}`, { cause: error });
+  }
 }
 
 const program = new Command('poquan')
@@ -272,7 +278,7 @@ try {
 }
 
 function describeCliError(error: unknown): string {
-  if (error instanceof ConfigError) return error.message;
+  if (error instanceof ConfigError || error instanceof StartupError) return error.message;
   if (error instanceof InputError || error instanceof LlmError) return describeErrorForUser(error);
   return describeErrorForUser(error) + (error instanceof Error ? ` (${error.message})` : '');
 }

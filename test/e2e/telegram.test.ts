@@ -467,7 +467,9 @@ describe('Telegram adapter', () => {
       message: expect.stringMatching(/401 Unauthorized/),
     });
     const unreachable = (await withToken(token, 'http://127.0.0.1:9')) as Error;
-    expect(unreachable.message).toMatch(/^Could not reach the Telegram Bot API at http:\/\/127\.0\.0\.1:9: /);
+    expect(unreachable.message).toMatch(
+      /^Could not reach the Telegram Bot API at start \(TELEGRAM_API_ROOT http:\/\/127\.0\.0\.1:9\): /,
+    );
     expect(unreachable.message).not.toContain(token);
     expect(unreachable.cause).toBeUndefined();
   });
