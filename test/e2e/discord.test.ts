@@ -247,6 +247,30 @@ describe('Discord adapter', () => {
     expect(histories).toEqual([0, 1, 0]);
   });
 
+  it("explains Discord's own ways to ask in /help, in the asker's language, and nothing about Telegram", async () => {
+    const { discord, llm } = await start();
+    const help = async (locale: string) => {
+      const interaction = discord.sendSlashCommand({
+        place: discord.channel,
+        user: asker,
+        name: 'help',
+        locale,
+      });
+      const reply = await discord.waitForRequest(
+        (r) => isOriginalEdit(interaction.token)(r) && Boolean(r.body?.content),
+      );
+      return String(reply.body.content);
+    };
+    const english = await help('en-US');
+    expect(english).toContain('Ask Poquan');
+    expect(english).toContain('/ask question:');
+    expect(english).not.toMatch(/Telegram|privacy mode/);
+    const chinese = await help('zh-CN');
+    expect(chinese).toContain('问破圈');
+    expect(chinese).not.toMatch(/Telegram|隐私模式/);
+    expect(llm.requests).toHaveLength(0);
+  });
+
   it('answers about a message with the "Ask Poquan" message command', async () => {
     const { discord, llm } = await start();
     const target = discord.sendUserMessage({

@@ -39,7 +39,10 @@ export async function runChat(
         if (!command || name === 'ask') {
           output.out.write(`Unknown command /${name}. Try /sources, /reset, /about, /help or /exit.\n`);
         } else {
-          const reply = await command.handler({}, { poquan, conversationId, userKey: 'cli:local', language });
+          const reply = await command.handler(
+            {},
+            { poquan, platform: 'cli', conversationId, userKey: 'cli:local', language },
+          );
           if (reply.type === 'message') output.out.write(`${reply.text}\n`);
         }
       } else {

@@ -14,6 +14,7 @@ interface CommandLike {
   options?: readonly object[];
   contexts?: unknown;
   integration_types?: unknown;
+  default_member_permissions?: string | null;
 }
 
 /** How a command is named in the summary: `/ask` for slash commands, `"Ask Poquan" (message menu)` otherwise. */
@@ -45,6 +46,7 @@ function comparable(command: CommandLike): string {
     })),
     contexts: command.contexts ?? null,
     integration_types: command.integration_types ?? null,
+    default_member_permissions: command.default_member_permissions ?? null,
   });
 }
 
