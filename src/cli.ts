@@ -3,13 +3,19 @@ import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { createInterface } from 'node:readline/promises';
 import { SingleBar } from 'cli-progress';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { runChat } from './adapters/cli/chat.ts';
+import { describeCliError } from './adapters/cli/errors.ts';
 import { renderFeedbackReportCsv, renderFeedbackReportForTerminal } from './adapters/cli/feedback-report.ts';
 import { collectAnswerJson, printAnswerStream } from './adapters/cli/print-answer.ts';
-import { passageToJson, renderPassagesForTerminal, terminalStyle } from './adapters/cli/render.ts';
+import {
+  passageToJson,
+  renderPassagesForTerminal,
+  terminalStyle,
+  wantsColor,
+} from './adapters/cli/render.ts';
 import { type Config, loadConfig } from './core/config.ts';
-import { ConfigError, describeErrorForUser, InputError, LlmError, StartupError } from './core/errors.ts';
+import { ConfigError, InputError, StartupError } from './core/errors.ts';
 import { evaluateCase, readQaFile, summarizeEvaluation } from './core/evaluate.ts';
 import { buildFeedbackReport, parseReportRange } from './core/feedback-report.ts';
 import { createLogger } from './core/logger.ts';
@@ -22,7 +28,7 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   throw error;
 });
 
-const style = terminalStyle(Boolean(process.stdout.isTTY), Boolean(process.env.NO_COLOR));
+const style = terminalStyle(wantsColor(Boolean(process.stdout.isTTY), process.env));
 const output = { out: process.stdout, err: process.stderr, style };
 
 function readConfig(): Config {
@@ -167,7 +173,20 @@ async function start(): Promise<void> {
 const program = new Command('poquan')
   .description("Answers questions about China's AI race from a knowledge file, with citations.")
   .version(poquanVersion)
-  .showHelpAfterError();
+  // Usage errors throw instead of exiting, so they get one line, a hint and exit code 2 below; subcommands
+  // inherit these settings because they are set before any subcommand is added.
+  .exitOverride()
+  .configureOutput({ outputError: (text, write) => write(`poquan: ${text.replace(/^error: /, '')}`) })
+  .showHelpAfterError("Run 'poquan --help' or 'poquan <command> --help' for usage.")
+  .addHelpText(
+    'after',
+    [
+      '',
+      'Exit codes: 0 done, 1 failed (settings, model, platform), 2 bad input or usage.',
+      'Colour: on when stdout is a terminal; NO_COLOR=1 turns it off, FORCE_COLOR=1 on (FORCE_COLOR=0 off).',
+      'Settings come from the environment and ./.env (see .env.example); `poquan doctor` checks them.',
+    ].join('\n'),
+  );
 
 program
   .command('ask')
@@ -273,12 +292,11 @@ program
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
-  process.stderr.write(`poquan: ${describeCliError(error)}\n`);
-  process.exitCode = error instanceof InputError ? 2 : 1;
-}
-
-function describeCliError(error: unknown): string {
-  if (error instanceof ConfigError || error instanceof StartupError) return error.message;
-  if (error instanceof InputError || error instanceof LlmError) return describeErrorForUser(error);
-  return describeErrorForUser(error) + (error instanceof Error ? ` (${error.message})` : '');
+  if (error instanceof CommanderError) {
+    // Commander has printed the usage error (or the help or version asked for) already.
+    process.exitCode = error.exitCode === 0 ? 0 : 2;
+  } else {
+    process.stderr.write(`poquan: ${describeCliError(error)}\n`);
+    process.exitCode = error instanceof InputError ? 2 : 1;
+  }
 }
