@@ -104,11 +104,14 @@ async function evaluate(options: { qa: string; k: number; json?: boolean }): Pro
       hideCursor: true,
     });
     if (!options.json) bar.start(cases.length, 0);
-    const results = cases.map((qa) => {
-      const result = evaluateCase(poquan.retriever(), qa, options.k);
-      if (!options.json) bar.increment();
-      return result;
-    });
+    const results = [];
+    for (const qa of cases) {
+      results.push(evaluateCase(poquan.retriever(), qa, options.k));
+      if (options.json) continue;
+      bar.increment();
+      // Retrieval is synchronous: without a turn of the event loop the bar's redraw timer never fires.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
     if (!options.json) bar.stop();
     const report = summarizeEvaluation(results, options.k);
     if (options.json) {
