@@ -574,6 +574,18 @@ describe('Discord adapter', () => {
     const guildPut = discord.requests.filter((r) => r.method === 'PUT').at(-1);
     expect(guildPut?.path).toBe(`/applications/1000/guilds/${discord.guild.id}/commands`);
     expect(guildPut?.body[0]).not.toHaveProperty('contexts');
+
+    const wrongApplication = {
+      ...poquan.config,
+      discord: { ...poquan.config.discord, applicationId: '2000' },
+    };
+    await expect(deployDiscordCommands(wrongApplication, logger)).rejects.toThrow(
+      /DISCORD_APPLICATION_ID must be the application DISCORD_TOKEN belongs to/,
+    );
+    const wrongToken = { ...poquan.config, discord: { ...poquan.config.discord, token: 'not-the-token' } };
+    await expect(deployDiscordCommands(wrongToken, logger)).rejects.toThrow(
+      /^Discord rejected DISCORD_TOKEN \(401 Unauthorized\)/,
+    );
   });
 
   it('never writes the bot token or an interaction token to the log, even when things fail', async () => {
