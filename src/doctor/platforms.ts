@@ -39,10 +39,7 @@ export async function checkTelegramToken(config: Config): Promise<DoctorCheck> {
   if (reply?.ok === false && (reply.error_code === 401 || reply.error_code === 404)) {
     return failed(
       'telegram',
-      `Telegram rejected TELEGRAM_BOT_TOKEN (${reply.error_code} ${reply.description ?? ''})`.replace(
-        ' )',
-        ')',
-      ),
+      `Telegram rejected TELEGRAM_BOT_TOKEN (${[reply.error_code, reply.description].filter(Boolean).join(' ')})`,
       'copy the token again from @BotFather (/mybots → your bot → API Token) into TELEGRAM_BOT_TOKEN',
     );
   }

@@ -111,6 +111,12 @@ describe('poquan doctor', () => {
       fix: expect.stringContaining('@BotFather'),
     });
     expect(formatDoctorReport(bad)).not.toContain('revoked-secret');
+
+    const garbage = await runDoctor({ ...env, TELEGRAM_BOT_TOKEN: 'garbage' });
+    expect(checkNamed(garbage, 'telegram')).toMatchObject({
+      ok: false,
+      detail: 'Telegram rejected TELEGRAM_BOT_TOKEN (404 Not Found)',
+    });
   });
 
   it('checks DISCORD_TOKEN and that DISCORD_APPLICATION_ID is the application the token belongs to', async () => {

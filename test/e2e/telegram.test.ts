@@ -464,7 +464,12 @@ describe('Telegram adapter', () => {
     const rejected = await withToken('999:WRONG', telegram.url);
     expect(rejected).toMatchObject({
       name: 'ConfigError',
-      message: expect.stringMatching(/401 Unauthorized/),
+      message: expect.stringMatching(/^Telegram rejected TELEGRAM_BOT_TOKEN at start \(401 Unauthorized\)/),
+    });
+    const malformed = await withToken('not-a-token', telegram.url);
+    expect(malformed).toMatchObject({
+      name: 'ConfigError',
+      message: expect.stringMatching(/^Telegram rejected TELEGRAM_BOT_TOKEN at start \(404 Not Found\)/),
     });
     const unreachable = (await withToken(token, 'http://127.0.0.1:9')) as Error;
     expect(unreachable.message).toMatch(
