@@ -8,9 +8,14 @@ export interface Localized {
   zh: string;
 }
 
+/** Where a command runs. */
+export type CommandPlatform = 'telegram' | 'discord' | 'cli';
+
 /** Everything a command handler may use: the core, and who is asking where. */
 export interface CommandContext {
   poquan: Poquan;
+  /** Where the command was typed, for replies that differ by platform (such as `/help`). */
+  platform: CommandPlatform;
   /** Chosen by the adapter: a Telegram chat (and topic), a Discord thread or DM, a CLI session. */
   conversationId: string;
   /** Platform-qualified user id (`telegram:42`), used for rate limits. */

@@ -2,10 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { createInterface } from 'node:readline/promises';
-import { Command, InvalidArgumentError } from 'commander';
-import { terminalStyle } from './adapters/cli/render.ts';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { describeCliError } from './adapters/cli/errors.ts';
+import { terminalStyle, wantsColor } from './adapters/cli/render.ts';
 import type { Config, ConfigFallbacks } from './core/config.ts';
-import { ConfigError, describeErrorForUser, InputError, LlmError } from './core/errors.ts';
+import { ConfigError, describeErrorForUser, InputError, LlmError, StartupError } from './core/errors.ts';
 import type { QaCase } from './core/evaluate.ts';
 import type { Poquan } from './poquan.ts';
 import { poquanVersion } from './version.ts';
@@ -19,7 +20,7 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   throw error;
 });
 
-const style = terminalStyle(Boolean(process.stdout.isTTY), Boolean(process.env.NO_COLOR));
+const style = terminalStyle(wantsColor(Boolean(process.stdout.isTTY), process.env));
 const output = { out: process.stdout, err: process.stderr, style };
 
 async function readConfig(fallbacks?: ConfigFallbacks): Promise<Config> {
@@ -124,11 +125,14 @@ async function evaluate(options: {
       hideCursor: true,
     });
     if (!options.json) bar.start(cases.length, 0);
-    const results = cases.map((qa) => {
-      const result = evaluateCase(poquan.retriever(), qa, options.k);
-      if (!options.json) bar.increment();
-      return result;
-    });
+    const results = [];
+    for (const qa of cases) {
+      results.push(evaluateCase(poquan.retriever(), qa, options.k));
+      if (options.json) continue;
+      bar.increment();
+      // Retrieval is synchronous: without a turn of the event loop the bar's redraw timer never fires.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
     if (!options.json) bar.stop();
     const report = summarizeEvaluation(results, options.k);
     if (options.json) {
@@ -244,13 +248,32 @@ async function chat(options: { conversation?: string }): Promise<void> {
 
 async function start(options: { defaultPort?: string }): Promise<void> {
   const { startBot } = await import('./main.ts');
-  await startBot(await readConfig({ PORT: options.defaultPort }));
+  try {
+    await startBot(await readConfig({ PORT: options.defaultPort }));
+  } catch (error) {
+    // Nothing is being answered yet: an unexpected failure here is a failure to start, and says so.
+    if (error instanceof ConfigError || error instanceof StartupError) throw error;
+    throw new StartupError(`Poquan could not start: ${(error as Error)?.message ?? error}`, { cause: error });
+  }
 }
 
 const program = new Command('poquan')
   .description("Answers questions about China's AI race from a knowledge file, with citations.")
   .version(poquanVersion)
-  .showHelpAfterError();
+  // Usage errors throw instead of exiting, so they get one line, a hint and exit code 2 below; subcommands
+  // inherit these settings because they are set before any subcommand is added.
+  .exitOverride()
+  .configureOutput({ outputError: (text, write) => write(`poquan: ${text.replace(/^error: /, '')}`) })
+  .showHelpAfterError("Run 'poquan --help' or 'poquan <command> --help' for usage.")
+  .addHelpText(
+    'after',
+    [
+      '',
+      'Exit codes: 0 done, 1 failed (settings, model, platform), 2 bad input or usage.',
+      'Colour: on when stdout is a terminal; NO_COLOR=1 turns it off, FORCE_COLOR=1 on (FORCE_COLOR=0 off).',
+      'Settings come from the environment and ./.env (see .env.example); `poquan doctor` checks them.',
+    ].join('\n'),
+  );
 
 program
   .command('ask')
@@ -344,7 +367,7 @@ for (const [change, description] of [
 program
   .command('doctor')
   .description(
-    'check configuration, knowledge, store and model endpoint; each line ok or failed with the fix',
+    'check configuration, knowledge, store, model endpoint and bot tokens; each line ok or failed with the fix',
   )
   .action(async () => {
     if (existsSync('.env')) process.loadEnvFile('.env');
@@ -371,12 +394,11 @@ program
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
-  process.stderr.write(`poquan: ${describeCliError(error)}\n`);
-  process.exitCode = error instanceof InputError ? 2 : 1;
-}
-
-function describeCliError(error: unknown): string {
-  if (error instanceof ConfigError) return error.message;
-  if (error instanceof InputError || error instanceof LlmError) return describeErrorForUser(error);
-  return describeErrorForUser(error) + (error instanceof Error ? ` (${error.message})` : '');
+  if (error instanceof CommanderError) {
+    // Commander has printed the usage error (or the help or version asked for) already.
+    process.exitCode = error.exitCode === 0 ? 0 : 2;
+  } else {
+    process.stderr.write(`poquan: ${describeCliError(error)}\n`);
+    process.exitCode = error instanceof InputError ? 2 : 1;
+  }
 }

@@ -1,62 +1,16 @@
 import { type Config, loadConfig } from './core/config.ts';
-import { describeErrorForUser, LlmError, type LlmErrorKind } from './core/errors.ts';
 import { loadKnowledge } from './core/knowledge.ts';
-import { createOpenAiLlm } from './core/llm.ts';
 import { openStore } from './core/store.ts';
+import { check, type DoctorCheck } from './doctor/check.ts';
+import { checkModel } from './doctor/model.ts';
+import { checkDiscordToken, checkTelegramToken } from './doctor/platforms.ts';
 
-/** One line of the doctor's report: what was checked, whether it works, and what to do if not. */
-export interface DoctorCheck {
-  name: string;
-  ok: boolean;
-  detail: string;
-  fix?: string;
-}
-
-async function check(
-  name: string,
-  run: () => Promise<string>,
-  fix: (error: unknown) => string,
-): Promise<DoctorCheck> {
-  try {
-    return { name, ok: true, detail: await run() };
-  } catch (error) {
-    return { name, ok: false, detail: (error as Error).message ?? String(error), fix: fix(error) };
-  }
-}
-
-const modelFixes: Partial<Record<LlmErrorKind, string>> = {
-  auth: 'check LLM_API_KEY (and that it belongs to LLM_PROVIDER), and the account balance',
-  unavailable: 'check that LLM_BASE_URL is right and reachable from this machine',
-  timeout: 'check that LLM_BASE_URL is reachable, or raise LLM_TIMEOUT_MS',
-  bad_request: 'check LLM_MODEL: the provider may have renamed or retired it',
-  rate_limit: 'the key is rate-limited right now; try again later or raise the plan limits',
-};
-
-async function checkModel(config: Config): Promise<DoctorCheck> {
-  if (config.llm.mode === 'offline') {
-    return {
-      name: 'model',
-      ok: true,
-      detail: 'offline mode (no LLM_API_KEY): answers quote passages',
-      fix: 'set LLM_API_KEY for written answers',
-    };
-  }
-  return check(
-    'model',
-    async () => {
-      const llm = createOpenAiLlm({ ...config.llm, maxRetries: 0, maxTokens: 1, thinking: false });
-      const started = Date.now();
-      for await (const _ of llm.streamChat([{ role: 'user', content: 'ping' }])) void _;
-      return `${config.llm.model} at ${config.llm.baseUrl} answered in ${Date.now() - started} ms`;
-    },
-    (error) =>
-      modelFixes[error instanceof LlmError ? error.kind : 'unavailable'] ?? describeErrorForUser(error),
-  );
-}
+export type { DoctorCheck } from './doctor/check.ts';
 
 /**
- * Checks that this installation can work: configuration, knowledge, store and — when a key is set — the
- * model endpoint. Each check reports ok or what failed with the fix. Secrets are never printed.
+ * Checks that this installation can work: configuration, knowledge, store, the model endpoint (when one is
+ * configured) and each configured bot token against its platform. Each check reports ok or what failed
+ * with the fix, naming the setting. Secrets are never printed.
  */
 export async function runDoctor(env: Record<string, string | undefined>): Promise<DoctorCheck[]> {
   let config: Config;
@@ -110,6 +64,8 @@ export async function runDoctor(env: Record<string, string | undefined>): Promis
     ),
   );
   results.push(await checkModel(config));
+  if (config.telegram.token) results.push(await checkTelegramToken(config));
+  if (config.discord.token) results.push(await checkDiscordToken(config));
   return results;
 }
 

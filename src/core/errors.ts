@@ -8,6 +8,14 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+/**
+ * Poquan could not start: a platform refused a setting or could not be reached. The message names the
+ * setting, says it happened at start and holds no secret, so it is printed as it is.
+ */
+export class StartupError extends Error {
+  override name = 'StartupError';
+}
+
 /** The user's input cannot be answered as given (empty, too long, …). The message is safe to show. */
 export class InputError extends Error {
   override name = 'InputError';

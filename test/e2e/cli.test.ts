@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type FakeLlm, startFakeLlm } from '../fakes/fake-llm.ts';
+import { startFakeLlm } from '../fakes/fake-llm.ts';
+import { startFakeTelegram } from '../fakes/fake-telegram.ts';
 import { cleanCwd, poquanEnv } from '../servers/poquan-env.ts';
 
 const bin = new URL('../../bin/poquan.js', import.meta.url).pathname;
 const qaFile = new URL('../fixtures/qa.jsonl', import.meta.url).pathname;
-const fakes: FakeLlm[] = [];
+const fakes: Array<{ close(): Promise<unknown> }> = [];
 
 afterEach(async () => {
   await Promise.all(fakes.splice(0).map((fake) => fake.close()));
@@ -50,7 +51,8 @@ describe('poquan CLI', () => {
   it('opens an offline answer with the sentence that answers: "Who founded DeepSeek?" names Liang Wenfeng', async () => {
     const run = await poquan(['ask', 'Who founded DeepSeek?']);
     expect(run.code).toBe(0);
-    const firstQuote = run.stdout.split('\n').find((line) => line.startsWith('- '));
+    // Quotes are list items, which the terminal renderer shows as bullets.
+    const firstQuote = run.stdout.split('\n').find((line) => line.startsWith('• '));
     expect(firstQuote).toMatch(/Liang Wenfeng.*\[\d\]$/);
   });
 
@@ -193,5 +195,67 @@ describe('poquan CLI', () => {
     expect(run.stdout).toContain('No answer with sources here yet');
     const second = llm.requests[1]?.body.messages as Array<{ role: string }>;
     expect(second.map((m) => m.role)).toEqual(['system', 'user', 'assistant', 'user']);
+  });
+
+  it('answers a usage error (a missing argument, a bad option) with one line, a hint and exit code 2', async () => {
+    const missing = await poquan(['ask']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr.trim().split('\n')).toEqual([
+      "poquan: missing required argument 'question'",
+      "Run 'poquan --help' or 'poquan <command> --help' for usage.",
+    ]);
+    const badOption = await poquan(['retrieve', '-k', '99', 'DeepSeek']);
+    expect(badOption.code).toBe(2);
+    expect(badOption.stderr).toMatch(/^poquan: option '-k <n>' argument '99' is invalid/);
+    expect(badOption.stdout).toBe('');
+  }, 60_000);
+
+  it('documents exit codes, NO_COLOR and FORCE_COLOR under --help', async () => {
+    const run = await poquan(['--help']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/2 bad input or usage/);
+    expect(run.stdout).toMatch(/NO_COLOR=1 turns it off, FORCE_COLOR=1 on/);
+  });
+
+  it('renders the streamed Markdown answer for the terminal: bullets and bold, no markers', async () => {
+    const llm = await startFakeLlm();
+    fakes.push(llm);
+    const content = '**Liang Wenfeng** founded it [1]:\n- with `High-Flyer` money\n- _alone_';
+    llm.setDefault({ content, chunkChars: 3 });
+    const plain = await poquan(['ask', 'Who founded DeepSeek?'], { LLM_BASE_URL: llm.url });
+    expect(plain.stdout).toContain('Liang Wenfeng founded it [1]:\n• with High-Flyer money\n• alone\n');
+    expect(plain.stdout).not.toMatch(/\*\*|`/);
+    expect(plain.stdout).not.toContain('\x1b');
+    const forced = await poquan(['ask', 'Who founded DeepSeek?'], {
+      LLM_BASE_URL: llm.url,
+      FORCE_COLOR: '1',
+    });
+    expect(forced.stdout).toContain('\x1b[0;1mLiang Wenfeng\x1b[0m founded it');
+  }, 60_000);
+
+  it('keeps a chat going after a model failure, with one line instead of a log dump', async () => {
+    const run = await poquan(
+      ['chat', '--conversation', 'unreachable'],
+      { LLM_BASE_URL: 'http://127.0.0.1:1', LLM_MAX_RETRIES: '0' },
+      'Who founded DeepSeek?\n/about\n/exit\n',
+    );
+    expect(run.code).toBe(0);
+    const failures = run.stderr.split('\n').filter((line) => line.includes('poquan:'));
+    expect(failures).toEqual([expect.stringMatching(/The model provider is unavailable/)]);
+    expect(run.stderr).not.toMatch(/"level"|stack|at .*\.ts:\d+/);
+    expect(run.stdout).toMatch(/^Poquan \(破圈\) \d+\.\d+\.\d+$/m);
+  });
+
+  it('makes doctor exit non-zero and name TELEGRAM_BOT_TOKEN when Telegram refuses the token', async () => {
+    const telegram = await startFakeTelegram({ token: '1:right' });
+    fakes.push(telegram);
+    const run = await poquan(['doctor'], {
+      KNOWLEDGE_DIR: 'test/fixtures/knowledge-mini',
+      TELEGRAM_BOT_TOKEN: '1:wrong-secret',
+      TELEGRAM_API_ROOT: telegram.url,
+    });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/^FAILED telegram +Telegram rejected TELEGRAM_BOT_TOKEN/m);
+    expect(run.stdout + run.stderr).not.toContain('wrong-secret');
   });
 });

@@ -309,6 +309,30 @@ describe('Discord adapter', () => {
     expect(histories).toEqual([0, 1, 0]);
   });
 
+  it("explains Discord's own ways to ask in /help, in the asker's language, and nothing about Telegram", async () => {
+    const { discord, llm } = await start();
+    const help = async (locale: string) => {
+      const interaction = discord.sendSlashCommand({
+        place: discord.channel,
+        user: asker,
+        name: 'help',
+        locale,
+      });
+      const reply = await discord.waitForRequest(
+        (r) => isOriginalEdit(interaction.token)(r) && Boolean(r.body?.content),
+      );
+      return String(reply.body.content);
+    };
+    const english = await help('en-US');
+    expect(english).toContain('Ask Poquan');
+    expect(english).toContain('/ask question:');
+    expect(english).not.toMatch(/Telegram|privacy mode/);
+    const chinese = await help('zh-CN');
+    expect(chinese).toContain('问破圈');
+    expect(chinese).not.toMatch(/Telegram|隐私模式/);
+    expect(llm.requests).toHaveLength(0);
+  });
+
   it('answers about a message with the "Ask Poquan" message command', async () => {
     const { discord, llm } = await start();
     const target = discord.sendUserMessage({
@@ -612,6 +636,18 @@ describe('Discord adapter', () => {
     const guildPut = discord.requests.filter((r) => r.method === 'PUT').at(-1);
     expect(guildPut?.path).toBe(`/applications/1000/guilds/${discord.guild.id}/commands`);
     expect(guildPut?.body[0]).not.toHaveProperty('contexts');
+
+    const wrongApplication = {
+      ...poquan.config,
+      discord: { ...poquan.config.discord, applicationId: '2000' },
+    };
+    await expect(deployDiscordCommands(wrongApplication, logger)).rejects.toThrow(
+      /DISCORD_APPLICATION_ID must be the application DISCORD_TOKEN belongs to/,
+    );
+    const wrongToken = { ...poquan.config, discord: { ...poquan.config.discord, token: 'not-the-token' } };
+    await expect(deployDiscordCommands(wrongToken, logger)).rejects.toThrow(
+      /^Discord rejected DISCORD_TOKEN \(401 Unauthorized\)/,
+    );
   });
 
   it('never writes the bot token or an interaction token to the log, even when things fail', async () => {

@@ -1,11 +1,23 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { formatDoctorReport, runDoctor } from '../../src/doctor.ts';
-import { type FakeLlm, startFakeLlm } from '../fakes/fake-llm.ts';
+import { type DoctorCheck, formatDoctorReport, runDoctor } from '../../src/doctor.ts';
+import { startFakeDiscord } from '../fakes/fake-discord.ts';
+import { type FakeLlmOptions, startFakeLlm } from '../fakes/fake-llm.ts';
+import { startFakeTelegram } from '../fakes/fake-telegram.ts';
 
-const fakes: FakeLlm[] = [];
+const fakes: Array<{ close(): Promise<unknown> }> = [];
 afterEach(async () => {
   await Promise.all(fakes.splice(0).map((fake) => fake.close()));
 });
+
+async function fakeLlm(options: FakeLlmOptions = {}) {
+  const llm = await startFakeLlm(options);
+  fakes.push(llm);
+  return llm;
+}
+
+function checkNamed(checks: DoctorCheck[], name: string): DoctorCheck | undefined {
+  return checks.find((c) => c.name === name);
+}
 
 const base = { KNOWLEDGE_DIR: 'test/fixtures/knowledge-mini', STORE_URL: 'memory://' };
 
@@ -22,16 +34,14 @@ describe('poquan doctor', () => {
   });
 
   it('reaches the model endpoint when one is configured', async () => {
-    const llm = await startFakeLlm({ apiKey: 'sk-good' });
-    fakes.push(llm);
+    const llm = await fakeLlm({ apiKey: 'sk-good' });
     const [, , , model] = await runDoctor({ ...base, LLM_BASE_URL: llm.url, LLM_API_KEY: 'sk-good' });
     expect(model).toMatchObject({ name: 'model', ok: true });
     expect(llm.requests[0]?.body).toMatchObject({ max_tokens: 1 });
   });
 
   it('names the fix for a rejected key without printing the key', async () => {
-    const llm = await startFakeLlm({ apiKey: 'sk-good' });
-    fakes.push(llm);
+    const llm = await fakeLlm({ apiKey: 'sk-good' });
     const checks = await runDoctor({ ...base, LLM_BASE_URL: llm.url, LLM_API_KEY: 'sk-bad-secret' });
     const report = formatDoctorReport(checks);
     expect(checks[3]).toMatchObject({ ok: false, fix: expect.stringContaining('LLM_API_KEY') });
@@ -55,6 +65,109 @@ describe('poquan doctor', () => {
       name: 'configuration',
       ok: false,
       detail: expect.stringContaining('LLM_THINKING'),
+    });
+  });
+
+  it('blames LLM_BASE_URL, not LLM_MODEL, when nothing OpenAI-compatible answers at that URL', async () => {
+    const llm = await fakeLlm();
+    const checks = await runDoctor({ ...base, LLM_BASE_URL: `${llm.url}/wrong/path`, LLM_API_KEY: 'sk-x' });
+    const model = checkNamed(checks, 'model');
+    expect(model).toMatchObject({ ok: false, fix: expect.stringContaining('LLM_BASE_URL') });
+    expect(model?.fix).not.toContain('LLM_MODEL');
+    expect(llm.requests.map((r) => r.path)).toEqual(['/wrong/path/chat/completions', '/wrong/path/models']);
+  });
+
+  it("blames LLM_MODEL and names the models on offer when the provider doesn't know the model", async () => {
+    const llm = await fakeLlm({ models: ['deepseek-flash', 'deepseek-v4-pro'] });
+    const checks = await runDoctor({ ...base, LLM_BASE_URL: llm.url, LLM_MODEL: 'deepseek-chatt' });
+    expect(checkNamed(checks, 'model')).toMatchObject({
+      ok: false,
+      detail: expect.stringContaining('deepseek-chatt'),
+      fix: 'set LLM_MODEL to a model it offers: deepseek-flash, deepseek-v4-pro',
+    });
+  });
+
+  it('blames LLM_MODEL for a 404 from a provider that lists its models without that one', async () => {
+    const llm = await fakeLlm();
+    llm.enqueue({ status: 404 });
+    const checks = await runDoctor({ ...base, LLM_BASE_URL: llm.url, LLM_MODEL: 'gpt-none' });
+    expect(checkNamed(checks, 'model')?.fix).toContain('LLM_MODEL');
+  });
+
+  it('checks TELEGRAM_BOT_TOKEN with getMe, naming the bot, or the setting when Telegram refuses it', async () => {
+    const telegram = await startFakeTelegram({ token: '4242:good-token', botUsername: 'PoquanTestBot' });
+    fakes.push(telegram);
+    const env = { ...base, TELEGRAM_API_ROOT: telegram.url };
+    const good = await runDoctor({ ...env, TELEGRAM_BOT_TOKEN: '4242:good-token' });
+    expect(checkNamed(good, 'telegram')).toMatchObject({
+      ok: true,
+      detail: 'TELEGRAM_BOT_TOKEN is @PoquanTestBot (id 4242)',
+    });
+
+    const bad = await runDoctor({ ...env, TELEGRAM_BOT_TOKEN: '4242:revoked-secret' });
+    expect(checkNamed(bad, 'telegram')).toMatchObject({
+      ok: false,
+      detail: 'Telegram rejected TELEGRAM_BOT_TOKEN (401 Unauthorized)',
+      fix: expect.stringContaining('@BotFather'),
+    });
+    expect(formatDoctorReport(bad)).not.toContain('revoked-secret');
+
+    const garbage = await runDoctor({ ...env, TELEGRAM_BOT_TOKEN: 'garbage' });
+    expect(checkNamed(garbage, 'telegram')).toMatchObject({
+      ok: false,
+      detail: 'Telegram rejected TELEGRAM_BOT_TOKEN (404 Not Found)',
+    });
+  });
+
+  it('checks DISCORD_TOKEN and that DISCORD_APPLICATION_ID is the application the token belongs to', async () => {
+    const discord = await startFakeDiscord({ token: 'discord-good', applicationId: '1000' });
+    fakes.push(discord);
+    const env = { ...base, DISCORD_API_BASE: discord.apiBase };
+    const good = await runDoctor({ ...env, DISCORD_TOKEN: 'discord-good', DISCORD_APPLICATION_ID: '1000' });
+    expect(checkNamed(good, 'discord')).toMatchObject({
+      ok: true,
+      detail: 'DISCORD_TOKEN is Poquan (id 1000), application 1000',
+    });
+
+    const badToken = await runDoctor({
+      ...env,
+      DISCORD_TOKEN: 'discord-secret-bad',
+      DISCORD_APPLICATION_ID: '1000',
+    });
+    expect(checkNamed(badToken, 'discord')).toMatchObject({
+      ok: false,
+      detail: 'Discord rejected DISCORD_TOKEN (401 Unauthorized)',
+      fix: expect.stringContaining('Developer Portal'),
+    });
+    expect(formatDoctorReport(badToken)).not.toContain('discord-secret-bad');
+
+    const otherApp = await runDoctor({
+      ...env,
+      DISCORD_TOKEN: 'discord-good',
+      DISCORD_APPLICATION_ID: '2000',
+    });
+    expect(checkNamed(otherApp, 'discord')).toMatchObject({
+      ok: false,
+      detail: 'DISCORD_APPLICATION_ID is 2000, but DISCORD_TOKEN belongs to application 1000',
+      fix: expect.stringContaining('DISCORD_APPLICATION_ID=1000'),
+    });
+  });
+
+  it('says so when a platform cannot be reached, naming its API setting', async () => {
+    const checks = await runDoctor({
+      ...base,
+      TELEGRAM_BOT_TOKEN: '1:x',
+      TELEGRAM_API_ROOT: 'http://127.0.0.1:1',
+      DISCORD_TOKEN: 'x',
+      DISCORD_API_BASE: 'http://127.0.0.1:1/api',
+    });
+    expect(checkNamed(checks, 'telegram')).toMatchObject({
+      ok: false,
+      fix: expect.stringContaining('TELEGRAM_API_ROOT'),
+    });
+    expect(checkNamed(checks, 'discord')).toMatchObject({
+      ok: false,
+      fix: expect.stringContaining('DISCORD_API_BASE'),
     });
   });
 });

@@ -135,9 +135,35 @@ describe('secrets', () => {
     );
     cleanups.push(() => bot.stop('SIGKILL'));
     expect(await bot.exited).toBe(1);
-    expect(bot.lines.join('\n')).toMatch(/Telegram rejected TELEGRAM_BOT_TOKEN \(401 Unauthorized\)/);
+    expect(bot.lines.join('\n')).toMatch(
+      /Telegram rejected TELEGRAM_BOT_TOKEN at start \(401 Unauthorized\)/,
+    );
     for (const needle of needles) expect(bot.lines.join('\n')).not.toContain(needle);
   });
+
+  it('are not echoed when Discord rejects the token at start-up, and the line names DISCORD_TOKEN', async () => {
+    const discord = await startFakeDiscord({ token: 'the-right-discord-token' });
+    cleanups.push(() => discord.close());
+    const dir = await mkdtemp(join(tmpdir(), 'poquan-secrets-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const bot = startPoquanProcess(
+      {
+        DISCORD_TOKEN: secrets.DISCORD_TOKEN,
+        DISCORD_API_BASE: discord.apiBase,
+        STORE_URL: 'memory://',
+        KNOWLEDGE_DIR: resolve('test/fixtures/knowledge-mini'),
+      },
+      dir,
+    );
+    cleanups.push(() => bot.stop('SIGKILL'));
+    expect(await bot.exited).toBe(1);
+    const output = bot.lines.join('\n');
+    expect(output).toContain(
+      'poquan: Discord rejected DISCORD_TOKEN at start (401 Unauthorized). Check the bot token in the Developer Portal',
+    );
+    expect(output).not.toContain('while answering');
+    for (const needle of needles) expect(output).not.toContain(needle);
+  }, 30_000);
 
   it('stay out of git: .env and its variants are ignored, .env.example is not', () => {
     const ignored = (path: string) => {

@@ -464,10 +464,17 @@ describe('Telegram adapter', () => {
     const rejected = await withToken('999:WRONG', telegram.url);
     expect(rejected).toMatchObject({
       name: 'ConfigError',
-      message: expect.stringMatching(/401 Unauthorized/),
+      message: expect.stringMatching(/^Telegram rejected TELEGRAM_BOT_TOKEN at start \(401 Unauthorized\)/),
+    });
+    const malformed = await withToken('not-a-token', telegram.url);
+    expect(malformed).toMatchObject({
+      name: 'ConfigError',
+      message: expect.stringMatching(/^Telegram rejected TELEGRAM_BOT_TOKEN at start \(404 Not Found\)/),
     });
     const unreachable = (await withToken(token, 'http://127.0.0.1:9')) as Error;
-    expect(unreachable.message).toMatch(/^Could not reach the Telegram Bot API at http:\/\/127\.0\.0\.1:9: /);
+    expect(unreachable.message).toMatch(
+      /^Could not reach the Telegram Bot API at start \(TELEGRAM_API_ROOT http:\/\/127\.0\.0\.1:9\): /,
+    );
     expect(unreachable.message).not.toContain(token);
     expect(unreachable.cause).toBeUndefined();
   });

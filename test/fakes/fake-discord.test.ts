@@ -55,6 +55,17 @@ describe('fake Discord REST', () => {
     expect(fake.requests.map((r) => r.authorized)).toEqual([false, true]);
   });
 
+  it("tells the token's bot user and application, and answers a wrong token with Discord's 401", async () => {
+    expect(await (await rest('GET', '/users/@me')).json()).toMatchObject({ id: '1000', bot: true });
+    expect(await (await rest('GET', '/applications/@me')).json()).toMatchObject({
+      id: '1000',
+      bot: { id: '1000' },
+    });
+    const wrong = await rest('GET', '/applications/@me', undefined, { authorization: 'Bot wrong' });
+    expect(wrong.status).toBe(401);
+    expect(await wrong.json()).toEqual({ message: '401: Unauthorized', code: 0 });
+  });
+
   it('acknowledges a deferral with 204 and no content type, then edits @original into a real message', async () => {
     const user = fakeUser();
     const interaction = fake.sendSlashCommand({ place: fake.channel, user, name: 'ask' });

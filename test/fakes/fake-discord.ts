@@ -161,6 +161,17 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
     avatar: null,
     bot: true,
   };
+  const application = {
+    id: applicationId,
+    name: 'Poquan',
+    icon: null,
+    description: '',
+    bot_public: true,
+    bot_require_code_grant: false,
+    verify_key: randomBytes(32).toString('hex'),
+    flags: 0,
+    bot: botUser,
+  };
   const requests: RecordedRequest[] = [];
   const messages = new Map<string, APIMessage>();
   const interactions = new Map<string, InteractionRecord>();
@@ -341,6 +352,8 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
         }),
     },
     { method: 'GET', pattern: /^\/users\/@me$/, auth: true, handle: () => ok(botUser) },
+    // "Get Current Application": the application the bot token belongs to.
+    { method: 'GET', pattern: /^\/applications\/@me$/, auth: true, handle: () => ok(application) },
     {
       method: 'POST',
       pattern: /^\/users\/@me\/channels$/,

@@ -370,6 +370,18 @@ describe('fake LLM', () => {
     expect(await broken.json()).toMatchObject({ error: { type: 'invalid_request_error' } });
   });
 
+  it('lists its models as DeepSeek does and refuses any other model with 400 "Model Not Exist"', async () => {
+    await restart({ apiKey: 'sk-test', models: ['deepseek-flash'] });
+    const listed = await client.models.list();
+    expect(listed.data).toEqual([{ id: 'deepseek-flash', object: 'model', owned_by: 'deepseek' }]);
+    const error = await failure(client.chat.completions.create(streamParams()));
+    expect(error).toBeInstanceOf(APIError);
+    expect(error).toMatchObject({ status: 400, error: { message: 'Model Not Exist' } });
+    expect((await drain({ ...streamParams(), model: 'deepseek-flash' })).error).toBeUndefined();
+    const stranger = new OpenAI({ baseURL: fake.url, apiKey: 'sk-wrong', maxRetries: 0 });
+    expect(await failure(stranger.models.list())).toBeInstanceOf(AuthenticationError);
+  });
+
   it('hangs until the client times out, and survives clients that leave mid-stream', async () => {
     fake.enqueue({ hang: true });
     const error = await failure(client.chat.completions.create(streamParams(), { timeout: 300 }));

@@ -58,7 +58,10 @@ export interface RecordedRequest {
 
 /** A running fake; `url` is the SDK's `baseURL`. */
 export interface FakeLlm {
-  /** `http://127.0.0.1:PORT`; serves POST `/chat/completions` and `/v1/chat/completions`. */
+  /**
+   * `http://127.0.0.1:PORT`; serves POST `/chat/completions` and GET `/models` (each also under `/v1`);
+   * any other path gets DeepSeek's 404.
+   */
   url: string;
   /** Every request received, in arrival order, including rejected ones. */
   requests: RecordedRequest[];
@@ -80,6 +83,9 @@ interface ErrorShape {
 }
 
 const completionPaths = new Set(['/chat/completions', '/v1/chat/completions']);
+const modelListPaths = new Set(['/models', '/v1/models']);
+/** What DeepSeek's `GET /models` lists when a test names no models. */
+const deepseekModels = ['deepseek-flash', 'deepseek-v4-pro'];
 const keepAliveMs = 200;
 /** DeepSeek's context cache stores prefixes in 64-token units. */
 const cacheUnitTokens = 64;
@@ -524,6 +530,8 @@ interface State {
   queue: FakeReply[];
   defaultReply: FakeReply;
   apiKey: string | undefined;
+  /** Set: the only models completions accept; unset: any model name is accepted. */
+  models: string[] | undefined;
   cache: PromptCache;
 }
 
@@ -544,6 +552,9 @@ function rejection(
   if (!Array.isArray(messages) || messages.length === 0) {
     return { status: 422, message: 'Invalid Parameters: `messages` must be a non-empty array' };
   }
+  const model = (body as Record<string, unknown>).model;
+  if (state.models && !state.models.includes(String(model)))
+    return { status: 400, message: 'Model Not Exist' };
   return undefined;
 }
 
@@ -564,11 +575,23 @@ async function answer(
   else await sendCompletion(res, plan);
 }
 
+/** DeepSeek's "Lists Models": `{object: 'list', data: [{id, object: 'model', owned_by}]}`, behind the same key. */
+function listModels(req: IncomingMessage, res: ServerResponse, state: State): void {
+  if (state.apiKey !== undefined && bearerKey(req) !== state.apiKey) {
+    sendError(res, req, 401);
+    return;
+  }
+  const data = (state.models ?? deepseekModels).map((id) => ({ id, object: 'model', owned_by: 'deepseek' }));
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.end(JSON.stringify({ object: 'list', data }));
+}
+
 async function handle(req: IncomingMessage, res: ServerResponse, state: State): Promise<void> {
   const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
   const text = await readBody(req);
   const parsed = parseJson(text);
   state.requests.push({ path, headers: { ...req.headers }, body: parsed.ok ? parsed.value : text });
+  if (modelListPaths.has(path) && req.method === 'GET') return listModels(req, res, state);
   if (!completionPaths.has(path)) return sendError(res, req, 404);
   if (req.method !== 'POST') return sendError(res, req, 405);
   const refused = rejection(req, state, parsed);
@@ -580,6 +603,11 @@ async function handle(req: IncomingMessage, res: ServerResponse, state: State): 
 export interface FakeLlmOptions {
   defaultReply?: FakeReply;
   apiKey?: string;
+  /**
+   * The models the account can use: `GET /models` lists them and a completion for any other model gets
+   * DeepSeek's 400 "Model Not Exist". Unset: any model is accepted and DeepSeek's current two are listed.
+   */
+  models?: string[];
   port?: number;
 }
 
@@ -593,6 +621,7 @@ export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLl
     queue: [],
     defaultReply: options.defaultReply ?? {},
     apiKey: options.apiKey,
+    models: options.models,
     cache: new PromptCache(),
   };
   const server = createServer((req, res) => {

@@ -69,10 +69,12 @@ describe('fake Telegram HTML parser', () => {
 });
 
 describe('fake Telegram Bot API', () => {
-  it('answers getMe for the right token and 401 for a wrong one', async () => {
+  it('answers getMe for the right token, 401 for a wrong one and 404 for one not shaped like a token', async () => {
     expect(await api.getMe()).toMatchObject({ id: 123, is_bot: true, username: 'PoquanBot' });
     const wrong = new Api('999:WRONG', { apiRoot: fake.url });
     expect(await failure(wrong.getMe())).toMatchObject({ error_code: 401, description: 'Unauthorized' });
+    const garbage = new Api('garbage', { apiRoot: fake.url });
+    expect(await failure(garbage.getMe())).toMatchObject({ error_code: 404, description: 'Not Found' });
   });
 
   it('stores sent messages with parsed entities and refuses bad markup with Telegram descriptions', async () => {

@@ -852,6 +852,8 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
       .then((params) => {
         if (!match) return send(response, telegramErrors.notFound());
         const [, givenToken, method = ''] = match;
+        // Telegram answers 404 to a string that is not shaped like a token, 401 to a wrong or revoked one.
+        if (!/^\d+:[\w-]+$/.test(givenToken ?? '')) return send(response, telegramErrors.notFound());
         if (givenToken !== token) return send(response, telegramErrors.unauthorized());
         if (blockedChats.has(Number(params.chat_id))) {
           const error = telegramErrors.botBlocked();

@@ -50,6 +50,25 @@ describe('Discord application commands', () => {
     });
   });
 
+  it('shows the operator commands to administrators only, and every other command to everyone', () => {
+    for (const scope of ['global', 'guild'] as const) {
+      const permissions = buildDiscordCommands(config, scope).map((c) => [
+        c.name,
+        c.default_member_permissions,
+      ]);
+      expect(permissions).toEqual([
+        ['ask', undefined],
+        ['sources', undefined],
+        ['reset', undefined],
+        ['about', undefined],
+        ['help', undefined],
+        ['reload', '0'],
+        ['stats', '0'],
+        ['Ask Poquan', undefined],
+      ]);
+    }
+  });
+
   it('stays within Discord limits and leaves installation contexts out of guild registrations', () => {
     for (const command of buildDiscordCommands(config, 'guild')) {
       expect(command).not.toHaveProperty('contexts');
@@ -70,7 +89,7 @@ describe('command diff', () => {
       id: '1',
       application_id: '1000',
       version: '2',
-      default_member_permissions: null,
+      default_member_permissions: command.default_member_permissions ?? null,
       nsfw: false,
       ...('options' in command && command.options
         ? {
@@ -85,6 +104,7 @@ describe('command diff', () => {
       command.name === 'about' ? { ...command, description: 'Old text' } : command,
     );
     changed.push({ ...changed[0], name: 'old_command' } as (typeof changed)[number]);
+    const visibleToAll = registered.map((command) => ({ ...command, default_member_permissions: null }));
 
     expect(diffCommands(registered, desired)).toEqual({
       added: [],
@@ -107,5 +127,6 @@ describe('command diff', () => {
       removed: ['/old_command'],
       unchanged: ['/ask', '/sources', '/reset', '/reload', '/stats', '"Ask Poquan" (message menu)'],
     });
+    expect(diffCommands(visibleToAll, desired).updated).toEqual(['/reload', '/stats']);
   });
 });

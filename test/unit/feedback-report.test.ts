@@ -137,7 +137,7 @@ describe('report rendering', () => {
   });
 
   it('prints totals and the three lists for a terminal', () => {
-    const text = renderFeedbackReportForTerminal(expectedSeedReport, terminalStyle(false, true));
+    const text = renderFeedbackReportForTerminal(expectedSeedReport, terminalStyle(false));
     expect(text).toContain('Feedback 2026-03-01 → 2026-03-02 (UTC)');
     expect(text).toContain('answers 6 · not covered 2');
     expect(text).toContain('votes 5 · 👍 2 · 👎 3 · 👍 share 40.0%');

@@ -1,10 +1,11 @@
 import { createInterface } from 'node:readline/promises';
 import type { Readable } from 'node:stream';
 import { findCommand } from '../../../commands/index.ts';
-import { describeErrorForUser } from '../../core/errors.ts';
 import { detectLanguage } from '../../core/question.ts';
 import type { Poquan } from '../../poquan.ts';
+import { describeCliError } from './errors.ts';
 import { type AnswerOutput, printAnswerStream } from './print-answer.ts';
+import { renderMarkdownForTerminal } from './terminal-markdown.ts';
 
 /**
  * An interactive terminal conversation with memory. Lines starting with `/` run the shared commands
@@ -39,15 +40,21 @@ export async function runChat(
         if (!command || name === 'ask') {
           output.out.write(`Unknown command /${name}. Try /sources, /reset, /about, /help or /exit.\n`);
         } else {
-          const reply = await command.handler({}, { poquan, conversationId, userKey: 'cli:local', language });
-          if (reply.type === 'message') output.out.write(`${reply.text}\n`);
+          const reply = await command.handler(
+            {},
+            { poquan, platform: 'cli', conversationId, userKey: 'cli:local', language },
+          );
+          if (reply.type === 'message') {
+            output.out.write(`${renderMarkdownForTerminal(reply.text, output.style.color)}\n`);
+          }
         }
       } else {
         await printAnswerStream(poquan.answer(line, conversationId), output);
       }
     } catch (error) {
-      output.out.write(`${describeErrorForUser(error)}\n`);
-      poquan.logger.warn({ err: error }, 'chat question failed');
+      // One line, as `poquan ask` prints it; the details (a stack) are for LOG_LEVEL=debug, not mid-conversation.
+      output.err.write(`poquan: ${describeCliError(error)}\n`);
+      poquan.logger.debug({ err: error }, 'chat question failed');
     }
     output.out.write('\n');
     prompt();

@@ -1,18 +1,33 @@
 import type { AnswerDone, Citation } from '../../core/answer-events.ts';
 import type { ScoredPassage } from '../../core/retriever.ts';
 
-/** ANSI styling only when writing to a terminal; piped output stays plain text. */
+/** ANSI styling only when colour is on; otherwise plain text. */
 export interface TerminalStyle {
+  /** Whether ANSI codes are written (see `wantsColor`). */
+  color: boolean;
   dim(text: string): string;
   bold(text: string): string;
 }
 
-/** Styles for a stream: ANSI codes on a TTY (unless NO_COLOR is set), nothing otherwise. */
-export function terminalStyle(isTty: boolean, noColor: boolean): TerminalStyle {
-  const on = isTty && !noColor;
+/**
+ * Whether to colour output, as Node itself decides: `FORCE_COLOR` set wins (`0` or `false` means off, any other
+ * value on), then `NO_COLOR` set to anything but empty turns colour off, else colour only on a terminal.
+ * @see https://no-color.org
+ * @see https://nodejs.org/api/cli.html#force_color1-2-3
+ */
+export function wantsColor(isTty: boolean, env: Record<string, string | undefined>): boolean {
+  const force = env.FORCE_COLOR;
+  if (force !== undefined) return force !== '0' && force !== 'false';
+  if (env.NO_COLOR) return false;
+  return isTty;
+}
+
+/** Styles that write ANSI codes when `color` is on, nothing otherwise. */
+export function terminalStyle(color: boolean): TerminalStyle {
   return {
-    dim: (text) => (on ? `\x1b[2m${text}\x1b[22m` : text),
-    bold: (text) => (on ? `\x1b[1m${text}\x1b[22m` : text),
+    color,
+    dim: (text) => (color ? `\x1b[2m${text}\x1b[22m` : text),
+    bold: (text) => (color ? `\x1b[1m${text}\x1b[22m` : text),
   };
 }
 

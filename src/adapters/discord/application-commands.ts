@@ -26,8 +26,17 @@ const availability = {
 };
 
 /**
+ * Operator commands are shown only to members with Administrator (`"0"` grants the command to nobody but
+ * admins by default; server managers can widen it under Integrations). Discord applies this in the client
+ * only, so the handlers still refuse everyone not in `DISCORD_ADMIN_IDS`.
+ * @see https://discord.com/developers/docs/interactions/application-commands#permissions
+ */
+const adminsOnly = { default_member_permissions: '0' };
+
+/**
  * The application commands, generated from the platform-neutral specs in `commands/` (names, English
- * descriptions with `zh-CN` localizations, options) plus the "Ask Poquan" message command. Guild
+ * descriptions with `zh-CN` localizations, options, admins-only visibility for operator commands) plus the
+ * "Ask Poquan" message command. Guild
  * registrations leave out `contexts`/`integration_types`, which Discord only accepts on global commands.
  * A question's `max_length` is the configured question limit, so Discord stops an over-long one client-side.
  * @see https://discord.com/developers/docs/interactions/application-commands#application-command-object
@@ -67,6 +76,7 @@ export function buildDiscordCommands(
       description: spec.description.en,
       description_localizations: { 'zh-CN': spec.description.zh },
       ...(options.length > 0 ? { options } : {}),
+      ...(spec.operatorOnly ? adminsOnly : {}),
       ...extra,
     };
   });

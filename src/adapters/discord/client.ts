@@ -1,6 +1,14 @@
 import { once, setMaxListeners } from 'node:events';
-import { Client, type ClientOptions, Events, GatewayIntentBits, Partials } from 'discord.js';
-import { ConfigError } from '../../core/errors.ts';
+import {
+  Client,
+  type ClientOptions,
+  DiscordAPIError,
+  DiscordjsErrorCodes,
+  Events,
+  GatewayIntentBits,
+  Partials,
+} from 'discord.js';
+import { ConfigError, StartupError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { Poquan } from '../../poquan.ts';
 import { reportError } from './errors.ts';
@@ -36,6 +44,25 @@ async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boo
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * Why logging in failed, naming the setting to fix: discord.js reports a token Discord answered 401 as
+ * `TokenInvalid`. Neither error message holds the token.
+ */
+function startFailure(error: unknown, apiBase: string): Error {
+  const code = (error as { code?: unknown })?.code;
+  if (
+    code === DiscordjsErrorCodes.TokenInvalid ||
+    (error instanceof DiscordAPIError && error.status === 401)
+  ) {
+    return new ConfigError(
+      'Discord rejected DISCORD_TOKEN at start (401 Unauthorized). Check the bot token in the Developer Portal (your application → Bot → Reset Token).',
+    );
+  }
+  return new StartupError(
+    `Could not connect to Discord at start (DISCORD_API_BASE ${apiBase}): ${(error as Error)?.message ?? error}`,
+  );
 }
 
 /**
@@ -124,7 +151,7 @@ export function createDiscordClient(poquan: Poquan, options: DiscordBotOptions =
         await ready;
       } catch (error) {
         await client.destroy();
-        throw error;
+        throw startFailure(error, poquan.config.discord.apiBase);
       }
       log.info({ user: client.user?.tag, guilds: client.guilds.cache.size }, 'discord adapter ready');
     },

@@ -1,4 +1,4 @@
-import { type APIApplicationCommand, REST, Routes } from 'discord.js';
+import { type APIApplicationCommand, DiscordAPIError, REST, Routes } from 'discord.js';
 import type { Config } from '../../core/config.ts';
 import { ConfigError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
@@ -14,6 +14,7 @@ interface CommandLike {
   options?: readonly object[];
   contexts?: unknown;
   integration_types?: unknown;
+  default_member_permissions?: string | null;
 }
 
 /** How a command is named in the summary: `/ask` for slash commands, `"Ask Poquan" (message menu)` otherwise. */
@@ -45,6 +46,7 @@ function comparable(command: CommandLike): string {
     })),
     contexts: command.contexts ?? null,
     integration_types: command.integration_types ?? null,
+    default_member_permissions: command.default_member_permissions ?? null,
   });
 }
 
@@ -71,6 +73,22 @@ export function diffCommands(current: CommandLike[], desired: CommandLike[]): Co
   return changes;
 }
 
+/** Names the setting Discord refused: 401 is the token, 403 an application the token doesn't belong to. */
+function refusal(error: unknown, applicationId: string): unknown {
+  if (!(error instanceof DiscordAPIError)) return error;
+  if (error.status === 401) {
+    return new ConfigError(
+      'Discord rejected DISCORD_TOKEN (401 Unauthorized). Check the bot token in the Developer Portal (your application → Bot → Reset Token).',
+    );
+  }
+  if (error.status === 403) {
+    return new ConfigError(
+      `Discord refused the commands of application ${applicationId} (403 ${error.message}): DISCORD_APPLICATION_ID must be the application DISCORD_TOKEN belongs to (poquan doctor shows which).`,
+    );
+  }
+  return error;
+}
+
 /**
  * Registers Poquan's application commands — globally, or in `DISCORD_GUILD_ID` when set (guild commands
  * update instantly, handy while developing) — with one bulk overwrite (PUT), after reading what is
@@ -87,7 +105,12 @@ export async function deployDiscordCommands(config: Config, logger: Logger): Pro
     ? Routes.applicationGuildCommands(applicationId, guildId)
     : Routes.applicationCommands(applicationId);
   const desired = buildDiscordCommands(config, guildId ? 'guild' : 'global');
-  const current = (await rest.get(route)) as APIApplicationCommand[];
+  let current: APIApplicationCommand[];
+  try {
+    current = (await rest.get(route)) as APIApplicationCommand[];
+  } catch (error) {
+    throw refusal(error, applicationId);
+  }
   const changes = diffCommands(current, desired);
   const changed = changes.added.length + changes.updated.length + changes.removed.length > 0;
   if (changed) await rest.put(route, { body: desired });

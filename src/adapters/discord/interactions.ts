@@ -92,7 +92,12 @@ async function runCommand(
   conversationId: string,
   locale: ReplyLanguage,
 ): Promise<CommandReply> {
-  const context = { poquan, conversationId, userKey: userKeyOf('discord', interaction.user.id) };
+  const context = {
+    poquan,
+    platform: 'discord' as const,
+    conversationId,
+    userKey: userKeyOf('discord', interaction.user.id),
+  };
   if (interaction.isMessageContextMenuCommand()) {
     const question = questionFromMessage(interaction.targetMessage, interaction.client.user.id);
     if (!question) return { type: 'message', text: discordPhrases.noTextInMessage[locale] };

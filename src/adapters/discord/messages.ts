@@ -98,7 +98,10 @@ export async function handleMessage(message: Message, options: HandlerOptions): 
       return;
     }
     channel.sendTyping().catch((error: unknown) => reportError(log, error, 'typing indicator failed'));
-    const reply = await askCommand.handler({ question }, { poquan, conversationId, userKey, language });
+    const reply = await askCommand.handler(
+      { question },
+      { poquan, platform: 'discord', conversationId, userKey, language },
+    );
     if (reply.type === 'message') {
       await deliverMessages(surface, renderDiscordText(reply.text), log);
       return;

@@ -160,6 +160,7 @@ export function createTelegramBot(poquan: Poquan, options: TelegramAdapterOption
     const conversationId = conversationIdFor(message);
     const result = await spec.handler(argsFor(spec, incoming.rest, language), {
       poquan,
+      platform: 'telegram',
       conversationId,
       userKey: userKeyFor(message),
       language,

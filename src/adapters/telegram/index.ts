@@ -1,6 +1,6 @@
 import { GrammyError, HttpError } from 'grammy';
 import { commandsFor } from '../../../commands/index.ts';
-import { ConfigError } from '../../core/errors.ts';
+import { ConfigError, StartupError } from '../../core/errors.ts';
 import type { Poquan } from '../../poquan.ts';
 import type { HttpRoute } from '../../server/http.ts';
 import { createTelegramBot, type TelegramAdapterOptions } from './bot.ts';
@@ -53,15 +53,18 @@ export async function startTelegramAdapter(
     // A webhook is the deployment's registration (`poquan webhook set`); only long polling must remove it.
     if (!webhookSettings) await bot.api.deleteWebhook();
   } catch (error) {
-    if (error instanceof GrammyError && error.error_code === 401) {
+    // 401: a wrong or revoked token; 404: a string that is not shaped like a token at all.
+    if (error instanceof GrammyError && (error.error_code === 401 || error.error_code === 404)) {
       throw new ConfigError(
-        'Telegram rejected TELEGRAM_BOT_TOKEN (401 Unauthorized). Check it with @BotFather.',
+        `Telegram rejected TELEGRAM_BOT_TOKEN at start (${error.error_code} ${error.description}). Check the token with @BotFather (/mybots → API Token).`,
       );
     }
     // The original error (and its cause) may quote request URLs, which contain the token.
     const cause = error instanceof HttpError ? error.error : error;
     const reason = redactToken(cause instanceof Error ? cause.message : String(cause), token);
-    throw new Error(`Could not reach the Telegram Bot API at ${poquan.config.telegram.apiRoot}: ${reason}`);
+    throw new StartupError(
+      `Could not reach the Telegram Bot API at start (TELEGRAM_API_ROOT ${poquan.config.telegram.apiRoot}): ${reason}`,
+    );
   }
   // Operator commands work when typed, but the menu everyone sees leaves them out.
   const commands = commandsFor('telegram').filter((command) => !command.operatorOnly);
