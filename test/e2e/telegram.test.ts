@@ -150,14 +150,14 @@ describe('Telegram adapter', () => {
   it('falls back to sendMessage and edits in a private chat when the server has no drafts', async () => {
     const bot = await start({}, { supportsDrafts: false });
     bot.llm.enqueue({
-      content: 'Liang Wenfeng founded High-Flyer in 2015 [1].',
+      content: 'Liang Wenfeng founded High-Flyer in 2015, and later he financed DeepSeek himself [1].',
       chunkChars: 5,
       chunkDelayMs: 30,
     });
     bot.telegram.pushMessage({ chat: privateChat, from: ada, text: 'Who founded High-Flyer?' });
     const messages = await bot.answered(privateChat.id);
     expect(messages).toHaveLength(1);
-    expect(messages[0]).toMatch(/^Liang Wenfeng founded High-Flyer in 2015 \[1\]\./);
+    expect(messages[0]).toMatch(/^Liang Wenfeng founded High-Flyer in 2015, and later .* \[1\]\./);
     expect(bot.telegram.callsOf('sendMessageDraft')).toHaveLength(1);
     expect(bot.telegram.callsOf('editMessageText').length).toBeGreaterThanOrEqual(1);
   });
@@ -225,7 +225,8 @@ describe('Telegram adapter', () => {
     });
     bot.telegram.pushMessage({ chat: privateChat, from: ada, text: 'Who founded High-Flyer?' });
     await bot.answered(privateChat.id);
-    const firstText = bot.telegram.callsOf('sendMessageDraft')[0]?.at ?? 0;
+    const firstText =
+      bot.telegram.calls.find((call) => ['sendMessageDraft', 'sendMessage'].includes(call.method))?.at ?? 0;
     const typing = bot.telegram.callsOf('sendChatAction').map((call) => call.at);
     expect(typing.filter((at) => at < firstText).length).toBeGreaterThanOrEqual(2);
     expect(typing.filter((at) => at > firstText)).toEqual([]);
