@@ -314,6 +314,17 @@ describe('fake LLM', () => {
     });
   });
 
+  it('streams one word per chunk with chunkWords', async () => {
+    fake.enqueue({ content: 'Liang Wenfeng  founded it.', reasoning: 'Two words', chunkWords: true });
+    await drain(streamParams());
+    expect(fake.requests[0]?.contentChunks.map((chunk) => chunk.text)).toEqual([
+      'Liang ',
+      'Wenfeng  ',
+      'founded ',
+      'it.',
+    ]);
+  });
+
   it('records when each answer-text chunk of a stream was written, in order, without the reasoning', async () => {
     fake.enqueue({ reasoning: 'Thinking it over.', content: 'Liang Wenfeng founded it.', chunkChars: 10 });
     const { chunks } = await drain(streamParams());

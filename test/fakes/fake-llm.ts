@@ -21,6 +21,8 @@ export interface FakeReply {
   reasoning?: string;
   /** Characters (code points) per SSE chunk; default 8. */
   chunkChars?: number;
+  /** One word (with the spaces after it) per SSE chunk instead of `chunkChars`, as a model streams tokens. */
+  chunkWords?: boolean;
   /** Delay between consecutive reasoning/content chunks; default 0. */
   chunkDelayMs?: number;
   /** Delay before the first chunk, filled with `: keep-alive` comments every 200ms as DeepSeek does. */
@@ -362,7 +364,8 @@ function planFor(reply: FakeReply, body: Record<string, unknown>, cache: PromptC
 }
 
 /** Splits by code points so no chunk ends inside a surrogate pair. */
-function chunksOf(text: string, size: number): string[] {
+function chunksOf(text: string, size: number | 'words'): string[] {
+  if (size === 'words') return text.match(/\S+\s*|\s+/g) ?? [];
   const points = Array.from(text);
   const chunks: string[] = [];
   for (let i = 0; i < points.length; i += size) chunks.push(points.slice(i, i + size).join(''));
@@ -394,7 +397,7 @@ interface Step {
 }
 
 function payloadSteps(plan: Plan): Step[] {
-  const size = Math.max(1, plan.reply.chunkChars ?? 8);
+  const size = plan.reply.chunkWords ? 'words' : Math.max(1, plan.reply.chunkChars ?? 8);
   const reasoning = chunksOf(plan.reasoning, size).map((text) => ({
     event: deltaEvent(plan, { content: null, reasoning_content: text }),
     isContent: false,

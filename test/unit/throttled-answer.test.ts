@@ -93,9 +93,14 @@ async function runScripted(
 describe('a readable chunk', () => {
   it.each([
     ['about fifty characters of any text', 'x'.repeat(readableChars), true],
-    ['a clause ended by a comma', 'According to the knowledge file, ', true],
     ['a sentence ended by a full stop', 'DeepSeek is self-funded. ', true],
-    ['a Chinese clause', '根据知识文件的记载，深度求索公司成立于二〇二三年，', true],
+    ['a Chinese sentence', '根据知识文件，深度求索公司成立于二〇二三年。', true],
+    [
+      'a clause ended by a comma, which 50 characters soon follow',
+      'According to the knowledge file, ',
+      false,
+    ],
+    ['a number still being written', 'DeepSeek spent about 5.', false],
     ['one word', 'According', false],
     ['a short reply word with a comma', 'Yes, ', false],
     ['a list number', '1. ', false],
@@ -142,7 +147,7 @@ describe('the preview cadence', () => {
     }
   });
 
-  it('shows reasoning once it reads as a clause, and the answer text again only once it is readable', async () => {
+  it('shows reasoning once it reads as a sentence, and the answer text again only once it is readable', async () => {
     const steps = [
       ...wordByWord('The user asks who founded DeepSeek. The passage says Liang Wenfeng. ', 30, 'reasoning'),
       ...wordByWord(answer, 30),
@@ -205,7 +210,7 @@ describe('throttled answer consumption', () => {
     const errors: unknown[] = [];
     let calls = 0;
     const result = await consumeThrottled(
-      timedEvents(['Liang Wenfeng founded it, ', 'and ', 'financed ', 'it.'], 5),
+      timedEvents(['Liang Wenfeng founded it. ', 'and ', 'financed ', 'it.'], 5),
       {
         intervalMs: 1,
         update: async () => {
@@ -223,7 +228,7 @@ describe('throttled answer consumption', () => {
   it('returns only once no update is in flight, and starts none after the end', async () => {
     const log: string[] = [];
     // Text keeps coming while a slow update runs; the stream ends before it lands.
-    const result = await consumeThrottled(timedEvents(['Liang Wenfeng founded it, ', 'b', 'c'], 5), {
+    const result = await consumeThrottled(timedEvents(['Liang Wenfeng founded it. ', 'b', 'c'], 5), {
       intervalMs: 1,
       update: async (snapshot) => {
         log.push(`start ${snapshot.text}`);
@@ -234,8 +239,8 @@ describe('throttled answer consumption', () => {
     log.push(`returned ${result.answer}`);
     await sleep(100);
     expect(log).toEqual([
-      'start Liang Wenfeng founded it, ',
-      'end Liang Wenfeng founded it, ',
+      'start Liang Wenfeng founded it. ',
+      'end Liang Wenfeng founded it. ',
       'returned abc',
     ]);
   });
@@ -243,7 +248,7 @@ describe('throttled answer consumption', () => {
   it('rethrows a failed stream only after the update in flight has landed', async () => {
     const log: string[] = [];
     async function* failing(): AsyncGenerator<AnswerEvent> {
-      yield { type: 'reasoning', delta: 'The user asks about DeepSeek, so ' };
+      yield { type: 'reasoning', delta: 'The user asks about DeepSeek. ' };
       await sleep(5);
       throw new Error('model returned nothing');
     }

@@ -47,19 +47,21 @@ export class PreviewSkipped extends Error {
 export const readableChars = 50;
 /** A slow model's first words are shown this long after they arrive, readable or not. */
 export const firstPreviewWaitMs = 400;
-/** A clause end counts as readable once this many characters precede it ("Yes," or "1." do not). */
-const minClauseChars = 16;
+/** A sentence end counts as readable once this many characters precede it ("Yes." or "1." do not). */
+const minSentenceChars = 16;
 /**
- * A clause or sentence ends: Latin punctuation once a space follows (so "1,000" or "3.5" still being written
- * don't count), CJK punctuation anywhere, a line break.
+ * A sentence ends: Latin punctuation once a space follows (so "3.5" still being written doesn't count), CJK
+ * punctuation anywhere, a line break. Commas don't count: the 50 characters usually follow within a few
+ * tokens, and a preview spent on a shorter clause would hold them back by a whole interval (a second in a
+ * Telegram group, where every call waits for the one before).
  */
-const clauseEnd = /[.!?;:,](?=\s)|[。！？；：，]|\n/g;
+const sentenceEnd = /[.!?](?=\s)|[。！？]|\n/g;
 
-/** True once `text` is worth a first preview: `readableChars` characters, or a whole clause. */
+/** True once `text` is worth a first preview: `readableChars` characters, or a whole sentence. */
 export function isReadable(text: string): boolean {
   if (text.trim().length >= readableChars) return true;
-  for (const match of text.matchAll(clauseEnd)) {
-    if (text.slice(0, match.index).trim().length >= minClauseChars) return true;
+  for (const match of text.matchAll(sentenceEnd)) {
+    if (text.slice(0, match.index).trim().length >= minSentenceChars) return true;
   }
   return false;
 }
