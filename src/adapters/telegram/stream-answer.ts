@@ -70,7 +70,9 @@ async function* keepReasoning(events: AsyncIterable<AnswerEvent>, into: { reason
 /**
  * Streams one answer into a chat and leaves the finished answer there. Private chats get an animated draft
  * (`sendMessageDraft`) that the final `sendMessage` replaces; groups — and private chats when drafts fail —
- * get a message that grows by throttled edits. "typing…" shows until the first text. The final messages carry
+ * get a message that grows by throttled edits, on `consumeThrottled`'s cadence; a preview Telegram refuses for
+ * now (a 429, a 5xx, a dropped connection) is skipped, never retried, so the final message never waits for its
+ * `retry_after`. "typing…" shows until the first text. The final messages carry
  * the answer, the collapsed reasoning if enabled, a note if the answer was cut short, and the sources; a "not
  * covered" answer adds the hand-off line, and the last message carries the 👍 / 👎 buttons once the answer is
  * recorded for feedback.
