@@ -54,7 +54,7 @@ const answer =
 async function runScripted(
   steps: Step[],
   intervalMs: number,
-  update: (snapshot: AnswerSnapshot, call: number) => Promise<void> = async () => undefined,
+  update: (snapshot: AnswerSnapshot, call: number) => Promise<unknown> = async () => undefined,
 ) {
   const start = Date.now();
   const written: Array<{ at: number; text: string }> = [];
@@ -76,7 +76,7 @@ async function runScripted(
     intervalMs,
     update: async (snapshot) => {
       updates.push({ at: Date.now() - start, snapshot });
-      await update(snapshot, updates.length);
+      return (await update(snapshot, updates.length)) === false ? false : undefined;
     },
   }).then((event) => {
     returnedAt = Date.now() - start;
@@ -157,6 +157,19 @@ describe('the preview cadence', () => {
     expect(isReadable(updates[0]?.snapshot.reasoning ?? '')).toBe(true);
     expect(updates[0]?.snapshot.text).toBe('');
     expect(isReadable(firstText?.snapshot.text ?? '')).toBe(true);
+  });
+
+  it('spends no interval on an update that showed nothing (reasoning not shown)', async () => {
+    const steps: Step[] = [
+      { afterMs: 10, type: 'reasoning', delta: 'The user asks who founded DeepSeek. ' },
+      ...wordByWord('Liang Wenfeng founded it. He also ran High-Flyer [1].', 20),
+    ];
+    const hidden = async (snapshot: AnswerSnapshot) => (snapshot.text ? undefined : (false as const));
+    const { updates, wroteAt } = await runScripted(steps, 1000, hidden);
+    expect(updates[0]?.snapshot.text).toBe('');
+    // The first sentence shows as soon as it is written, not an interval after the invisible update.
+    expect(updates[1]?.snapshot.text).toBe('Liang Wenfeng founded it. ');
+    expect(updates[1]?.at).toBe(wroteAt('Liang Wenfeng founded it.'.length));
   });
 
   it('skips previews while rate-limited and returns the answer without waiting for the retry_after', async () => {

@@ -153,7 +153,7 @@ export async function streamAnswer(
       hideReasoning: poquan.config.showReasoning === 'off',
       update: async (snapshot) => {
         const content = renderDiscordProgress(snapshot, render);
-        if (content === shown) return;
+        if (content === shown) return false;
         try {
           await surface.preview(content);
         } catch (error) {

@@ -19,8 +19,11 @@ export interface ThrottleOptions {
    * out at the first reasoning token, with nothing to wait for, and more reasoning changes nothing.
    */
   hideReasoning?: boolean;
-  /** Shows a snapshot; awaited, so updates never overlap or arrive out of order. */
-  update(snapshot: AnswerSnapshot): Promise<void>;
+  /**
+   * Shows a snapshot; awaited, so updates never overlap or arrive out of order. Resolves `false` when it
+   * called nothing on the platform (nothing visible changed), which costs no interval.
+   */
+  update(snapshot: AnswerSnapshot): Promise<unknown>;
   /**
    * Called once if an update fails for any reason but a `PreviewSkipped`; no further updates are
    * attempted, the answer still completes.
@@ -119,9 +122,13 @@ export async function consumeThrottled(
     shown = keyOf();
     shownPart = snapshot.text ? 'text' : 'reasoning';
     if (snapshot.text.trim().length >= readableChars) readableShown = true;
+    const previousUpdate = lastUpdate;
     lastUpdate = Date.now();
     pending = options
       .update({ ...snapshot })
+      .then((sent) => {
+        if (sent === false) lastUpdate = previousUpdate;
+      })
       .catch((error: unknown) => {
         if (error instanceof PreviewSkipped) {
           pausedUntil = Date.now() + error.retryAfterMs;

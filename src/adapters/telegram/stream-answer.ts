@@ -140,7 +140,7 @@ export async function streamAnswer(
         hideReasoning: poquan.config.showReasoning === 'off',
         async update(snapshot) {
           const preview = renderTelegramPreview(snapshot, options);
-          if (preview.length === 0) return;
+          if (preview.length === 0) return false;
           if (snapshot.text) {
             stopTyping?.();
             stopTyping = undefined;
