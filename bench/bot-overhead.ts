@@ -2,7 +2,9 @@
  * Section 4: the time the bot itself adds, measured end to end against loopback fakes with the adapters'
  * production cadence. A fake model with a fixed time to first token and token rate answers; everything
  * between an incoming Telegram update or Discord interaction and the first visible text that is not the
- * model's own delay is overhead, and so is the time between the model's last token and the final message.
+ * model's own delay (to its first token and on to the last chunk of the text first shown: the adapters wait
+ * for a readable first line) is overhead, and so is the time between the model's last token and the final
+ * message.
  */
 import { createDiscordClient } from '../src/adapters/discord/client.ts';
 import { startTelegramAdapter } from '../src/adapters/telegram/index.ts';
@@ -11,7 +13,7 @@ import { createLogger } from '../src/core/logger.ts';
 import { createPoquan } from '../src/poquan.ts';
 import { type FakeDiscord, startFakeDiscord } from '../test/fakes/fake-discord.ts';
 import { fakeUser } from '../test/fakes/fake-discord-fixtures.ts';
-import { type FakeReply, startFakeLlm } from '../test/fakes/fake-llm.ts';
+import { type FakeLlm, type FakeReply, startFakeLlm } from '../test/fakes/fake-llm.ts';
 import {
   type FakeChat,
   type FakeTelegram,
@@ -42,6 +44,8 @@ const reply: FakeReply = {
 interface Observation {
   incomingAt: number;
   firstTextAt: number;
+  /** When the fake model wrote the chunk that completed the text first shown. */
+  shownTextWrittenAt: number;
   finalAt: number;
   /** Visible updates before the final message (drafts, preview messages, edits). */
   previews: number;
@@ -55,10 +59,30 @@ interface Scenario {
   ask(id: number, question: string): Promise<Observation>;
 }
 
+/** When the model's latest request had written `text` (HTML tags, entities and a cursor aside). */
+function writtenAt(llm: FakeLlm, text: string): number {
+  const shown = text
+    .replace(/<[^>]*>/g, '')
+    .replace(/&(lt|gt|amp);/g, '_')
+    .replace(/▌$/, '')
+    .trim().length;
+  let written = 0;
+  for (const chunk of llm.requests.at(-1)?.contentChunks ?? []) {
+    written += chunk.text.length;
+    if (written >= shown) return chunk.at;
+  }
+  return Number.NaN;
+}
+
 const textMethods = new Set(['sendMessageDraft', 'sendMessage', 'editMessageText']);
 
 /** Telegram: the update is "incoming" when `getUpdates` hands it to the bot. */
-async function askTelegram(telegram: FakeTelegram, chat: FakeChat, text: string): Promise<Observation> {
+async function askTelegram(
+  telegram: FakeTelegram,
+  llm: FakeLlm,
+  chat: FakeChat,
+  text: string,
+): Promise<Observation> {
   telegram.pushMessage({
     chat,
     from: { id: 7000, is_bot: false, first_name: 'Bench', language_code: 'en' },
@@ -81,13 +105,14 @@ async function askTelegram(telegram: FakeTelegram, chat: FakeChat, text: string)
   return {
     incomingAt,
     firstTextAt: texts[0].at,
+    shownTextWrittenAt: writtenAt(llm, String(texts[0].body.text)),
     finalAt: final.at,
     previews: texts.filter((call) => call.at < final.at).length,
   };
 }
 
 /** Discord: the interaction is "incoming" when the fake gateway dispatches it. */
-async function askDiscord(discord: FakeDiscord, text: string): Promise<Observation> {
+async function askDiscord(discord: FakeDiscord, llm: FakeLlm, text: string): Promise<Observation> {
   const incomingAt = performance.now();
   const { token } = discord.sendSlashCommand({
     place: discord.channel,
@@ -107,6 +132,7 @@ async function askDiscord(discord: FakeDiscord, text: string): Promise<Observati
   return {
     incomingAt,
     firstTextAt: texts[0].at,
+    shownTextWrittenAt: writtenAt(llm, String(texts[0].body?.content)),
     finalAt: final.at,
     previews: texts.filter((request) => request.at < final.at).length,
   };
@@ -145,9 +171,11 @@ async function runScenario(
       });
     }
   }
-  const overhead = results.map((r) => r.firstTextAt - r.incomingAt - model.firstTokenMs);
+  const overhead = results.map(
+    (r) => r.firstTextAt - r.incomingAt - (r.shownTextWrittenAt - r.modelStartedAt),
+  );
   const beforeModel = results.map((r) => r.modelStartedAt - r.incomingAt);
-  const afterFirstToken = results.map((r) => r.firstTextAt - (r.modelStartedAt + model.firstTokenMs));
+  const afterWritten = results.map((r) => r.firstTextAt - r.shownTextWrittenAt);
   const final = results.map((r) => r.finalAt - r.modelFinishedAt);
   return {
     name: scenario.name,
@@ -156,7 +184,7 @@ async function runScenario(
     firstText: summarize(results.map((r) => r.firstTextAt - r.incomingAt)),
     overhead: summarize(overhead),
     beforeModel: summarize(beforeModel),
-    afterFirstToken: summarize(afterFirstToken),
+    afterWritten: summarize(afterWritten),
     final: summarize(final),
     previews: median(results.map((r) => r.previews)),
     raw: results,
@@ -199,7 +227,12 @@ export async function measureBotOverhead({ quick, progress }: SectionOptions): P
       name: 'Telegram private chat (draft stream)',
       editIntervalMs: 1000,
       ask: (id, question) =>
-        askTelegram(telegram, { id: 710_000 + id, type: 'private', first_name: `Bench ${id}` }, question),
+        askTelegram(
+          telegram,
+          llm,
+          { id: 710_000 + id, type: 'private', first_name: `Bench ${id}` },
+          question,
+        ),
     },
     {
       name: 'Telegram group (preview message + edits)',
@@ -207,6 +240,7 @@ export async function measureBotOverhead({ quick, progress }: SectionOptions): P
       ask: (id, question) =>
         askTelegram(
           telegram,
+          llm,
           { id: -1_000_710_000 - id, type: 'supergroup', title: `Bench ${id}` },
           `@${telegram.bot.username} ${question}`,
         ),
@@ -214,7 +248,7 @@ export async function measureBotOverhead({ quick, progress }: SectionOptions): P
     {
       name: 'Discord /ask in a guild channel',
       editIntervalMs: 1000,
-      ask: (_id, question) => askDiscord(discord, question),
+      ask: (_id, question) => askDiscord(discord, llm, question),
     },
   ];
   let asked = 0;
@@ -253,7 +287,7 @@ export async function measureBotOverhead({ quick, progress }: SectionOptions): P
       'first text (p50)',
       'added to first text p50 / p90',
       'before model request (p50)',
-      'first token → visible (p50)',
+      'shown text written → visible (p50)',
       'last token → final message p50 / max',
       'edit interval',
       'previews per answer',
@@ -263,26 +297,26 @@ export async function measureBotOverhead({ quick, progress }: SectionOptions): P
       formatMs(r.firstText.p50),
       `${formatMs(r.overhead.p50)} / ${formatMs(r.overhead.p90)}`,
       formatMs(r.beforeModel.p50),
-      formatMs(r.afterFirstToken.p50),
+      formatMs(r.afterWritten.p50),
       `${formatMs(r.final.p50)} / ${formatMs(r.final.max)}`,
       formatMs(r.editIntervalMs),
       String(r.previews),
     ]),
     notes: [
-      'added to first text: from the update handed out by getUpdates (Telegram) or the interaction dispatched on the gateway (Discord) to the first call that shows answer text, minus the model’s fixed first-token delay.',
-      'before model request: until the model request’s headers reach the fake; first token → visible: from request arrival + first-token delay to the visible text. Both sum to the added time; the second includes the fake’s own timer slack (about 1 ms).',
+      'added to first text: from the update handed out by getUpdates (Telegram) or the interaction dispatched on the gateway (Discord) to the first call that shows answer text, minus the model’s own time from the request to writing that text (its first-token delay, and the chunks up to the readable first line the adapters wait for).',
+      'before model request: until the model request’s headers reach the fake; shown text written → visible: from the fake model writing the last chunk of the text first shown to the call showing it. Both sum to the added time.',
       'last token → final message: from the fake model finishing its response to the call that shows the final answer with its sources.',
       'Timestamps: performance.now() in one process, recorded by the fakes on arrival (Telegram, Discord) and by Node’s HTTP diagnostics channels (model).',
     ],
   };
   const coldTable: Table = {
     title: `First answers after start-up (${coldStart.name}, same model; not counted above)`,
-    columns: ['answer', 'added to first text', 'before model request', 'first token → visible'],
+    columns: ['answer', 'added to first text', 'before model request', 'shown text written → visible'],
     rows: coldStart.raw.map((r, index) => [
       index === 0 ? 'first' : 'second',
-      formatMs(r.firstTextAt - r.incomingAt - model.firstTokenMs),
+      formatMs(r.firstTextAt - r.incomingAt - (r.shownTextWrittenAt - r.modelStartedAt)),
       formatMs(r.modelStartedAt - r.incomingAt),
-      formatMs(r.firstTextAt - (r.modelStartedAt + model.firstTokenMs)),
+      formatMs(r.firstTextAt - r.shownTextWrittenAt),
     ]),
     notes: [
       'The table above starts each row with one untimed answer; these are the process’s first two answers. Section 3’s cold-start table times the retrieval step alone in a fresh process.',

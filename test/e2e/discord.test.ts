@@ -160,7 +160,7 @@ describe('Discord adapter', () => {
   it("shows the model's reasoning as a collapsed block apart from the answer when SHOW_REASONING=collapsed", async () => {
     const { discord, llm } = await start({ SHOW_REASONING: 'collapsed' });
     llm.enqueue({
-      reasoning: 'Passage [1] names Liang Wenfeng as the founder.',
+      reasoning: 'Passage [1] names Liang Wenfeng as the founder, so the answer is his name.',
       content: 'Liang Wenfeng founded DeepSeek [1].',
       chunkDelayMs: 30,
     });
@@ -177,7 +177,7 @@ describe('Discord adapter', () => {
     expect(thinking?.body.content).toMatch(/^-# 💭 Thinking… Passage/);
     expect(final.body.content).toBe(
       [
-        '-# 💭 Reasoning: ||Passage [1] names Liang Wenfeng as the founder.||',
+        '-# 💭 Reasoning: ||Passage [1] names Liang Wenfeng as the founder, so the answer is his name.||',
         'Liang Wenfeng founded DeepSeek [1].',
         '',
         "-# Sources: [1] DeepSeek's founder — mini.md",
@@ -445,8 +445,10 @@ describe('Discord adapter', () => {
     expect((original?.flags ?? 0) & 128).toBe(0);
   });
 
-  it('waits out a REST 429 and still delivers the answer', async () => {
-    const { discord } = await start();
+  it('waits out a REST 429 on the final answer and still delivers it', async () => {
+    const { discord, llm } = await start();
+    // A short answer with no reasoning: the final edit is the first and only one.
+    llm.enqueue({ content: 'Liang Wenfeng founded DeepSeek [1].', reasoning: '' });
     discord.failNext('PATCH /webhooks/*/*/messages/@original', 1, rateLimited(0.5));
     const interaction = discord.sendSlashCommand({
       place: discord.channel,
@@ -455,14 +457,13 @@ describe('Discord adapter', () => {
       options: { question: 'Who founded DeepSeek?' },
     });
     const final = await discord.waitForRequest(
-      (r) => isOriginalEdit(interaction.token)(r) && hasSources(r),
+      (r) => isOriginalEdit(interaction.token)(r) && hasSources(r) && r.status === 200,
       8000,
     );
     const edits = discord.requests.filter(isOriginalEdit(interaction.token));
-    const limited = edits[0] as RecordedRequest;
-    expect(limited.status).toBe(429);
-    expect((edits[1] as RecordedRequest).at - limited.at).toBeGreaterThanOrEqual(450);
-    expect(final.status).toBe(200);
+    expect(edits.map((r) => r.status)).toEqual([429, 200]);
+    expect(final.at - (edits[0] as RecordedRequest).at).toBeGreaterThanOrEqual(450);
+    expect(edits[0]?.body).toEqual(final.body);
   });
 
   it('ends visibly in the channel when the interaction token has expired', async () => {

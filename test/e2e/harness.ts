@@ -134,7 +134,12 @@ export const telegramTiming = {
 export async function startTelegramHarness(
   cleanups: Cleanups,
   env: Record<string, string> = {},
-  options: { telegram?: FakeTelegramOptions; llm?: FakeLlmOptions; quietMs?: number } = {},
+  options: {
+    telegram?: FakeTelegramOptions;
+    llm?: FakeLlmOptions;
+    quietMs?: number;
+    timing?: Partial<typeof telegramTiming>;
+  } = {},
 ): Promise<TelegramHarness> {
   const telegram = await startFakeTelegram({ token: '123:TEST', ...options.telegram });
   cleanups.push(() => telegram.close());
@@ -143,7 +148,7 @@ export async function startTelegramHarness(
     TELEGRAM_API_ROOT: telegram.url,
     ...env,
   });
-  const adapter = await startTelegramAdapter(poquan, telegramTiming);
+  const adapter = await startTelegramAdapter(poquan, { ...telegramTiming, ...options.timing });
   cleanups.push(() => adapter.stop(1000));
   const quietMs = options.quietMs ?? 150;
 
@@ -206,7 +211,7 @@ export function messageWrites(discord: FakeDiscord): RecordedRequest[] {
 export async function startDiscordHarness(
   cleanups: Cleanups,
   env: Record<string, string> = {},
-  options: { llm?: FakeLlmOptions; quietMs?: number } = {},
+  options: { llm?: FakeLlmOptions; quietMs?: number; editIntervalMs?: number } = {},
 ): Promise<DiscordHarness> {
   const discord = await startFakeDiscord();
   cleanups.push(() => discord.close());
@@ -216,7 +221,7 @@ export async function startDiscordHarness(
     DISCORD_API_BASE: discord.apiBase,
     ...env,
   });
-  const bot = createDiscordClient(poquan, { editIntervalMs: 100 });
+  const bot = createDiscordClient(poquan, { editIntervalMs: options.editIntervalMs ?? 100 });
   cleanups.push(() => bot.stop(1000));
   await bot.start();
   const quietMs = options.quietMs ?? 150;

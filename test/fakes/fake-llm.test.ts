@@ -327,6 +327,29 @@ describe('fake LLM', () => {
     });
   });
 
+  it('streams one word per chunk with chunkWords', async () => {
+    fake.enqueue({ content: 'Liang Wenfeng  founded it.', reasoning: 'Two words', chunkWords: true });
+    await drain(streamParams());
+    expect(fake.requests[0]?.contentChunks.map((chunk) => chunk.text)).toEqual([
+      'Liang ',
+      'Wenfeng  ',
+      'founded ',
+      'it.',
+    ]);
+  });
+
+  it('records when each answer-text chunk of a stream was written, in order, without the reasoning', async () => {
+    fake.enqueue({ reasoning: 'Thinking it over.', content: 'Liang Wenfeng founded it.', chunkChars: 10 });
+    const { chunks } = await drain(streamParams());
+    const written = fake.requests[0]?.contentChunks ?? [];
+    expect(written.map((chunk) => chunk.text)).toEqual(['Liang Wenf', 'eng founde', 'd it.']);
+    const received = chunks.map((chunk) => chunk.choices[0]?.delta?.content ?? '').join('');
+    expect(received).toBe('Liang Wenfeng founded it.');
+    for (let i = 1; i < written.length; i++) {
+      expect(written[i]?.at).toBeGreaterThanOrEqual(written[i - 1]?.at ?? 0);
+    }
+  });
+
   it('answers non-streaming requests with a chat.completion object, also under /v1', async () => {
     const v1 = new OpenAI({ baseURL: `${fake.url}/v1`, apiKey: 'sk-test', maxRetries: 0, timeout: 5000 });
     fake.enqueue({ content: 'Whole answer.', reasoning: 'Thought.', finishReason: 'length' });

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { splitSentences } from '../../src/core/sentences.ts';
 
@@ -25,6 +26,8 @@ export interface FakeReply {
   reasoning?: string;
   /** Characters (code points) per SSE chunk; default 8. */
   chunkChars?: number;
+  /** One word (with the spaces after it) per SSE chunk instead of `chunkChars`, as a model streams tokens. */
+  chunkWords?: boolean;
   /** Delay between consecutive reasoning/content chunks; default 0. */
   chunkDelayMs?: number;
   /** Delay before the first chunk, filled with `: keep-alive` comments every 200ms as DeepSeek does. */
@@ -54,6 +57,8 @@ export interface RecordedRequest {
   headers: Record<string, string | string[] | undefined>;
   // biome-ignore lint/suspicious/noExplicitAny: request bodies are arbitrary JSON, read field by field in tests.
   body: any;
+  /** Each answer-text chunk of a streamed reply with `performance.now()` once it was written to the socket. */
+  contentChunks: Array<{ at: number; text: string }>;
 }
 
 /** A running fake; `url` is the SDK's `baseURL`. */
@@ -375,7 +380,8 @@ function planFor(reply: FakeReply, body: Record<string, unknown>, cache: PromptC
 }
 
 /** Splits by code points so no chunk ends inside a surrogate pair. */
-function chunksOf(text: string, size: number): string[] {
+function chunksOf(text: string, size: number | 'words'): string[] {
+  if (size === 'words') return text.match(/\S+\s*|\s+/g) ?? [];
   const points = Array.from(text);
   const chunks: string[] = [];
   for (let i = 0; i < points.length; i += size) chunks.push(points.slice(i, i + size).join(''));
@@ -399,27 +405,30 @@ function deltaEvent(plan: Plan, delta: Record<string, unknown>, finishReason: st
   return chunkEvent(plan, [{ index: 0, delta, logprobs: null, finish_reason: finishReason }]);
 }
 
-/** A stream step: one event to send, and whether it counts as a content chunk for `cutAfterChunks`. */
+/** A stream step: one event to send, and its text when it is a content chunk (counted by `cutAfterChunks`). */
 interface Step {
   event: string;
   isContent: boolean;
+  text: string;
 }
 
 function payloadSteps(plan: Plan): Step[] {
-  const size = Math.max(1, plan.reply.chunkChars ?? 8);
+  const size = plan.reply.chunkWords ? 'words' : Math.max(1, plan.reply.chunkChars ?? 8);
   const reasoning = chunksOf(plan.reasoning, size).map((text) => ({
     event: deltaEvent(plan, { content: null, reasoning_content: text }),
     isContent: false,
+    text,
   }));
   const content = chunksOf(plan.content, size).map((text) => ({
     event: deltaEvent(plan, { content: text, reasoning_content: null }),
     isContent: true,
+    text,
   }));
   return [...reasoning, ...content];
 }
 
 /** Sends reasoning and content chunks; false when the stream was cut or the client went away. */
-async function streamPayload(res: ServerResponse, plan: Plan): Promise<boolean> {
+async function streamPayload(res: ServerResponse, plan: Plan, record: RecordedRequest): Promise<boolean> {
   const { chunkDelayMs = 0, cutAfterChunks, stallAfterChunks, malformed } = plan.reply;
   let contentChunks = 0;
   let malformedSent = false;
@@ -429,7 +438,10 @@ async function streamPayload(res: ServerResponse, plan: Plan): Promise<boolean> 
     if (step.isContent && contentChunks === stallAfterChunks) return false;
     if (index > 0 && !(await pause(res, chunkDelayMs))) return false;
     if (!(await send(res, step.event))) return false;
-    if (step.isContent) contentChunks++;
+    if (step.isContent) {
+      contentChunks++;
+      record.contentChunks.push({ at: performance.now(), text: step.text });
+    }
     if (malformed && step.isContent && !malformedSent) {
       malformedSent = true;
       if (!(await send(res, 'data: {"id": this is not json\n\n'))) return false;
@@ -446,6 +458,7 @@ async function streamCompletion(
   res: ServerResponse,
   plan: Plan,
   body: Record<string, unknown>,
+  record: RecordedRequest,
 ): Promise<void> {
   res.writeHead(200, {
     'content-type': 'text/event-stream; charset=utf-8',
@@ -458,7 +471,7 @@ async function streamCompletion(
     ? { role: 'assistant', content: null, reasoning_content: '' }
     : { role: 'assistant', content: '', reasoning_content: null };
   if (!(await send(res, deltaEvent(plan, opening)))) return;
-  if (!(await streamPayload(res, plan))) return;
+  if (!(await streamPayload(res, plan, record))) return;
   const closing = deltaEvent(plan, { content: '', reasoning_content: null }, plan.finishReason);
   if (!(await send(res, closing))) return;
   const options = body.stream_options as { include_usage?: unknown } | undefined;
@@ -563,6 +576,7 @@ async function answer(
   res: ServerResponse,
   state: State,
   body: Record<string, unknown>,
+  record: RecordedRequest,
 ): Promise<void> {
   const reply = state.queue.shift() ?? state.defaultReply;
   if (reply.hang) return;
@@ -571,7 +585,7 @@ async function answer(
     return sendError(res, req, reply.status, options);
   }
   const plan = planFor(reply, body, state.cache);
-  if (body.stream === true) await streamCompletion(res, plan, body);
+  if (body.stream === true) await streamCompletion(res, plan, body, record);
   else await sendCompletion(res, plan);
 }
 
@@ -590,13 +604,19 @@ async function handle(req: IncomingMessage, res: ServerResponse, state: State): 
   const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
   const text = await readBody(req);
   const parsed = parseJson(text);
-  state.requests.push({ path, headers: { ...req.headers }, body: parsed.ok ? parsed.value : text });
+  const record: RecordedRequest = {
+    path,
+    headers: { ...req.headers },
+    body: parsed.ok ? parsed.value : text,
+    contentChunks: [],
+  };
+  state.requests.push(record);
   if (modelListPaths.has(path) && req.method === 'GET') return listModels(req, res, state);
   if (!completionPaths.has(path)) return sendError(res, req, 404);
   if (req.method !== 'POST') return sendError(res, req, 405);
   const refused = rejection(req, state, parsed);
   if (refused) return sendError(res, req, refused.status, refused);
-  await answer(req, res, state, (parsed as { value: Record<string, unknown> }).value);
+  await answer(req, res, state, (parsed as { value: Record<string, unknown> }).value, record);
 }
 
 /** Options for {@link startFakeLlm}; `port` defaults to 0 (an OS-chosen free port). */

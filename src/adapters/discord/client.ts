@@ -11,6 +11,7 @@ import {
 import { ConfigError, StartupError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { Poquan } from '../../poquan.ts';
+import { createPreviewRest } from './deliver.ts';
 import { reportError } from './errors.ts';
 import { handleInteraction } from './interactions.ts';
 import { type HandlerOptions, handleMessage } from './messages.ts';
@@ -98,6 +99,7 @@ export function createDiscordClient(poquan: Poquan, options: DiscordBotOptions =
     // SHARD_COUNT: discord.js runs every shard in this process ('auto' asks Discord how many it recommends).
     ...shardingOptions(poquan.config.discord.shards),
   });
+  const previewRest = createPreviewRest(poquan.config.discord.apiBase, token);
   const inFlight = new Set<Promise<void>>();
   const cancel = new AbortController();
   // Every answer in flight listens for the shutdown and stops listening when done: more than Node's default of
@@ -110,6 +112,7 @@ export function createDiscordClient(poquan: Poquan, options: DiscordBotOptions =
     poquan,
     log: requestLog,
     editIntervalMs: options.editIntervalMs ?? 1000,
+    previewRest,
     signal: cancel.signal,
     isStopping: () => stopping,
     async claim(eventKey) {
@@ -165,6 +168,8 @@ export function createDiscordClient(poquan: Poquan, options: DiscordBotOptions =
           await settlesWithin(drained, Math.min(graceMs, 2000));
         }
         await client.destroy();
+        previewRest.clearHashSweeper();
+        previewRest.clearHandlerSweeper();
         log.info('discord adapter stopped');
       })();
       return stopped;

@@ -1,10 +1,16 @@
-import type { APIActionRowComponent, APIButtonComponent } from 'discord.js';
+import {
+  type APIActionRowComponent,
+  type APIButtonComponent,
+  HTTPError,
+  RateLimitError,
+  REST,
+} from 'discord.js';
 import type { AnswerDone, AnswerEvent } from '../../core/answer-events.ts';
 import { describeErrorForUser } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { detectLanguage } from '../../core/question.ts';
 import type { Poquan } from '../../poquan.ts';
-import { consumeThrottled } from '../shared/throttled-answer.ts';
+import { consumeThrottled, PreviewSkipped } from '../shared/throttled-answer.ts';
 import { reportError } from './errors.ts';
 import { discordHandoff, recordDiscordAnswer } from './feedback.ts';
 import { renderDiscordAnswer, renderDiscordProgress, renderDiscordText } from './render.ts';
@@ -29,15 +35,33 @@ export interface AnswerSurface {
   append(content: string, extras?: MessageExtras): Promise<string>;
   /** Last resort when the main message can't be used (deleted, token expired): a new message the asker sees. */
   fallback(content: string, extras?: MessageExtras): Promise<string>;
+  /**
+   * Shows a live preview in the main message, creating it on first use, through the preview REST
+   * (`createPreviewRest`): a rate limit throws `RateLimitError` instead of waiting.
+   */
+  preview(content: string): Promise<void>;
+}
+
+/**
+ * The REST client for live previews only. discord.js's own queue waits out every 429 (and a bucket it knows
+ * is empty) before sending, so a preview caught by a rate limit would hold the finished answer back behind
+ * it for the whole `retry_after`. This one rejects instead (`rejectOnRateLimit`), and keeps its own bucket
+ * state: the final answer, sent through the Client's REST, is never held back by what a preview met; if
+ * Discord limits the final message too, the Client's REST waits that out as before. Previews name no one:
+ * every body carries `allowed_mentions: { parse: [] }`.
+ * @see https://discord.com/developers/docs/topics/rate-limits
+ */
+export function createPreviewRest(api: string, token: string): REST {
+  return new REST({ api, rejectOnRateLimit: () => true }).setToken(token);
 }
 
 /** Runs surface calls one after another, so a late live edit can never overwrite the final answer. */
 export function serializeSurface(surface: AnswerSurface): AnswerSurface {
   let queue: Promise<unknown> = Promise.resolve();
   const inOrder =
-    (call: (content: string, extras?: MessageExtras) => Promise<string>) =>
-    (content: string, extras?: MessageExtras): Promise<string> => {
-      const result = queue.then(() => call(content, extras));
+    <Args extends unknown[], Result>(call: (...args: Args) => Promise<Result>) =>
+    (...args: Args): Promise<Result> => {
+      const result = queue.then(() => call(...args));
       queue = result.catch(() => undefined);
       return result;
     };
@@ -45,6 +69,7 @@ export function serializeSurface(surface: AnswerSurface): AnswerSurface {
     show: inOrder(surface.show),
     append: inOrder(surface.append),
     fallback: inOrder(surface.fallback),
+    preview: inOrder(surface.preview),
   };
 }
 
@@ -89,6 +114,8 @@ export interface StreamOptions {
   log: Logger;
   /** Minimum time between live edits (Discord allows about one edit per second per message). */
   editIntervalMs: number;
+  /** Sends the live previews; see `createPreviewRest`. */
+  previewRest: REST;
   signal: AbortSignal;
 }
 
@@ -99,7 +126,8 @@ export interface StreamedAnswer {
 }
 
 /**
- * Streams `poquan.answer` into the surface: live edits at most once per interval, then the final answer
+ * Streams `poquan.answer` into the surface: live edits on `consumeThrottled`'s cadence (a readable first
+ * chunk, then at most once per interval, none while Discord rate-limits them), then the final answer
  * with its sources (split over follow-ups past 2000 characters) and the 👍 / 👎 buttons on its last
  * message; a "not covered" answer in a guild adds the hand-off line, whose role mention is allowed on that
  * message alone. A model failure before any text becomes one short sentence in the same message; a failed
@@ -128,10 +156,24 @@ export async function streamAnswer(
     const events = poquan.answer(question, conversationId, { signal: options.signal, platform: 'discord' });
     const done = await consumeThrottled(keepReasoning(events), {
       intervalMs: options.editIntervalMs,
+      hideReasoning: poquan.config.showReasoning === 'off',
       update: async (snapshot) => {
         const content = renderDiscordProgress(snapshot, render);
-        if (content === shown) return;
-        await surface.show(content);
+        if (content === shown) return false;
+        try {
+          await surface.preview(content);
+        } catch (error) {
+          // A 429, or a 5xx still failing after REST's own retries: skip live edits for now, keep the answer.
+          if (error instanceof RateLimitError) {
+            log.info(
+              { retryAfterMs: error.retryAfter },
+              'live edit rate-limited; skipping live edits meanwhile',
+            );
+            throw new PreviewSkipped(Math.max(error.retryAfter, error.timeToReset), { cause: error });
+          }
+          if (error instanceof HTTPError) throw new PreviewSkipped(0, { cause: error });
+          throw error;
+        }
         shown = content;
       },
       onUpdateError: (error) =>

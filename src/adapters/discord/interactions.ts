@@ -5,6 +5,7 @@ import {
   type Interaction,
   type MessageContextMenuCommandInteraction,
   MessageFlags,
+  type REST,
   Routes,
 } from 'discord.js';
 import { askCommand } from '../../../commands/ask.ts';
@@ -54,9 +55,19 @@ async function postToChannel(
  * If the token has expired (15 minutes) or the reply is gone, a public answer falls back to a channel
  * message and a private one to a DM, so the asker is never left with "thinking…".
  */
-function interactionSurface(interaction: CommandInteraction, ephemeral: boolean): AnswerSurface {
+function interactionSurface(
+  interaction: CommandInteraction,
+  ephemeral: boolean,
+  previewRest: REST,
+): AnswerSurface {
   return serializeSurface({
     show: async (content, extras) => (await interaction.editReply({ content, ...extras })).id,
+    preview: async (content) => {
+      await previewRest.patch(Routes.webhookMessage(interaction.applicationId, interaction.token), {
+        body: { content, allowed_mentions: { parse: [] } },
+        auth: false,
+      });
+    },
     append: async (content, extras) =>
       (
         await interaction.followUp({
@@ -159,7 +170,7 @@ export async function handleInteraction(interaction: Interaction, options: Handl
     !asks || (interaction.isChatInputCommand() && interaction.options.getBoolean('private') === true);
   // Acknowledge first: Discord's 3-second window is the one deadline nothing can make up for later.
   await interaction.deferReply(ephemeral ? { flags: MessageFlags.Ephemeral } : {});
-  const surface = interactionSurface(interaction, ephemeral);
+  const surface = interactionSurface(interaction, ephemeral, options.previewRest);
   const conversationId = contextConversationId({
     channelId: interaction.channelId ?? interaction.user.id,
     isThread: interaction.channel?.isThread() ?? false,

@@ -1,4 +1,11 @@
-import { cleanContent, type Message, type SendableChannels } from 'discord.js';
+import {
+  type APIMessage,
+  cleanContent,
+  type Message,
+  type REST,
+  Routes,
+  type SendableChannels,
+} from 'discord.js';
 import { askCommand } from '../../../commands/ask.ts';
 import { userKeyOf } from '../../core/access.ts';
 import { describeErrorForUser } from '../../core/errors.ts';
@@ -41,14 +48,32 @@ export function questionFromMessage(message: Message, botId: string): string {
 }
 
 /** The answer to a message: a reply to it, edited while streaming, with follow-ups for the rest. */
-function messageSurface(message: Message, channel: SendableChannels): AnswerSurface {
-  let answer: Message | undefined;
+function messageSurface(message: Message, channel: SendableChannels, previewRest: REST): AnswerSurface {
+  let answerId: string | undefined;
   return serializeSurface({
     async show(content, extras) {
-      answer = answer
-        ? await answer.edit({ content, ...extras })
+      const answer = answerId
+        ? await channel.messages.edit(answerId, { content, ...extras })
         : await message.reply({ content, ...extras });
+      answerId = answer.id;
       return answer.id;
+    },
+    async preview(content) {
+      const allowed_mentions = { parse: [], replied_user: false };
+      if (answerId) {
+        await previewRest.patch(Routes.channelMessage(channel.id, answerId), {
+          body: { content, allowed_mentions },
+        });
+        return;
+      }
+      const reply = (await previewRest.post(Routes.channelMessages(channel.id), {
+        body: {
+          content,
+          allowed_mentions,
+          message_reference: { message_id: message.id, fail_if_not_exists: false },
+        },
+      })) as APIMessage;
+      answerId = reply.id;
     },
     append: async (content, extras) => (await channel.send({ content, ...extras })).id,
     fallback: async (content, extras) => (await channel.send({ content, ...extras })).id,
@@ -91,7 +116,7 @@ export async function handleMessage(message: Message, options: HandlerOptions): 
   const conversationId = replyTo
     ? await conversationForReply({ store: poquan.store, memory: poquan.memory, log }, replyTo, place)
     : contextConversationId(place);
-  const surface = messageSurface(message, channel);
+  const surface = messageSurface(message, channel, options.previewRest);
   try {
     if (!question) {
       await deliverMessages(surface, renderDiscordText(discordPhrases.mentionHint[language]), log);

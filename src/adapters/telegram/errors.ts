@@ -60,6 +60,17 @@ export function isMethodMissing(error: unknown): boolean {
   return error instanceof GrammyError && error.error_code === 404;
 }
 
+/** Telegram's flood control (`429 Too Many Requests: retry after N`): how long it asks us to wait, in ms. */
+export function retryAfterMs(error: unknown): number | undefined {
+  if (!(error instanceof GrammyError) || error.error_code !== 429) return undefined;
+  return (error.parameters.retry_after ?? 1) * 1000;
+}
+
+/** A fault that passes by itself: a dropped connection or a 5xx; the same call may work a moment later. */
+export function isPassingFault(error: unknown): boolean {
+  return error instanceof HttpError || (error instanceof GrammyError && error.error_code >= 500);
+}
+
 /**
  * Removes the bot token from any text. grammY puts the token in request URLs, and network errors (node-fetch's
  * `FetchError`) repeat the URL in their message, so every string we log from an error passes through here.

@@ -4,8 +4,15 @@ import { describeErrorForUser, LlmError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { ReplyLanguage } from '../../core/question.ts';
 import type { Poquan } from '../../poquan.ts';
-import { consumeThrottled } from '../shared/throttled-answer.ts';
-import { describeErrorForLog, isMethodMissing, isParseError } from './errors.ts';
+import { consumeThrottled, PreviewSkipped } from '../shared/throttled-answer.ts';
+import { withoutRetries } from './api-retries.ts';
+import {
+  describeErrorForLog,
+  isMethodMissing,
+  isParseError,
+  isPassingFault,
+  retryAfterMs,
+} from './errors.ts';
 import { recordTelegramAnswer, telegramHandoff } from './feedback.ts';
 import { createMessageTrail } from './message-trail.ts';
 import { escapeHtml, htmlToPlainText, renderTelegramAnswer, renderTelegramPreview } from './render.ts';
@@ -34,14 +41,18 @@ export interface StreamContext {
   drafts: { available: boolean; nextId: number };
 }
 
-/** Shows "typing…" now and every few seconds until stopped; failures only cost the indicator. */
+/** Shows "typing…" now and every few seconds until stopped; failures (never retried) only cost the indicator. */
 function startTyping(context: StreamContext, place: ReplyPlace): () => void {
   const tick = () => {
-    context.api
-      .sendChatAction(place.chatId, 'typing', place.threadId ? { message_thread_id: place.threadId } : {})
-      .catch((error: unknown) => {
-        context.log.debug({ error: describeErrorForLog(error, context.token) }, 'typing action failed');
-      });
+    withoutRetries(() =>
+      context.api.sendChatAction(
+        place.chatId,
+        'typing',
+        place.threadId ? { message_thread_id: place.threadId } : {},
+      ),
+    ).catch((error: unknown) => {
+      context.log.debug({ error: describeErrorForLog(error, context.token) }, 'typing action failed');
+    });
   };
   tick();
   const timer = setInterval(tick, context.timing.typingIntervalMs);
@@ -59,7 +70,9 @@ async function* keepReasoning(events: AsyncIterable<AnswerEvent>, into: { reason
 /**
  * Streams one answer into a chat and leaves the finished answer there. Private chats get an animated draft
  * (`sendMessageDraft`) that the final `sendMessage` replaces; groups — and private chats when drafts fail —
- * get a message that grows by throttled edits. "typing…" shows until the first text. The final messages carry
+ * get a message that grows by throttled edits, on `consumeThrottled`'s cadence; a preview Telegram refuses for
+ * now (a 429, a 5xx, a dropped connection) is skipped, never retried, so the final message never waits for its
+ * `retry_after`. "typing…" shows until the first text. The final messages carry
  * the answer, the collapsed reasoning if enabled, a note if the answer was cut short, and the sources; a "not
  * covered" answer adds the hand-off line, and the last message carries the 👍 / 👎 buttons once the answer is
  * recorded for feedback.
@@ -94,6 +107,24 @@ export async function streamAnswer(
     }
   };
 
+  /** A draft in a private chat, else the trail's messages; a rate limit is the caller's to handle. */
+  const showPreview = async (preview: string[]) => {
+    if (useDrafts) {
+      try {
+        return await showDraft(preview.at(-1) as string);
+      } catch (error) {
+        if (retryAfterMs(error) !== undefined || isPassingFault(error)) throw error;
+        useDrafts = false;
+        if (isMethodMissing(error)) context.drafts.available = false;
+        log.warn(
+          { error: describeErrorForLog(error, context.token) },
+          'drafts unavailable; streaming by edits',
+        );
+      }
+    }
+    await trail.show(preview);
+  };
+
   let done: AnswerDone;
   try {
     done = await consumeThrottled(
@@ -106,26 +137,25 @@ export async function streamAnswer(
       ),
       {
         intervalMs: isPrivate ? context.timing.privateIntervalMs : context.timing.groupIntervalMs,
+        hideReasoning: poquan.config.showReasoning === 'off',
         async update(snapshot) {
           const preview = renderTelegramPreview(snapshot, options);
-          if (preview.length === 0) return;
+          if (preview.length === 0) return false;
           if (snapshot.text) {
             stopTyping?.();
             stopTyping = undefined;
           }
-          if (useDrafts) {
-            try {
-              return await showDraft(preview.at(-1) as string);
-            } catch (error) {
-              useDrafts = false;
-              if (isMethodMissing(error)) context.drafts.available = false;
-              log.warn(
-                { error: describeErrorForLog(error, context.token) },
-                'drafts unavailable; streaming by edits',
-              );
-            }
+          try {
+            await withoutRetries(() => showPreview(preview));
+          } catch (error) {
+            const retryAfter = retryAfterMs(error) ?? (isPassingFault(error) ? 0 : undefined);
+            if (retryAfter === undefined) throw error;
+            log.info(
+              { retryAfterMs: retryAfter, error: describeErrorForLog(error, context.token) },
+              'preview refused for now; skipping previews meanwhile',
+            );
+            throw new PreviewSkipped(retryAfter, { cause: error });
           }
-          await trail.show(preview);
         },
         onUpdateError(error) {
           log.warn(
