@@ -4,6 +4,7 @@ import { userInfo } from 'node:os';
 import { createInterface } from 'node:readline/promises';
 import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
+import { askAsCli } from './adapters/cli/ask-question.ts';
 import { runChat } from './adapters/cli/chat.ts';
 import { renderFeedbackReportCsv, renderFeedbackReportForTerminal } from './adapters/cli/feedback-report.ts';
 import { collectAnswerJson, printAnswerStream } from './adapters/cli/print-answer.ts';
@@ -24,6 +25,11 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 
 const style = terminalStyle(Boolean(process.stdout.isTTY), Boolean(process.env.NO_COLOR));
 const output = { out: process.stdout, err: process.stderr, style };
+
+/** A question turned away by a budget or the rate limit; `poquan ask` exits with code 3 and its sentence. */
+class LimitReachedError extends Error {
+  override name = 'LimitReachedError';
+}
 
 function readConfig(): Config {
   if (existsSync('.env')) process.loadEnvFile('.env');
@@ -51,7 +57,9 @@ async function ask(words: string[], options: { json?: boolean; conversation?: st
   await withPoquan(async (poquan) => {
     const question = cleanQuestion(words.join(' '), poquan.config.maxQuestionChars);
     const conversationId = `cli:${options.conversation ?? `once-${randomUUID()}`}`;
-    const events = poquan.answer(question, conversationId);
+    const asked = await askAsCli(poquan, question, conversationId);
+    if ('refused' in asked) throw new LimitReachedError(asked.refused);
+    const { events } = asked;
     if (options.json) {
       process.stdout.write(`${JSON.stringify(await collectAnswerJson(events))}\n`);
     } else {
@@ -167,7 +175,7 @@ program
   .command('ask')
   .description('answer one question (streams; --json for one JSON object)')
   .argument('<question...>', 'the question, in English or Chinese')
-  .option('--json', 'print {answerId, answer, citations, mode, usage, knowledgeVersion, …} as JSON')
+  .option('--json', 'print {answerId, answer, citations, mode, usage, cost, knowledgeVersion, …} as JSON')
   .option('--conversation <id>', 'continue a named conversation (remembered between runs)')
   .action(ask);
 
@@ -268,11 +276,11 @@ try {
   await program.parseAsync(process.argv);
 } catch (error) {
   process.stderr.write(`poquan: ${describeCliError(error)}\n`);
-  process.exitCode = error instanceof InputError ? 2 : 1;
+  process.exitCode = error instanceof LimitReachedError ? 3 : error instanceof InputError ? 2 : 1;
 }
 
 function describeCliError(error: unknown): string {
-  if (error instanceof ConfigError) return error.message;
+  if (error instanceof ConfigError || error instanceof LimitReachedError) return error.message;
   if (error instanceof InputError || error instanceof LlmError) return describeErrorForUser(error);
   return describeErrorForUser(error) + (error instanceof Error ? ` (${error.message})` : '');
 }

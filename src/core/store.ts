@@ -21,6 +21,11 @@ export interface AtomicStore {
   claimOnce(key: string, ttlMs: number): Promise<boolean>;
   /** Records one event in a sliding window unless `limit` events already happened in the last `windowMs`. */
   takeFromWindow(key: string, limit: number, windowMs: number, now: number): Promise<WindowDecision>;
+  /**
+   * Atomically adds `amount` to an integer counter, created at 0 with expiry `ttlMs` when missing; later
+   * increments do not extend the expiry. Returns the new total (`amount` 0 reads it).
+   */
+  incrementBy(key: string, amount: number, ttlMs: number): Promise<number>;
 }
 
 /** An open store: the key-value view, the atomic operations, a health check and a way to close it. */
@@ -78,6 +83,18 @@ function createLocalAtomicStore(kv: Keyv): AtomicStore {
           return { allowed: true } as const;
         }),
       ),
+    incrementBy: (key, amount, ttlMs) =>
+      serialized(key, () =>
+        withStore('counter', async () => {
+          // The expiry travels with the value, so a later increment can re-store it without extending it.
+          const now = Date.now();
+          const counter = await kv.get<{ total: number; expiresAt: number }>(key);
+          const live = counter && counter.expiresAt > now ? counter : { total: 0, expiresAt: now + ttlMs };
+          const next = { total: live.total + amount, expiresAt: live.expiresAt };
+          await kv.set(key, next, next.expiresAt - now);
+          return next.total;
+        }),
+      ),
   };
 }
 
@@ -92,6 +109,12 @@ end
 redis.call('ZADD', KEYS[1], ARGV[1], ARGV[1] .. '-' .. ARGV[4])
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return -1`;
+
+// INCRBY, and an expiry only on a counter that has none yet (PEXPIRE NX needs Redis 7; this works on 6 too).
+const incrementByScript = `
+local total = redis.call('INCRBY', KEYS[1], ARGV[1])
+if redis.call('PTTL', KEYS[1]) == -1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return total`;
 
 /**
  * How long a SQLite call waits for a lock held by another process (a CLI run, a backup) before failing. This
@@ -154,6 +177,15 @@ async function openRedisStore(url: string, namespace: string): Promise<OpenedSto
           );
           return retryAfterMs < 0 ? { allowed: true } : { allowed: false, retryAfterMs };
         }),
+      incrementBy: (key, amount, ttlMs) =>
+        withStore('counter', async () =>
+          Number(
+            await client.eval(incrementByScript, {
+              keys: [prefixed(key)],
+              arguments: [String(Math.trunc(amount)), String(Math.max(1, Math.ceil(ttlMs)))],
+            }),
+          ),
+        ),
     },
     ping: () =>
       withStore('ping', async () => {

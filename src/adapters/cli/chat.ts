@@ -1,14 +1,17 @@
 import { createInterface } from 'node:readline/promises';
 import type { Readable } from 'node:stream';
 import { findCommand } from '../../../commands/index.ts';
+import { cliUserKey } from '../../core/access.ts';
 import { describeErrorForUser } from '../../core/errors.ts';
 import { detectLanguage } from '../../core/question.ts';
 import type { Poquan } from '../../poquan.ts';
+import { askAsCli } from './ask-question.ts';
 import { type AnswerOutput, printAnswerStream } from './print-answer.ts';
 
 /**
  * An interactive terminal conversation with memory. Lines starting with `/` run the shared commands
- * (`/reset`, `/sources`, `/about`, `/help`) or `/exit`; anything else is a question.
+ * (`/reset`, `/sources`, `/usage`, `/about`, `/help`) or `/exit`; anything else is a question, asked as the
+ * CLI user under the same budgets and rate limit as `poquan ask`.
  */
 export async function runChat(
   poquan: Poquan,
@@ -20,7 +23,7 @@ export async function runChat(
   const prompt = () => output.err.write(output.style.bold('you › '));
   output.err.write(
     output.style.dim(
-      `Poquan chat (${poquan.llm ? poquan.llm.model : 'offline mode'}). /sources, /reset, /exit.\n`,
+      `Poquan chat (${poquan.llm ? poquan.llm.model : 'offline mode'}). /sources, /reset, /usage, /exit.\n`,
     ),
   );
   prompt();
@@ -37,13 +40,17 @@ export async function runChat(
         const name = line.slice(1).split(/\s+/)[0] ?? '';
         const command = findCommand('cli', name);
         if (!command || name === 'ask') {
-          output.out.write(`Unknown command /${name}. Try /sources, /reset, /about, /help or /exit.\n`);
+          output.out.write(
+            `Unknown command /${name}. Try /sources, /reset, /usage, /about, /help or /exit.\n`,
+          );
         } else {
-          const reply = await command.handler({}, { poquan, conversationId, userKey: 'cli:local', language });
+          const reply = await command.handler({}, { poquan, conversationId, userKey: cliUserKey, language });
           if (reply.type === 'message') output.out.write(`${reply.text}\n`);
         }
       } else {
-        await printAnswerStream(poquan.answer(line, conversationId), output);
+        const asked = await askAsCli(poquan, line, conversationId);
+        if ('refused' in asked) output.out.write(`${asked.refused}\n`);
+        else await printAnswerStream(asked.events, output);
       }
     } catch (error) {
       output.out.write(`${describeErrorForUser(error)}\n`);

@@ -107,6 +107,8 @@ export async function streamAnswer(
   options: StreamOptions,
   /** The guild asked in (null in DMs), for the hand-off role. */
   guildId: string | null = null,
+  /** The asker (`discord:<id>`), whose budget the answer counts against. */
+  userKey?: string,
 ): Promise<string[]> {
   const { poquan, log } = options;
   const render = { showReasoning: poquan.config.showReasoning, language: detectLanguage(question) };
@@ -119,7 +121,11 @@ export async function streamAnswer(
   }
   let shown = '';
   try {
-    const events = poquan.answer(question, conversationId, { signal: options.signal, platform: 'discord' });
+    const events = poquan.answer(question, conversationId, {
+      signal: options.signal,
+      platform: 'discord',
+      ...(userKey ? { userKey } : {}),
+    });
     const done = await consumeThrottled(keepReasoning(events), {
       intervalMs: options.editIntervalMs,
       update: async (snapshot) => {
@@ -140,6 +146,7 @@ export async function streamAnswer(
         incomplete: done.incomplete,
         cached: done.cached,
         usage: done.usage,
+        cost: done.cost,
       },
       'answered',
     );
@@ -148,7 +155,11 @@ export async function streamAnswer(
       ...render,
       ...(handoff ? { handoff: handoff.line } : {}),
     });
-    const components = await recordDiscordAnswer(poquan, log, done, { conversationId, question });
+    const components = await recordDiscordAnswer(poquan, log, done, {
+      conversationId,
+      question,
+      ...(userKey ? { userKey } : {}),
+    });
     return await deliverMessages(surface, chunks, log, {
       ...(components ? { components } : {}),
       ...(handoff ? { allowedMentions: handoff.allowedMentions } : {}),

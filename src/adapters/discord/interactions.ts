@@ -170,7 +170,14 @@ export async function handleInteraction(interaction: Interaction, options: Handl
         : tellPrivately(interaction, surface, chunks, log));
       return;
     }
-    const ids = await streamAnswer(surface, reply.question, conversationId, options, interaction.guildId);
+    const ids = await streamAnswer(
+      surface,
+      reply.question,
+      conversationId,
+      options,
+      interaction.guildId,
+      userKeyOf('discord', interaction.user.id),
+    );
     if (!ephemeral)
       await rememberAnswerMessages(poquan.store, log, ids, conversationId, poquan.config.memory.ttlMs);
   } catch (error) {

@@ -102,7 +102,14 @@ export async function handleMessage(message: Message, options: HandlerOptions): 
       await deliverMessages(surface, renderDiscordText(reply.text), log);
       return;
     }
-    const ids = await streamAnswer(surface, reply.question, conversationId, options, message.guildId);
+    const ids = await streamAnswer(
+      surface,
+      reply.question,
+      conversationId,
+      options,
+      message.guildId,
+      userKey,
+    );
     await rememberAnswerMessages(poquan.store, log, ids, conversationId, poquan.config.memory.ttlMs);
   } catch (error) {
     reportError(log, error, 'question failed');

@@ -157,10 +157,11 @@ export function createTelegramBot(poquan: Poquan, options: TelegramAdapterOption
     const language =
       spec.name === 'ask' && incoming.rest ? detectLanguage(incoming.rest) : commandLanguage(message);
     const conversationId = conversationIdFor(message);
+    const userKey = userKeyFor(message);
     const result = await spec.handler(argsFor(spec, incoming.rest, language), {
       poquan,
       conversationId,
-      userKey: userKeyFor(message),
+      userKey,
       language,
     });
     if (result.type === 'message') return reply(message, requestLog, renderTelegramText(result.text));
@@ -173,7 +174,7 @@ export function createTelegramBot(poquan: Poquan, options: TelegramAdapterOption
       const done = await streamAnswer(
         { api: ctx.api, poquan, log: requestLog, token, timing, drafts },
         place,
-        { question: result.question, conversationId, language, signal: controller.signal },
+        { question: result.question, conversationId, language, signal: controller.signal, userKey },
       );
       requestLog.info(
         {
@@ -185,6 +186,8 @@ export function createTelegramBot(poquan: Poquan, options: TelegramAdapterOption
           cached: done.cached,
           incomplete: done.incomplete,
           incompleteReason: done.incompleteReason,
+          usage: done.usage,
+          cost: done.cost,
         },
         'answered',
       );
