@@ -153,7 +153,7 @@ function toConfig(env: z.infer<typeof EnvSchema>) {
       /** `full`: cache-hit prompt tokens count like any other; `none`: they count nothing. */
       countCachedTokens: env.BUDGET_COUNT_CACHED_TOKENS,
     },
-    /** Overrides of the preset's price table; see `resolvePrices`. */
+    /** The operator's price table, replacing the preset's when set; see `resolvePrices`. */
     prices: {
       inputPerM: env.LLM_PRICE_INPUT_PER_M,
       cachedInputPerM: env.LLM_PRICE_CACHED_INPUT_PER_M,
@@ -238,6 +238,22 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(
       'Invalid configuration: TELEGRAM_WEBHOOK_SECRET: is required when TELEGRAM_WEBHOOK_URL is set (e.g. the output of `openssl rand -hex 32`)',
     );
+  }
+  // Half a price table would mix the operator's prices with the preset's, possibly in another currency.
+  const prices = parsed.data;
+  const priceSettings = [
+    'LLM_PRICE_INPUT_PER_M',
+    'LLM_PRICE_OUTPUT_PER_M',
+    'LLM_PRICE_CACHED_INPUT_PER_M',
+    'LLM_PRICE_CURRENCY',
+  ] as const;
+  if (priceSettings.some((name) => prices[name] !== undefined)) {
+    const missing = priceSettings.slice(0, 2).find((name) => prices[name] === undefined);
+    if (missing) {
+      throw new ConfigError(
+        `Invalid configuration: ${missing}: is required when any LLM_PRICE_* setting is set (prices replace the preset's as a whole)`,
+      );
+    }
   }
   return toConfig(parsed.data);
 }

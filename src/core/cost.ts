@@ -9,26 +9,24 @@ export interface Cost {
 }
 
 /**
- * The prices answers are charged at: the preset's table (only while `LLM_MODEL` is the preset's own model,
- * since another model has another price), with each `LLM_PRICE_*` setting replacing its field. Undefined when
- * the input or output price is unknown, so a cost is never shown as 0 just because no price was found. Cache
- * hits without a price of their own are charged at the input price.
+ * The prices answers are charged at. With any `LLM_PRICE_*` setting, those settings alone (the config schema
+ * requires input and output together; cache hits default to the input price, the currency to USD). Otherwise
+ * the preset's table, but only while `LLM_MODEL` is the preset's own model, since another model has another
+ * price. Undefined when no price is known, so a cost is never shown as 0 just because no price was found.
  */
 export function resolvePrices(llm: Config['llm'], overrides: Config['prices']): PriceTable | undefined {
+  const { inputPerM, outputPerM, cachedInputPerM, currency } = overrides;
+  if (inputPerM !== undefined && outputPerM !== undefined) {
+    return {
+      inputPerM,
+      outputPerM,
+      cachedInputPerM: cachedInputPerM ?? inputPerM,
+      currency: currency ?? 'USD',
+      readOn: 'LLM_PRICE_*',
+    };
+  }
   const preset = providerPresets[llm.provider];
-  const known: Partial<PriceTable> =
-    ('prices' in preset && llm.model === preset.model && preset.prices) || {};
-  const inputPerM = overrides.inputPerM ?? known.inputPerM;
-  const outputPerM = overrides.outputPerM ?? known.outputPerM;
-  if (inputPerM === undefined || outputPerM === undefined) return undefined;
-  const overridden = Object.values(overrides).some((value) => value !== undefined);
-  return {
-    inputPerM,
-    outputPerM,
-    cachedInputPerM: overrides.cachedInputPerM ?? known.cachedInputPerM ?? inputPerM,
-    currency: overrides.currency ?? known.currency ?? 'USD',
-    readOn: overridden ? 'LLM_PRICE_*' : (known.readOn ?? 'unknown'),
-  };
+  return 'prices' in preset && llm.model === preset.model ? preset.prices : undefined;
 }
 
 /**

@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import { findCommand } from '../../../commands/index.ts';
 import { cliUserKey } from '../../core/access.ts';
 import { describeErrorForUser } from '../../core/errors.ts';
+import { interfaceLanguage } from '../../core/interface-language.ts';
 import { detectLanguage } from '../../core/question.ts';
 import type { Poquan } from '../../poquan.ts';
 import { askAsCli } from './ask-question.ts';
@@ -34,7 +35,9 @@ export async function runChat(
       continue;
     }
     if (line === '/exit' || line === '/quit') break;
-    const language = detectLanguage(line);
+    // A bare command has no words to go by: DEFAULT_LANGUAGE decides, English when it is `auto`.
+    const language =
+      detectLanguage(line) === 'zh' ? 'zh' : interfaceLanguage(poquan.config.defaultLanguage, 'en');
     try {
       if (line.startsWith('/')) {
         const name = line.slice(1).split(/\s+/)[0] ?? '';

@@ -17,6 +17,7 @@ import {
   shouldHandOff,
   type VoteOutcome,
 } from '../../core/feedback.ts';
+import { interfaceLanguage } from '../../core/interface-language.ts';
 import type { Logger } from '../../core/logger.ts';
 import { detectLanguage, type ReplyLanguage } from '../../core/question.ts';
 import type { Poquan } from '../../poquan.ts';
@@ -108,7 +109,7 @@ export async function handleFeedbackButton(
     reportError(log, error, 'could not record a vote');
     outcome = 'failed';
   }
-  const language = languageOfLocale(interaction.locale);
+  const language = interfaceLanguage(poquan.config.defaultLanguage, languageOfLocale(interaction.locale));
   await interaction.reply({ content: describeVoteOutcome(outcome, language), flags: MessageFlags.Ephemeral });
   if (outcome === 'failed') return;
   log.info({ answerId: action.answerId, vote: action.vote, status: outcome.status }, 'feedback');

@@ -2,6 +2,7 @@ import { cleanContent, type Message, type SendableChannels } from 'discord.js';
 import { askCommand } from '../../../commands/ask.ts';
 import { userKeyOf } from '../../core/access.ts';
 import { describeErrorForUser } from '../../core/errors.ts';
+import { interfaceLanguage } from '../../core/interface-language.ts';
 import { detectLanguage } from '../../core/question.ts';
 import { contextConversationId, conversationOfAnswer, rememberAnswerMessages } from './conversations.ts';
 import {
@@ -80,7 +81,9 @@ export async function handleMessage(message: Message, options: HandlerOptions): 
   if (!channel.isSendable() || !(await options.claim(`message:${message.id}`))) return;
 
   const question = questionFromMessage(message, botId);
-  const language = question ? detectLanguage(question) : languageOfLocale(message.guild?.preferredLocale);
+  const language = question
+    ? detectLanguage(question)
+    : interfaceLanguage(poquan.config.defaultLanguage, languageOfLocale(message.guild?.preferredLocale));
   const replyTo = repliesToBot ? message.reference?.messageId : undefined;
   const conversationId =
     (replyTo ? await conversationOfAnswer(poquan.store, log, replyTo) : undefined) ??
