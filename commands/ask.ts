@@ -1,8 +1,26 @@
 import { z } from 'zod';
 import { platformOfUserKey } from '../src/core/access.ts';
+import type { BudgetScope } from '../src/core/budget.ts';
+import type { ReplyLanguage } from '../src/core/question.ts';
 import { defineCommand } from './command.ts';
 
-/** `/ask <question>`: the main job. Rate-limited per user here, so every platform limits alike. */
+/** The refusal for a used-up budget: whose budget it was, and when (UTC) it resets. */
+export function describeBudgetRefusal(scope: BudgetScope, resetsAt: number, language: ReplyLanguage): string {
+  const at = `${new Date(resetsAt).toISOString().slice(11, 16)} UTC`;
+  if (scope === 'bot') {
+    return language === 'zh'
+      ? `本机器人今天的令牌额度已用完，所有人都要等到 ${at} 重置后才能继续提问。`
+      : `This bot has used up its token budget for today. Questions are accepted again after the reset at ${at}.`;
+  }
+  return language === 'zh'
+    ? `你今天的令牌额度已用完，将在 ${at} 重置。可用 /usage 查看用量。`
+    : `You have used up your token budget for today. It resets at ${at}; see /usage for your figures.`;
+}
+
+/**
+ * `/ask <question>`: the main job. The daily budgets and the per-user rate limit are checked here, before any
+ * model call, so every platform (and the CLI) refuses alike.
+ */
 export const askCommand = defineCommand({
   name: 'ask',
   description: {
@@ -29,6 +47,19 @@ export const askCommand = defineCommand({
             : 'Please add a question after the command, for example: `/ask Who founded DeepSeek?`',
       };
     }
+    const budget = await poquan.budgets.check(userKey).catch((error: unknown) => {
+      poquan.logger.warn({ err: error }, 'budget counters unavailable; allowing the question');
+      return { allowed: true } as const;
+    });
+    if (!budget.allowed) {
+      poquan.metrics.budgetRefusals.inc({ scope: budget.scope, platform: platformOfUserKey(userKey) });
+      poquan.logger.info({ userKey, budget: budget.scope }, 'question refused: daily token budget used up');
+      return {
+        type: 'message',
+        refused: 'budget',
+        text: describeBudgetRefusal(budget.scope, budget.resetsAt, language),
+      };
+    }
     const decision = await poquan.rateLimiter.take(userKey).catch((error: unknown) => {
       poquan.logger.warn({ err: error }, 'rate limiter unavailable; allowing the question');
       return { allowed: true } as const;
@@ -37,6 +68,7 @@ export const askCommand = defineCommand({
       poquan.metrics.rateLimited.inc({ platform: platformOfUserKey(userKey) });
       return {
         type: 'message',
+        refused: 'rate_limit',
         text:
           language === 'zh'
             ? `提问太频繁了，请在 ${decision.retryAfterSeconds} 秒后再试。`

@@ -18,7 +18,7 @@ export interface CommandContext {
   platform: CommandPlatform;
   /** Chosen by the adapter: a Telegram chat (and topic), a Discord thread or DM, a CLI session. */
   conversationId: string;
-  /** Platform-qualified user id (`telegram:42`), used for rate limits. */
+  /** Platform-qualified user id (`telegram:42`; `cli` in the terminal), used for rate limits and budgets. */
   userKey: string;
   language: ReplyLanguage;
 }
@@ -27,7 +27,14 @@ export interface CommandContext {
  * What a handler returns; adapters render it and never decide content themselves. `answer` asks the
  * adapter to stream `poquan.answer(question)`, because streaming is a platform concern.
  */
-export type CommandReply = { type: 'message'; text: string } | { type: 'answer'; question: string };
+export type CommandReply =
+  | {
+      type: 'message';
+      text: string;
+      /** Set when the question was turned away by a limit, so the CLI can exit with its own code. */
+      refused?: 'budget' | 'rate_limit';
+    }
+  | { type: 'answer'; question: string };
 
 /** A platform-neutral command: declared once, registered on Telegram and Discord from the same spec. */
 export interface CommandSpec<Args extends z.ZodObject = z.ZodObject> {

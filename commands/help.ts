@@ -12,11 +12,13 @@ const sharedCommands: Localized = {
     '• `/sources` — the passages behind my last answer',
     '• `/reset` — forget our conversation',
     '• `/about` — knowledge files, model and version',
+    '• `/usage` — your answers and tokens today, and what is left of your budget',
   ].join('\n'),
   zh: [
     '• `/sources` — 查看上一个回答引用的段落',
     '• `/reset` — 清除对话记忆',
     '• `/about` — 知识库、模型和版本',
+    '• `/usage` — 你今天的回答数、令牌用量和剩余额度',
   ].join('\n'),
 };
 

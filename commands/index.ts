@@ -7,6 +7,7 @@ import { resetCommand } from './reset.ts';
 import { sourcesCommand } from './sources.ts';
 import { startCommand } from './start.ts';
 import { statsCommand } from './stats.ts';
+import { usageCommand } from './usage.ts';
 
 /** Every command, in the order platforms list them. A static list, so deploy scripts and tests see the same set. */
 export const commands = [
@@ -16,6 +17,7 @@ export const commands = [
   resetCommand,
   aboutCommand,
   helpCommand,
+  usageCommand,
   reloadCommand,
   statsCommand,
 ] as unknown as CommandSpec[];

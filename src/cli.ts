@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { createInterface } from 'node:readline/promises';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { describeCliError } from './adapters/cli/errors.ts';
+import { describeCliError, LimitReachedError } from './adapters/cli/errors.ts';
 import { terminalStyle, wantsColor } from './adapters/cli/render.ts';
 import type { Config, ConfigFallbacks } from './core/config.ts';
 import { ConfigError, describeErrorForUser, InputError, LlmError, StartupError } from './core/errors.ts';
@@ -61,10 +61,13 @@ async function ask(words: string[], options: { json?: boolean; conversation?: st
     import('./core/question.ts'),
     import('./adapters/cli/print-answer.ts'),
   ]);
+  const { askAsCli } = await import('./adapters/cli/ask-question.ts');
   await withPoquan(async (poquan) => {
     const question = cleanQuestion(words.join(' '), poquan.config.maxQuestionChars);
     const conversationId = `cli:${options.conversation ?? `once-${randomUUID()}`}`;
-    const events = poquan.answer(question, conversationId);
+    const asked = await askAsCli(poquan, question, conversationId);
+    if ('refused' in asked) throw new LimitReachedError(asked.refused);
+    const { events } = asked;
     if (options.json) {
       process.stdout.write(`${JSON.stringify(await collectAnswerJson(events))}\n`);
     } else {
@@ -279,7 +282,7 @@ program
   .command('ask')
   .description('answer one question (streams; --json for one JSON object)')
   .argument('<question...>', 'the question, in English or Chinese')
-  .option('--json', 'print {answerId, answer, citations, mode, usage, knowledgeVersion, …} as JSON')
+  .option('--json', 'print {answerId, answer, citations, mode, usage, cost, knowledgeVersion, …} as JSON')
   .option('--conversation <id>', 'continue a named conversation (remembered between runs)')
   .action(ask);
 
@@ -399,6 +402,6 @@ try {
     process.exitCode = error.exitCode === 0 ? 0 : 2;
   } else {
     process.stderr.write(`poquan: ${describeCliError(error)}\n`);
-    process.exitCode = error instanceof InputError ? 2 : 1;
+    process.exitCode = error instanceof LimitReachedError ? 3 : error instanceof InputError ? 2 : 1;
   }
 }

@@ -2,14 +2,18 @@ import { existsSync, type FSWatcher, watch } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type AccessPolicy, createAccessPolicy } from './core/access.ts';
-import { type Answerer, createAnswerer } from './core/answer.ts';
+import { createAnswerer } from './core/answer.ts';
+import { type Budgets, createBudgets } from './core/budget.ts';
 import type { Config } from './core/config.ts';
+import { resolvePrices } from './core/cost.ts';
 import { createFeedbackStore, type FeedbackStore } from './core/feedback.ts';
 import { type KnowledgeBase, loadKnowledge } from './core/knowledge.ts';
 import type { LlmClient } from './core/llm.ts';
 import type { Logger } from './core/logger.ts';
 import { type ConversationMemory, createConversationMemory } from './core/memory.ts';
+import { type MeteredAnswerer, meterAnswers } from './core/metering.ts';
 import { createMetrics, type Metrics } from './core/metrics.ts';
+import type { PriceTable } from './core/providers.ts';
 import { createRateLimiter, type RateLimiter } from './core/rate-limit.ts';
 import { createBm25Retriever, type Retriever } from './core/retriever.ts';
 import { StoreOpenError } from './core/sqlite-store.ts';
@@ -25,9 +29,14 @@ export interface Poquan {
   knowledge(): KnowledgeBase;
   retriever(): Retriever;
   llm: LlmClient | undefined;
-  answer: Answerer;
+  /** Answers a question; pass `userKey` so the answer counts against the asker's budget. */
+  answer: MeteredAnswerer;
   memory: ConversationMemory;
   rateLimiter: RateLimiter;
+  /** Daily token budgets per user and for the bot, shared by every instance on the store. */
+  budgets: Budgets;
+  /** The prices answers are charged at; undefined when unknown (costs are then not shown). */
+  prices: PriceTable | undefined;
   /** Allowlists and operator rights, decided once for every adapter. */
   access: AccessPolicy;
   /** Shared key-value state (conversations, caches, platform message mappings). */
@@ -128,6 +137,13 @@ export async function createPoquan(
     'knowledge loaded',
   );
   let counting = options.countMetrics === false ? undefined : createMetrics();
+  const access = createAccessPolicy(config);
+  const prices = resolvePrices(config.llm, config.prices);
+  const budgets = createBudgets({
+    atomic: opened.atomic,
+    settings: config.budget,
+    isAdmin: (userKey) => access.isAdmin(userKey),
+  });
 
   async function reloadKnowledge() {
     const next = await indexKnowledge(config.knowledgeDir);
@@ -237,19 +253,24 @@ export async function createPoquan(
     }),
     pingStore: opened.ping,
     rateLimiter: createRateLimiter(opened.atomic, config.rateLimitPerMinute),
-    access: createAccessPolicy(config),
-    answer: createAnswerer({
-      retriever: () => current.retriever,
-      knowledge: () => current.knowledge,
-      llm,
-      memory,
-      cache: store,
-      cacheTtlMs: config.answerCacheTtlMs,
-      topK: config.retrieval.topK,
-      maxQuestionChars: config.maxQuestionChars,
-      logger,
-      metrics: counting,
-    }),
+    budgets,
+    prices,
+    access,
+    answer: meterAnswers(
+      createAnswerer({
+        retriever: () => current.retriever,
+        knowledge: () => current.knowledge,
+        llm,
+        memory,
+        cache: store,
+        cacheTtlMs: config.answerCacheTtlMs,
+        topK: config.retrieval.topK,
+        maxQuestionChars: config.maxQuestionChars,
+        logger,
+        metrics: counting,
+      }),
+      { budgets, prices, logger, metrics: counting },
+    ),
     async close() {
       for (const watcher of watchers) watcher.close();
       await opened.close();

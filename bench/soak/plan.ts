@@ -2,6 +2,7 @@
  * What the soak runs and how its outcome is judged, apart from the processes that run it, so the judging can
  * be tested on its own (test/unit/soak-verdict.test.ts).
  */
+import { describeBudgetRefusal } from '../../commands/ask.ts';
 import { describeErrorForUser } from '../../src/core/errors.ts';
 import { notCoveredAnswer } from '../../src/core/offline-answer.ts';
 
@@ -23,6 +24,8 @@ export interface SoakPlan {
   thinkMs: [number, number];
   /** A question with no final reply after this long is counted as unanswered and the chat moves on. */
   questionTimeoutMs: number;
+  /** `BUDGET_USER_DAILY_TOKENS` for the run: low enough that many users reach it within their questions. */
+  userDailyTokens: number;
 }
 
 /** 1,000 questions in 200 chats (160 Telegram, 40 Discord), 5% model faults and 5% platform faults. */
@@ -37,10 +40,17 @@ export const defaultPlan: SoakPlan = {
   startSpreadMs: 20_000,
   thinkMs: [300, 3000],
   questionTimeoutMs: 90_000,
+  userDailyTokens: 2500,
 };
 
 /** How a reply reads to the person who asked. */
-export type ReplyKind = 'answer' | 'partial' | 'not-covered' | 'model-error' | 'internal-error';
+export type ReplyKind =
+  | 'answer'
+  | 'partial'
+  | 'not-covered'
+  | 'budget-refused'
+  | 'model-error'
+  | 'internal-error';
 
 /** One question as the simulated user asked it, and what was visible in the chat for it at the end. */
 export interface AskedQuestion {
@@ -64,6 +74,14 @@ const internalErrorSentences = new Set(
   (['en', 'zh'] as const).map((language) => describeErrorForUser(new Error('unexpected'), language)),
 );
 
+/** The budget refusals up to the reset time, which is the only part that varies. */
+const budgetRefusalOpenings = (['en', 'zh'] as const).flatMap((language) =>
+  (['user', 'bot'] as const).map((scope) => {
+    const text = describeBudgetRefusal(scope, 0, language);
+    return text.slice(0, text.indexOf('00:00'));
+  }),
+);
+
 const notCoveredOpenings = (['en', 'zh'] as const).map(
   (language) => notCoveredAnswer(language).split(/(?<=[.。])/)[0] as string,
 );
@@ -75,6 +93,7 @@ const notCoveredOpenings = (['en', 'zh'] as const).map(
 export function classifyReply(text: string): ReplyKind {
   if (internalErrorSentences.has(text.trim())) return 'internal-error';
   if (notCoveredOpenings.some((opening) => text.startsWith(opening))) return 'not-covered';
+  if (budgetRefusalOpenings.some((opening) => text.startsWith(opening))) return 'budget-refused';
   if (text.includes('⚠️')) return 'partial';
   if (/\[\d+\]/.test(text)) return 'answer';
   return 'model-error';
@@ -94,6 +113,12 @@ export interface HeapSample {
   rssBytes: number;
 }
 
+/** One user's tokens over the run, as counted against their budget, and their largest single answer. */
+export interface BudgetUse {
+  tokens: number;
+  largestAnswer: number;
+}
+
 /** Everything the checks look at. */
 export interface SoakObservations {
   plan: SoakPlan;
@@ -103,6 +128,8 @@ export interface SoakObservations {
   uncaughtExceptions: number;
   /** Log lines at error level or above. */
   errorLogLines: number;
+  /** Tokens per user, when the run measured them against `plan.userDailyTokens`. */
+  budgetUse?: BudgetUse[];
 }
 
 /** Heap growth from the first sample after warm-up to the last that still counts as bounded. */
@@ -155,7 +182,24 @@ export function judgeSoak(observed: SoakObservations): SoakCheck[] {
       measured: String(observed.errorLogLines),
       passed: observed.errorLogLines === 0,
     },
+    ...(observed.budgetUse ? [judgeBudgets(observed.budgetUse, plan.userDailyTokens)] : []),
   ];
+}
+
+/**
+ * Budgets hold when no user went past their budget by more than one answer's tokens: their total minus the
+ * budget is at most their largest single answer (the one that was allowed just under the budget).
+ */
+export function judgeBudgets(users: BudgetUse[], budget: number): SoakCheck {
+  const over = users.filter((user) => user.tokens > budget);
+  const broken = over.filter((user) => user.tokens - budget > user.largestAnswer);
+  const worst = Math.max(0, ...over.map((user) => user.tokens - budget));
+  const reached = users.filter((user) => user.tokens >= budget).length;
+  return {
+    check: `no user exceeds the ${budget}-token daily budget by more than one answer's tokens`,
+    measured: `${users.length} users, ${reached} reached the budget, ${over.length} went past it (by at most ${worst} tokens), ${broken.length} by more than their largest answer`,
+    passed: broken.length === 0 && reached > 0,
+  };
 }
 
 function describeFirst(questions: AskedQuestion[]): string {

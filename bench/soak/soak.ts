@@ -1,8 +1,10 @@
 /**
  * `npm run soak`: 1,000 questions from 200 chats (Telegram private chats and groups, Discord channels and
  * DMs) against one Poquan — both adapters, a SQLite store, the shipped knowledge — with 5% of questions
- * injecting a model fault and 5% a platform fault. Passes when every question got exactly one final reply,
- * the heap stays bounded and nothing went unhandled. Loopback only; a few minutes; not part of `npm test`.
+ * injecting a model fault and 5% a platform fault, and a per-user daily token budget low enough to bind. Passes
+ * when every question got exactly one final reply, the heap stays bounded, nothing went unhandled and no user
+ * went past the budget by more than one answer's tokens; it reports the run's total cost at DeepSeek's prices.
+ * Loopback only; a few minutes; not part of `npm test`.
  *
  *   npm run soak                 the full run; soak.json and soak.md in a new temporary folder
  *   npm run soak -- --chats 20   a smaller run (still 5 questions per chat)
@@ -23,7 +25,10 @@ import { parseArgs } from 'node:util';
 import { createDiscordClient } from '../../src/adapters/discord/index.ts';
 import { startTelegramAdapter } from '../../src/adapters/telegram/index.ts';
 import { loadConfig } from '../../src/core/config.ts';
+import { formatCost } from '../../src/core/cost.ts';
+import { type AnswerRecord, dayOf } from '../../src/core/feedback.ts';
 import { createLogger } from '../../src/core/logger.ts';
+import { summarizeSpend } from '../../src/core/spend.ts';
 import { createPoquan } from '../../src/poquan.ts';
 import { collectGarbage } from '../heap.ts';
 import { knowledgeDir } from '../inputs.ts';
@@ -39,6 +44,7 @@ import {
 } from '../saved-results.ts';
 import {
   type AskedQuestion,
+  type BudgetUse,
   classifyReply,
   defaultPlan,
   type HeapSample,
@@ -124,6 +130,7 @@ const poquan = await createPoquan(
     // Every question reaches the model: 1,000 questions drawn from 45 would otherwise mostly hit the cache.
     ANSWER_CACHE_TTL_HOURS: '0',
     RATE_LIMIT_PER_MINUTE: '0',
+    BUDGET_USER_DAILY_TOKENS: String(plan.userDailyTokens),
     TELEGRAM_BOT_TOKEN: ready.telegram.token,
     TELEGRAM_API_ROOT: ready.telegram.url,
     DISCORD_TOKEN: ready.discord.token,
@@ -152,12 +159,37 @@ world.on('message', (message: WorldMessage) => {
   process.stderr.write(`soak: ${message.questionsDone}/${total} questions answered\n`);
 });
 
+const runStartedAt = Date.now();
 tell({ type: 'run' });
 const { wallMs } = await next('finished');
 sampleHeap(total);
 await telegram.stop(10_000);
 await discord.stop(10_000);
+// Every delivered answer, with its usage, cost and asker hash, as `/stats` and the feedback report read them.
+const runDays = [...new Set([dayOf(runStartedAt), dayOf(Date.now())])];
+const records: AnswerRecord[] = (
+  await Promise.all(runDays.map((day) => poquan.feedback.listAnswers(day)))
+).flat();
+const budgetRefusals = (await poquan.metrics.budgetRefusals.get()).values.reduce(
+  (sum, v) => sum + v.value,
+  0,
+);
 await poquan.close();
+const spend = summarizeSpend(records);
+/** Tokens per asker as the budget counts them (prompt + completion, cache hits in full), and their largest answer. */
+const budgetUse: BudgetUse[] = [
+  ...records
+    .reduce((users, record) => {
+      const tokens = record.usage ? record.usage.promptTokens + record.usage.completionTokens : 0;
+      const user = users.get(record.askerHash ?? record.conversationId) ?? { tokens: 0, largestAnswer: 0 };
+      users.set(record.askerHash ?? record.conversationId, {
+        tokens: user.tokens + tokens,
+        largestAnswer: Math.max(user.largestAnswer, tokens),
+      });
+      return users;
+    }, new Map<string, BudgetUse>())
+    .values(),
+];
 tell({ type: 'report' });
 const report = await next('report');
 tell({ type: 'close' });
@@ -173,6 +205,7 @@ const checks = judgeSoak({
   unhandledRejections,
   uncaughtExceptions,
   errorLogLines: errorLogLines.length,
+  budgetUse,
 });
 
 /** Questions behind a failed check, with what was injected when they were asked and what they got. */
@@ -213,7 +246,8 @@ const tables: Table[] = [
     rows: checks.map((c) => [c.check, c.measured, c.passed ? 'yes' : '**no**']),
     notes: [
       `Chats: ${plan.telegramPrivateChats} Telegram private chats, ${plan.telegramGroups} Telegram groups (questions mention the bot), ${plan.discordChannels} Discord channels (/ask), ${plan.discordDms} Discord DMs; ${plan.questionsPerChat} questions each from test/fixtures/qa.jsonl (English and Chinese), asked one after another with ${plan.thinkMs[0] / 1000}–${plan.thinkMs[1] / 1000} s between a reply and the next question; first questions spread over ${plan.startSpreadMs / 1000} s. Seed ${plan.seed}.`,
-      'One Poquan process with both adapters at their real default cadence, a SQLite store, the shipped knowledge, answer cache and rate limit off (every question reaches the model), LLM_TIMEOUT_MS=3000. The fakes and the users run in a child process.',
+      `One Poquan process with both adapters at their real default cadence, a SQLite store, the shipped knowledge, answer cache and rate limit off (every question reaches the model), LLM_TIMEOUT_MS=3000, BUDGET_USER_DAILY_TOKENS=${plan.userDailyTokens}. The fakes and the users run in a child process; in each Telegram group two members take turns.`,
+      'Budget check: tokens per user summed from the recorded answers (prompt + completion, as the budget counts them); a user may end above the budget only by the answer that was allowed while they were still under it.',
       'A final reply: a Telegram message of the bot between the question and the next one (deleted messages excluded); on Discord, the interaction\'s original response, its follow-ups and any message the bot posted in the channel meanwhile, not counting one still in progress (empty, "thinking…" or ending in the cursor).',
       'Heap: heapUsed of the bot process after a full garbage collection, before the first question and after every 100 answered; the first sample (before any question) is warm-up and not compared.',
     ],
@@ -227,6 +261,21 @@ const tables: Table[] = [
         .sort(([a], [b]) => a.localeCompare(b))
         .map(([kind, n]) => [`injected: ${kind}`, String(n)]),
       ['model requests', String(report.modelRequests)],
+      ['questions refused by the per-user budget', String(budgetRefusals)],
+      [
+        'answers recorded · tokens · cache hits of prompt',
+        `${spend.answers} · ${spend.tokens} · ${spend.cacheHitShare === null ? '—' : `${(spend.cacheHitShare * 100).toFixed(1)}%`}`,
+      ],
+      [
+        `total cost at ${poquan.prices ? `the preset's prices (read ${poquan.prices.readOn})` : 'unknown prices'}`,
+        spend.cost.length > 0 ? spend.cost.map(formatCost).join(' + ') : 'unknown',
+      ],
+      [
+        'cost per answered question',
+        spend.cost.length > 0 && spend.answers > 0
+          ? spend.cost.map((c) => formatCost({ ...c, amount: c.amount / spend.answers })).join(' + ')
+          : 'unknown',
+      ],
       ...warningsByMessage(warnLogLines).map(([msg, n]) => [`warning logged: ${msg}`, String(n)]),
       ['errors logged', String(errorLogLines.length)],
       ['wall time', `${(wallMs / 1000).toFixed(1)} s`],
@@ -244,7 +293,7 @@ const tables: Table[] = [
       ],
     ],
     notes: [
-      'Final reply kinds: answer (cites a passage), partial (kept with the ⚠️ note), not-covered (the out-of-scope questions of the fixture), model-error (one sentence saying what failed at the model), internal-error (the "something went wrong on my side" sentence).',
+      'Final reply kinds: answer (cites a passage), partial (kept with the ⚠️ note), not-covered (the out-of-scope questions of the fixture), budget-refused (the user’s daily budget was used up), model-error (one sentence saying what failed at the model), internal-error (the "something went wrong on my side" sentence).',
       "A fault is injected when a question is asked and hits the next matching call, which may be another chat's: the model fault is the next model request's reply, the platform fault the next Bot API or REST call of that kind.",
     ],
   },
@@ -269,7 +318,7 @@ for (const line of errorLogLines.slice(0, 5)) console.error(line.slice(0, 2000))
   };
   await writeWhole(
     join(outDir, 'soak.json'),
-    `${JSON.stringify({ ...run, heap, failing, questions: report.questions.map(({ finalReplies, ...q }) => ({ ...q, replies: finalReplies.length })) }, null, 2)}\n`,
+    `${JSON.stringify({ ...run, heap, spend, budgetRefusals, failing, questions: report.questions.map(({ finalReplies, ...q }) => ({ ...q, replies: finalReplies.length })) }, null, 2)}\n`,
   );
   await writeWhole(
     join(outDir, 'soak.md'),

@@ -193,7 +193,8 @@ async function run(): Promise<void> {
     const { q, lang: qaLanguage } = pick(qa);
     const lang = qaLanguage === 'zh' ? 'zh' : 'en';
     const text = chat.type === 'private' ? q : `@${telegram.bot.username} ${q}`;
-    const userId = chat.type === 'private' ? chat.id : 10_000 + index;
+    // Two members take turns in each group, so each asks several questions there and their budget binds.
+    const userId = chat.type === 'private' ? chat.id : 10_000 + (-1_005_000_000 - chat.id) * 2 + (index % 2);
     const from = { id: userId, is_bot: false, first_name: `User ${userId}`, language_code: lang };
     const question: AskedQuestion = {
       chat: `telegram:${chat.type === 'private' ? 'private' : 'group'}:${chat.id}`,

@@ -17,8 +17,12 @@ export function userKeyOf(platform: AccessPlatform, userId: string | number): st
   return `${platform}:${userId}`;
 }
 
-/** The platform part of a user key (`telegram` for `telegram:42`), for metrics labelled by platform. */
+/** The one user the terminal is: every CLI question counts against this key's rate limit and budget. */
+export const cliUserKey = 'cli';
+
+/** The platform part of a user key (`telegram` for `telegram:42`, `cli` for the CLI), for metrics by platform. */
 export function platformOfUserKey(userKey: string): string {
+  if (userKey === cliUserKey) return 'cli';
   return userKey.slice(0, Math.max(0, userKey.indexOf(':'))) || 'unknown';
 }
 

@@ -1,4 +1,5 @@
 import type { AnswerMode } from './config.ts';
+import type { Cost } from './cost.ts';
 import type { LlmErrorKind } from './errors.ts';
 
 /** A numbered source behind an answer; `n` matches the `[n]` markers in the answer text. */
@@ -28,6 +29,11 @@ export interface AnswerDone {
   mode: AnswerMode;
   model: string | undefined;
   usage: Usage | undefined;
+  /**
+   * What the answer cost in money: usage × the configured prices, 0 without a model call. Absent when the
+   * price is unknown. Set by the metering around `answer()`.
+   */
+  cost?: Cost;
   knowledgeVersion: string;
   /** True when no passage matched: the answer says the knowledge does not cover the question. */
   notCovered: boolean;

@@ -20,6 +20,15 @@ const optionalText = z
   .optional()
   .transform((value) => (value ? value : undefined));
 const url = z.url({ protocol: /^https?$/ });
+const tokenBudget = z.coerce
+  .number({ error: 'must be a whole number of tokens' })
+  .int('must be a whole number of tokens')
+  .min(0, 'must be 0 (no budget) or more')
+  .optional();
+const pricePerM = z.coerce
+  .number({ error: 'must be a price per million tokens, e.g. 0.3' })
+  .min(0, 'must not be negative')
+  .optional();
 
 /**
  * Every setting Poquan reads, as it appears in the environment. Parsed once at start-up; the rest of the
@@ -52,6 +61,21 @@ export const EnvSchema = z.object({
   MEMORY_TTL_HOURS: positiveInt.default(24 * 7),
   ANSWER_CACHE_TTL_HOURS: z.coerce.number().min(0).default(24),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(6),
+  BUDGET_USER_DAILY_TOKENS: tokenBudget,
+  BUDGET_DAILY_TOKENS: tokenBudget,
+  BUDGET_RESET_UTC_HOUR: z.coerce.number().int().min(0).max(23, 'must be an hour from 0 to 23').default(0),
+  BUDGET_EXEMPT_ADMINS: z.stringbool().default(false),
+  BUDGET_COUNT_CACHED_TOKENS: z.enum(['full', 'none']).default('full'),
+  LLM_PRICE_INPUT_PER_M: pricePerM,
+  LLM_PRICE_CACHED_INPUT_PER_M: pricePerM,
+  LLM_PRICE_OUTPUT_PER_M: pricePerM,
+  LLM_PRICE_CURRENCY: optionalText.pipe(
+    z
+      .string()
+      .regex(/^[A-Z]{3}$/, 'must be a three-letter currency code such as USD or CNY')
+      .optional(),
+  ),
+  DEFAULT_LANGUAGE: z.enum(['auto', 'en', 'zh']).default('auto'),
 
   SHOW_REASONING: z.enum(['off', 'collapsed']).default('collapsed'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
@@ -123,6 +147,24 @@ function toConfig(env: z.infer<typeof EnvSchema>) {
     memory: { turns: env.MEMORY_TURNS, ttlMs: env.MEMORY_TTL_HOURS * 3_600_000 },
     answerCacheTtlMs: env.ANSWER_CACHE_TTL_HOURS * 3_600_000,
     rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
+    /** Daily token budgets; 0 or unset means none. Each day starts at `resetUtcHour`:00 UTC. */
+    budget: {
+      userDailyTokens: env.BUDGET_USER_DAILY_TOKENS || undefined,
+      dailyTokens: env.BUDGET_DAILY_TOKENS || undefined,
+      resetUtcHour: env.BUDGET_RESET_UTC_HOUR,
+      exemptAdmins: env.BUDGET_EXEMPT_ADMINS,
+      /** `full`: cache-hit prompt tokens count like any other; `none`: they count nothing. */
+      countCachedTokens: env.BUDGET_COUNT_CACHED_TOKENS,
+    },
+    /** The operator's price table, replacing the preset's when set; see `resolvePrices`. */
+    prices: {
+      inputPerM: env.LLM_PRICE_INPUT_PER_M,
+      cachedInputPerM: env.LLM_PRICE_CACHED_INPUT_PER_M,
+      outputPerM: env.LLM_PRICE_OUTPUT_PER_M,
+      currency: env.LLM_PRICE_CURRENCY,
+    },
+    /** Language of interface texts when a message gives no signal; `auto` follows the user's app language. */
+    defaultLanguage: env.DEFAULT_LANGUAGE,
     showReasoning: env.SHOW_REASONING,
     /** Unset means each entry point picks its own default (the bot logs info, the CLI only warnings). */
     logLevel: env.LOG_LEVEL,
@@ -207,6 +249,22 @@ export function loadConfig(env: Record<string, string | undefined>, fallbacks: C
     throw new ConfigError(
       'Invalid configuration: TELEGRAM_WEBHOOK_SECRET: is required when TELEGRAM_WEBHOOK_URL is set (e.g. the output of `openssl rand -hex 32`)',
     );
+  }
+  // Half a price table would mix the operator's prices with the preset's, possibly in another currency.
+  const prices = parsed.data;
+  const priceSettings = [
+    'LLM_PRICE_INPUT_PER_M',
+    'LLM_PRICE_OUTPUT_PER_M',
+    'LLM_PRICE_CACHED_INPUT_PER_M',
+    'LLM_PRICE_CURRENCY',
+  ] as const;
+  if (priceSettings.some((name) => prices[name] !== undefined)) {
+    const missing = priceSettings.slice(0, 2).find((name) => prices[name] === undefined);
+    if (missing) {
+      throw new ConfigError(
+        `Invalid configuration: ${missing}: is required when any LLM_PRICE_* setting is set (prices replace the preset's as a whole)`,
+      );
+    }
   }
   return toConfig(parsed.data);
 }

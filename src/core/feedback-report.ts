@@ -1,5 +1,6 @@
 import { InputError } from './errors.ts';
 import { type AnswerRecord, dayOf, type FeedbackStore, type VoteRecord } from './feedback.ts';
+import { type SpendSummary, summarizeSpend } from './spend.ts';
 
 /** An inclusive range of UTC days, `YYYY-MM-DD`. */
 export interface ReportRange {
@@ -44,6 +45,8 @@ export interface FeedbackReport {
   knowledgeGaps: CountedQuestion[];
   /** Passages most often cited in 👎 answers. */
   downvotedPassages: CountedPassage[];
+  /** Tokens, cache hits, cost and the heaviest users (as salted hashes) of the range's answers. */
+  spend: SpendSummary;
 }
 
 /** How a report is shaped: list lengths, and how to name a passage id for people. */
@@ -150,6 +153,7 @@ export function summarizeFeedback(
         ? { passageId, count, heading: passage.heading, source: passage.source }
         : { passageId, count };
     }),
+    spend: summarizeSpend(given, top),
   };
 }
 

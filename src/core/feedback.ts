@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { AnswerDone, Usage } from './answer-events.ts';
 import type { AnswerMode } from './config.ts';
+import type { Cost } from './cost.ts';
 import type { Metrics } from './metrics.ts';
 import type { ReplyLanguage } from './question.ts';
 import { type AtomicStore, type Store, withStore } from './store.ts';
@@ -26,6 +27,10 @@ export interface AnswerRecord {
   provider: string | null;
   latencyMs: number;
   usage: Usage | null;
+  /** What the answer cost; null when the price was unknown (older records lack the field). */
+  cost?: Cost | null;
+  /** Who asked, as the same salted hash votes use; null when the adapter did not say (older records lack it). */
+  askerHash?: string | null;
   notCovered: boolean;
   incomplete: boolean;
   cached: boolean;
@@ -56,6 +61,8 @@ export interface AnswerContext {
   platform: string;
   conversationId: string;
   question: string;
+  /** Who asked (`telegram:42`, `cli`); stored only as a salted hash, for the top users in `/stats`. */
+  userKey?: string;
 }
 
 /** Feedback kept in the shared store: answers, votes, and the day indexes the report reads. */
@@ -266,6 +273,8 @@ export function createFeedbackStore(options: FeedbackStoreOptions): FeedbackStor
         provider: done.mode === 'llm' ? (options.provider ?? null) : null,
         latencyMs: done.latencyMs,
         usage: done.usage ?? null,
+        cost: done.cost ?? null,
+        askerHash: context.userKey ? await hashUser(context.userKey) : null,
         notCovered: done.notCovered,
         incomplete: done.incomplete,
         cached: done.cached,

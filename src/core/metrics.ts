@@ -49,6 +49,18 @@ export function createMetrics() {
       labelNames: ['kind', 'model'] as const,
       registers: [registry],
     }),
+    llmCost: new Counter({
+      name: 'poquan_llm_cost_total',
+      help: 'Money spent on model calls, from reported usage times the configured prices, by currency and model',
+      labelNames: ['currency', 'model'] as const,
+      registers: [registry],
+    }),
+    budgetRefusals: new Counter({
+      name: 'poquan_budget_refusals_total',
+      help: 'Questions refused because a daily token budget was used up, by budget (user/bot) and platform',
+      labelNames: ['scope', 'platform'] as const,
+      registers: [registry],
+    }),
     rateLimited: new Counter({
       name: 'poquan_rate_limit_rejections_total',
       help: 'Questions refused by the per-user rate limit',

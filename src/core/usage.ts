@@ -12,6 +12,8 @@ export interface UsageStats {
   /** Failed or cut-off answers by cause (`timeout`, `rate_limit`, `InputError` …). */
   errorsByKind: CountsBy;
   rateLimited: number;
+  /** Questions refused because a daily token budget was used up. */
+  budgetRefused: number;
   /** Model tokens by kind: prompt, completion, reasoning, prompt_cache_hit. */
   tokensByKind: CountsBy;
 }
@@ -33,12 +35,13 @@ async function countsBy(
  * never disagree. Counters restart at zero with the process; long-term numbers belong in Prometheus.
  */
 export async function readUsage(metrics: Metrics, uptimeSeconds: number): Promise<UsageStats> {
-  const [questionsByOutcome, questionsByPlatform, errorsByKind, rateLimited, tokensByKind] =
+  const [questionsByOutcome, questionsByPlatform, errorsByKind, rateLimited, budgetRefused, tokensByKind] =
     await Promise.all([
       countsBy(metrics.questions, 'outcome'),
       countsBy(metrics.questions, 'platform'),
       countsBy(metrics.errors, 'kind'),
       countsBy(metrics.rateLimited, 'platform'),
+      countsBy(metrics.budgetRefusals, 'scope'),
       countsBy(metrics.llmTokens, 'kind'),
     ]);
   return {
@@ -47,6 +50,7 @@ export async function readUsage(metrics: Metrics, uptimeSeconds: number): Promis
     questionsByPlatform,
     errorsByKind,
     rateLimited: Object.values(rateLimited).reduce((sum, n) => sum + n, 0),
+    budgetRefused: Object.values(budgetRefused).reduce((sum, n) => sum + n, 0),
     tokensByKind,
   };
 }

@@ -65,7 +65,8 @@ describe('access on Telegram', () => {
     expect(await bot.ask('/stats', group, bo)).toEqual([refusal('stats')]);
     expect(await bot.ask('/reload', boChat, bo)).toEqual([refusal('reload')]);
     const [stats] = await bot.ask('/stats', group, ada);
-    expect(stats).toMatch(/^Usage since start/);
+    expect(stats).toMatch(/^Usage and cost\nToday \(UTC\): answers 1 · tokens \d+/);
+    expect(stats).toContain('Usage since start');
     expect(stats).toContain('Questions: 1 (answered 1)');
     expect(stats).toContain('Platforms: telegram 1');
     expect(stats).toMatch(/Model tokens: .*prompt \d+/);
@@ -105,7 +106,7 @@ describe('access on Discord', () => {
     const adminDm = bot.discord.dmWith(admin);
     const stats = bot.discord.sendSlashCommand({ place: adminDm, user: admin, name: 'stats' });
     const shown = await bot.discord.waitForRequest(
-      (r) => r.path.includes(stats.token) && /^\*\*Usage\*\* since start/.test(String(r.body?.content)),
+      (r) => r.path.includes(stats.token) && /^\*\*Usage and cost\*\*/.test(String(r.body?.content)),
     );
     expect(shown.method).toBe('PATCH');
     expect(bot.llm.requests).toHaveLength(0);

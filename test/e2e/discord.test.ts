@@ -609,9 +609,9 @@ describe('Discord adapter', () => {
       name: 'Ask Poquan',
       name_localizations: { 'zh-CN': '问破圈' },
     });
-    expect(first).toContain('Registered 8 Discord commands globally for application 1000.');
+    expect(first).toContain('Registered 9 Discord commands globally for application 1000.');
     expect(first).toContain(
-      'added: /ask, /sources, /reset, /about, /help, /reload, /stats, "Ask Poquan" (message menu)',
+      'added: /ask, /sources, /reset, /about, /help, /usage, /reload, /stats, "Ask Poquan" (message menu)',
     );
 
     const again = await deployDiscordCommands(poquan.config, logger);
@@ -626,7 +626,7 @@ describe('Discord adapter', () => {
     expect(changed).toContain('updated: /ask');
     expect(changed).toContain('removed: /ping');
     expect(changed).toContain(
-      'unchanged: /sources, /reset, /about, /reload, /stats, "Ask Poquan" (message menu)',
+      'unchanged: /sources, /reset, /about, /usage, /reload, /stats, "Ask Poquan" (message menu)',
     );
 
     const guildConfig = {

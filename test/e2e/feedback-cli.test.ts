@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/core/store.ts';
-import { expectedSeedReport, seedFeedback } from '../fixtures/feedback-seed.ts';
+import { expectedSeedReport, expectedSeedSpend, seedFeedback } from '../fixtures/feedback-seed.ts';
 import { cleanCwd, poquanEnv } from '../servers/poquan-env.ts';
 
 const bin = new URL('../../bin/poquan.js', import.meta.url).pathname;
@@ -58,7 +58,7 @@ describe('poquan feedback report', () => {
     const run = await poquan(['feedback', 'report', ...range, '--json'], storeEnv);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    expect(JSON.parse(run.stdout)).toEqual(expectedSeedReport);
+    expect(JSON.parse(run.stdout)).toEqual({ ...expectedSeedReport, spend: expectedSeedSpend });
   });
 
   it('exports the same numbers as CSV', async () => {

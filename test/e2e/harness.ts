@@ -345,6 +345,8 @@ export function expectedVote(fields: {
       promptTokens: expect.any(Number),
       completionTokens: expect.any(Number),
     }),
+    cost: { amount: expect.any(Number), currency: 'USD' },
+    askerHash: expect.stringMatching(/^[0-9a-f]{64}$/),
     notCovered: false,
     incomplete: false,
     cached: false,

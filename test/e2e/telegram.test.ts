@@ -259,7 +259,7 @@ describe('Telegram adapter', () => {
 
   it('registers its commands in English and Chinese, and /start explains group privacy mode', async () => {
     const bot = await start();
-    const names = ['start', 'ask', 'sources', 'reset', 'about', 'help'];
+    const names = ['start', 'ask', 'sources', 'reset', 'about', 'help', 'usage'];
     expect(bot.telegram.commands.get('')?.map((c) => c.command)).toEqual(names);
     expect(bot.telegram.commands.get('zh')?.map((c) => c.command)).toEqual(names);
     expect(bot.telegram.commands.get('zh')?.[1]?.description).toMatch(/提问/);

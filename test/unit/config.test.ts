@@ -90,6 +90,48 @@ describe('configuration', () => {
     }
   });
 
+  it('refuses negative or non-numeric budgets and prices at start-up, naming the setting', () => {
+    expect(() => loadConfig({ BUDGET_USER_DAILY_TOKENS: '-5' })).toThrow(
+      'Invalid configuration: BUDGET_USER_DAILY_TOKENS: must be 0 (no budget) or more',
+    );
+    expect(() => loadConfig({ BUDGET_DAILY_TOKENS: 'lots' })).toThrow(
+      'Invalid configuration: BUDGET_DAILY_TOKENS: must be a whole number of tokens',
+    );
+    expect(() => loadConfig({ BUDGET_DAILY_TOKENS: '1.5' })).toThrow(/BUDGET_DAILY_TOKENS: must be a whole/);
+    expect(() => loadConfig({ BUDGET_RESET_UTC_HOUR: '24' })).toThrow(/BUDGET_RESET_UTC_HOUR/);
+    expect(() => loadConfig({ LLM_PRICE_INPUT_PER_M: '-1', LLM_PRICE_OUTPUT_PER_M: '1' })).toThrow(
+      /LLM_PRICE_INPUT_PER_M: must not be negative/,
+    );
+    expect(() => loadConfig({ LLM_PRICE_CURRENCY: 'CNY' })).toThrow(
+      /LLM_PRICE_INPUT_PER_M: is required when any LLM_PRICE_\* setting is set/,
+    );
+    expect(() => loadConfig({ DEFAULT_LANGUAGE: 'fr' })).toThrow(/DEFAULT_LANGUAGE/);
+  });
+
+  it('reads budgets, with 0 or empty meaning no budget', () => {
+    expect(loadConfig({}).budget).toEqual({
+      userDailyTokens: undefined,
+      dailyTokens: undefined,
+      resetUtcHour: 0,
+      exemptAdmins: false,
+      countCachedTokens: 'full',
+    });
+    const config = loadConfig({
+      BUDGET_USER_DAILY_TOKENS: '20000',
+      BUDGET_DAILY_TOKENS: '0',
+      BUDGET_RESET_UTC_HOUR: '16',
+      BUDGET_EXEMPT_ADMINS: 'true',
+      BUDGET_COUNT_CACHED_TOKENS: 'none',
+    });
+    expect(config.budget).toEqual({
+      userDailyTokens: 20_000,
+      dailyTokens: undefined,
+      resetUtcHour: 16,
+      exemptAdmins: true,
+      countCachedTokens: 'none',
+    });
+  });
+
   it('parses allowlists into id arrays', () => {
     const config = loadConfig({ TELEGRAM_ALLOWED_CHAT_IDS: '12, -100345 ,', DISCORD_ALLOWED_GUILD_IDS: '9' });
     expect(config.telegram.allowedChatIds).toEqual(['12', '-100345']);

@@ -14,6 +14,7 @@ describe('Discord application commands', () => {
       [1, 'reset'],
       [1, 'about'],
       [1, 'help'],
+      [1, 'usage'],
       [1, 'reload'],
       [1, 'stats'],
       [3, 'Ask Poquan'],
@@ -116,6 +117,7 @@ describe('command diff', () => {
         '/reset',
         '/about',
         '/help',
+        '/usage',
         '/reload',
         '/stats',
         '"Ask Poquan" (message menu)',
@@ -125,7 +127,7 @@ describe('command diff', () => {
       added: ['/help'],
       updated: ['/about'],
       removed: ['/old_command'],
-      unchanged: ['/ask', '/sources', '/reset', '/reload', '/stats', '"Ask Poquan" (message menu)'],
+      unchanged: ['/ask', '/sources', '/reset', '/usage', '/reload', '/stats', '"Ask Poquan" (message menu)'],
     });
     expect(diffCommands(visibleToAll, desired).updated).toEqual(['/reload', '/stats']);
   });

@@ -13,7 +13,7 @@ import {
   summarizeFeedback,
 } from '../../src/core/feedback-report.ts';
 import { type OpenedStore, openStore } from '../../src/core/store.ts';
-import { expectedSeedReport, seedFeedback } from '../fixtures/feedback-seed.ts';
+import { expectedSeedReport, expectedSeedSpend, seedFeedback } from '../fixtures/feedback-seed.ts';
 
 const opened: OpenedStore[] = [];
 afterEach(async () => {
@@ -53,7 +53,10 @@ describe('feedback report', () => {
     const store = await openStore('memory://');
     opened.push(store);
     const feedback = await seedFeedback(store);
-    expect(await buildFeedbackReport(feedback, range)).toEqual(expectedSeedReport);
+    expect(await buildFeedbackReport(feedback, range)).toEqual({
+      ...expectedSeedReport,
+      spend: expectedSeedSpend,
+    });
   });
 
   it('counts only records inside the range, answers by delivery day and votes by first-cast day', () => {
@@ -118,8 +121,15 @@ describe('report range', () => {
 });
 
 describe('report rendering', () => {
-  const report = {
+  const seeded = {
     ...expectedSeedReport,
+    spend: {
+      ...expectedSeedSpend,
+      topUsers: [{ user: '0123456789ab', answers: 3, tokens: 360 }],
+    },
+  };
+  const report = {
+    ...seeded,
     topQuestions: [
       { question: '=HYPERLINK("http://evil")', count: 2 },
       { question: 'who, "really", founded it', count: 1 },
@@ -134,13 +144,22 @@ describe('report rendering', () => {
     expect(lines).toContain('top_question,"who, ""really"", founded it",1');
     expect(lines).toContain('knowledge_gap,what is the weather in paris,2');
     expect(lines).toContain('downvoted_passage,p1,2');
+    expect(lines).toContain('summary,tokens,720');
+    expect(lines).toContain('summary,cache_hit_share,0.2500');
+    expect(lines).toContain('summary,cost_USD,1.250000');
+    expect(lines).toContain('summary,unpriced_answers,1');
+    expect(lines).toContain('top_user,0123456789ab,360');
   });
 
   it('prints totals and the three lists for a terminal', () => {
-    const text = renderFeedbackReportForTerminal(expectedSeedReport, terminalStyle(false));
+    const text = renderFeedbackReportForTerminal(seeded, terminalStyle(false));
     expect(text).toContain('Feedback 2026-03-01 → 2026-03-02 (UTC)');
     expect(text).toContain('answers 6 · not covered 2');
     expect(text).toContain('votes 5 · 👍 2 · 👎 3 · 👍 share 40.0%');
     expect(text).toMatch(/Knowledge gaps[^\n]*\n\s+2 {2}what is the weather in paris/);
+    expect(text).toContain(
+      'tokens 720 · cache hits 25.0% of prompt · cost USD 1.2500 (+1 answers at an unknown price)',
+    );
+    expect(text).toMatch(/Top users by tokens[^\n]*\n\s+360 {2}0123456789ab \(3 answers\)/);
   });
 });

@@ -52,13 +52,18 @@ function done(overrides: Partial<AnswerDone> = {}): AnswerDone {
   };
 }
 
-const asked = { platform: 'telegram', conversationId: 'telegram:-1001', question: 'Who founded DeepSeek?' };
+const asked = {
+  platform: 'telegram',
+  conversationId: 'telegram:-1001',
+  question: 'Who founded DeepSeek?',
+  userKey: 'telegram:987654321',
+};
 
 describe('feedback store', () => {
   it('keeps a delivered answer with its provenance and cost, listed under its UTC day', async () => {
     const clock = { now: march1 };
     const { feedback } = await feedbackOn(clock);
-    const record = await feedback.recordAnswer(done(), asked);
+    const record = await feedback.recordAnswer(done({ cost: { amount: 0.000072, currency: 'USD' } }), asked);
     expect(record).toEqual({
       answerId: 'ans1',
       platform: 'telegram',
@@ -71,11 +76,14 @@ describe('feedback store', () => {
       provider: 'deepseek',
       latencyMs: 850,
       usage: { promptTokens: 120, completionTokens: 30 },
+      cost: { amount: 0.000072, currency: 'USD' },
+      askerHash: expect.stringMatching(/^[0-9a-f]{64}$/),
       notCovered: false,
       incomplete: false,
       cached: false,
       deliveredAt: march1,
     });
+    expect(JSON.stringify(record)).not.toContain('987654321');
     expect(await feedback.getAnswer('ans1')).toEqual(record);
     expect(await feedback.listAnswers('2026-03-01')).toEqual([record]);
     expect(await feedback.listAnswers('2026-03-02')).toEqual([]);

@@ -5,10 +5,12 @@ import {
   defaultPlan,
   type HeapSample,
   heapGrowthLimitBytes,
+  judgeBudgets,
   judgeSoak,
   type SoakObservations,
   type SoakPlan,
 } from '../../bench/soak/plan.ts';
+import { describeBudgetRefusal } from '../../commands/ask.ts';
 import { describeErrorForUser, LlmError } from '../../src/core/errors.ts';
 import { notCoveredAnswer } from '../../src/core/offline-answer.ts';
 
@@ -105,5 +107,39 @@ describe('Soak reply kinds', () => {
       'model-error',
     );
     expect(classifyReply(describeErrorForUser(new Error('bug'), 'en'))).toBe('internal-error');
+  });
+
+  it('tells budget refusals apart, whatever their reset time and language', () => {
+    const at = Date.parse('2026-03-02T06:00:00Z');
+    expect(classifyReply(describeBudgetRefusal('user', at, 'en'))).toBe('budget-refused');
+    expect(classifyReply(describeBudgetRefusal('bot', at, 'zh'))).toBe('budget-refused');
+  });
+});
+
+describe('Soak budget verdict', () => {
+  it('passes users who end above the budget by at most their largest answer, if the budget bound someone', () => {
+    const users = [
+      { tokens: 2900, largestAnswer: 900 },
+      { tokens: 2500, largestAnswer: 800 },
+      { tokens: 1200, largestAnswer: 700 },
+    ];
+    expect(judgeBudgets(users, 2500)).toEqual({
+      check: "no user exceeds the 2500-token daily budget by more than one answer's tokens",
+      measured:
+        '3 users, 2 reached the budget, 1 went past it (by at most 400 tokens), 0 by more than their largest answer',
+      passed: true,
+    });
+  });
+
+  it('fails a user two answers past the budget, and a budget nobody reached', () => {
+    expect(judgeBudgets([{ tokens: 4000, largestAnswer: 900 }], 2500).passed).toBe(false);
+    expect(judgeBudgets([{ tokens: 1000, largestAnswer: 900 }], 2500).passed).toBe(false);
+  });
+
+  it('joins the verdict when the run measured budgets', () => {
+    const run = { ...healthyRun(), budgetUse: [{ tokens: 9000, largestAnswer: 900 }] };
+    expect(failedChecks(run)).toEqual([
+      `no user exceeds the ${smallPlan.userDailyTokens}-token daily budget by more than one answer's tokens`,
+    ]);
   });
 });

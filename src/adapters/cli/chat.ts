@@ -1,15 +1,19 @@
 import { createInterface } from 'node:readline/promises';
 import type { Readable } from 'node:stream';
 import { findCommand } from '../../../commands/index.ts';
+import { cliUserKey } from '../../core/access.ts';
+import { interfaceLanguage } from '../../core/interface-language.ts';
 import { detectLanguage } from '../../core/question.ts';
 import type { Poquan } from '../../poquan.ts';
+import { askAsCli } from './ask-question.ts';
 import { describeCliError } from './errors.ts';
 import { type AnswerOutput, printAnswerStream } from './print-answer.ts';
 import { renderMarkdownForTerminal } from './terminal-markdown.ts';
 
 /**
  * An interactive terminal conversation with memory. Lines starting with `/` run the shared commands
- * (`/reset`, `/sources`, `/about`, `/help`) or `/exit`; anything else is a question.
+ * (`/reset`, `/sources`, `/usage`, `/about`, `/help`) or `/exit`; anything else is a question, asked as the
+ * CLI user under the same budgets and rate limit as `poquan ask`.
  */
 export async function runChat(
   poquan: Poquan,
@@ -21,7 +25,7 @@ export async function runChat(
   const prompt = () => output.err.write(output.style.bold('you › '));
   output.err.write(
     output.style.dim(
-      `Poquan chat (${poquan.llm ? poquan.llm.model : 'offline mode'}). /sources, /reset, /exit.\n`,
+      `Poquan chat (${poquan.llm ? poquan.llm.model : 'offline mode'}). /sources, /reset, /usage, /exit.\n`,
     ),
   );
   prompt();
@@ -32,24 +36,30 @@ export async function runChat(
       continue;
     }
     if (line === '/exit' || line === '/quit') break;
-    const language = detectLanguage(line);
+    // A bare command has no words to go by: DEFAULT_LANGUAGE decides, English when it is `auto`.
+    const language =
+      detectLanguage(line) === 'zh' ? 'zh' : interfaceLanguage(poquan.config.defaultLanguage, 'en');
     try {
       if (line.startsWith('/')) {
         const name = line.slice(1).split(/\s+/)[0] ?? '';
         const command = findCommand('cli', name);
         if (!command || name === 'ask') {
-          output.out.write(`Unknown command /${name}. Try /sources, /reset, /about, /help or /exit.\n`);
+          output.out.write(
+            `Unknown command /${name}. Try /sources, /reset, /usage, /about, /help or /exit.\n`,
+          );
         } else {
           const reply = await command.handler(
             {},
-            { poquan, platform: 'cli', conversationId, userKey: 'cli:local', language },
+            { poquan, platform: 'cli', conversationId, userKey: cliUserKey, language },
           );
           if (reply.type === 'message') {
             output.out.write(`${renderMarkdownForTerminal(reply.text, output.style.color)}\n`);
           }
         }
       } else {
-        await printAnswerStream(poquan.answer(line, conversationId), output);
+        const asked = await askAsCli(poquan, line, conversationId);
+        if ('refused' in asked) output.out.write(`${asked.refused}\n`);
+        else await printAnswerStream(asked.events, output);
       }
     } catch (error) {
       // One line, as `poquan ask` prints it; the details (a stack) are for LOG_LEVEL=debug, not mid-conversation.

@@ -60,6 +60,7 @@ export async function collectAnswerJson(events: AsyncIterable<AnswerEvent>) {
         mode: event.mode,
         model: event.model ?? null,
         usage: event.usage ?? null,
+        cost: event.cost ?? null,
         reasoning: reasoning || null,
         incomplete: event.incomplete,
         notCovered: event.notCovered,

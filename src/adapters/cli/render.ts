@@ -1,4 +1,5 @@
 import type { AnswerDone, Citation } from '../../core/answer-events.ts';
+import { formatCost } from '../../core/cost.ts';
 import type { ScoredPassage } from '../../core/retriever.ts';
 
 /** ANSI styling only when colour is on; otherwise plain text. */
@@ -38,7 +39,7 @@ export function renderCitationsForTerminal(citations: Citation[], style: Termina
   return `\n${style.bold('Sources')}\n${lines.join('\n')}\n`;
 }
 
-/** A one-line status after the sources: mode, model, tokens, and whether the answer is complete. */
+/** A one-line status after the sources: mode, model, tokens, cost, and whether the answer is complete. */
 export function renderAnswerFooter(done: AnswerDone, style: TerminalStyle): string {
   const parts: string[] = [done.mode === 'offline' ? 'offline mode' : `model ${done.model}`];
   if (done.cached) parts.push('cached answer');
@@ -48,6 +49,7 @@ export function renderAnswerFooter(done: AnswerDone, style: TerminalStyle): stri
       `${done.usage.promptTokens} prompt tokens${hit ? ` (${hit} cache hits)` : ''}, ${done.usage.completionTokens} completion tokens`,
     );
   }
+  if (done.cost && done.usage) parts.push(formatCost(done.cost));
   const warning = done.incomplete
     ? `\n⚠ The answer was cut off (${done.incompleteReason}); what arrived is shown above.`
     : '';

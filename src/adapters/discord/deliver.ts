@@ -141,6 +141,8 @@ export async function streamAnswer(
   options: StreamOptions,
   /** The guild asked in (null in DMs), for the hand-off role. */
   guildId: string | null = null,
+  /** The asker (`discord:<id>`), whose budget the answer counts against. */
+  userKey?: string,
 ): Promise<StreamedAnswer> {
   const { poquan, log } = options;
   const render = { showReasoning: poquan.config.showReasoning, language: detectLanguage(question) };
@@ -153,7 +155,11 @@ export async function streamAnswer(
   }
   let shown = '';
   try {
-    const events = poquan.answer(question, conversationId, { signal: options.signal, platform: 'discord' });
+    const events = poquan.answer(question, conversationId, {
+      signal: options.signal,
+      platform: 'discord',
+      ...(userKey ? { userKey } : {}),
+    });
     const done = await consumeThrottled(keepReasoning(events), {
       intervalMs: options.editIntervalMs,
       hideReasoning: poquan.config.showReasoning === 'off',
@@ -188,6 +194,7 @@ export async function streamAnswer(
         incomplete: done.incomplete,
         cached: done.cached,
         usage: done.usage,
+        cost: done.cost,
       },
       'answered',
     );
@@ -196,7 +203,11 @@ export async function streamAnswer(
       ...render,
       ...(handoff ? { handoff: handoff.line } : {}),
     });
-    const components = await recordDiscordAnswer(poquan, log, done, { conversationId, question });
+    const components = await recordDiscordAnswer(poquan, log, done, {
+      conversationId,
+      question,
+      ...(userKey ? { userKey } : {}),
+    });
     const messageIds = await deliverMessages(surface, chunks, log, {
       ...(components ? { components } : {}),
       ...(handoff ? { allowedMentions: handoff.allowedMentions } : {}),

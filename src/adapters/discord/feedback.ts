@@ -18,6 +18,7 @@ import {
   shouldHandOff,
   type VoteOutcome,
 } from '../../core/feedback.ts';
+import { interfaceLanguage } from '../../core/interface-language.ts';
 import type { Logger } from '../../core/logger.ts';
 import { detectLanguage, type ReplyLanguage } from '../../core/question.ts';
 import type { Poquan } from '../../poquan.ts';
@@ -98,7 +99,7 @@ export async function handleFeedbackButton(
   const action = decodeFeedbackAction(interaction.customId);
   if (!action || !(await options.claim(`interaction:${interaction.id}`))) return;
   const { poquan, log } = options;
-  const language = languageOfLocale(interaction.locale);
+  const language = interfaceLanguage(poquan.config.defaultLanguage, languageOfLocale(interaction.locale));
   const allowed = poquan.access.mayUse({
     platform: 'discord',
     placeId: interaction.guildId ?? undefined,

@@ -13,6 +13,7 @@ import { type CommandReply, type CommandSpec, describeOptions } from '../../../c
 import { findCommand } from '../../../commands/index.ts';
 import { userKeyOf } from '../../core/access.ts';
 import { describeErrorForUser, InputError } from '../../core/errors.ts';
+import { interfaceLanguage } from '../../core/interface-language.ts';
 import type { Logger } from '../../core/logger.ts';
 import { detectLanguage, type ReplyLanguage } from '../../core/question.ts';
 import type { Poquan } from '../../poquan.ts';
@@ -152,7 +153,7 @@ export async function handleInteraction(interaction: Interaction, options: Handl
   if (!interaction.isChatInputCommand() && !interaction.isMessageContextMenuCommand()) return;
   if (!(await options.claim(`interaction:${interaction.id}`))) return;
   const { poquan, log } = options;
-  const locale = languageOfLocale(interaction.locale);
+  const locale = interfaceLanguage(poquan.config.defaultLanguage, languageOfLocale(interaction.locale));
   const allowed = poquan.access.mayUse({
     platform: 'discord',
     placeId: interaction.guildId ?? undefined,
@@ -194,6 +195,7 @@ export async function handleInteraction(interaction: Interaction, options: Handl
       conversationId,
       options,
       interaction.guildId,
+      userKeyOf('discord', interaction.user.id),
     );
     if (done && !ephemeral && interaction.inGuild()) {
       const answer = { conversationId, askerId: interaction.user.id, turn: turnOf(reply.question, done) };

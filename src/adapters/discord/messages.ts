@@ -9,6 +9,7 @@ import {
 import { askCommand } from '../../../commands/ask.ts';
 import { userKeyOf } from '../../core/access.ts';
 import { describeErrorForUser } from '../../core/errors.ts';
+import { interfaceLanguage } from '../../core/interface-language.ts';
 import { detectLanguage } from '../../core/question.ts';
 import {
   contextConversationId,
@@ -110,7 +111,9 @@ export async function handleMessage(message: Message, options: HandlerOptions): 
   if (!channel.isSendable() || !(await options.claim(`message:${message.id}`))) return;
 
   const question = questionFromMessage(message, botId);
-  const language = question ? detectLanguage(question) : languageOfLocale(message.guild?.preferredLocale);
+  const language = question
+    ? detectLanguage(question)
+    : interfaceLanguage(poquan.config.defaultLanguage, languageOfLocale(message.guild?.preferredLocale));
   const replyTo = repliesToBot ? message.reference?.messageId : undefined;
   const place = { channelId: channel.id, isThread: channel.isThread(), isDm, userId: message.author.id };
   const conversationId = replyTo
@@ -137,6 +140,7 @@ export async function handleMessage(message: Message, options: HandlerOptions): 
       conversationId,
       options,
       message.guildId,
+      userKey,
     );
     if (done && !isDm) {
       const answer = { conversationId, askerId: message.author.id, turn: turnOf(reply.question, done) };

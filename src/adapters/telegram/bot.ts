@@ -12,6 +12,7 @@ import {
   LlmError,
   RateLimitedError,
 } from '../../core/errors.ts';
+import { interfaceLanguage } from '../../core/interface-language.ts';
 import type { Logger } from '../../core/logger.ts';
 import { detectLanguage, type ReplyLanguage } from '../../core/question.ts';
 import type { Poquan } from '../../poquan.ts';
@@ -78,10 +79,18 @@ function userKeyFor(message: Message): string {
     : `telegram:chat:${message.sender_chat?.id ?? message.chat.id}`;
 }
 
-/** The language of an error sentence for a message: the question's script, else the user's Telegram language. */
-function languageFor(message: Message): ReplyLanguage {
+/**
+ * The language of an error sentence for a message: the question's script, else `DEFAULT_LANGUAGE`, else the
+ * user's Telegram language.
+ */
+function languageFor(message: Message, poquan: Poquan): ReplyLanguage {
   const text = (message.text ?? '').replace(/^\/\S+/, '');
-  return detectLanguage(text) === 'zh' ? 'zh' : commandLanguage(message);
+  return detectLanguage(text) === 'zh' ? 'zh' : uiLanguage(message, poquan);
+}
+
+/** Interface texts for a message without words to go by: `DEFAULT_LANGUAGE`, else the user's Telegram language. */
+function uiLanguage(message: Message, poquan: Poquan): ReplyLanguage {
+  return interfaceLanguage(poquan.config.defaultLanguage, commandLanguage(message));
 }
 
 /**
@@ -149,20 +158,21 @@ export function createTelegramBot(poquan: Poquan, options: TelegramAdapterOption
     const spec = findCommand('telegram', incoming.name);
     if (!spec) {
       if (!incoming.explicit) return;
-      const zh = commandLanguage(message) === 'zh';
+      const zh = uiLanguage(message, poquan) === 'zh';
       const text = zh
         ? `没有 /${incoming.name} 这个命令，请查看 /help。`
         : `There is no /${incoming.name} command. See /help.`;
       return reply(message, requestLog, [escapeHtml(text)]);
     }
     const language =
-      spec.name === 'ask' && incoming.rest ? detectLanguage(incoming.rest) : commandLanguage(message);
+      spec.name === 'ask' && incoming.rest ? detectLanguage(incoming.rest) : uiLanguage(message, poquan);
     const conversationId = conversationIdFor(message);
+    const userKey = userKeyFor(message);
     const result = await spec.handler(argsFor(spec, incoming.rest, language), {
       poquan,
       platform: 'telegram',
       conversationId,
-      userKey: userKeyFor(message),
+      userKey,
       language,
     });
     if (result.type === 'message') return reply(message, requestLog, renderTelegramText(result.text));
@@ -175,7 +185,7 @@ export function createTelegramBot(poquan: Poquan, options: TelegramAdapterOption
       const done = await streamAnswer(
         { api: ctx.api, poquan, log: requestLog, token, timing, drafts },
         place,
-        { question: result.question, conversationId, language, signal: controller.signal },
+        { question: result.question, conversationId, language, signal: controller.signal, userKey },
       );
       requestLog.info(
         {
@@ -187,6 +197,8 @@ export function createTelegramBot(poquan: Poquan, options: TelegramAdapterOption
           cached: done.cached,
           incomplete: done.incomplete,
           incompleteReason: done.incompleteReason,
+          usage: done.usage,
+          cost: done.cost,
         },
         'answered',
       );
@@ -212,7 +224,7 @@ export function createTelegramBot(poquan: Poquan, options: TelegramAdapterOption
     requestLog[level]({ error: describeErrorForLog(error, token) }, 'update failed');
     const message = ctx.message;
     if (!message) return;
-    const sentence = describeErrorForUser(error, languageFor(message));
+    const sentence = describeErrorForUser(error, languageFor(message, poquan));
     return track(
       reply(message, requestLog, [escapeHtml(sentence)]).catch((replyError: unknown) => {
         requestLog.error(

@@ -10,6 +10,7 @@ import {
   shouldHandOff,
   type VoteOutcome,
 } from '../../core/feedback.ts';
+import { interfaceLanguage } from '../../core/interface-language.ts';
 import type { Logger } from '../../core/logger.ts';
 import { detectLanguage, type ReplyLanguage } from '../../core/question.ts';
 import type { Poquan } from '../../poquan.ts';
@@ -100,7 +101,10 @@ export async function handleFeedbackCallback(ctx: Context, deps: FeedbackDeps): 
     await ctx.answerCallbackQuery();
     return;
   }
-  const language: ReplyLanguage = query.from.language_code?.toLowerCase().startsWith('zh') ? 'zh' : 'en';
+  const language = interfaceLanguage(
+    deps.poquan.config.defaultLanguage,
+    query.from.language_code?.toLowerCase().startsWith('zh') ? 'zh' : 'en',
+  );
   // Telegram sends an inaccessible message (date 0) when the answer is too old or was deleted.
   const answerMessage = query.message && query.message.date !== 0 ? (query.message as Message) : undefined;
   let outcome: VoteOutcome;

@@ -82,8 +82,17 @@ async function* keepReasoning(events: AsyncIterable<AnswerEvent>, into: { reason
 export async function streamAnswer(
   context: StreamContext,
   place: ReplyPlace,
-  /** `signal` aborts the answer when the bot shuts down; the partial answer is still delivered, with a note. */
-  request: { question: string; conversationId: string; language: ReplyLanguage; signal: AbortSignal },
+  /**
+   * `signal` aborts the answer when the bot shuts down; the partial answer is still delivered, with a note.
+   * `userKey` is the asker, whose budget the answer counts against.
+   */
+  request: {
+    question: string;
+    conversationId: string;
+    language: ReplyLanguage;
+    signal: AbortSignal;
+    userKey: string;
+  },
 ): Promise<AnswerDone> {
   const { api, poquan, log } = context;
   const options = { showReasoning: poquan.config.showReasoning, language: request.language };
@@ -132,6 +141,7 @@ export async function streamAnswer(
         poquan.answer(request.question, request.conversationId, {
           signal: request.signal,
           platform: 'telegram',
+          userKey: request.userKey,
         }),
         collected,
       ),
@@ -182,6 +192,7 @@ export async function streamAnswer(
   const replyMarkup = await recordTelegramAnswer(context, done, {
     conversationId: request.conversationId,
     question: request.question,
+    userKey: request.userKey,
   });
   await trail.show(final.length > 0 ? final : [escapeHtml(empty)], replyMarkup ? { replyMarkup } : {});
   return done;
