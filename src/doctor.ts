@@ -1,6 +1,7 @@
 import { type Config, loadConfig } from './core/config.ts';
+import { chooseContextStrategy, describeContextStrategy } from './core/context.ts';
 import { describeErrorForUser, LlmError, type LlmErrorKind } from './core/errors.ts';
-import { loadKnowledge } from './core/knowledge.ts';
+import { type KnowledgeBase, loadKnowledge } from './core/knowledge.ts';
 import { createOpenAiLlm } from './core/llm.ts';
 import { openStore } from './core/store.ts';
 
@@ -80,11 +81,12 @@ export async function runDoctor(env: Record<string, string | undefined>): Promis
       detail: `provider ${config.llm.provider}, store ${config.storeUrl.split('://')[0]}, platforms: ${platforms.join(', ') || 'none (CLI only)'}`,
     },
   ];
+  let knowledge: KnowledgeBase | undefined;
   results.push(
     await check(
       'knowledge',
       async () => {
-        const knowledge = await loadKnowledge(config.knowledgeDir);
+        knowledge = await loadKnowledge(config.knowledgeDir);
         return `${knowledge.files.length} file(s), ${knowledge.passages.length} passages, ${knowledge.glossary.length} glossary entries, version ${knowledge.version}`;
       },
       () => `fix the named file, or point KNOWLEDGE_DIR at a folder of .md/.txt files`,
@@ -110,6 +112,10 @@ export async function runDoctor(env: Record<string, string | undefined>): Promis
     ),
   );
   results.push(await checkModel(config));
+  if (knowledge) {
+    const strategy = chooseContextStrategy(knowledge, { ...config.context, topK: config.retrieval.topK });
+    results.push({ name: 'context', ok: true, detail: describeContextStrategy(strategy, 'en') });
+  }
   return results;
 }
 

@@ -2,6 +2,7 @@ import { type FSWatcher, readFileSync, watch } from 'node:fs';
 import { type AccessPolicy, createAccessPolicy } from './core/access.ts';
 import { type Answerer, createAnswerer } from './core/answer.ts';
 import type { Config } from './core/config.ts';
+import { type ContextStrategy, chooseContextStrategy } from './core/context.ts';
 import { createFeedbackStore, type FeedbackStore } from './core/feedback.ts';
 import { type KnowledgeBase, loadKnowledge } from './core/knowledge.ts';
 import { createOpenAiLlm, type LlmClient } from './core/llm.ts';
@@ -26,6 +27,8 @@ export interface Poquan {
   logger: Logger;
   knowledge(): KnowledgeBase;
   retriever(): Retriever;
+  /** Full-context or retrieve mode for the current knowledge version, and why. */
+  context(): ContextStrategy;
   llm: LlmClient | undefined;
   answer: Answerer;
   memory: ConversationMemory;
@@ -54,14 +57,25 @@ export interface Poquan {
 
 const reloadDebounceMs = 300;
 
-async function indexKnowledge(dir: string): Promise<{ knowledge: KnowledgeBase; retriever: Retriever }> {
-  const knowledge = await loadKnowledge(dir);
-  return { knowledge, retriever: createBm25Retriever(knowledge) };
+interface IndexedKnowledge {
+  knowledge: KnowledgeBase;
+  retriever: Retriever;
+  context: ContextStrategy;
+}
+
+/** Everything built once per knowledge version; swapped as one object on reload. */
+async function indexKnowledge(config: Config): Promise<IndexedKnowledge> {
+  const knowledge = await loadKnowledge(config.knowledgeDir);
+  return {
+    knowledge,
+    retriever: createBm25Retriever(knowledge),
+    context: chooseContextStrategy(knowledge, { ...config.context, topK: config.retrieval.topK }),
+  };
 }
 
 /** Loads knowledge, builds the index, opens the store and the model client. Throws `ConfigError` on bad setup. */
 export async function createPoquan(config: Config, logger: Logger): Promise<Poquan> {
-  let current = await indexKnowledge(config.knowledgeDir);
+  let current = await indexKnowledge(config);
   const watchers = new Set<FSWatcher>();
   const opened = await openStore(config.storeUrl, config.storeNamespace);
   const store = opened.kv;
@@ -71,6 +85,7 @@ export async function createPoquan(config: Config, logger: Logger): Promise<Poqu
     {
       knowledgeVersion: current.knowledge.version,
       passages: current.knowledge.passages.length,
+      context: current.context.mode,
       mode: config.llm.mode,
       provider: config.llm.provider,
       model: llm?.model,
@@ -80,7 +95,7 @@ export async function createPoquan(config: Config, logger: Logger): Promise<Poqu
   const metrics = createMetrics();
 
   async function reloadKnowledge() {
-    const next = await indexKnowledge(config.knowledgeDir);
+    const next = await indexKnowledge(config);
     if (next.knowledge.version === current.knowledge.version) {
       return { changed: false, version: current.knowledge.version };
     }
@@ -121,6 +136,7 @@ export async function createPoquan(config: Config, logger: Logger): Promise<Poqu
     watchKnowledge,
     knowledge: () => current.knowledge,
     retriever: () => current.retriever,
+    context: () => current.context,
     llm,
     memory,
     store,
@@ -137,6 +153,8 @@ export async function createPoquan(config: Config, logger: Logger): Promise<Poqu
     access: createAccessPolicy(config),
     answer: createAnswerer({
       retriever: () => current.retriever,
+      context: () => current.context,
+      followUpRewriteTimeoutMs: config.followUpRewriteTimeoutMs,
       llm,
       memory,
       cache: store,
