@@ -70,7 +70,7 @@ export function describeContextStrategy(strategy: ContextStrategy, language: Rep
   const fits = strategy.fullContextTokens <= strategy.budgetTokens;
   const forced = strategy.setting === 'auto' ? '' : ` (CONTEXT_MODE=${strategy.setting})`;
   if (language === 'zh') {
-    const size = `${strategy.passageCount} 段，全文约 ${tokens} tokens ${fits ? '≤' : '>'} 预算 ${budget}`;
+    const size = `${strategy.passageCount} 段，全文约 ${formatTokens(strategy.fullContextTokens)} tokens ${fits ? '≤' : '>'} 预算 ${budget}`;
     return strategy.mode === 'full'
       ? `全文上下文${forced}：${size}`
       : `检索模式，每个问题取前 ${strategy.topK} 段${forced}：${size}`;
