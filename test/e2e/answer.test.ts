@@ -410,7 +410,7 @@ describe('answer() in a conversation: follow-ups and topic switches', () => {
 
   it('asks the model to rewrite a follow-up into a standalone query, briefly and without thinking', async () => {
     const llm = await fakeModel();
-    const poquan = await poquanOn(llm, shipped);
+    const poquan = await poquanOn(llm, { ...shipped, FOLLOW_UP_REWRITE_TIMEOUT_MS: '3000' });
     await collect(poquan.answer('梁文锋是谁？', 'chat'));
     await collect(poquan.answer('他创办了哪家对冲基金？', 'chat'));
     const [rewrite] = rewriteRequests(llm);

@@ -7,7 +7,14 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const sections = ['retrieval-quality', 'token-cost', 'retrieval-speed', 'bot-overhead', 'throughput'];
+const sections = [
+  'retrieval-quality',
+  'token-cost',
+  'retrieval-speed',
+  'bot-overhead',
+  'throughput',
+  'context-strategy',
+];
 
 interface TableJson {
   title: string;
@@ -42,6 +49,7 @@ describe('npm run bench -- --quick', () => {
       '3. Retrieval speed',
       '4. Bot overhead',
       '5. Throughput',
+      '6. Context strategy',
     ]) {
       expect(stdout).toContain(`## ${title}`);
     }

@@ -312,6 +312,14 @@ function lastUserMessage(messages: WireMessage[]): string {
   return last ? contentText(last.content) : '';
 }
 
+/**
+ * The question in a user message: the text before the "Most relevant passages: …" line Poquan appends in
+ * full-context mode, or all of it.
+ */
+export function askedQuestion(content: string): string {
+  return content.replace(/\n\nMost relevant passages: (?:\[\d+\](?:, )?)+$/, '');
+}
+
 /** The passage numbers of a "Most relevant passages: [12], [3]" line ending the latest user message. */
 function relevantNumbers(messages: WireMessage[]): number[] {
   const line = /Most relevant passages: ((?:\[\d+\](?:, )?)+)\s*$/.exec(lastUserMessage(messages));
