@@ -133,22 +133,19 @@ async function runSet(turns: QaTurn[], mode: Mode, rewriteTimeoutMs: number, lab
   const llm = await startFakeLlm({ defaultReply: { chunkChars: 64 } });
   const poquan = await poquanAgainst(llm, mode, rewriteTimeoutMs);
   const outcomes: Outcome[] = [];
-  const openers: Outcome[] = [];
   try {
     for (const [index, turn] of turns.entries()) {
       const conversationId = `bench:${label}:${index}`;
-      if (turn.after) {
-        openers.push(
-          await ask(poquan, llm, { q: turn.after, lang: turn.lang, expect_any: ['-'] }, conversationId),
-        );
-      }
+      // The opening question of a pair only sets up the conversation; it is not scored.
+      if (turn.after)
+        await ask(poquan, llm, { q: turn.after, lang: turn.lang, expect_any: ['-'] }, conversationId);
       outcomes.push(await ask(poquan, llm, turn, conversationId));
     }
   } finally {
     await poquan.close();
     await llm.close();
   }
-  return { outcomes, openers, rewrites: llm.requests.filter((r) => r.body?.stream !== true).length };
+  return { outcomes, rewrites: llm.requests.filter((r) => r.body?.stream !== true).length };
 }
 
 interface Shares {
@@ -252,8 +249,8 @@ export async function measureContextStrategy({ quick, progress }: SectionOptions
       lexical.push(...(await runSet(followUpPairs, mode, 0, `${mode}-lexical-${round}`)).outcomes);
       rewritten.push(...(await runSet(followUpPairs, mode, 3000, `${mode}-rewrite-${round}`)).outcomes);
     }
-    runs[`${mode}:lexical`] = { outcomes: lexical, openers: [], rewrites: 0 };
-    runs[`${mode}:rewrite`] = { outcomes: rewritten, openers: [], rewrites: 0 };
+    runs[`${mode}:lexical`] = { outcomes: lexical, rewrites: 0 };
+    runs[`${mode}:rewrite`] = { outcomes: rewritten, rewrites: 0 };
   }
   const run = (key: string) => runs[key] as Awaited<ReturnType<typeof runSet>>;
 
