@@ -243,14 +243,20 @@ export async function measureContextStrategy({ quick, progress }: SectionOptions
     }
     // Rewrite on and off alternate, so load on the machine falls on both alike.
     progress(`${mode}: held-out follow-ups, model rewrite against the lexical rule, ${latencyRounds} rounds`);
-    const lexical: Outcome[] = [];
-    const rewritten: Outcome[] = [];
+    const lexical = { outcomes: [] as Outcome[], rewrites: 0 };
+    const rewritten = { outcomes: [] as Outcome[], rewrites: 0 };
     for (let round = 0; round < latencyRounds; round++) {
-      lexical.push(...(await runSet(followUpPairs, mode, 0, `${mode}-lexical-${round}`)).outcomes);
-      rewritten.push(...(await runSet(followUpPairs, mode, 3000, `${mode}-rewrite-${round}`)).outcomes);
+      for (const [total, timeoutMs] of [
+        [lexical, 0],
+        [rewritten, 3000],
+      ] as const) {
+        const measured = await runSet(followUpPairs, mode, timeoutMs, `${mode}-${timeoutMs}-${round}`);
+        total.outcomes.push(...measured.outcomes);
+        total.rewrites += measured.rewrites;
+      }
     }
-    runs[`${mode}:lexical`] = { outcomes: lexical, rewrites: 0 };
-    runs[`${mode}:rewrite`] = { outcomes: rewritten, rewrites: 0 };
+    runs[`${mode}:lexical`] = lexical;
+    runs[`${mode}:rewrite`] = rewritten;
   }
   const run = (key: string) => runs[key] as Awaited<ReturnType<typeof runSet>>;
 
