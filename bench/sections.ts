@@ -27,4 +27,9 @@ export const sections: Section[] = [
     title: '5. Throughput',
     load: async () => (await import('./throughput.ts')).measureThroughput,
   },
+  {
+    name: 'context-strategy',
+    title: '6. Context strategy and follow-ups',
+    load: async () => (await import('./context-strategy.ts')).measureContextStrategy,
+  },
 ];

@@ -35,6 +35,8 @@ async function poquanAgainst(llm: FakeLlm): Promise<Poquan> {
       LLM_THINKING: 'off',
       ANSWER_CACHE_TTL_HOURS: '0',
       RATE_LIMIT_PER_MINUTE: '0',
+      // Section 6 compares full context with retrieval; this section measures retrieval's prompts.
+      CONTEXT_MODE: 'retrieve',
     }),
     createLogger('silent'),
   );

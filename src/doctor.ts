@@ -1,5 +1,6 @@
 import { type Config, loadConfig } from './core/config.ts';
-import { loadKnowledge } from './core/knowledge.ts';
+import { chooseContextStrategy, describeContextStrategy } from './core/context.ts';
+import { type KnowledgeBase, loadKnowledge } from './core/knowledge.ts';
 import { openStore } from './core/store.ts';
 import { check, type DoctorCheck } from './doctor/check.ts';
 import { checkModel } from './doctor/model.ts';
@@ -34,11 +35,12 @@ export async function runDoctor(env: Record<string, string | undefined>): Promis
       detail: `provider ${config.llm.provider}, store ${config.storeUrl.split('://')[0]}, platforms: ${platforms.join(', ') || 'none (CLI only)'}`,
     },
   ];
+  let knowledge: KnowledgeBase | undefined;
   results.push(
     await check(
       'knowledge',
       async () => {
-        const knowledge = await loadKnowledge(config.knowledgeDir);
+        knowledge = await loadKnowledge(config.knowledgeDir);
         return `${knowledge.files.length} file(s), ${knowledge.passages.length} passages, ${knowledge.glossary.length} glossary entries, version ${knowledge.version}`;
       },
       () => `fix the named file, or point KNOWLEDGE_DIR at a folder of .md/.txt files`,
@@ -66,6 +68,10 @@ export async function runDoctor(env: Record<string, string | undefined>): Promis
   results.push(await checkModel(config));
   if (config.telegram.token) results.push(await checkTelegramToken(config));
   if (config.discord.token) results.push(await checkDiscordToken(config));
+  if (knowledge) {
+    const strategy = chooseContextStrategy(knowledge, { ...config.context, topK: config.retrieval.topK });
+    results.push({ name: 'context', ok: true, detail: describeContextStrategy(strategy, 'en') });
+  }
   return results;
 }
 

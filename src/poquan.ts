@@ -5,6 +5,7 @@ import { type AccessPolicy, createAccessPolicy } from './core/access.ts';
 import { createAnswerer } from './core/answer.ts';
 import { type Budgets, createBudgets } from './core/budget.ts';
 import type { Config } from './core/config.ts';
+import { type ContextStrategy, chooseContextStrategy } from './core/context.ts';
 import { resolvePrices } from './core/cost.ts';
 import { createFeedbackStore, type FeedbackStore } from './core/feedback.ts';
 import { type KnowledgeBase, loadKnowledge } from './core/knowledge.ts';
@@ -28,6 +29,8 @@ export interface Poquan {
   logger: Logger;
   knowledge(): KnowledgeBase;
   retriever(): Retriever;
+  /** Full-context or retrieve mode for the current knowledge version, and why. */
+  context(): ContextStrategy;
   llm: LlmClient | undefined;
   /** Answers a question; pass `userKey` so the answer counts against the asker's budget. */
   answer: MeteredAnswerer;
@@ -90,9 +93,20 @@ async function snapshotOf(dir: string): Promise<string> {
   }
 }
 
-async function indexKnowledge(dir: string): Promise<{ knowledge: KnowledgeBase; retriever: Retriever }> {
-  const knowledge = await loadKnowledge(dir);
-  return { knowledge, retriever: createBm25Retriever(knowledge) };
+interface IndexedKnowledge {
+  knowledge: KnowledgeBase;
+  retriever: Retriever;
+  context: ContextStrategy;
+}
+
+/** Everything built once per knowledge version; swapped as one object on reload. */
+async function indexKnowledge(config: Config): Promise<IndexedKnowledge> {
+  const knowledge = await loadKnowledge(config.knowledgeDir);
+  return {
+    knowledge,
+    retriever: createBm25Retriever(knowledge),
+    context: chooseContextStrategy(knowledge, { ...config.context, topK: config.retrieval.topK }),
+  };
 }
 
 /**
@@ -118,7 +132,7 @@ export async function createPoquan(
   logger: Logger,
   options: PoquanOptions = {},
 ): Promise<Poquan> {
-  let current = await indexKnowledge(config.knowledgeDir);
+  let current = await indexKnowledge(config);
   const watchers = new Set<FSWatcher>();
   const opened = await openConfiguredStore(config, logger);
   const store = opened.kv;
@@ -130,6 +144,7 @@ export async function createPoquan(
     {
       knowledgeVersion: current.knowledge.version,
       passages: current.knowledge.passages.length,
+      context: current.context.mode,
       mode: config.llm.mode,
       provider: config.llm.provider,
       model: llm?.model,
@@ -146,7 +161,7 @@ export async function createPoquan(
   });
 
   async function reloadKnowledge() {
-    const next = await indexKnowledge(config.knowledgeDir);
+    const next = await indexKnowledge(config);
     if (next.knowledge.version === current.knowledge.version) {
       return { changed: false, version: current.knowledge.version };
     }
@@ -240,6 +255,7 @@ export async function createPoquan(
     watchKnowledge,
     knowledge: () => current.knowledge,
     retriever: () => current.retriever,
+    context: () => current.context,
     llm,
     memory,
     store,
@@ -260,6 +276,8 @@ export async function createPoquan(
       createAnswerer({
         retriever: () => current.retriever,
         knowledge: () => current.knowledge,
+        context: () => current.context,
+        followUpRewriteTimeoutMs: config.followUpRewriteTimeoutMs,
         llm,
         memory,
         cache: store,

@@ -2,16 +2,19 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { AnswerDone, AnswerEvent, Citation, Grounding, Usage } from './answer-events.ts';
 import { collectCitations } from './citations.ts';
 import type { AnswerMode } from './config.ts';
+import type { ContextStrategy } from './context.ts';
 import { LlmError } from './errors.ts';
 import { findUngroundedFigures } from './figures.ts';
+import { followUpCue, rewriteFollowUp, searchQueryOf } from './follow-up.ts';
 import type { KnowledgeBase } from './knowledge.ts';
+import { asksAboutNow, asksAfterKnowledge, knowledgeDateNote } from './knowledge-date.ts';
 import type { LlmClient } from './llm.ts';
 import type { Logger } from './logger.ts';
 import type { ConversationMemory, Turn } from './memory.ts';
 import type { Metrics } from './metrics.ts';
 import { extractiveAnswer, notCoveredAnswer } from './offline-answer.ts';
 import { buildPrompt } from './prompt.ts';
-import { cleanQuestion, detectLanguage } from './question.ts';
+import { cleanQuestion, detectLanguage, type ReplyLanguage } from './question.ts';
 import type { Retriever, ScoredPassage } from './retriever.ts';
 import type { Store } from './store.ts';
 
@@ -23,6 +26,13 @@ export interface AnswerDeps {
    * questions with its glossary. Absent: over the passages retrieved, without glossary.
    */
   knowledge?: () => KnowledgeBase;
+  /**
+   * Full or retrieve mode and the knowledge's date, for the same knowledge version as `retriever()`; absent
+   * means retrieve mode with no date.
+   */
+  context?: () => ContextStrategy;
+  /** A follow-up's search query is rewritten by the model within this time; 0 or absent: lexically only. */
+  followUpRewriteTimeoutMs?: number;
   /** Absent in offline mode. */
   llm: LlmClient | undefined;
   memory: ConversationMemory;
@@ -70,6 +80,28 @@ function checkGrounding(done: AnswerDone, passages: ScoredPassage[]): Grounding 
       passages.map(({ passage }) => passage.text),
     ),
   };
+}
+
+/** The "not covered" reply; for a question about now or a later year it also says how far the knowledge runs. */
+function notCoveredReply(
+  question: string,
+  language: ReplyLanguage,
+  context: ContextStrategy | undefined,
+  afterKnowledge: boolean,
+): string {
+  const text = notCoveredAnswer(language);
+  const date = context?.timeline.date;
+  if (!date || !(afterKnowledge || asksAboutNow(question))) return text;
+  return `${text}${language === 'zh' ? '' : ' '}${knowledgeDateNote(date, language)}`;
+}
+
+/**
+ * True when every word a continuation adds ("what about the weather there?") is unknown to the knowledge:
+ * it changes the topic to something the knowledge doesn't cover, whatever the earlier question was.
+ */
+function addsOnlyUnknownTerms(retriever: Retriever, question: string): boolean {
+  const counted = retriever.countKnownTerms?.(question);
+  return counted !== undefined && counted.terms > 0 && counted.known === 0;
 }
 
 function normalizeForCache(question: string): string {
@@ -135,6 +167,8 @@ export function createAnswerer(deps: AnswerDeps): Answerer {
     const question = cleanQuestion(rawQuestion, deps.maxQuestionChars);
     const language = detectLanguage(question);
     const retriever = deps.retriever();
+    const context = deps.context?.();
+    const fullContext = context?.mode === 'full' ? context : undefined;
     const knowledgeVersion = retriever.knowledgeVersion;
     const history = await loadHistory(conversationId);
     // 96 random bits, URL-safe: short enough for a Telegram button's 64-byte callback data.
@@ -145,7 +179,7 @@ export function createAnswerer(deps: AnswerDeps): Answerer {
       history.length === 0 && deps.cache && deps.cacheTtlMs > 0
         ? `answer:${createHash('sha256')
             .update(
-              `${normalizeForCache(question)}\0${knowledgeVersion}\0${mode}\0${model ?? ''}\0${deps.llm?.baseUrl ?? ''}`,
+              `${normalizeForCache(question)}\0${knowledgeVersion}\0${mode}\0${model ?? ''}\0${deps.llm?.baseUrl ?? ''}\0${context?.mode ?? 'retrieve'}`,
             )
             .digest('hex')}`
         : undefined;
@@ -163,20 +197,40 @@ export function createAnswerer(deps: AnswerDeps): Answerer {
       return;
     }
 
-    const retrievalStarted = performance.now();
-    let passages: ScoredPassage[] = retriever.retrievePassages(question, deps.topK);
+    // Only a question that leans on the conversation ("and who founded it?") searches with it; any other
+    // is a first question, so a change of topic searches the new topic and an unrelated one is not covered.
     const previous = history.at(-1);
-    if (passages.length === 0 && previous) {
-      // A follow-up ("and who funded it?") often names nothing; the previous question carries the topic.
-      passages = retriever.retrievePassages(`${previous.question} ${question}`, deps.topK);
+    const cue = previous ? followUpCue(question) : undefined;
+    let query = question;
+    let focus: string[] | undefined;
+    if (previous && cue) {
+      const timeoutMs = deps.followUpRewriteTimeoutMs ?? 0;
+      const rewritten =
+        deps.llm && timeoutMs > 0
+          ? await rewriteFollowUp(deps.llm, history, question, {
+              timeoutMs,
+              ...(options.signal ? { signal: options.signal } : {}),
+            })
+          : undefined;
+      query = rewritten ?? `${searchQueryOf(previous)} ${question}`;
+      // The follow-up's own names first ("and Baidu?"), else what the earlier question named ("…it?").
+      focus = [question, rewritten ?? searchQueryOf(previous)];
     }
+
+    const retrievalStarted = performance.now();
+    let passages: ScoredPassage[] = retriever.retrievePassages(query, deps.topK, focus ? { focus } : {});
+    if (cue === 'continuation' && addsOnlyUnknownTerms(retriever, question)) passages = [];
+    const afterKnowledge = context ? asksAfterKnowledge(question, context.timeline) : false;
+    if (afterKnowledge) passages = [];
     deps.metrics?.retrievalSeconds.observe((performance.now() - retrievalStarted) / 1000);
     const notCovered = passages.length === 0;
 
     let done: AnswerDone;
-    if (!deps.llm || (notCovered && history.length === 0)) {
+    // The passages the answer could rest on: what was retrieved, or in full context every passage the model saw.
+    let given: ScoredPassage[] = passages;
+    if (!deps.llm || notCovered) {
       const text = notCovered
-        ? notCoveredAnswer(language)
+        ? notCoveredReply(question, language, context, afterKnowledge)
         : extractiveAnswer(question, passages, language, deps.knowledge?.());
       yield { type: 'text', delta: text };
       done = {
@@ -192,9 +246,20 @@ export function createAnswerer(deps: AnswerDeps): Answerer {
       let text = '';
       let usage: Usage | undefined;
       let failure: LlmError | undefined;
+      // Full context: every passage in the prebuilt system message, retrieval's best named in the question.
+      const relevant = fullContext
+        ? passages.flatMap(({ passage }) => fullContext.numberOf.get(passage.id) ?? [])
+        : [];
+      const prompt = fullContext?.systemMessage
+        ? buildPrompt(question, fullContext.passages, history, {
+            systemMessage: fullContext.systemMessage,
+            relevant,
+          })
+        : buildPrompt(question, passages, history);
+      if (fullContext) given = fullContext.passages;
       try {
         const request = options.signal ? { signal: options.signal } : {};
-        for await (const chunk of deps.llm.streamChat(buildPrompt(question, passages, history), request)) {
+        for await (const chunk of deps.llm.streamChat(prompt, request)) {
           if (chunk.type === 'reasoning') yield { type: 'reasoning', delta: chunk.delta };
           else if (chunk.type === 'text') {
             text += chunk.delta;
@@ -215,7 +280,7 @@ export function createAnswerer(deps: AnswerDeps): Answerer {
         ...base,
         type: 'done',
         answer: text,
-        citations: collectCitations(text, passages),
+        citations: collectCitations(text, given, fullContext ? relevant : undefined),
         notCovered,
         usage,
         incomplete: failure !== undefined,
@@ -224,7 +289,7 @@ export function createAnswerer(deps: AnswerDeps): Answerer {
       if (failure) done.incompleteReason = failure.kind;
     }
 
-    done.grounding = checkGrounding(done, passages);
+    done.grounding = checkGrounding(done, given);
     if (done.grounding.ungroundedFigures.length > 0) {
       // The answer id and the figures only: neither the question nor the answer is logged at info level.
       deps.logger.info(
@@ -238,6 +303,7 @@ export function createAnswerer(deps: AnswerDeps): Answerer {
       citations: done.citations,
       knowledgeVersion,
       at: Date.now(),
+      ...(query === question ? {} : { query }),
     });
     if (cacheKey && !done.incomplete) {
       await writeCache(cacheKey, {

@@ -20,13 +20,17 @@ export function citationFor(passages: ScoredPassage[], n: number): Citation | un
 }
 
 /**
- * The sources behind an answer: the passages it cites, or — when a model answered without citing — all the
- * passages it was given, so an answer never goes out without sources.
+ * The sources behind an answer: the passages it cites, or — when a model answered without citing — the
+ * passages numbered `uncited` (default: all it was given), so an answer never goes out without sources.
  */
-export function collectCitations(text: string, passages: ScoredPassage[]): Citation[] {
+export function collectCitations(
+  text: string,
+  passages: ScoredPassage[],
+  uncited: number[] = passages.map((_, index) => index + 1),
+): Citation[] {
   const cited = citedNumbers(text)
     .map((n) => citationFor(passages, n))
     .filter((citation) => citation !== undefined);
   if (cited.length > 0) return cited.sort((a, b) => a.n - b.n);
-  return passages.map((_, index) => citationFor(passages, index + 1) as Citation);
+  return uncited.map((n) => citationFor(passages, n)).filter((citation) => citation !== undefined);
 }

@@ -56,6 +56,9 @@ export const EnvSchema = z.object({
   LLM_MAX_TOKENS: positiveInt.default(2000),
 
   RETRIEVAL_TOP_K: z.coerce.number().int().min(1).max(20).default(4),
+  CONTEXT_MODE: z.enum(['auto', 'full', 'retrieve']).default('auto'),
+  CONTEXT_BUDGET_TOKENS: positiveInt.default(16_000),
+  FOLLOW_UP_REWRITE_TIMEOUT_MS: z.coerce.number().int().min(0).max(60_000).default(0),
   MAX_QUESTION_CHARS: z.coerce.number().int().min(10).max(20_000).default(1000),
   MEMORY_TURNS: z.coerce.number().int().min(0).max(50).default(6),
   MEMORY_TTL_HOURS: positiveInt.default(24 * 7),
@@ -121,6 +124,9 @@ export const EnvSchema = z.object({
 /** How answers are produced: by a model, or extracted from passages when no model is configured. */
 export type AnswerMode = 'llm' | 'offline';
 
+/** `CONTEXT_MODE`: every passage in the prompt (`full`), the top passages (`retrieve`), or by size (`auto`). */
+export type ContextMode = 'auto' | 'full' | 'retrieve';
+
 function toConfig(env: z.infer<typeof EnvSchema>) {
   const preset = providerPresets[env.LLM_PROVIDER as ProviderName];
   const hasModelEndpoint =
@@ -143,6 +149,10 @@ function toConfig(env: z.infer<typeof EnvSchema>) {
       maxTokens: env.LLM_MAX_TOKENS,
     },
     retrieval: { topK: env.RETRIEVAL_TOP_K },
+    /** `auto` gives the model every passage while the whole knowledge fits `budgetTokens` (estimated). */
+    context: { mode: env.CONTEXT_MODE as ContextMode, budgetTokens: env.CONTEXT_BUDGET_TOKENS },
+    /** A follow-up's search query is rewritten by the model within this time; 0 (default) = the lexical rule only. */
+    followUpRewriteTimeoutMs: env.FOLLOW_UP_REWRITE_TIMEOUT_MS,
     maxQuestionChars: env.MAX_QUESTION_CHARS,
     memory: { turns: env.MEMORY_TURNS, ttlMs: env.MEMORY_TTL_HOURS * 3_600_000 },
     answerCacheTtlMs: env.ANSWER_CACHE_TTL_HOURS * 3_600_000,

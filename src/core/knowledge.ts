@@ -16,6 +16,8 @@ export interface Passage {
   heading: string;
   headingPath: string[];
   text: string;
+  /** The file's front-matter `date` (e.g. `2025-02`): what the passage's facts are current as of. */
+  date?: string;
 }
 
 /** What a knowledge file says about itself in its front matter. */
@@ -135,6 +137,12 @@ function splitSections(body: string, fallbackTitle: string): Section[] {
   return sections;
 }
 
+/** YAML reads `date: 2025-02-05` as a Date and `date: '2025-02'` as text; both become `YYYY-MM[-DD]` text. */
+function frontMatterDate(value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  return value instanceof Date ? value.toISOString().slice(0, 10) : String(value);
+}
+
 /**
  * Turns one file's text into passages and glossary entries. Glossary sections (a heading containing
  * "Glossary" or "术语") feed query expansion and are not indexed as passages: a table of names is
@@ -150,6 +158,7 @@ export function parseKnowledgeFile(
   const passages: Passage[] = [];
   const glossary: GlossaryEntry[] = [];
   const usedSlugs = new Map<string, number>();
+  const date = frontMatterDate(meta.date);
   for (const section of splitSections(body, title)) {
     const heading = section.headingPath.at(-1) ?? title;
     if (glossaryHeading.test(heading)) {
@@ -167,14 +176,14 @@ export function parseKnowledgeFile(
         heading,
         headingPath: section.headingPath,
         text,
+        ...(date ? { date } : {}),
       });
     });
   }
   const info: KnowledgeFileInfo = { source, title, passageCount: passages.length };
   const publication = meta.source ?? meta.publication;
   if (typeof publication === 'string') info.publication = publication;
-  if (meta.date !== undefined)
-    info.date = meta.date instanceof Date ? meta.date.toISOString().slice(0, 10) : String(meta.date);
+  if (date) info.date = date;
   return { info, passages, glossary };
 }
 

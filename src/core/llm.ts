@@ -22,6 +22,14 @@ export interface LlmClient {
   /** The endpoint answers come from; two endpoints serving one model name may answer differently. */
   readonly baseUrl: string;
   streamChat(messages: ChatMessage[], options?: { signal?: AbortSignal }): AsyncIterable<LlmChunk>;
+  /**
+   * One short answer in one response, for chores such as rewriting a follow-up into a search query:
+   * thinking off, no retries, at most `maxTokens`. Throws `LlmError`; aborting `signal` throws `timeout`.
+   */
+  complete(
+    messages: ChatMessage[],
+    options: { maxTokens: number; signal?: AbortSignal },
+  ): Promise<{ text: string; usage?: Usage }>;
 }
 
 interface DeepSeekUsage extends OpenAI.CompletionUsage {
@@ -96,11 +104,24 @@ export function createOpenAiLlm(settings: Config['llm']): LlmClient {
     logLevel: 'off',
   });
   const extraFields = 'thinkingFields' in preset ? preset.thinkingFields(settings.thinking) : {};
+  const noThinkingFields = 'thinkingFields' in preset ? preset.thinkingFields(false) : {};
 
   return {
     model: settings.model,
     provider: settings.provider,
     baseUrl: settings.baseUrl,
+    async complete(messages, options) {
+      try {
+        const completion = await client.chat.completions.create(
+          { model: settings.model, messages, max_tokens: options.maxTokens, ...noThinkingFields },
+          { maxRetries: 0, ...(options.signal ? { signal: options.signal } : {}) },
+        );
+        const text = completion.choices[0]?.message.content ?? '';
+        return completion.usage ? { text, usage: toUsage(completion.usage as DeepSeekUsage) } : { text };
+      } catch (error) {
+        throw toLlmError(error, options.signal?.aborted === true);
+      }
+    },
     async *streamChat(messages, options = {}) {
       // The SDK's timeout covers waiting for headers; this one also covers a stream that goes quiet.
       const controller = new AbortController();

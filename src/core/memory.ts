@@ -8,6 +8,8 @@ export interface Turn {
   citations: Citation[];
   knowledgeVersion: string;
   at: number;
+  /** The standalone search query a follow-up was answered from, so a follow-up to it keeps the topic. */
+  query?: string;
 }
 
 /** Per-conversation history: the last N turns, forgotten after a TTL or on `/reset`. */

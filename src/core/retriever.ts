@@ -17,7 +17,22 @@ export interface Retriever {
   /** The knowledge version the index was built from. */
   readonly knowledgeVersion: string;
   /** Top passages for the query, best first; empty when nothing is relevant enough. */
-  retrievePassages(query: string, k: number): ScoredPassage[];
+  retrievePassages(query: string, k: number, options?: RetrieveOptions): ScoredPassage[];
+  /**
+   * How many search terms the text has, and how many of them (or of their glossary translations) occur in
+   * the knowledge at all: a question whose every term is unknown is about something else.
+   */
+  countKnownTerms?(text: string): { terms: number; known: number };
+}
+
+/** Options for one retrieval. */
+export interface RetrieveOptions {
+  /**
+   * Texts naming what the query is about, tried in order (a follow-up's own words, then the earlier
+   * question it refers to). The first that names something distinctive — a capitalised name, or a glossary
+   * name, found in at most half the passages — keeps only the passages naming it, when any do.
+   */
+  focus?: string[];
 }
 
 export interface Bm25Options {
@@ -37,6 +52,15 @@ export interface Bm25Options {
  */
 export const defaultMinScore = 6;
 const defaultMinShareOfBest = 0.25;
+/** A name found in more passages than this share is what the knowledge is about, not a focus. */
+const maxFocusShare = 0.5;
+
+/** Words with a capital letter ("Zhipu", "DeepSeek", "Rui Ma"): names, in the text as written. */
+function capitalisedWords(text: string): string {
+  return [...text.normalize('NFKC').matchAll(/[\p{L}\p{N}]*\p{Lu}[\p{L}\p{N}]*/gu)]
+    .map((m) => m[0])
+    .join(' ');
+}
 
 /**
  * BM25 over the knowledge passages through MiniSearch (BM25+ scoring, custom tokenizer, no dependencies).
@@ -55,18 +79,49 @@ export function createBm25Retriever(knowledge: KnowledgeBase, options: Bm25Optio
     processTerm: (term) => term,
   });
   index.addAll(knowledge.passages);
+  // Terms are looked up as already tokenized, so the index is asked exactly about each one.
+  const exactTerms = { tokenize: (text: string) => text.split(' '), processTerm: (term: string) => term };
+  const passagesWith = (term: string) => index.search(term, exactTerms).map((result) => result.id as string);
+
+  /** Ids of the passages naming the first focus text that names something distinctive. */
+  function focusedIds(focus: string[]): Set<string> | undefined {
+    for (const text of focus) {
+      const names = tokenize(
+        [capitalisedWords(text), ...expand(text).filter((term) => /\p{Lu}/u.test(term))].join(' '),
+      );
+      const ids = new Set<string>();
+      for (const name of new Set(names)) {
+        const found = passagesWith(name);
+        if (found.length > knowledge.passages.length * maxFocusShare) continue;
+        for (const id of found) ids.add(id);
+      }
+      if (ids.size > 0) return ids;
+    }
+    return undefined;
+  }
 
   return {
     knowledgeVersion: knowledge.version,
-    retrievePassages(query, k) {
+    retrievePassages(query, k, options = {}) {
       const expanded = [query, ...expand(query)].join(' ');
       const results = index.search(expanded, { boost: { text: 1, heading: 0.4 }, combineWith: 'OR' });
       const best = results[0]?.score ?? 0;
       const floor = Math.max(minScore, best * minShareOfBest);
-      return results
-        .filter((result) => result.score >= floor)
+      let kept = results.filter((result) => result.score >= floor);
+      const focus = options.focus && kept.length > 0 ? focusedIds(options.focus) : undefined;
+      if (focus) {
+        const named = kept.filter((result) => focus.has(result.id as string));
+        if (named.length > 0) kept = named;
+      }
+      return kept
         .slice(0, k)
         .map((result) => ({ passage: byId.get(result.id) as Passage, score: result.score }));
+    },
+    countKnownTerms(text) {
+      const terms = tokenize(text);
+      const candidates = new Set([...terms, ...tokenize(expand(text).join(' '))]);
+      const known = [...candidates].filter((term) => passagesWith(term).length > 0).length;
+      return { terms: terms.length, known };
     },
   };
 }

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Keyv from 'keyv';
 import { afterEach, describe, expect, it } from 'vitest';
+import { aboutCommand } from '../../commands/about.ts';
 import { createAnswerer } from '../../src/core/answer.ts';
 import type { AnswerDone, AnswerEvent } from '../../src/core/answer-events.ts';
 import { loadConfig } from '../../src/core/config.ts';
@@ -112,7 +113,7 @@ describe('answer() with a model', () => {
     expect(messages.map((m) => m.role)).toEqual(['system', 'user']);
     expect(messages[0]?.content).toMatch(/^You are Poquan/);
     expect(messages[0]?.content).toContain('<passage n="1" id="mini#deepseek-s-founder-1"');
-    expect(messages[1]?.content).toBe('Who founded High-Flyer?');
+    expect(messages[1]?.content).toBe('Who founded High-Flyer?\n\nMost relevant passages: [1]');
     expect(JSON.stringify(request?.body)).not.toContain('sk-test-key-1234');
   });
 
@@ -129,7 +130,7 @@ describe('answer() with a model', () => {
     const llm = await fakeModel();
     const poquan = await poquanOn(llm);
     await collect(poquan.answer('Who founded High-Flyer?', 'c1'));
-    const second = await collect(poquan.answer('How much did the national fund hold?', 'c1'));
+    const second = await collect(poquan.answer('How big is the national AI industry investment fund?', 'c1'));
     const messages = llm.requests[1]?.body.messages as Array<{ role: string; content: string }>;
     expect(messages.map((m) => m.role)).toEqual(['system', 'user', 'assistant', 'user']);
     expect(messages[1]?.content).toBe('Who founded High-Flyer?');
@@ -290,5 +291,172 @@ describe('answer() with a model', () => {
     const { done } = await collect(answer('Who founded High-Flyer?', 'c1'));
     expect(done.incomplete).toBe(false);
     expect(done.answer).toContain('[1]');
+  });
+});
+
+type Message = { role: string; content: string };
+const shipped = { KNOWLEDGE_DIR: 'knowledge' };
+/** The answer requests (streamed) the fake received; follow-up rewrites are non-streamed. */
+const answerRequests = (llm: FakeLlm) => llm.requests.filter((request) => request.body.stream === true);
+const rewriteRequests = (llm: FakeLlm) => llm.requests.filter((request) => request.body.stream !== true);
+const messagesOf = (request: FakeLlm['requests'][number] | undefined) =>
+  (request?.body.messages ?? []) as Message[];
+/** The passage numbers the last user message names as most relevant. */
+function relevantNumbers(request: FakeLlm['requests'][number] | undefined): number[] {
+  const line = /Most relevant passages: (.*)$/.exec(messagesOf(request).at(-1)?.content ?? '')?.[1] ?? '';
+  return [...line.matchAll(/\d+/g)].map((match) => Number(match[0]));
+}
+
+describe('answer() with the whole knowledge in context (CONTEXT_MODE=auto, knowledge under budget)', () => {
+  it('sends every question from every chat the same system message, and names the best passages in the question', async () => {
+    const llm = await fakeModel();
+    const poquan = await poquanOn(llm, shipped);
+    await collect(poquan.answer('Who founded DeepSeek?', 'telegram:1'));
+    const second = await collect(poquan.answer('六小虎包括哪些公司？', 'discord:2'));
+    const [first, next] = answerRequests(llm).map(messagesOf);
+    expect(first?.[0]?.role).toBe('system');
+    expect(next?.[0]?.content).toBe(first?.[0]?.content);
+    const knowledge = poquan.knowledge();
+    for (const [index, passage] of knowledge.passages.entries()) {
+      expect(first?.[0]?.content).toContain(`<passage n="${index + 1}" id="${passage.id}"`);
+    }
+    const tigers = relevantNumbers(answerRequests(llm)[1]);
+    expect(tigers.length).toBeGreaterThan(0);
+    expect(knowledge.passages[(tigers[0] as number) - 1]?.text).toMatch(/six little tigers/);
+    // [n] means the n-th passage of the file, in the answer's citations too.
+    expect(second.done.citations).toContainEqual(
+      expect.objectContaining({ n: tigers[0], id: knowledge.passages[(tigers[0] as number) - 1]?.id }),
+    );
+    expect(second.done.usage?.promptCacheHitTokens).toBeGreaterThan(0);
+  });
+
+  it('gives each passage its file date and tells the model to answer "as of" that date', async () => {
+    const llm = await fakeModel();
+    const poquan = await poquanOn(llm, shipped);
+    await collect(poquan.answer("What is DeepSeek's latest model?", 'c1'));
+    const system = messagesOf(answerRequests(llm)[0])[0]?.content ?? '';
+    expect(system).toMatch(/<passage n="1" [^\n]* date="2025-02">\n/);
+    expect(system).toContain('"as of <date>"');
+  });
+
+  it('falls back to top-k retrieval when the knowledge exceeds CONTEXT_BUDGET_TOKENS, and /about says so', async () => {
+    const llm = await fakeModel();
+    const poquan = await poquanOn(llm, { ...shipped, CONTEXT_BUDGET_TOKENS: '1000' });
+    await collect(poquan.answer('Who founded DeepSeek?', 'c1'));
+    const messages = messagesOf(answerRequests(llm)[0]);
+    expect(messages[0]?.content.match(/<passage n=/g)?.length).toBeLessThanOrEqual(4);
+    expect(messages.at(-1)?.content).toBe('Who founded DeepSeek?');
+    const reply = await aboutCommand.handler(
+      {},
+      { poquan, platform: 'cli', conversationId: 'c', userKey: 'u', language: 'en' },
+    );
+    expect(reply).toMatchObject({
+      text: expect.stringMatching(
+        /Context: retrieval, top 4 passages per question: \d+ passages, ~[\d.]+k tokens > budget 1k/,
+      ),
+    });
+  });
+
+  it('/about names full context with its size, in English and Chinese', async () => {
+    const poquan = await poquanWith(shipped);
+    const context = { poquan, platform: 'cli' as const, conversationId: 'c', userKey: 'u' };
+    const english = await aboutCommand.handler({}, { ...context, language: 'en' });
+    const chinese = await aboutCommand.handler({}, { ...context, language: 'zh' });
+    const passages = poquan.knowledge().passages.length;
+    expect(english).toMatchObject({
+      text: expect.stringContaining(`Context: full context: ${passages} passages, ~`),
+    });
+    expect(english).toMatchObject({ text: expect.stringMatching(/tokens ≤ budget 16k/) });
+    expect(chinese).toMatchObject({ text: expect.stringContaining(`上下文：全文上下文：${passages} 段`) });
+  });
+
+  it('says how far the knowledge runs when asked about a later year, without calling the model', async () => {
+    const llm = await fakeModel();
+    const poquan = await poquanOn(llm, shipped);
+    const english = await collect(poquan.answer('What happened in 2027?', 'c1'));
+    const chinese = await collect(poquan.answer('DeepSeek在2026年有什么最新进展？', 'c2'));
+    expect(english.done.notCovered).toBe(true);
+    expect(english.text).toContain('The knowledge file runs to February 2025');
+    expect(chinese.text).toContain('知识库的内容截至2025年2月');
+    // A later year the knowledge itself talks about is still answered.
+    await collect(poquan.answer('What does China want to achieve by 2030?', 'c3'));
+    expect(answerRequests(llm)).toHaveLength(1);
+  });
+});
+
+describe('answer() in a conversation: follow-ups and topic switches', () => {
+  it('treats an unrelated question after an on-topic one as a first question: not covered, no model call', async () => {
+    const llm = await fakeModel();
+    const poquan = await poquanOn(llm, shipped);
+    await collect(poquan.answer('Who founded DeepSeek?', 'chat'));
+    const weather = await collect(poquan.answer('What is the weather in Paris tomorrow?', 'chat'));
+    expect(weather.done).toMatchObject({ notCovered: true, citations: [] });
+    expect(weather.text).toMatch(/doesn't cover/);
+    expect(llm.requests).toHaveLength(1);
+  });
+
+  it('searches a topic switch for the new topic alone', async () => {
+    const llm = await fakeModel();
+    const poquan = await poquanOn(llm, { ...shipped, CONTEXT_MODE: 'retrieve' });
+    await collect(poquan.answer('Who founded DeepSeek?', 'chat'));
+    await collect(poquan.answer('How big is the national AI industry investment fund?', 'chat'));
+    expect(rewriteRequests(llm)).toHaveLength(0);
+    const system = messagesOf(answerRequests(llm)[1])[0]?.content ?? '';
+    expect(system).toContain('60 billion yuan');
+    expect(system).not.toContain('Liang Wenfeng');
+  });
+
+  it.each([
+    ['rewritten by the model', '3000'],
+    ['the lexical rule only', '0'],
+  ])('keeps "And who founded it?" on Zhipu AI, not on DeepSeek (%s)', async (_how, timeout) => {
+    const llm = await fakeModel();
+    const poquan = await poquanOn(llm, { ...shipped, FOLLOW_UP_REWRITE_TIMEOUT_MS: timeout });
+    await collect(poquan.answer('What is Zhipu AI?', 'chat'));
+    const followUp = await collect(poquan.answer('And who founded it?', 'chat'));
+    expect(followUp.done.notCovered).toBe(false);
+    expect(rewriteRequests(llm)).toHaveLength(timeout === '0' ? 0 : 1);
+    const relevant = relevantNumbers(answerRequests(llm)[1]);
+    const passages = poquan.knowledge().passages;
+    expect(relevant.length).toBeGreaterThan(0);
+    for (const n of relevant) {
+      expect(passages[n - 1]?.heading).not.toBe("DeepSeek's founder and independence");
+      expect(passages[n - 1]?.text).toContain('Zhipu AI');
+    }
+  });
+
+  it('asks the model to rewrite a follow-up into a standalone query, briefly and without thinking', async () => {
+    const llm = await fakeModel();
+    const poquan = await poquanOn(llm, { ...shipped, FOLLOW_UP_REWRITE_TIMEOUT_MS: '3000' });
+    await collect(poquan.answer('梁文锋是谁？', 'chat'));
+    await collect(poquan.answer('他创办了哪家对冲基金？', 'chat'));
+    const [rewrite] = rewriteRequests(llm);
+    expect(rewrite?.body).toMatchObject({ thinking: { type: 'disabled' } });
+    expect(rewrite?.body.stream).toBeUndefined();
+    expect(rewrite?.body.max_tokens).toBeLessThanOrEqual(100);
+    expect(messagesOf(rewrite)[1]?.content).toContain('User: 梁文锋是谁？');
+    expect(messagesOf(rewrite)[1]?.content).toContain('Latest message: 他创办了哪家对冲基金？');
+    const relevant = relevantNumbers(answerRequests(llm)[1]);
+    expect(relevant.some((n) => poquan.knowledge().passages[n - 1]?.text.includes('High-Flyer'))).toBe(true);
+  });
+
+  it('falls back to the lexical rule when the rewrite times out, and still answers', async () => {
+    const llm = await fakeModel();
+    llm.enqueueRewrite({ hang: true });
+    const poquan = await poquanOn(llm, { ...shipped, FOLLOW_UP_REWRITE_TIMEOUT_MS: '200' });
+    await collect(poquan.answer('Who founded DeepSeek?', 'chat'));
+    const followUp = await collect(poquan.answer('And how did he pay for it?', 'chat'));
+    expect(followUp.done).toMatchObject({ notCovered: false, incomplete: false });
+    const relevant = relevantNumbers(answerRequests(llm)[1]);
+    expect(relevant.some((n) => poquan.knowledge().passages[n - 1]?.text.includes('self-funded'))).toBe(true);
+  });
+
+  it('refuses a continuation in words the knowledge never uses, without a model call', async () => {
+    const llm = await fakeModel();
+    const poquan = await poquanOn(llm, { ...shipped, FOLLOW_UP_REWRITE_TIMEOUT_MS: '0' });
+    await collect(poquan.answer('How big is the national AI fund?', 'chat'));
+    const weather = await collect(poquan.answer('And what about the weather there?', 'chat'));
+    expect(weather.done.notCovered).toBe(true);
+    expect(answerRequests(llm)).toHaveLength(1);
   });
 });

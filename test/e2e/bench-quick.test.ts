@@ -9,7 +9,14 @@ import { poquanEnv } from '../servers/poquan-env.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const savedResults = join(root, 'bench/results');
-const sections = ['retrieval-quality', 'token-cost', 'retrieval-speed', 'bot-overhead', 'throughput'];
+const sections = [
+  'retrieval-quality',
+  'token-cost',
+  'retrieval-speed',
+  'bot-overhead',
+  'throughput',
+  'context-strategy',
+];
 
 interface TableJson {
   title: string;
@@ -81,6 +88,7 @@ describe('npm run bench -- --quick', () => {
       '3. Retrieval speed',
       '4. Bot overhead',
       '5. Throughput',
+      '6. Context strategy',
     ]) {
       expect(stdout).toContain(`## ${title}`);
     }

@@ -16,7 +16,7 @@ import {
   startFakeDiscord,
 } from '../fakes/fake-discord.ts';
 import { channelIdOf, fakeUser } from '../fakes/fake-discord-fixtures.ts';
-import { type FakeLlm, startFakeLlm } from '../fakes/fake-llm.ts';
+import { askedQuestion, type FakeLlm, startFakeLlm } from '../fakes/fake-llm.ts';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -88,7 +88,7 @@ const hasSources = (r: RecordedRequest) =>
 function askedQuestions(llm: FakeLlm): string[] {
   return llm.requests.map((request) => {
     const messages = request.body.messages as Array<{ role: string; content: string }>;
-    return messages.filter((m) => m.role === 'user').at(-1)?.content ?? '';
+    return askedQuestion(messages.filter((m) => m.role === 'user').at(-1)?.content ?? '');
   });
 }
 

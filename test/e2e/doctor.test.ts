@@ -29,8 +29,12 @@ describe('poquan doctor', () => {
       ['knowledge', true],
       ['store', true],
       ['model', true],
+      ['context', true],
     ]);
     expect(formatDoctorReport(checks)).toMatch(/^ok {4} knowledge {5}1 file\(s\), 2 passages/m);
+    expect(formatDoctorReport(checks)).toMatch(
+      /^ok {4} context {7}full context: 2 passages, ~[\d.]+k? tokens ≤ budget 16k$/m,
+    );
   });
 
   it('reaches the model endpoint when one is configured', async () => {

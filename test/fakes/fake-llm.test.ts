@@ -6,6 +6,7 @@ import OpenAI, {
   RateLimitError,
 } from 'openai';
 import type {
+  ChatCompletion,
   ChatCompletionChunk,
   ChatCompletionCreateParamsNonStreaming,
   ChatCompletionCreateParamsStreaming,
@@ -13,6 +14,7 @@ import type {
 } from 'openai/resources/chat/completions';
 import type { CompletionUsage } from 'openai/resources/completions';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { buildRewritePrompt } from '../../src/core/follow-up.ts';
 import { type FakeLlm, type FakeReply, startFakeLlm } from './fake-llm.ts';
 
 /** DeepSeek's extra request field; the SDK forwards unknown body fields untouched. */
@@ -233,6 +235,41 @@ describe('fake LLM', () => {
     expect(joined(chunks, 'content')).toBe(
       'According to the knowledge file, DeepSeek was founded in 2023. [1] It raised US$8.2bn in 2031 [1].',
     );
+  });
+
+  it('answers from the passages the question names as most relevant, with their numbers, dates or not', async () => {
+    const system = [
+      '<passages>',
+      passageBlock(1, 'k#a-1', 'A', 'The craze began in 2025.'),
+      passageBlock(2, 'k#b-1', 'B', 'Liang Wenfeng founded High-Flyer.').replace('">', '" date="2025-02">'),
+      passageBlock(3, 'k#c-1', 'C', 'The fund holds 60 billion yuan.'),
+      '</passages>',
+    ].join('\n');
+    const hinted = { role: 'user', content: 'Who founded it?\n\nMost relevant passages: [3], [2]' } as const;
+    const { chunks } = await drain(streamParams([{ role: 'system', content: system }, hinted]));
+    expect(joined(chunks, 'content')).toBe(
+      'According to the knowledge file, The fund holds 60 billion yuan. [3] Liang Wenfeng founded High-Flyer. [2]',
+    );
+  });
+
+  it('rewrites a follow-up literally, from its own queue, leaving the answer queue alone', async () => {
+    fake.enqueue({ content: 'queued answer' });
+    const rewrite = (await client.chat.completions.create({
+      model: 'deepseek-chat',
+      messages: buildRewritePrompt(
+        [{ question: 'What is Zhipu AI?', answer: 'A tiger.', citations: [], knowledgeVersion: 'v', at: 0 }],
+        'And who founded it?',
+      ),
+    })) as ChatCompletion;
+    expect(rewrite.choices[0]?.message.content).toBe('And who founded it? What is Zhipu AI?');
+    fake.enqueueRewrite({ content: 'Who founded Zhipu AI?' });
+    const queued = (await client.chat.completions.create({
+      model: 'deepseek-chat',
+      messages: buildRewritePrompt([], 'And who founded it?'),
+    })) as ChatCompletion;
+    expect(queued.choices[0]?.message.content).toBe('Who founded Zhipu AI?');
+    const { chunks } = await drain(streamParams());
+    expect(joined(chunks, 'content')).toBe('queued answer');
   });
 
   it('rejects a wrong key with DeepSeek 401, masked to the last four characters, as AuthenticationError', async () => {

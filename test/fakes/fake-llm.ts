@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse, STATUS_CODES }
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
+import { rewriteInstructions } from '../../src/core/follow-up.ts';
 import { splitSentences } from '../../src/core/sentences.ts';
 
 /**
@@ -72,9 +73,15 @@ export interface FakeLlm {
   requests: RecordedRequest[];
   /**
    * Queue replies consumed one per request, in order; when the queue is empty the default reply is used.
-   * Requests rejected before reaching the model (wrong key, unreadable body, unknown path) consume nothing.
+   * Requests rejected before reaching the model (wrong key, unreadable body, unknown path) consume nothing,
+   * and neither do follow-up rewrite requests, which have a queue of their own.
    */
   enqueue(...replies: FakeReply[]): void;
+  /**
+   * Queue replies for follow-up rewrite requests (system message = Poquan's `rewriteInstructions`); when
+   * empty, the fake rewrites by appending the conversation's last user question to the latest message.
+   */
+  enqueueRewrite(...replies: FakeReply[]): void;
   /** Set the reply used when the queue is empty. */
   setDefault(reply: FakeReply): void;
   /** Stops listening and destroys every open connection, including hanging and keep-alive ones. */
@@ -298,10 +305,10 @@ function unescapeAttribute(value: string): string {
     .replace(/&amp;/g, '&');
 }
 
-/** Reads the `<passage n=… id=… source=… section=…>` blocks out of a system prompt, in order. */
+/** Reads the `<passage n=… id=… source=… section=… [date=…]>` blocks out of a system prompt, in order. */
 export function parsePassages(system: string): RenderedPassage[] {
   const pattern =
-    /<passage n="(\d+)" id="([^"]*)" source="([^"]*)" section="([^"]*)">\n([\s\S]*?)\n<\/passage>/g;
+    /<passage n="(\d+)" id="([^"]*)" source="([^"]*)" section="([^"]*)"[^>]*>\n([\s\S]*?)\n<\/passage>/g;
   return [...system.matchAll(pattern)].map((match) => ({
     n: Number(match[1]),
     id: unescapeAttribute(match[2] ?? ''),
@@ -327,14 +334,45 @@ function lastUserMessage(messages: WireMessage[]): string {
 }
 
 /**
- * The answer a well-behaved model gives: passage 1's first sentence cited [1] (and passage 2's cited [2]),
- * or the plain "not covered" sentence when the prompt carries no passage.
+ * The question in a user message: the text before the "Most relevant passages: …" line Poquan appends in
+ * full-context mode, or all of it.
+ */
+export function askedQuestion(content: string): string {
+  return content.replace(/\n\nMost relevant passages: (?:\[\d+\](?:, )?)+$/, '');
+}
+
+/** The passage numbers of a "Most relevant passages: [12], [3]" line ending the latest user message. */
+function relevantNumbers(messages: WireMessage[]): number[] {
+  const line = /Most relevant passages: ((?:\[\d+\](?:, )?)+)\s*$/.exec(lastUserMessage(messages));
+  return line ? [...(line[1] as string).matchAll(/\d+/g)].map((match) => Number(match[0])) : [];
+}
+
+/**
+ * The answer a well-behaved model gives: the first sentence of the first passage cited (and of the second),
+ * or the plain "not covered" sentence when the prompt carries no passage. The passages are those the latest
+ * message names as most relevant (full-context prompts), else passages 1 and 2.
  */
 export function groundedAnswer(messages: WireMessage[]): string {
-  const [first, second] = passagesOf(messages);
+  const passages = passagesOf(messages);
+  const named = relevantNumbers(messages).flatMap((n) => passages.filter((passage) => passage.n === n));
+  const [first, second] = named.length > 0 ? named : passages;
   if (!first) return 'The knowledge file does not cover this question.';
-  const answer = `According to the knowledge file, ${firstSentence(first.text)} [1]`;
-  return second ? `${answer} ${firstSentence(second.text)} [2]` : answer;
+  const answer = `According to the knowledge file, ${firstSentence(first.text)} [${first.n}]`;
+  return second ? `${answer} ${firstSentence(second.text)} [${second.n}]` : answer;
+}
+
+/** True for Poquan's follow-up rewrite request, recognised by its fixed instructions. */
+function isRewriteRequest(messages: WireMessage[]): boolean {
+  const system = messages.find((message) => message.role === 'system');
+  return system !== undefined && contentText(system.content) === rewriteInstructions;
+}
+
+/** A literal-minded rewrite: the latest message followed by the last user question before it. */
+function rewrittenQuery(messages: WireMessage[]): string {
+  const request = lastUserMessage(messages);
+  const latest = /Latest message: (.*)$/s.exec(request)?.[1]?.trim() ?? request;
+  const earlier = [...request.matchAll(/^User: (.*)$/gm)].at(-1)?.[1]?.trim();
+  return earlier ? `${latest} ${earlier}` : latest;
 }
 
 function defaultReasoning(messages: WireMessage[]): string {
@@ -361,7 +399,11 @@ interface Plan {
 
 function planFor(reply: FakeReply, body: Record<string, unknown>, cache: PromptCache): Plan {
   const messages = messagesOf(body);
-  const content = reply.content ?? [groundedAnswer(messages), reply.addedClaim].filter(Boolean).join(' ');
+  const content =
+    reply.content ??
+    (isRewriteRequest(messages)
+      ? rewrittenQuery(messages)
+      : [groundedAnswer(messages), reply.addedClaim].filter(Boolean).join(' '));
   const reasoning = thinkingDisabled(body) ? '' : (reply.reasoning ?? defaultReasoning(messages));
   const prompt = JSON.stringify(body.messages);
   const promptTokens = estimateTokens(messages.map((message) => contentText(message.content)).join(''));
@@ -541,6 +583,7 @@ function parseJson(text: string): ParsedBody {
 interface State {
   requests: RecordedRequest[];
   queue: FakeReply[];
+  rewriteQueue: FakeReply[];
   defaultReply: FakeReply;
   apiKey: string | undefined;
   /** Set: the only models completions accept; unset: any model name is accepted. */
@@ -578,7 +621,9 @@ async function answer(
   body: Record<string, unknown>,
   record: RecordedRequest,
 ): Promise<void> {
-  const reply = state.queue.shift() ?? state.defaultReply;
+  const reply = isRewriteRequest(messagesOf(body))
+    ? (state.rewriteQueue.shift() ?? {})
+    : (state.queue.shift() ?? state.defaultReply);
   if (reply.hang) return;
   if (reply.status !== undefined && reply.status !== 200) {
     const options = reply.retryAfter === undefined ? {} : { retryAfter: reply.retryAfter };
@@ -639,6 +684,7 @@ export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLl
   const state: State = {
     requests: [],
     queue: [],
+    rewriteQueue: [],
     defaultReply: options.defaultReply ?? {},
     apiKey: options.apiKey,
     models: options.models,
@@ -660,6 +706,7 @@ export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLl
     url: `http://127.0.0.1:${port}`,
     requests: state.requests,
     enqueue: (...replies) => void state.queue.push(...replies),
+    enqueueRewrite: (...replies) => void state.rewriteQueue.push(...replies),
     setDefault: (reply) => {
       state.defaultReply = reply;
     },

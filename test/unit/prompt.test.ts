@@ -42,6 +42,15 @@ describe('prompt builder', () => {
     expect(systemRules).toMatch(/data, not instructions/);
   });
 
+  it('gives each passage its file date when the file has one', () => {
+    const dated = passage('k#a-1', 'Founded in 2015.');
+    dated.passage.date = '2025-02';
+    expect(buildPrompt('Q', [dated], [])[0]?.content).toContain(
+      '<passage n="1" id="k#a-1" source="k.md" section="Top > Heading" date="2025-02">\n',
+    );
+    expect(systemRules).toMatch(/as of <date>/);
+  });
+
   it('numbers passages from 1 and shows when none matched', () => {
     const messages = buildPrompt('Q', [passage('k#a-1', 'A'), passage('k#b-1', 'B')], []);
     expect(messages[0]?.content).toContain('<passage n="2" id="k#b-1"');

@@ -59,3 +59,36 @@ describe('BM25 retriever', () => {
     expect(retriever.knowledgeVersion).toBe('test');
   });
 });
+
+describe('BM25 retriever on the shipped knowledge: focus and known terms', async () => {
+  const retriever = createBm25Retriever(await loadKnowledge('knowledge'));
+
+  it('keeps a follow-up on the name it refers to: only passages naming Zhipu AI, none on DeepSeek’s founder', () => {
+    const plain = retriever.retrievePassages('What is Zhipu AI? And who founded it?', 4);
+    expect(plain.some(({ passage }) => !passage.text.includes('Zhipu'))).toBe(true);
+    const focused = retriever.retrievePassages('What is Zhipu AI? And who founded it?', 4, {
+      focus: ['And who founded it?', 'What is Zhipu AI?'],
+    });
+    expect(focused.length).toBeGreaterThan(0);
+    expect(focused.every(({ passage }) => passage.text.includes('Zhipu AI'))).toBe(true);
+  });
+
+  it('ignores a focus on what nearly every passage names', () => {
+    const query = 'Who founded DeepSeek? Where did his money come from?';
+    expect(retriever.retrievePassages(query, 4, { focus: ['Who founded DeepSeek?'] })).toEqual(
+      retriever.retrievePassages(query, 4),
+    );
+  });
+
+  it('counts which of a question’s terms the knowledge knows, glossary translations included', () => {
+    expect(retriever.countKnownTerms?.('What about the weather there?')).toEqual({ terms: 1, known: 0 });
+    expect(retriever.countKnownTerms?.('梁文锋').known).toBeGreaterThan(0);
+  });
+
+  it('finds paraphrased facts through the glossary: the 2030 goal and self-funding', () => {
+    const texts = (query: string) => retriever.retrievePassages(query, 4).map(({ passage }) => passage.text);
+    expect(texts('By what year does China aim to lead the world in AI?').join(' ')).toContain('by 2030');
+    expect(texts('中国希望在哪一年成为全球人工智能领导者？').join(' ')).toContain('by 2030');
+    expect(texts('Was DeepSeek funded by the state or by big tech?').join(' ')).toContain('self-funded');
+  });
+});
