@@ -63,6 +63,7 @@ describe('Discord application commands', () => {
         ['reset', undefined],
         ['about', undefined],
         ['help', undefined],
+        ['usage', undefined],
         ['reload', '0'],
         ['stats', '0'],
         ['Ask Poquan', undefined],
