@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Usage } from '../../src/core/answer-events.ts';
 import type { FakeChat } from '../fakes/fake-telegram.ts';
-import { startRedisServer } from '../servers/redis-server.ts';
+import { startRedisServer, withoutRedis } from '../servers/redis-server.ts';
 import {
   ada,
   type CapturedLogs,
@@ -75,22 +75,27 @@ describe('token budgets', () => {
     expect(exempt.llm.requests).toHaveLength(2);
   });
 
-  it('holds across two instances sharing one Redis: the second instance refuses without calling its model', async () => {
-    const redis = await startRedisServer();
-    cleanups.push(() => redis.stop());
-    const shared = { STORE_URL: redis.url, STORE_NAMESPACE: 'budget-test', BUDGET_USER_DAILY_TOKENS: '10' };
-    const first = await startTelegramHarness(cleanups, shared);
-    const second = await startTelegramHarness(cleanups, shared);
+  it.skipIf(withoutRedis)(
+    'holds across two instances sharing one Redis: the second instance refuses without calling its model',
+    async () => {
+      const redis = await startRedisServer();
+      cleanups.push(() => redis.stop());
+      const shared = { STORE_URL: redis.url, STORE_NAMESPACE: 'budget-test', BUDGET_USER_DAILY_TOKENS: '10' };
+      const first = await startTelegramHarness(cleanups, shared);
+      const second = await startTelegramHarness(cleanups, shared);
 
-    expect(await first.ask(foundersQuestion)).toEqual([expect.stringMatching(groundedAnswer)]);
-    expect(await second.ask('Who runs the national AI fund?')).toEqual([expect.stringMatching(userRefusal)]);
-    expect(second.llm.requests).toHaveLength(0);
-    expect(await second.ask(foundersQuestion, boChat, bo)).toEqual([expect.stringMatching(groundedAnswer)]);
+      expect(await first.ask(foundersQuestion)).toEqual([expect.stringMatching(groundedAnswer)]);
+      expect(await second.ask('Who runs the national AI fund?')).toEqual([
+        expect.stringMatching(userRefusal),
+      ]);
+      expect(second.llm.requests).toHaveLength(0);
+      expect(await second.ask(foundersQuestion, boChat, bo)).toEqual([expect.stringMatching(groundedAnswer)]);
 
-    const [used] = answeredLines(first.logs);
-    const usage = await second.poquan.budgets.read(`telegram:${ada.id}`);
-    expect(usage).toMatchObject({ answers: 1, tokens: tokensOf(used?.usage as Usage), remaining: 0 });
-  });
+      const [used] = answeredLines(first.logs);
+      const usage = await second.poquan.budgets.read(`telegram:${ada.id}`);
+      expect(usage).toMatchObject({ answers: 1, tokens: tokensOf(used?.usage as Usage), remaining: 0 });
+    },
+  );
 
   it('counts cache-hit prompt tokens only when BUDGET_COUNT_CACHED_TOKENS is full', async () => {
     const bot = await startTelegramHarness(cleanups, { BUDGET_COUNT_CACHED_TOKENS: 'none' });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StoreError } from '../../src/core/errors.ts';
 import { type OpenedStore, openStore } from '../../src/core/store.ts';
-import { type RedisServer, startRedisServer } from '../servers/redis-server.ts';
+import { type RedisServer, startRedisServer, withoutRedis } from '../servers/redis-server.ts';
 
 /**
  * The `AtomicStore` contract, the same for every backend: claims, sliding windows and counters. (Across
@@ -14,102 +14,108 @@ import { type RedisServer, startRedisServer } from '../servers/redis-server.ts';
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 let dir: string;
-let redis: RedisServer;
+let redis: RedisServer | undefined;
 let files = 0;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'poquan-atomic-'));
-  redis = await startRedisServer();
+  if (!withoutRedis) redis = await startRedisServer();
 });
 afterAll(async () => {
-  await redis.stop();
+  await redis?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
 const backends: Array<[string, () => Promise<OpenedStore>]> = [
   ['memory', () => openStore('memory://', 'atomic-test')],
   ['SQLite', () => openStore(`sqlite://${join(dir, `store-${files++}.sqlite`)}`, 'atomic-test')],
-  ['Redis', () => openStore(redis.url, `atomic-test-${files++}`)],
+  ['Redis', () => openStore((redis as RedisServer).url, `atomic-test-${files++}`)],
 ];
 
-describe.each(backends)('the %s store', (_name, open) => {
-  const withStore = async (run: (store: OpenedStore) => Promise<void>) => {
-    const store = await open();
-    try {
-      await run(store);
-    } finally {
-      await store.close();
-    }
-  };
+for (const [name, open] of backends) {
+  describe.skipIf(name === 'Redis' && withoutRedis)(`the ${name} store`, () => {
+    const withStore = async (run: (store: OpenedStore) => Promise<void>) => {
+      const store = await open();
+      try {
+        await run(store);
+      } finally {
+        await store.close();
+      }
+    };
 
-  it('lets exactly one of many concurrent callers claim a key, and others claim other keys', () =>
-    withStore(async (store) => {
-      const claims = await Promise.all(
-        Array.from({ length: 10 }, () => store.atomic.claimOnce('u:1', 60_000)),
-      );
-      expect(claims.filter(Boolean)).toHaveLength(1);
-      expect(await store.atomic.claimOnce('u:2', 60_000)).toBe(true);
-    }));
+    it('lets exactly one of many concurrent callers claim a key, and others claim other keys', () =>
+      withStore(async (store) => {
+        const claims = await Promise.all(
+          Array.from({ length: 10 }, () => store.atomic.claimOnce('u:1', 60_000)),
+        );
+        expect(claims.filter(Boolean)).toHaveLength(1);
+        expect(await store.atomic.claimOnce('u:2', 60_000)).toBe(true);
+      }));
 
-  it('lets a claim be taken again once it has expired', () =>
-    withStore(async (store) => {
-      expect(await store.atomic.claimOnce('short', 50)).toBe(true);
-      await delay(120);
-      expect(await store.atomic.claimOnce('short', 60_000)).toBe(true);
-      expect(await store.atomic.claimOnce('short', 60_000)).toBe(false);
-    }));
+    it('lets a claim be taken again once it has expired', () =>
+      withStore(async (store) => {
+        expect(await store.atomic.claimOnce('short', 50)).toBe(true);
+        await delay(120);
+        expect(await store.atomic.claimOnce('short', 60_000)).toBe(true);
+        expect(await store.atomic.claimOnce('short', 60_000)).toBe(false);
+      }));
 
-  it('admits at most the limit into a window and says when the oldest event leaves it', () =>
-    withStore(async (store) => {
-      const now = Date.now();
-      const decisions = await Promise.all(
-        Array.from({ length: 5 }, () => store.atomic.takeFromWindow('w', 3, 60_000, now)),
-      );
-      expect(decisions.filter((d) => d.allowed)).toHaveLength(3);
-      expect(await store.atomic.takeFromWindow('w', 3, 60_000, now + 1000)).toEqual({
-        allowed: false,
-        retryAfterMs: 59_000,
-      });
-      expect(await store.atomic.takeFromWindow('w', 3, 60_000, now + 60_001)).toEqual({ allowed: true });
-    }));
+    it('admits at most the limit into a window and says when the oldest event leaves it', () =>
+      withStore(async (store) => {
+        const now = Date.now();
+        const decisions = await Promise.all(
+          Array.from({ length: 5 }, () => store.atomic.takeFromWindow('w', 3, 60_000, now)),
+        );
+        expect(decisions.filter((d) => d.allowed)).toHaveLength(3);
+        expect(await store.atomic.takeFromWindow('w', 3, 60_000, now + 1000)).toEqual({
+          allowed: false,
+          retryAfterMs: 59_000,
+        });
+        expect(await store.atomic.takeFromWindow('w', 3, 60_000, now + 60_001)).toEqual({ allowed: true });
+      }));
 
-  it('adds to a counter atomically and returns each new total', () =>
-    withStore(async (store) => {
-      const totals = await Promise.all(
-        Array.from({ length: 20 }, (_, i) => store.atomic.incrementBy('tokens', i + 1, 60_000)),
-      );
-      expect(Math.max(...totals)).toBe(210);
-      expect(new Set(totals).size).toBe(20);
-      expect(await store.atomic.incrementBy('tokens', -10, 60_000)).toBe(200);
-      expect(await store.atomic.incrementBy('other', 7, 60_000)).toBe(7);
-    }));
+    it('adds to a counter atomically and returns each new total', () =>
+      withStore(async (store) => {
+        const totals = await Promise.all(
+          Array.from({ length: 20 }, (_, i) => store.atomic.incrementBy('tokens', i + 1, 60_000)),
+        );
+        expect(Math.max(...totals)).toBe(210);
+        expect(new Set(totals).size).toBe(20);
+        expect(await store.atomic.incrementBy('tokens', -10, 60_000)).toBe(200);
+        expect(await store.atomic.incrementBy('other', 7, 60_000)).toBe(7);
+      }));
 
-  it('starts a counter at zero with the expiry of its first increment, which later increments keep', () =>
-    withStore(async (store) => {
-      const started = Date.now();
-      expect(await store.atomic.incrementBy('budget', 5, 1000)).toBe(5);
-      // A later, longer TTL must not push the expiry out.
-      expect(await store.atomic.incrementBy('budget', 3, 3_600_000)).toBe(8);
-      await delay(started + 1500 - Date.now());
-      expect(await store.atomic.incrementBy('budget', 2, 3_600_000)).toBe(2);
-    }));
+    it('starts a counter at zero with the expiry of its first increment, which later increments keep', () =>
+      withStore(async (store) => {
+        const started = Date.now();
+        expect(await store.atomic.incrementBy('budget', 5, 1000)).toBe(5);
+        // A later, longer TTL must not push the expiry out.
+        expect(await store.atomic.incrementBy('budget', 3, 3_600_000)).toBe(8);
+        await delay(started + 1500 - Date.now());
+        expect(await store.atomic.incrementBy('budget', 2, 3_600_000)).toBe(2);
+      }));
 
-  it('refuses an amount that is not a whole number, as a StoreError, leaving the total alone', () =>
-    withStore(async (store) => {
-      await store.atomic.incrementBy('n', 1, 60_000);
-      await expect(store.atomic.incrementBy('n', 1.5, 60_000)).rejects.toThrow(StoreError);
-      expect(await store.atomic.incrementBy('n', 1, 60_000)).toBe(2);
-    }));
+    it('refuses an amount that is not a whole number, as a StoreError, leaving the total alone', () =>
+      withStore(async (store) => {
+        await store.atomic.incrementBy('n', 1, 60_000);
+        await expect(store.atomic.incrementBy('n', 1.5, 60_000)).rejects.toThrow(StoreError);
+        expect(await store.atomic.incrementBy('n', 1, 60_000)).toBe(2);
+      }));
 
-  it('keeps keyed values with their TTL next to the atomic keys', () =>
-    withStore(async (store) => {
-      await store.kv.set('memory:chat', [{ question: 'q' }], 60_000);
-      await store.kv.set('salt', 'forever');
-      await store.kv.set('brief', 'gone soon', 50);
-      await delay(120);
-      expect(await store.kv.get('memory:chat')).toEqual([{ question: 'q' }]);
-      expect(await store.kv.getMany(['salt', 'brief', 'missing'])).toEqual(['forever', undefined, undefined]);
-      expect(await store.kv.delete('salt')).toBe(true);
-      expect(await store.kv.get('salt')).toBeUndefined();
-      await store.ping();
-    }));
-});
+    it('keeps keyed values with their TTL next to the atomic keys', () =>
+      withStore(async (store) => {
+        await store.kv.set('memory:chat', [{ question: 'q' }], 60_000);
+        await store.kv.set('salt', 'forever');
+        await store.kv.set('brief', 'gone soon', 50);
+        await delay(120);
+        expect(await store.kv.get('memory:chat')).toEqual([{ question: 'q' }]);
+        expect(await store.kv.getMany(['salt', 'brief', 'missing'])).toEqual([
+          'forever',
+          undefined,
+          undefined,
+        ]);
+        expect(await store.kv.delete('salt')).toBe(true);
+        expect(await store.kv.get('salt')).toBeUndefined();
+        await store.ping();
+      }));
+  });
+}
