@@ -81,7 +81,14 @@ describe('the loopback guard', () => {
     for (const host of ['localhost', '127.0.0.1', '127.8.9.10', '::1', '[::1]', '::ffff:127.0.0.1']) {
       expect(isLoopbackHost(host), host).toBe(true);
     }
-    for (const host of [remote, '0.0.0.0', '::', 'api.deepseek.com', 'localhost.example.org', '128.0.0.1']) {
+    for (const host of [
+      remote,
+      '0.0.0.0',
+      '::',
+      'api.deepseek.example.com',
+      'localhost.example.org',
+      '128.0.0.1',
+    ]) {
       expect(isLoopbackHost(host), host).toBe(false);
     }
   });
@@ -97,8 +104,10 @@ describe('the loopback guard', () => {
   it('refuses net, tls and http connections to any other host, naming it, and records each', () => {
     expect(() => connect(9, remote)).toThrow(`Test tried to connect to ${remote}, which is not loopback`);
     expect(() => connect({ host: 'api.telegram.org', port: 443 })).toThrow(/api\.telegram\.org/);
-    expect(() => tlsConnect({ host: 'api.deepseek.com', port: 443 })).toThrow(/api\.deepseek\.com/);
-    expect(() => get('http://discord.com/api')).toThrow(/discord\.com/);
+    expect(() => tlsConnect({ host: 'api.deepseek.example.com', port: 443 })).toThrow(
+      /api\.deepseek\.example\.com/,
+    );
+    expect(() => get('http://discord.example.com/api')).toThrow(/discord\.example\.com/);
     expect(takeRefusedConnections()).toHaveLength(4);
   });
 
@@ -106,13 +115,17 @@ describe('the loopback guard', () => {
     const failure = await fetch(`http://${remote}/v1/models`).catch((error: Error) => error);
     expect((failure as Error).cause).toMatchObject({ message: expect.stringContaining(remote) });
 
-    const client = new OpenAI({ baseURL: 'https://api.deepseek.com', apiKey: 'sk-junk', maxRetries: 0 });
+    const client = new OpenAI({
+      baseURL: 'https://api.deepseek.example.com',
+      apiKey: 'sk-junk',
+      maxRetries: 0,
+    });
     await expect(
       client.chat.completions.create({ model: 'deepseek-chat', messages: [{ role: 'user', content: 'hi' }] }),
     ).rejects.toThrow(/Connection error/);
     expect(takeRefusedConnections()).toEqual([
       expect.stringContaining(remote),
-      expect.stringContaining('api.deepseek.com'),
+      expect.stringContaining('api.deepseek.example.com'),
     ]);
   });
 });
