@@ -4,10 +4,7 @@
 
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
-# sqlite3 (behind @keyv/sqlite) falls back to node-gyp, which needs Python, make and a C++ compiler.
-RUN apt-get update \
-  && apt-get install -y --no-install-recommends python3 make g++ \
-  && rm -rf /var/lib/apt/lists/*
+# No compiler needed: SQLite comes from libsql's prebuilt binaries, published as npm packages per platform.
 COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY commands ./commands
