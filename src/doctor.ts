@@ -1,6 +1,7 @@
 import { type Config, loadConfig } from './core/config.ts';
 import { chooseContextStrategy, describeContextStrategy } from './core/context.ts';
 import { type KnowledgeBase, loadKnowledge } from './core/knowledge.ts';
+import { StoreOpenError } from './core/sqlite-store.ts';
 import { openStore } from './core/store.ts';
 import { check, type DoctorCheck } from './doctor/check.ts';
 import { checkModel } from './doctor/model.ts';
@@ -59,10 +60,12 @@ export async function runDoctor(env: Record<string, string | undefined>): Promis
           await store.close();
         }
       },
-      () =>
+      (error) =>
         config.storeUrl.startsWith('redis')
           ? 'start Redis or fix STORE_URL (redis://host:6379)'
-          : 'make the STORE_URL path writable, or use memory://',
+          : error instanceof StoreOpenError
+            ? 'move the file away or restore a backup; STORE_FALLBACK=memory starts without memory meanwhile'
+            : 'make the STORE_URL path writable, or use memory://',
     ),
   );
   results.push(await checkModel(config));

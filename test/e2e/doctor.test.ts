@@ -1,3 +1,6 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type DoctorCheck, formatDoctorReport, runDoctor } from '../../src/doctor.ts';
 import { startFakeDiscord } from '../fakes/fake-discord.ts';
@@ -60,6 +63,16 @@ describe('poquan doctor', () => {
       fix: expect.stringContaining('KNOWLEDGE_DIR'),
     });
     expect(checks[2]).toMatchObject({ name: 'store', ok: false, fix: expect.stringContaining('Redis') });
+  });
+
+  it('tells what to do with a SQLite file that is not a database', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'poquan-doctor-'));
+    fakes.push({ close: () => rm(dir, { recursive: true, force: true }) });
+    const file = join(dir, 'poquan.sqlite');
+    await writeFile(file, Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919 + 13) % 256)));
+    const store = checkNamed(await runDoctor({ ...base, STORE_URL: `sqlite://${file}` }), 'store');
+    expect(store).toMatchObject({ ok: false, detail: expect.stringContaining('STORE_URL') });
+    expect(store?.fix).toMatch(/move the file away or restore a backup/);
   });
 
   it('stops at a bad configuration, naming the variable', async () => {
