@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type FakeLlm, startFakeLlm } from '../fakes/fake-llm.ts';
+import { runPoquan } from '../servers/poquan-process.ts';
 
 /**
  * The CLI is one user, `cli`, under the same budgets and rate limit as chat users: `poquan ask` refused by a
@@ -12,7 +12,6 @@ import { type FakeLlm, startFakeLlm } from '../fakes/fake-llm.ts';
  * without a `.env`.
  */
 
-const bin = new URL('../../bin/poquan.js', import.meta.url).pathname;
 const knowledge = new URL('../fixtures/knowledge-mini', import.meta.url).pathname;
 const question = 'Who founded High-Flyer?';
 const prices = {
@@ -32,37 +31,15 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function poquan(args: string[], env: Record<string, string>, stdin = ''): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], {
-      cwd: dir,
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: dir,
-        NO_COLOR: '1',
-        KNOWLEDGE_DIR: knowledge,
-        STORE_URL: `sqlite://${join(dir, 'poquan.sqlite')}`,
-        ...env,
-      },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin);
-  });
+function poquan(args: string[], env: Record<string, string>, stdin = '') {
+  const settings = {
+    HOME: dir,
+    NO_COLOR: '1',
+    KNOWLEDGE_DIR: knowledge,
+    STORE_URL: `sqlite://${join(dir, 'poquan.sqlite')}`,
+    ...env,
+  };
+  return runPoquan(args, settings, dir, stdin);
 }
 
 const withModel = () => ({ LLM_BASE_URL: llm.url, LLM_API_KEY: 'sk-test', ANSWER_CACHE_TTL_HOURS: '0' });

@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeLlm } from '../fakes/fake-llm.ts';
 import { startFakeTelegram } from '../fakes/fake-telegram.ts';
-import { cleanCwd, poquanEnv } from '../servers/poquan-env.ts';
+import { cleanCwd } from '../servers/poquan-env.ts';
+import { runPoquan } from '../servers/poquan-process.ts';
 
-const bin = new URL('../../bin/poquan.js', import.meta.url).pathname;
 const qaFile = new URL('../fixtures/qa.jsonl', import.meta.url).pathname;
 const fakes: Array<{ close(): Promise<unknown> }> = [];
 
@@ -12,31 +11,9 @@ afterEach(async () => {
   await Promise.all(fakes.splice(0).map((fake) => fake.close()));
 });
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs the real CLI as a user would, with only the given settings (no .env, no key from the machine). */
-function poquan(args: string[], env: Record<string, string> = {}, stdin = ''): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], {
-      cwd: cleanCwd(),
-      env: poquanEnv({ STORE_URL: 'memory://', NO_COLOR: '1', ...env }),
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin);
-  });
+function poquan(args: string[], env: Record<string, string> = {}, stdin = '') {
+  return runPoquan(args, { STORE_URL: 'memory://', NO_COLOR: '1', ...env }, cleanCwd(), stdin);
 }
 
 describe('poquan CLI', () => {

@@ -1,39 +1,15 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/core/store.ts';
 import { expectedSeedReport, expectedSeedSpend, seedFeedback } from '../fixtures/feedback-seed.ts';
-import { cleanCwd, poquanEnv } from '../servers/poquan-env.ts';
-
-const bin = new URL('../../bin/poquan.js', import.meta.url).pathname;
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+import { cleanCwd } from '../servers/poquan-env.ts';
+import { runPoquan } from '../servers/poquan-process.ts';
 
 /** Runs the real CLI with only the given settings (no .env, no key from the machine). */
-function poquan(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], {
-      cwd: cleanCwd(),
-      env: poquanEnv({ NO_COLOR: '1', ...env }),
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end();
-  });
+function poquan(args: string[], env: Record<string, string> = {}) {
+  return runPoquan(args, { NO_COLOR: '1', ...env }, cleanCwd());
 }
 
 let dir: string;

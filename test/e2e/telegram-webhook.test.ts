@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTelegramAdapter } from '../../src/adapters/telegram/index.ts';
 import { loadConfig } from '../../src/core/config.ts';
@@ -6,7 +5,8 @@ import { ConfigError } from '../../src/core/errors.ts';
 import { createLogger } from '../../src/core/logger.ts';
 import { createPoquan } from '../../src/poquan.ts';
 import { type FakeTelegram, startFakeTelegram } from '../fakes/fake-telegram.ts';
-import { cleanCwd, poquanEnv } from '../servers/poquan-env.ts';
+import { cleanCwd } from '../servers/poquan-env.ts';
+import { runPoquan } from '../servers/poquan-process.ts';
 import {
   ada,
   adaChat,
@@ -233,26 +233,7 @@ describe('Telegram webhook configuration', () => {
 describe('poquan webhook', () => {
   /** Runs the real CLI with only the given settings; resolves with its exit code and output. */
   function poquan(args: string[], env: Record<string, string>) {
-    return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-      const child = spawn(
-        process.execPath,
-        [new URL('../../bin/poquan.js', import.meta.url).pathname, ...args],
-        {
-          cwd: cleanCwd(),
-          env: poquanEnv({ STORE_URL: 'memory://', ...env }),
-        },
-      );
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => {
-        stdout += chunk.toString();
-      });
-      child.stderr.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString();
-      });
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
+    return runPoquan(args, { STORE_URL: 'memory://', ...env }, cleanCwd());
   }
 
   async function fake(): Promise<FakeTelegram> {

@@ -99,14 +99,18 @@ export interface PoquanRun {
   stderr: string;
 }
 
-/** Runs `node bin/poquan.js …args` to the end in `cwd` with exactly `env` (plus PATH and HOME), as `startPoquanProcess`. */
-export function runPoquan(args: string[], env: Record<string, string>, cwd: string): Promise<PoquanRun> {
+/**
+ * Runs `node bin/poquan.js …args` to the end in `cwd` with exactly `env` (see `poquanEnv`) and `stdin` as its
+ * input: the CLI as a user runs it, without the developer's settings or `.env`.
+ */
+export function runPoquan(
+  args: string[],
+  env: Record<string, string>,
+  cwd: string,
+  stdin = '',
+): Promise<PoquanRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], {
-      cwd,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(process.execPath, [bin, ...args], { cwd, env: poquanEnv(env) });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => {
@@ -117,5 +121,6 @@ export function runPoquan(args: string[], env: Record<string, string>, cwd: stri
     });
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(stdin);
   });
 }
