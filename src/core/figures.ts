@@ -1,3 +1,4 @@
+import { monthNames } from './knowledge-date.ts';
 /** A figure found in text: the words as written and the numeric value they stand for. */
 export interface Figure {
   text: string;
@@ -72,21 +73,6 @@ const chineseDigits: Record<string, number> = {
 const chineseSmallUnits: Record<string, number> = { 十: 10, 百: 100, 千: 1000 };
 const chineseScales: Record<string, number> = { ...chineseSmallUnits, 万: 1e4, 亿: 1e8 };
 
-const months = [
-  'January',
-  'February',
-  'March',
-  'April',
-  'May',
-  'June',
-  'July',
-  'August',
-  'September',
-  'October',
-  'November',
-  'December',
-];
-
 /** Classifiers and units after which a single Chinese numeral is a count, not part of a word (六小虎, 一些). */
 const chineseClassifiers = '年月日号天周个家名位倍岁元块次款项条人座台';
 
@@ -102,7 +88,7 @@ const figurePattern = new RegExp(
     // 六百亿, 二〇三〇, 两个 (single numerals only before a classifier)
     `(?<chinese>[零〇一二两三四五六七八九十百千万亿]{2,}|[二两三四五六七八九十](?=[${chineseClassifiers}]))`,
     // February 4, July 2024 ("May" only before a number, it is more often the verb)
-    `(?<month>\\b(?:${months.filter((m) => m !== 'May').join('|')})\\b|\\bMay(?=\\s+\\d))`,
+    `(?<month>\\b(?:${monthNames.filter((m) => m !== 'May').join('|')})\\b|\\bMay(?=\\s+\\d))`,
   ].join('|'),
   'giu',
 );
@@ -206,7 +192,7 @@ export function extractFigures(text: string): Figure[] {
     } else if (groups.month) {
       // Lower-case "march" is the verb; the pattern is case-insensitive for the rest.
       if (!/^\p{Lu}/u.test(written)) continue;
-      value = months.findIndex((month) => month.toLowerCase() === written.toLowerCase()) + 1;
+      value = monthNames.findIndex((month) => month.toLowerCase() === written.toLowerCase()) + 1;
     }
     // 8.2 × 1e9 is 8199999999.999999 in floating point; twelve digits are more than any text states.
     if (value !== undefined && Number.isFinite(value))

@@ -42,7 +42,8 @@ export function asksAboutNow(question: string): boolean {
   return nowWords.test(question);
 }
 
-const monthNames = [
+/** English month names, January first: how dates are written in answers and read back from them. */
+export const monthNames = [
   'January',
   'February',
   'March',
@@ -55,7 +56,7 @@ const monthNames = [
   'October',
   'November',
   'December',
-];
+] as const;
 
 /** `2025-02` → "February 2025" / "2025年2月"; a date that isn't `YYYY[-MM[-DD]]` is shown as written. */
 export function formatKnowledgeDate(date: string, language: ReplyLanguage): string {
