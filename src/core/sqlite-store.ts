@@ -201,9 +201,9 @@ class SqliteKeyvAdapter extends EventEmitter implements KeyvStoreAdapter {
 }
 
 /**
- * Claims, rate windows and counters as SQL on the shared file, so they hold across every process that opens
- * it: a claim is one conditional upsert; a window and a counter are a read-modify-write inside
- * `BEGIN IMMEDIATE`. Keys carry Keyv's `namespace:` prefix and values Keyv's format, so `kv.get` reads them.
+ * Claims, rate windows, counters and sets as SQL on the shared file, so they hold across every process that
+ * opens it: a claim is one conditional upsert; a window, a counter and a set change are a read-modify-write
+ * inside `BEGIN IMMEDIATE`. Keys carry Keyv's `namespace:` prefix and values Keyv's format, so `kv.get` reads them.
  */
 function createSqliteAtomicStore(db: Database.Database, namespace: string): AtomicStore {
   const prefixed = (key: string) => `${namespace}:${key}`;
@@ -217,6 +217,20 @@ function createSqliteAtomicStore(db: Database.Database, namespace: string): Atom
     if (!row) return undefined;
     return { value: (JSON.parse(row[0]) as { value?: unknown }).value, expires: row[1] };
   };
+  const readSet = (key: string): string[] => {
+    const stored = readLive(key)?.value;
+    return Array.isArray(stored) ? (stored as string[]) : [];
+  };
+  const changeSet = (what: string, key: string, change: (members: string[]) => string[]) =>
+    withStore(what, async () => {
+      await whenUnlocked(() =>
+        inWriteTransaction(db, () => {
+          const members = readSet(prefixed(key));
+          const changed = change(members);
+          if (changed !== members) write.run([prefixed(key), serialize(changed, null), null]);
+        }),
+      );
+    });
   return {
     claimOnce: (key, ttlMs) =>
       withStore('claim', async () => {
@@ -258,6 +272,13 @@ function createSqliteAtomicStore(db: Database.Database, namespace: string): Atom
           }),
         );
       }),
+    addToSet: (key, member) =>
+      changeSet('set add', key, (members) => (members.includes(member) ? members : [...members, member])),
+    removeFromSet: (key, member) =>
+      changeSet('set remove', key, (members) =>
+        members.includes(member) ? members.filter((m) => m !== member) : members,
+      ),
+    membersOf: (key) => withStore('set read', () => whenUnlocked(() => readSet(prefixed(key)))),
   };
 }
 

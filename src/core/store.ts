@@ -13,7 +13,8 @@ export type WindowDecision = { allowed: true } | { allowed: false; retryAfterMs:
 /**
  * Operations that must be atomic across every process sharing the store (several instances on one Redis, or
  * the bot and `poquan chat` on one SQLite file): claiming an update id so a redelivery is answered once,
- * counting a user's questions so two processes count them once, and adding to shared counters.
+ * counting a user's questions so two processes count them once, adding to shared counters, and keeping sets
+ * that several writers add to and remove from at once (work in flight that a restarted process must find).
  */
 export interface AtomicStore {
   /** True for the first caller to claim `key` within `ttlMs`, false for every later one. */
@@ -25,6 +26,12 @@ export interface AtomicStore {
    * counter starts at 0 and expires `ttlMs` after that first increment; later increments keep that expiry.
    */
   incrementBy(key: string, amount: number, ttlMs: number): Promise<number>;
+  /** Adds `member` to the set at `key`; a set never expires, its members are removed one by one. */
+  addToSet(key: string, member: string): Promise<void>;
+  /** Removes `member` from the set at `key` (nothing happens if it is not there). */
+  removeFromSet(key: string, member: string): Promise<void>;
+  /** The members of the set at `key`, in no particular order; empty if there is no such set. */
+  membersOf(key: string): Promise<string[]>;
 }
 
 /** An open store: the key-value view, the atomic operations, a health check and a way to close it. */
@@ -98,6 +105,25 @@ function createMemoryAtomicStore(kv: Keyv): AtomicStore {
           return total;
         }),
       ),
+    addToSet: (key, member) =>
+      serialized(key, () =>
+        withStore('set add', async () => {
+          const members = (await kv.get<string[]>(key)) ?? [];
+          if (!members.includes(member)) await kv.set(key, [...members, member]);
+        }),
+      ),
+    removeFromSet: (key, member) =>
+      serialized(key, () =>
+        withStore('set remove', async () => {
+          const members = (await kv.get<string[]>(key)) ?? [];
+          if (members.includes(member))
+            await kv.set(
+              key,
+              members.filter((m) => m !== member),
+            );
+        }),
+      ),
+    membersOf: (key) => withStore('set read', async () => (await kv.get<string[]>(key)) ?? []),
   };
 }
 
@@ -182,6 +208,15 @@ async function openRedisStore(url: string, namespace: string): Promise<OpenedSto
             }),
           );
         }),
+      addToSet: (key, member) =>
+        withStore('set add', async () => {
+          await client.sAdd(prefixed(key), member);
+        }),
+      removeFromSet: (key, member) =>
+        withStore('set remove', async () => {
+          await client.sRem(prefixed(key), member);
+        }),
+      membersOf: (key) => withStore('set read', () => client.sMembers(prefixed(key))),
     },
     ping: () =>
       withStore('ping', async () => {

@@ -101,6 +101,18 @@ for (const [name, open] of backends) {
         expect(await store.atomic.incrementBy('n', 1, 60_000)).toBe(2);
       }));
 
+    it('keeps every member that concurrent writers add to a set, once each, until it is removed', () =>
+      withStore(async (store) => {
+        expect(await store.atomic.membersOf('work')).toEqual([]);
+        const names = Array.from({ length: 12 }, (_, i) => `job-${i}`);
+        await Promise.all([...names, 'job-0', 'job-1'].map((name) => store.atomic.addToSet('work', name)));
+        expect((await store.atomic.membersOf('work')).sort()).toEqual([...names].sort());
+        await Promise.all(names.slice(0, 6).map((name) => store.atomic.removeFromSet('work', name)));
+        await store.atomic.removeFromSet('work', 'never-added');
+        expect((await store.atomic.membersOf('work')).sort()).toEqual(names.slice(6).sort());
+        expect(await store.atomic.membersOf('other')).toEqual([]);
+      }));
+
     it('keeps keyed values with their TTL next to the atomic keys', () =>
       withStore(async (store) => {
         await store.kv.set('memory:chat', [{ question: 'q' }], 60_000);
