@@ -21,6 +21,11 @@ export function snowflake(at: number = Date.now()): string {
   return (((BigInt(at) - discordEpoch) << 22n) | increment).toString();
 }
 
+/** When the snowflake `id` was made (ms since the epoch), as Discord reads it. */
+export function snowflakeTime(id: string): number {
+  return Number((BigInt(id) >> 22n) + discordEpoch);
+}
+
 /** A human user as Discord sends it in payloads. */
 export function fakeUser(overrides: Partial<APIUser> = {}): APIUser {
   const id = overrides.id ?? snowflake();

@@ -14,6 +14,7 @@ import {
   type SlashOptions,
   slashCommandInteraction,
   snowflake,
+  snowflakeTime,
   userMessage,
 } from './fake-discord-fixtures.ts';
 
@@ -143,6 +144,7 @@ function routePattern(pattern: string | RegExp): RegExp {
 }
 
 const contentLimit = 2000;
+const interactionTokenMs = 15 * 60_000;
 
 /**
  * A loopback Discord for discord.js: REST under `/api/v10` and a JSON gateway at `/gateway` on one port.
@@ -274,10 +276,13 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
     return message;
   };
 
+  /** Discord's interaction tokens work for 15 minutes after the interaction was created. */
+  const isExpired = (record: InteractionRecord) =>
+    record.expired || Date.now() - snowflakeTime(record.id) >= interactionTokenMs;
   const interactionFor = (app: string, tokenValue: string): InteractionRecord | FakeResponse => {
     const record = interactions.get(tokenValue);
     if (app !== applicationId || !record) return discordErrors.unknownWebhook();
-    if (record.expired) return discordErrors.invalidWebhookToken();
+    if (isExpired(record)) return discordErrors.invalidWebhookToken();
     return record;
   };
   const isResponse = (value: unknown): value is FakeResponse =>
@@ -381,7 +386,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
       auth: false,
       handle: ([id, tokenValue], body) => {
         const record = interactions.get(tokenValue as string);
-        if (!record || record.id !== id || record.expired) return discordErrors.unknownInteraction();
+        if (!record || record.id !== id || isExpired(record)) return discordErrors.unknownInteraction();
         if (record.acknowledged)
           return discordError(400, 40060, 'Interaction has already been acknowledged.');
         const callback = body as { type?: number; data?: MessageBody } | undefined;
@@ -512,7 +517,9 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
         auth: true,
         handle: ([channelId, messageId], body) => {
           const message = messages.get(messageId as string);
-          if (!message || message.channel_id !== channelId) return discordErrors.unknownMessage();
+          // An ephemeral message exists only for its recipient's client: channel endpoints don't know it.
+          if (!message || message.channel_id !== channelId || (message.flags ?? 0) & 64)
+            return discordErrors.unknownMessage();
           if (method === 'GET') return ok(message);
           if (message.author.id !== botUser.id)
             return discordError(403, 50005, 'Cannot edit a message authored by another user');

@@ -13,8 +13,10 @@ import type { Logger } from '../../core/logger.ts';
 import type { Poquan } from '../../poquan.ts';
 import { createPreviewRest } from './deliver.ts';
 import { reportError } from './errors.ts';
+import { createInFlightAnswers, ownerLeaseMs } from './in-flight.ts';
 import { handleInteraction } from './interactions.ts';
 import { type HandlerOptions, handleMessage } from './messages.ts';
+import { resumeAnswer } from './resume.ts';
 
 /** A Discord bot built around one discord.js Client; `start` connects, `stop` drains and disconnects. */
 export interface DiscordBot {
@@ -33,6 +35,12 @@ export interface DiscordBotOptions {
 
 /** How long a handled event stays claimed: an interaction token's whole lifetime. */
 const claimTtlMs = 15 * 60_000;
+
+/**
+ * How often this instance renews its lease and looks for answers a stopped instance left unfinished: a few
+ * times per lease, so a live instance never looks gone, and a dead one's answers resume soon after its lease ends.
+ */
+const leaseRenewalMs = ownerLeaseMs / 3;
 
 /** Resolves true if `promise` settles within `ms`, false otherwise; never leaves a timer behind. */
 async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
@@ -100,6 +108,7 @@ export function createDiscordClient(poquan: Poquan, options: DiscordBotOptions =
     ...shardingOptions(poquan.config.discord.shards),
   });
   const previewRest = createPreviewRest(poquan.config.discord.apiBase, token);
+  const answersInFlight = createInFlightAnswers({ store: poquan.store, atomic: poquan.atomic, log });
   const inFlight = new Set<Promise<void>>();
   const cancel = new AbortController();
   // Every answer in flight listens for the shutdown and stops listening when done: more than Node's default of
@@ -115,6 +124,7 @@ export function createDiscordClient(poquan: Poquan, options: DiscordBotOptions =
     previewRest,
     signal: cancel.signal,
     isStopping: () => stopping,
+    inFlight: answersInFlight,
     async claim(eventKey) {
       try {
         return await poquan.atomic.claimOnce(`discord:${eventKey}`, claimTtlMs);
@@ -131,6 +141,25 @@ export function createDiscordClient(poquan: Poquan, options: DiscordBotOptions =
       .finally(() => inFlight.delete(task));
     inFlight.add(task);
   };
+
+  let looking = false;
+  /** Takes over the answers stopped instances left unfinished, each answered like a new event. */
+  const resumeOrphans = async () => {
+    if (looking || stopping || !client.isReady()) return;
+    looking = true;
+    try {
+      for (const record of await answersInFlight.takeOrphans()) {
+        track('resume', record.id, (handler) =>
+          resumeAnswer(record, { ...handler, rest: client.rest, inFlight: answersInFlight }),
+        );
+      }
+    } catch (error) {
+      reportError(log, error, 'could not look for unfinished answers; trying again shortly');
+    } finally {
+      looking = false;
+    }
+  };
+  let leaseTimer: NodeJS.Timeout | undefined;
 
   client.on(Events.InteractionCreate, (interaction) => {
     track('interaction', interaction.id, (handler) => handleInteraction(interaction, handler));
@@ -149,18 +178,26 @@ export function createDiscordClient(poquan: Poquan, options: DiscordBotOptions =
     client,
     async start() {
       const ready = once(client, Events.ClientReady);
+      // The lease comes first: no instance may take this one's answers for orphans.
+      await answersInFlight.renewLease();
+      leaseTimer = setInterval(() => {
+        void answersInFlight.renewLease().then(resumeOrphans);
+      }, leaseRenewalMs);
       try {
         await client.login(token);
         await ready;
       } catch (error) {
+        clearInterval(leaseTimer);
         await client.destroy();
         throw startFailure(error, poquan.config.discord.apiBase);
       }
       log.info({ user: client.user?.tag, guilds: client.guilds.cache.size }, 'discord adapter ready');
+      void resumeOrphans();
     },
     stop(graceMs) {
       stopped ??= (async () => {
         stopping = true;
+        clearInterval(leaseTimer);
         const drained = Promise.allSettled([...inFlight]);
         if (!(await settlesWithin(drained, graceMs))) {
           log.warn({ inFlight: inFlight.size }, 'grace period over; cutting the remaining answers short');

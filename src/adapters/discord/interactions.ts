@@ -1,12 +1,8 @@
 import {
-  type APIMessage,
   type ChatInputCommandInteraction,
-  type Client,
   type Interaction,
   type MessageContextMenuCommandInteraction,
   MessageFlags,
-  type REST,
-  Routes,
 } from 'discord.js';
 import { askCommand } from '../../../commands/ask.ts';
 import { type CommandReply, type CommandSpec, describeOptions } from '../../../commands/command.ts';
@@ -18,71 +14,15 @@ import type { Logger } from '../../core/logger.ts';
 import { detectLanguage, type ReplyLanguage } from '../../core/question.ts';
 import type { Poquan } from '../../poquan.ts';
 import { contextConversationId, rememberAnswerMessages, turnOf } from './conversations.ts';
-import {
-  type AnswerSurface,
-  deliverMessages,
-  type MessageExtras,
-  serializeSurface,
-  streamAnswer,
-} from './deliver.ts';
+import { type AnswerSurface, deliverMessages, streamAnswer } from './deliver.ts';
 import { reportError } from './errors.ts';
 import { handleFeedbackButton } from './feedback.ts';
 import { type HandlerOptions, questionFromMessage } from './messages.ts';
 import { discordPhrases, languageOfLocale } from './phrases.ts';
 import { renderDiscordText } from './render.ts';
+import { interactionSurface } from './surfaces.ts';
 
 type CommandInteraction = ChatInputCommandInteraction | MessageContextMenuCommandInteraction;
-
-/**
- * Posts straight to the channel through REST: the fallback when the interaction token no longer works.
- * `allowed_mentions` is spelled out because the Client's default only applies to discord.js's own senders.
- */
-async function postToChannel(
-  client: Client,
-  channelId: string,
-  content: string,
-  extras: MessageExtras = {},
-): Promise<string> {
-  const body = {
-    content,
-    allowed_mentions: extras.allowedMentions ?? { parse: [] },
-    ...(extras.components ? { components: extras.components } : {}),
-  };
-  return ((await client.rest.post(Routes.channelMessages(channelId), { body })) as APIMessage).id;
-}
-
-/**
- * The answer to an interaction: the deferred reply, edited while streaming, with follow-ups for the rest.
- * If the token has expired (15 minutes) or the reply is gone, a public answer falls back to a channel
- * message and a private one to a DM, so the asker is never left with "thinking…".
- */
-function interactionSurface(
-  interaction: CommandInteraction,
-  ephemeral: boolean,
-  previewRest: REST,
-): AnswerSurface {
-  return serializeSurface({
-    show: async (content, extras) => (await interaction.editReply({ content, ...extras })).id,
-    preview: async (content) => {
-      await previewRest.patch(Routes.webhookMessage(interaction.applicationId, interaction.token), {
-        body: { content, allowed_mentions: { parse: [] } },
-        auth: false,
-      });
-    },
-    append: async (content, extras) =>
-      (
-        await interaction.followUp({
-          content,
-          ...extras,
-          ...(ephemeral ? { flags: MessageFlags.Ephemeral } : {}),
-        })
-      ).id,
-    fallback: async (content, extras) =>
-      ephemeral || !interaction.channelId
-        ? (await interaction.user.send({ content, ...extras })).id
-        : postToChannel(interaction.client, interaction.channelId, content, extras),
-  });
-}
 
 /** Reads a slash command's options into the plain object its zod schema validates. */
 function commandArgs(spec: CommandSpec, interaction: ChatInputCommandInteraction): Record<string, unknown> {
@@ -171,7 +111,22 @@ export async function handleInteraction(interaction: Interaction, options: Handl
     !asks || (interaction.isChatInputCommand() && interaction.options.getBoolean('private') === true);
   // Acknowledge first: Discord's 3-second window is the one deadline nothing can make up for later.
   await interaction.deferReply(ephemeral ? { flags: MessageFlags.Ephemeral } : {});
-  const surface = interactionSurface(interaction, ephemeral, options.previewRest);
+  // Set once the reply is a question being answered: from then on a restart would resume it.
+  let inFlightId: string | undefined;
+  const surface = interactionSurface(
+    interaction.client.rest,
+    options.previewRest,
+    {
+      applicationId: interaction.applicationId,
+      token: interaction.token,
+      channelId: interaction.channelId,
+      userId: interaction.user.id,
+      ephemeral,
+    },
+    async (answerMessageId) => {
+      if (inFlightId) await options.inFlight.note(inFlightId, { answerMessageId });
+    },
+  );
   const conversationId = contextConversationId({
     channelId: interaction.channelId ?? interaction.user.id,
     isThread: interaction.channel?.isThread() ?? false,
@@ -189,6 +144,21 @@ export async function handleInteraction(interaction: Interaction, options: Handl
         : tellPrivately(interaction, surface, chunks, log));
       return;
     }
+    inFlightId = `interaction:${interaction.id}`;
+    await options.inFlight.begin({
+      id: inFlightId,
+      kind: 'interaction',
+      startedAt: interaction.createdTimestamp,
+      question: reply.question,
+      conversationId,
+      language: detectLanguage(reply.question),
+      isPrivate: ephemeral,
+      channelId: interaction.channelId,
+      guildId: interaction.guildId,
+      userId: interaction.user.id,
+      applicationId: interaction.applicationId,
+      token: interaction.token,
+    });
     const { messageIds, done } = await streamAnswer(
       surface,
       reply.question,
@@ -204,5 +174,7 @@ export async function handleInteraction(interaction: Interaction, options: Handl
   } catch (error) {
     reportError(log, error, 'command failed');
     await deliverMessages(surface, renderDiscordText(describeErrorForUser(error, locale)), log);
+  } finally {
+    if (inFlightId) await options.inFlight.finish(inFlightId);
   }
 }

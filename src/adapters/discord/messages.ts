@@ -1,11 +1,4 @@
-import {
-  type APIMessage,
-  cleanContent,
-  type Message,
-  type REST,
-  Routes,
-  type SendableChannels,
-} from 'discord.js';
+import { cleanContent, type Message } from 'discord.js';
 import { askCommand } from '../../../commands/ask.ts';
 import { userKeyOf } from '../../core/access.ts';
 import { describeErrorForUser } from '../../core/errors.ts';
@@ -17,16 +10,12 @@ import {
   rememberAnswerMessages,
   turnOf,
 } from './conversations.ts';
-import {
-  type AnswerSurface,
-  deliverMessages,
-  type StreamOptions,
-  serializeSurface,
-  streamAnswer,
-} from './deliver.ts';
+import { deliverMessages, type StreamOptions, streamAnswer } from './deliver.ts';
 import { reportError } from './errors.ts';
+import type { InFlightAnswers } from './in-flight.ts';
 import { discordPhrases, languageOfLocale } from './phrases.ts';
 import { renderDiscordText } from './render.ts';
+import { replySurface } from './surfaces.ts';
 
 /** What handling a message or an interaction needs besides the event itself. */
 export interface HandlerOptions extends StreamOptions {
@@ -37,6 +26,8 @@ export interface HandlerOptions extends StreamOptions {
    * event, and only the first to claim it answers.
    */
   claim(eventKey: string): Promise<boolean>;
+  /** Answers in flight, recorded so a restarted process can finish them. */
+  inFlight: InFlightAnswers;
 }
 
 /**
@@ -46,39 +37,6 @@ export interface HandlerOptions extends StreamOptions {
 export function questionFromMessage(message: Message, botId: string): string {
   const withoutBot = message.content.replace(new RegExp(`<@!?${botId}>`, 'g'), ' ');
   return cleanContent(withoutBot, message.channel).trim();
-}
-
-/** The answer to a message: a reply to it, edited while streaming, with follow-ups for the rest. */
-function messageSurface(message: Message, channel: SendableChannels, previewRest: REST): AnswerSurface {
-  let answerId: string | undefined;
-  return serializeSurface({
-    async show(content, extras) {
-      const answer = answerId
-        ? await channel.messages.edit(answerId, { content, ...extras })
-        : await message.reply({ content, ...extras });
-      answerId = answer.id;
-      return answer.id;
-    },
-    async preview(content) {
-      const allowed_mentions = { parse: [], replied_user: false };
-      if (answerId) {
-        await previewRest.patch(Routes.channelMessage(channel.id, answerId), {
-          body: { content, allowed_mentions },
-        });
-        return;
-      }
-      const reply = (await previewRest.post(Routes.channelMessages(channel.id), {
-        body: {
-          content,
-          allowed_mentions,
-          message_reference: { message_id: message.id, fail_if_not_exists: false },
-        },
-      })) as APIMessage;
-      answerId = reply.id;
-    },
-    append: async (content, extras) => (await channel.send({ content, ...extras })).id,
-    fallback: async (content, extras) => (await channel.send({ content, ...extras })).id,
-  });
 }
 
 /**
@@ -119,7 +77,16 @@ export async function handleMessage(message: Message, options: HandlerOptions): 
   const conversationId = replyTo
     ? await conversationForReply({ store: poquan.store, memory: poquan.memory, log }, replyTo, place)
     : contextConversationId(place);
-  const surface = messageSurface(message, channel, options.previewRest);
+  // Set once the reply is a question being answered: from then on a restart would resume it.
+  let inFlightId: string | undefined;
+  const surface = replySurface(
+    message.client.rest,
+    options.previewRest,
+    { channelId: channel.id, messageId: message.id },
+    async (answerMessageId) => {
+      if (inFlightId) await options.inFlight.note(inFlightId, { answerMessageId });
+    },
+  );
   try {
     if (!question) {
       await deliverMessages(surface, renderDiscordText(discordPhrases.mentionHint[language]), log);
@@ -134,6 +101,20 @@ export async function handleMessage(message: Message, options: HandlerOptions): 
       await deliverMessages(surface, renderDiscordText(reply.text), log);
       return;
     }
+    inFlightId = `message:${message.id}`;
+    await options.inFlight.begin({
+      id: inFlightId,
+      kind: 'message',
+      startedAt: message.createdTimestamp,
+      question: reply.question,
+      conversationId,
+      language,
+      isPrivate: false,
+      channelId: channel.id,
+      guildId: message.guildId,
+      userId: message.author.id,
+      messageId: message.id,
+    });
     const { messageIds, done } = await streamAnswer(
       surface,
       reply.question,
@@ -149,5 +130,7 @@ export async function handleMessage(message: Message, options: HandlerOptions): 
   } catch (error) {
     reportError(log, error, 'question failed');
     await deliverMessages(surface, renderDiscordText(describeErrorForUser(error, language)), log);
+  } finally {
+    if (inFlightId) await options.inFlight.finish(inFlightId);
   }
 }

@@ -19,6 +19,10 @@ export const discordPhrases = {
     en: 'Ask me a question after the mention, for example “@Poquan Who founded DeepSeek?”. When you reply to one of my answers, keep the @mention switched on so I can read your message — or use `/ask`.',
     zh: '请在 @我 之后写上问题，例如“@Poquan DeepSeek 的创始人是谁？”。回复我的消息时请保持 @提及 开启，这样我才能读到内容——也可以使用 `/ask`。',
   },
+  interruptedByRestart: {
+    en: '⚠️ Poquan restarted before it could finish this answer, and it is too late to finish it now. Please ask again.',
+    zh: '⚠️ 破圈在完成这个回答之前重启了，现在已来不及补上。请重新提问。',
+  },
   unknownCommand: {
     en: "I don't know that command. Try `/help`.",
     zh: '我不认识这个命令，试试 `/help`。',
