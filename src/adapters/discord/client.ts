@@ -183,6 +183,8 @@ export function createDiscordClient(poquan: Poquan, options: DiscordBotOptions =
       leaseTimer = setInterval(() => {
         void answersInFlight.renewLease().then(resumeOrphans);
       }, leaseRenewalMs);
+      // Never what keeps the process alive: `stop` clears it, and a process that is exiting anyway needs no lease.
+      leaseTimer.unref();
       try {
         await client.login(token);
         await ready;

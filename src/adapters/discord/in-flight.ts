@@ -48,8 +48,13 @@ const recordTtlMs = 24 * 3_600_000;
 /** An instance that has not renewed its lease for this long is gone, and its answers are taken over. */
 export const ownerLeaseMs = 10_000;
 
-const indexKey = 'discord:in-flight';
-const recordKey = (id: string) => `discord:in-flight:${id}`;
+/** Where the records live in the store: a set of ids, and a record per id. */
+export const inFlightKeys = {
+  index: 'discord:in-flight',
+  record: (id: string) => `discord:in-flight:${id}`,
+};
+const indexKey = inFlightKeys.index;
+const recordKey = inFlightKeys.record;
 const leaseKey = (owner: string) => `discord:instance:${owner}`;
 
 /** The registry of answers in flight, shared through the store by every instance on one bot token. */

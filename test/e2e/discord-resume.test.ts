@@ -1,0 +1,238 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { APIMessage } from 'discord.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { contextConversationId } from '../../src/adapters/discord/conversations.ts';
+import { type InFlightAnswer, inFlightKeys } from '../../src/adapters/discord/in-flight.ts';
+import { createConversationMemory } from '../../src/core/memory.ts';
+import { openStore } from '../../src/core/store.ts';
+import { type FakeDiscord, startFakeDiscord } from '../fakes/fake-discord.ts';
+import { channelIdOf, fakeUser } from '../fakes/fake-discord-fixtures.ts';
+import { askedQuestion, type FakeLlm, startFakeLlm } from '../fakes/fake-llm.ts';
+import { type PoquanProcess, startPoquanProcess } from '../servers/poquan-process.ts';
+import { type Cleanups, groundedAnswer, runCleanups, until } from './harness.ts';
+
+/**
+ * A Discord process killed with SIGKILL in the middle of its answers leaves nothing frozen: every deferred
+ * `/ask` (public and `private:true`) and every reply to a mention it was writing is finished by the next
+ * process on the same store — in its own conversation, with the frozen preview replaced — or, once Discord's
+ * 15-minute interaction token is too old, ended with a sentence wherever Discord still lets the bot edit.
+ * The real `poquan start` runs as child processes against the fake Discord and a model that stalls mid-answer.
+ */
+
+const cleanups: Cleanups = [];
+afterEach(() => runCleanups(cleanups));
+
+const asker = fakeUser({ username: 'asker' });
+const mentioner = fakeUser({ username: 'mentioner' });
+const questions = {
+  public: 'Who founded DeepSeek?',
+  private: 'Did Liang finance DeepSeek himself?',
+  mention: 'Who founded High-Flyer?',
+};
+const interrupted =
+  '⚠️ Poquan restarted before it could finish this answer, and it is too late to finish it now. Please ask again.';
+
+/** A live preview: "thinking…", or text still being written (with the cursor). */
+const isPreview = (content: string) => content.startsWith('-# 💭 Thinking') || content.endsWith('▌');
+
+async function setUp() {
+  const dir = await mkdtemp(join(tmpdir(), 'poquan-discord-resume-'));
+  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  const discord = await startFakeDiscord();
+  cleanups.push(() => discord.close());
+  const llm = await startFakeLlm();
+  cleanups.push(() => llm.close());
+  const storeUrl = `sqlite://${join(dir, 'poquan.sqlite')}`;
+  const start = async (): Promise<PoquanProcess> => {
+    const bot = startPoquanProcess(
+      {
+        DISCORD_TOKEN: discord.token,
+        DISCORD_APPLICATION_ID: discord.applicationId,
+        DISCORD_API_BASE: discord.apiBase,
+        LLM_BASE_URL: llm.url,
+        LLM_API_KEY: 'sk-discord-resume-test',
+        LLM_MAX_RETRIES: '0',
+        STORE_URL: storeUrl,
+        KNOWLEDGE_DIR: resolve('test/fixtures/knowledge-mini'),
+        ANSWER_CACHE_TTL_HOURS: '0',
+        RATE_LIMIT_PER_MINUTE: '0',
+        SHOW_REASONING: 'off',
+        LOG_LEVEL: 'info',
+      },
+      dir,
+    );
+    cleanups.push(() => bot.stop('SIGKILL'));
+    await bot.waitForLog((entry) => entry.msg === 'discord adapter ready', 60_000);
+    return bot;
+  };
+  return { discord, llm, storeUrl, start };
+}
+
+/**
+ * Asks the three questions while the model stalls after a few words, and waits until each answer shows a
+ * preview that has been edited at least once (so the bot has recorded which message shows it).
+ */
+async function askAndFreeze(discord: FakeDiscord, llm: FakeLlm) {
+  const stalled = {
+    content: 'Liang Wenfeng founded DeepSeek [1]. '.repeat(6),
+    chunkChars: 6,
+    chunkDelayMs: 250,
+  };
+  llm.enqueue(
+    { ...stalled, stallAfterChunks: 9 },
+    { ...stalled, stallAfterChunks: 9 },
+    { ...stalled, stallAfterChunks: 9 },
+  );
+  const publicAsk = discord.sendSlashCommand({
+    place: discord.channel,
+    user: asker,
+    name: 'ask',
+    options: { question: questions.public },
+  });
+  const privateAsk = discord.sendSlashCommand({
+    place: discord.channel,
+    user: asker,
+    name: 'ask',
+    options: { question: questions.private, private: true },
+  });
+  const mention = discord.sendUserMessage({
+    place: discord.channel,
+    author: mentioner,
+    content: `<@${discord.botUser.id}> ${questions.mention}`,
+    mentions: [discord.botUser],
+  });
+  const originalEdits = (token: string) =>
+    discord.requests.filter(
+      (r) => r.method === 'PATCH' && r.path.endsWith(`${token}/messages/@original`) && r.status === 200,
+    ).length;
+  const replyOf = () => replyTo(discord, mention);
+  const replyEdits = () =>
+    discord.requests.filter((r) => r.method === 'PATCH' && r.path.endsWith(`/messages/${replyOf()?.id}`))
+      .length;
+  await until(
+    () =>
+      llm.requests.length === 3 &&
+      originalEdits(publicAsk.token) >= 2 &&
+      originalEdits(privateAsk.token) >= 2 &&
+      replyEdits() >= 1,
+    'three answers frozen mid-stream',
+    20_000,
+  );
+  return { publicAsk, privateAsk, mention, reply: replyOf() as APIMessage };
+}
+
+/** The bot's replies to `message` (messages that refer to it). */
+function repliesTo(discord: FakeDiscord, message: APIMessage): APIMessage[] {
+  return [...discord.messages.values()].filter(
+    (m) => m.author.id === discord.botUser.id && m.message_reference?.message_id === message.id,
+  );
+}
+const replyTo = (discord: FakeDiscord, message: APIMessage) => repliesTo(discord, message)[0];
+
+/** The questions the model was asked, from request `from` on. */
+const askedFrom = (llm: FakeLlm, from: number) =>
+  llm.requests.slice(from).map((request) => {
+    const messages = request.body.messages as Array<{ role: string; content: string }>;
+    return askedQuestion(messages.at(-1)?.content ?? '');
+  });
+
+describe('Discord after kill -9', () => {
+  it('finishes a public /ask, a private /ask and a mention reply after a restart, each once, in place', async () => {
+    const { discord, llm, storeUrl, start } = await setUp();
+    const first = await start();
+    const { publicAsk, privateAsk, mention, reply } = await askAndFreeze(discord, llm);
+    expect(await first.stop('SIGKILL')).toBeNull();
+    const frozen = [
+      discord.originalMessage(publicAsk.token),
+      discord.originalMessage(privateAsk.token),
+      discord.messages.get(reply.id),
+    ];
+    for (const message of frozen) expect(isPreview(message?.content ?? '')).toBe(true);
+
+    // Two instances start on the same store: between them, each unfinished answer is resumed exactly once.
+    const restartedAt = performance.now();
+    await Promise.all([start(), start()]);
+    const final = (message: APIMessage | undefined) => /\n-# Sources: /.test(message?.content ?? '');
+    await until(
+      () =>
+        final(discord.originalMessage(publicAsk.token)) &&
+        final(discord.originalMessage(privateAsk.token)) &&
+        final(discord.messages.get(reply.id)),
+      'the three interrupted answers to be finished',
+      40_000,
+    );
+    // Longer than a look for orphans takes to come round again: a second answer to any of them would show.
+    await new Promise((done) => setTimeout(done, 4000));
+
+    expect(askedFrom(llm, 3).sort()).toEqual(Object.values(questions).sort());
+    const publicOriginal = discord.originalMessage(publicAsk.token) as APIMessage;
+    const privateOriginal = discord.originalMessage(privateAsk.token) as APIMessage;
+    expect(publicOriginal.content).toMatch(groundedAnswer);
+    expect((publicOriginal.flags ?? 0) & 64).toBe(0);
+    expect(privateOriginal.content).toMatch(groundedAnswer);
+    expect((privateOriginal.flags ?? 0) & 64).toBe(64);
+    // The mention's frozen reply became the answer: no second reply, nothing posted beside it.
+    expect(repliesTo(discord, mention).map((m) => m.id)).toEqual([reply.id]);
+    expect(discord.messages.get(reply.id)?.content).toMatch(groundedAnswer);
+    const posted = discord.requests.filter(
+      (r) => r.at >= restartedAt && r.method === 'POST' && !r.path.endsWith('/callback'),
+    );
+    expect(posted.map((r) => `${r.method} ${r.path}`)).toEqual([]);
+    const botMessages = [...discord.messages.values()].filter((m) => m.author.id === discord.botUser.id);
+    expect(botMessages.filter((m) => isPreview(m.content))).toEqual([]);
+
+    // The private question went on in the asker's private conversation, not the public one.
+    const store = await openStore(storeUrl);
+    cleanups.push(() => store.close());
+    const memory = createConversationMemory(store.kv, { turns: 6, ttlMs: 60_000 });
+    const place = { channelId: channelIdOf(discord.channel), isThread: false, isDm: false, userId: asker.id };
+    const privateTurns = await memory.load(contextConversationId({ ...place, isPrivate: true }));
+    const publicTurns = await memory.load(contextConversationId(place));
+    expect(privateTurns.map((turn) => turn.question)).toEqual([questions.private]);
+    expect(publicTurns.map((turn) => turn.question)).toEqual([questions.public]);
+  }, 120_000);
+
+  it('ends answers too old to finish with a sentence where Discord still allows an edit, and logs the rest', async () => {
+    const { discord, llm, storeUrl, start } = await setUp();
+    const first = await start();
+    const { publicAsk, privateAsk, reply } = await askAndFreeze(discord, llm);
+    expect(await first.stop('SIGKILL')).toBeNull();
+    const frozenPrivate = discord.originalMessage(privateAsk.token)?.content;
+
+    // Sixteen minutes pass: the records are that old, and Discord no longer accepts the interaction tokens.
+    const store = await openStore(storeUrl);
+    for (const id of await store.atomic.membersOf(inFlightKeys.index)) {
+      const key = inFlightKeys.record(id);
+      const record = (await store.kv.get<InFlightAnswer>(key)) as InFlightAnswer;
+      await store.kv.set(key, { ...record, startedAt: record.startedAt - 16 * 60_000 });
+    }
+    await store.close();
+    discord.expireInteraction(publicAsk.token);
+    discord.expireInteraction(privateAsk.token);
+
+    const second = await start();
+    await until(
+      () =>
+        discord.originalMessage(publicAsk.token)?.content === interrupted &&
+        discord.messages.get(reply.id)?.content === interrupted,
+      'the public reply and the mention reply to say the answer was interrupted',
+      40_000,
+    );
+    await second.waitForLog((entry) =>
+      String(entry.msg).startsWith('an interrupted answer can no longer be reached'),
+    );
+    // The public reply was edited as the bot's own channel message; the ephemeral one can't be reached.
+    expect(
+      discord.requests.some(
+        (r) =>
+          r.method === 'PATCH' &&
+          r.path ===
+            `/channels/${channelIdOf(discord.channel)}/messages/${discord.originalMessage(publicAsk.token)?.id}`,
+      ),
+    ).toBe(true);
+    expect(discord.originalMessage(privateAsk.token)?.content).toBe(frozenPrivate);
+    expect(llm.requests).toHaveLength(3);
+  }, 120_000);
+});
