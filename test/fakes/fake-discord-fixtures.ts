@@ -169,9 +169,15 @@ export function channelIdOf(place: Place): string {
   return 'dmChannelId' in place ? place.dmChannelId : place.channel.id;
 }
 
-/** Every field an interaction payload carries about its location and invoker. */
-function interactionEnvelope(place: Place, user: APIUser, applicationId: string, locale: string) {
-  const id = snowflake();
+/** Every field an interaction payload carries about its location and invoker; `at` is when it was created. */
+function interactionEnvelope(
+  place: Place,
+  user: APIUser,
+  applicationId: string,
+  locale: string,
+  at?: number,
+) {
+  const id = snowflake(at);
   const common = {
     id,
     application_id: applicationId,
@@ -217,11 +223,19 @@ export function slashCommandInteraction(input: {
   name: string;
   options?: SlashOptions;
   locale?: string;
+  /** When the interaction was created (ms since the epoch); default now. */
+  createdAt?: number;
 }) {
   const options: APIApplicationCommandInteractionDataOption[] = Object.entries(input.options ?? {}).map(
     ([name, value]) => (typeof value === 'boolean' ? { name, type: 5, value } : { name, type: 3, value }),
   );
-  const envelope = interactionEnvelope(input.place, input.user, input.applicationId, input.locale ?? 'en-US');
+  const envelope = interactionEnvelope(
+    input.place,
+    input.user,
+    input.applicationId,
+    input.locale ?? 'en-US',
+    input.createdAt,
+  );
   return {
     ...envelope,
     data: {

@@ -135,6 +135,55 @@ describe('fake Discord REST', () => {
     ]);
   });
 
+  it('expires an interaction token 15 minutes after the interaction was created', async () => {
+    const user = fakeUser();
+    const created = Date.now() - 14 * 60_000;
+    const fresh = fake.sendSlashCommand({ place: fake.channel, user, name: 'ask', createdAt: created });
+    const old = fake.sendSlashCommand({
+      place: fake.channel,
+      user,
+      name: 'ask',
+      createdAt: created - 60_000,
+    });
+    for (const { id, token } of [fresh, old]) {
+      await rest('POST', `/interactions/${id}/${token}/callback`, { type: 5 });
+    }
+    const edit = (token: string) =>
+      rest('PATCH', `/webhooks/1000/${token}/messages/@original`, { content: 'late' });
+    expect((await edit(fresh.token)).status).toBe(200);
+    const stale = await edit(old.token);
+    expect([stale.status, await stale.json()]).toEqual([
+      401,
+      { message: 'Invalid Webhook Token', code: 50027 },
+    ]);
+    const unknown = await rest('PATCH', '/webhooks/1000/itk-never-issued/messages/@original', {
+      content: 'x',
+    });
+    expect([unknown.status, await unknown.json()]).toEqual([
+      404,
+      { message: 'Unknown Webhook', code: 10015 },
+    ]);
+  });
+
+  it('lets the bot edit its public interaction reply as a channel message, but not an ephemeral one', async () => {
+    const channelId = 'channel' in fake.channel ? fake.channel.channel.id : '';
+    const deferred = async (flags: number) => {
+      const { id, token } = fake.sendSlashCommand({ place: fake.channel, user: fakeUser(), name: 'ask' });
+      await rest('POST', `/interactions/${id}/${token}/callback`, { type: 5, data: { flags } });
+      return fake.originalMessage(token) as APIMessage;
+    };
+    const editInChannel = (message: APIMessage) =>
+      rest('PATCH', `/channels/${channelId}/messages/${message.id}`, { content: 'edited' });
+    const shown = await deferred(0);
+    expect((await editInChannel(shown)).status).toBe(200);
+    expect(fake.messages.get(shown.id)?.content).toBe('edited');
+    const refused = await editInChannel(await deferred(64));
+    expect([refused.status, await refused.json()]).toEqual([
+      404,
+      { message: 'Unknown Message', code: 10008 },
+    ]);
+  });
+
   it('fails the next calls to a route as scripted, with 429 headers, then recovers', async () => {
     fake.failNext('POST /channels/*/messages', 1, rateLimited(0.4));
     fake.failNext('POST /channels/*/typing', 1, discordErrors.missingPermissions());

@@ -742,13 +742,17 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
       return { dmChannelId: id };
     },
 
-    /** Dispatches a slash command and registers its token; returns the payload (id, token, …). */
+    /**
+     * Dispatches a slash command and registers its token; returns the payload (id, token, …). Its token works
+     * for 15 minutes after `createdAt` (default now), as Discord's do.
+     */
     sendSlashCommand(input: {
       place: Place;
       user: APIUser;
       name: string;
       options?: SlashOptions;
       locale?: string;
+      createdAt?: number;
     }) {
       const payload = slashCommandInteraction({ ...input, applicationId });
       track(payload, input.user, 1);
