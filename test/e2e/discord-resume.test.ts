@@ -8,10 +8,10 @@ import { type InFlightAnswer, inFlightKeys } from '../../src/adapters/discord/in
 import { createConversationMemory } from '../../src/core/memory.ts';
 import { openStore } from '../../src/core/store.ts';
 import { type FakeDiscord, startFakeDiscord } from '../fakes/fake-discord.ts';
-import { channelIdOf, fakeUser } from '../fakes/fake-discord-fixtures.ts';
+import { channelIdOf, fakeUser, snowflake, userMessage } from '../fakes/fake-discord-fixtures.ts';
 import { askedQuestion, type FakeLlm, startFakeLlm } from '../fakes/fake-llm.ts';
 import { type PoquanProcess, startPoquanProcess } from '../servers/poquan-process.ts';
-import { type Cleanups, groundedAnswer, runCleanups, until } from './harness.ts';
+import { type Cleanups, groundedAnswer, runCleanups, startDiscordHarness, until } from './harness.ts';
 
 /**
  * A Discord process killed with SIGKILL in the middle of its answers leaves nothing frozen: every deferred
@@ -235,4 +235,49 @@ describe('Discord after kill -9', () => {
     expect(discord.originalMessage(privateAsk.token)?.content).toBe(frozenPrivate);
     expect(llm.requests).toHaveLength(3);
   }, 120_000);
+
+  it('answers in a new message when the frozen reply was deleted meanwhile, and forgets the record', async () => {
+    const { discord, poquan } = await startDiscordHarness(cleanups);
+    // A question a gone instance was answering (its lease is long gone) whose reply someone has since deleted.
+    const question = userMessage({
+      place: discord.channel,
+      author: mentioner,
+      content: `<@${discord.botUser.id}> ${questions.mention}`,
+      mentions: [discord.botUser],
+    });
+    discord.messages.set(question.id, question);
+    const deletedReply = snowflake();
+    const record: InFlightAnswer = {
+      id: `message:${question.id}`,
+      kind: 'message',
+      owner: 'an-instance-that-died',
+      startedAt: Date.now(),
+      question: questions.mention,
+      conversationId: `discord:channel:${question.channel_id}:user:${mentioner.id}`,
+      language: 'en',
+      isPrivate: false,
+      channelId: question.channel_id,
+      guildId: discord.guild.id,
+      userId: mentioner.id,
+      messageId: question.id,
+      answerMessageId: deletedReply,
+    };
+    await poquan.store.set(inFlightKeys.record(record.id), record);
+    await poquan.atomic.addToSet(inFlightKeys.index, record.id);
+
+    const answered = await discord.waitForRequest(
+      (r) =>
+        r.method === 'POST' &&
+        r.path === `/channels/${question.channel_id}/messages` &&
+        /\n-# Sources: /.test(String(r.body?.content)),
+      20_000,
+    );
+    expect(answered.body.content).toMatch(groundedAnswer);
+    expect(
+      discord.requests.some((r) => r.path.endsWith(`/messages/${deletedReply}`) && r.status === 404),
+    ).toBe(true);
+    // The record goes once the answer is delivered: a later restart has nothing to resume.
+    await expect.poll(() => poquan.atomic.membersOf(inFlightKeys.index), { timeout: 5000 }).toEqual([]);
+    expect(await poquan.store.get(inFlightKeys.record(record.id))).toBeUndefined();
+  }, 60_000);
 });
