@@ -177,5 +177,6 @@ export async function streamAnswer(
     ...(done.votable ? { components: [feedbackRow(done.answerId)] } : {}),
     ...(handoff ? { allowedMentions: handoff.allowedMentions } : {}),
   });
+  log.info({ answerId: done.answerId, messages: messageIds.length }, 'delivered');
   return { messageIds, done };
 }

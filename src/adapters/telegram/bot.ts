@@ -8,7 +8,7 @@ import { userKeyOf } from '../../core/access.ts';
 import { ConfigError, describeErrorForUser, InputError, isRefusal, LlmError } from '../../core/errors.ts';
 import { interfaceLanguage } from '../../core/interface-language.ts';
 import type { Logger } from '../../core/logger.ts';
-import { detectLanguage, languageOf, type ReplyLanguage } from '../../core/question.ts';
+import { languageOf, type ReplyLanguage } from '../../core/question.ts';
 import type { Poquan } from '../../poquan.ts';
 import { retryTelegramCalls } from './api-retries.ts';
 import { describeErrorForLog, isChatUnreachable } from './errors.ts';
@@ -73,13 +73,9 @@ function userKeyFor(message: Message): string {
     : `telegram:chat:${message.sender_chat?.id ?? message.chat.id}`;
 }
 
-/**
- * The language of an error sentence for a message: the question's script, else `DEFAULT_LANGUAGE`, else the
- * user's Telegram language.
- */
+/** The language of an error sentence for a message: that of its words after any command, else the interface's. */
 function languageFor(message: Message, poquan: Poquan): ReplyLanguage {
-  const text = (message.text ?? '').replace(/^\/\S+/, '');
-  return detectLanguage(text) === 'zh' ? 'zh' : uiLanguage(message, poquan);
+  return languageOf((message.text ?? '').replace(/^\/\S+/, ''), uiLanguage(message, poquan));
 }
 
 /** Interface texts for a message without words to go by: `DEFAULT_LANGUAGE`, else the user's Telegram language. */

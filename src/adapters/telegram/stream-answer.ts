@@ -171,5 +171,6 @@ export async function streamAnswer(
   const empty = describeErrorForUser(new LlmError('empty', 'empty answer'), request.language);
   const replyMarkup = done.votable ? feedbackKeyboard(done.answerId) : undefined;
   await trail.show(final.length > 0 ? final : [escapeHtml(empty)], replyMarkup ? { replyMarkup } : {});
+  log.info({ answerId: done.answerId, messages: trail.size }, 'delivered');
   return done;
 }
