@@ -304,10 +304,15 @@ export async function startDiscordHarness(
       });
       const channelId = 'dmChannelId' in place ? place.dmChannelId : place.channel.id;
       const sentAt = performance.now();
+      // The typing indicator is a request too: only a posted reply that is no longer in progress ends the wait,
+      // however long a loaded machine takes between the two.
       await settle(
         (r) => r.at >= sentAt && r.path.startsWith(`/channels/${channelId}/`),
         `a reply to ${message.id}`,
-        () => !inProgress(channelPosts(sentAt).at(-1) ?? 'none'),
+        () => {
+          const last = channelPosts(sentAt).at(-1);
+          return last !== undefined && !inProgress(last);
+        },
       );
       // The reply, and any follow-up or fallback message posted in the channel after it.
       return channelPosts(sentAt);
