@@ -1,5 +1,7 @@
 import type { z } from 'zod';
+import type { Logger } from '../src/core/logger.ts';
 import type { ReplyLanguage } from '../src/core/question.ts';
+import type { TurnEvent } from '../src/core/turn.ts';
 import type { Poquan } from '../src/poquan.ts';
 
 /** Text in each language Poquan speaks; platforms map these to their own locale codes. */
@@ -20,21 +22,27 @@ export interface CommandContext {
   conversationId: string;
   /** Platform-qualified user id (`telegram:42`; `cli` in the terminal), used for rate limits and budgets. */
   userKey: string;
+  /** The reply's language: that of the words given with the command, else the user's interface language. */
   language: ReplyLanguage;
+  /** Aborted when the adapter shuts down; a streamed answer then ends early and is delivered as it is. */
+  signal?: AbortSignal;
+  /** The adapter's logger for this request. */
+  log?: Logger;
 }
 
 /**
- * What a handler returns; adapters render it and never decide content themselves. `answer` asks the
- * adapter to stream `poquan.answer(question)`, because streaming is a platform concern.
+ * What a handler returns; adapters render it and never decide content themselves. A `stream` is an answer
+ * being written: adapters show it as it grows, in `language`, and finish with its last event.
  */
 export type CommandReply =
+  | { type: 'message'; text: string }
   | {
-      type: 'message';
-      text: string;
-      /** Set when the question was turned away by a limit, so the CLI can exit with its own code. */
-      refused?: 'budget' | 'rate_limit';
-    }
-  | { type: 'answer'; question: string };
+      type: 'stream';
+      /** The question being answered, as the asker wrote it: what a restarted process would ask again. */
+      question: string;
+      language: ReplyLanguage;
+      events: AsyncGenerator<TurnEvent>;
+    };
 
 /** A platform-neutral command: declared once, registered on Telegram and Discord from the same spec. */
 export interface CommandSpec<Args extends z.ZodObject = z.ZodObject> {
@@ -51,6 +59,16 @@ export interface CommandSpec<Args extends z.ZodObject = z.ZodObject> {
    * leave the command out of public menus; the refusal itself never depends on an adapter.
    */
   operatorOnly?: boolean;
+  /**
+   * The handler may reply with a `stream`. Discord acknowledges such a command publicly (everyone sees the
+   * answer grow) unless its boolean option `private` is true; other commands are acknowledged privately.
+   */
+  streams?: boolean;
+  /**
+   * The string option a plain message fills: text sent to the bot without a command (Telegram), a mention or
+   * "Ask Poquan" on a message (Discord) runs this command with the text in this option. One command has it.
+   */
+  plainTextOption?: string;
   handler(args: z.infer<Args>, context: CommandContext): Promise<CommandReply>;
 }
 

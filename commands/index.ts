@@ -31,3 +31,13 @@ export function commandsFor(platform: 'telegram' | 'discord' | 'cli'): CommandSp
 export function findCommand(platform: 'telegram' | 'discord' | 'cli', name: string): CommandSpec | undefined {
   return commandsFor(platform).find((command) => command.name === name);
 }
+
+/** The command a plain message runs (see `CommandSpec.plainTextOption`), with the option the text fills. */
+export function plainTextCommand(platform: 'telegram' | 'discord' | 'cli'): {
+  spec: CommandSpec;
+  option: string;
+} {
+  const spec = commandsFor(platform).find((command) => command.plainTextOption);
+  if (!spec?.plainTextOption) throw new Error(`no command takes plain text on ${platform}`);
+  return { spec, option: spec.plainTextOption };
+}

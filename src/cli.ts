@@ -65,9 +65,7 @@ async function ask(words: string[], options: { json?: boolean; conversation?: st
   await withPoquan(async (poquan) => {
     const question = cleanQuestion(words.join(' '), poquan.config.maxQuestionChars);
     const conversationId = `cli:${options.conversation ?? `once-${randomUUID()}`}`;
-    const asked = await askAsCli(poquan, question, conversationId);
-    if ('refused' in asked) throw new LimitReachedError(asked.refused);
-    const { events } = asked;
+    const events = askAsCli(poquan, question, conversationId);
     if (options.json) {
       process.stdout.write(`${JSON.stringify(await collectAnswerJson(events))}\n`);
     } else {

@@ -19,6 +19,7 @@ import { createRateLimiter, type RateLimiter } from './core/rate-limit.ts';
 import { createBm25Retriever, type Retriever } from './core/retriever.ts';
 import { StoreOpenError } from './core/sqlite-store.ts';
 import { type AtomicStore, type OpenedStore, openStore, type Store } from './core/store.ts';
+import { type Asker, createAsker } from './core/turn.ts';
 
 /**
  * The assembled core every entry point (CLI, bot process, tests) works with. Built only here, so the
@@ -32,7 +33,12 @@ export interface Poquan {
   /** Full-context or retrieve mode for the current knowledge version, and why. */
   context(): ContextStrategy;
   llm: LlmClient | undefined;
-  /** Answers a question; pass `userKey` so the answer counts against the asker's budget. */
+  /**
+   * One user turn, as every platform runs it: limits checked, the answer streamed, recorded for feedback. Adapters
+   * reach it through the `ask` command; tools that measure answers alone (eval, bench) call `answer`.
+   */
+  ask: Asker;
+  /** Answers a question without limits or feedback; pass `userKey` so the answer counts against the budget. */
   answer: MeteredAnswerer;
   memory: ConversationMemory;
   rateLimiter: RateLimiter;
@@ -244,6 +250,32 @@ export async function createPoquan(
     };
   }
 
+  const feedback = createFeedbackStore({
+    kv: store,
+    atomic: opened.atomic,
+    retentionMs: config.feedback.retentionMs,
+    provider: llm?.provider,
+    votes: counting?.votes,
+  });
+  const rateLimiter = createRateLimiter(opened.atomic, config.rateLimitPerMinute);
+  const answer = meterAnswers(
+    createAnswerer({
+      retriever: () => current.retriever,
+      knowledge: () => current.knowledge,
+      context: () => current.context,
+      followUpRewriteTimeoutMs: config.followUpRewriteTimeoutMs,
+      llm,
+      memory,
+      cache: store,
+      cacheTtlMs: config.answerCacheTtlMs,
+      topK: config.retrieval.topK,
+      maxQuestionChars: config.maxQuestionChars,
+      logger,
+      metrics: counting,
+    }),
+    { budgets, prices, logger, metrics: counting },
+  );
+
   return {
     config,
     logger,
@@ -260,35 +292,14 @@ export async function createPoquan(
     memory,
     store,
     atomic: opened.atomic,
-    feedback: createFeedbackStore({
-      kv: store,
-      atomic: opened.atomic,
-      retentionMs: config.feedback.retentionMs,
-      provider: llm?.provider,
-      votes: counting?.votes,
-    }),
+    feedback,
     pingStore: opened.ping,
-    rateLimiter: createRateLimiter(opened.atomic, config.rateLimitPerMinute),
+    rateLimiter,
     budgets,
     prices,
     access,
-    answer: meterAnswers(
-      createAnswerer({
-        retriever: () => current.retriever,
-        knowledge: () => current.knowledge,
-        context: () => current.context,
-        followUpRewriteTimeoutMs: config.followUpRewriteTimeoutMs,
-        llm,
-        memory,
-        cache: store,
-        cacheTtlMs: config.answerCacheTtlMs,
-        topK: config.retrieval.topK,
-        maxQuestionChars: config.maxQuestionChars,
-        logger,
-        metrics: counting,
-      }),
-      { budgets, prices, logger, metrics: counting },
-    ),
+    answer,
+    ask: createAsker({ answer, budgets, rateLimiter, feedback, logger, metrics: counting }),
     async close() {
       for (const watcher of watchers) watcher.close();
       await opened.close();

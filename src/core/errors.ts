@@ -56,6 +56,39 @@ export class RateLimitedError extends Error {
   }
 }
 
+/** A daily token budget is used up: the asker's own (`user`) or the whole bot's, until `resetsAt` (epoch ms). */
+export class BudgetExhaustedError extends Error {
+  override name = 'BudgetExhaustedError';
+  constructor(
+    readonly scope: 'user' | 'bot',
+    readonly resetsAt: number,
+  ) {
+    super(`${scope} token budget used up until ${new Date(resetsAt).toISOString()}`);
+  }
+}
+
+/** True for a question turned away by a limit before any work: said only to the asker, logged at info. */
+export function isRefusal(error: unknown): error is RateLimitedError | BudgetExhaustedError {
+  return error instanceof RateLimitedError || error instanceof BudgetExhaustedError;
+}
+
+/** The refusal for a used-up budget: whose budget it was, and when (UTC) it resets. */
+export function describeBudgetRefusal(
+  scope: 'user' | 'bot',
+  resetsAt: number,
+  language: 'en' | 'zh',
+): string {
+  const at = `${new Date(resetsAt).toISOString().slice(11, 16)} UTC`;
+  if (scope === 'bot') {
+    return language === 'zh'
+      ? `本机器人今天的令牌额度已用完，所有人都要等到 ${at} 重置后才能继续提问。`
+      : `This bot has used up its token budget for today. Questions are accepted again after the reset at ${at}.`;
+  }
+  return language === 'zh'
+    ? `你今天的令牌额度已用完，将在 ${at} 重置。可用 /usage 查看用量。`
+    : `You have used up your token budget for today. It resets at ${at}; see /usage for your figures.`;
+}
+
 const llmSentences: Record<LlmErrorKind, { en: string; zh: string }> = {
   auth: {
     en: 'The model provider rejected the API key. The operator needs to check LLM_API_KEY.',
@@ -88,6 +121,8 @@ const llmSentences: Record<LlmErrorKind, { en: string; zh: string }> = {
 export function describeErrorForUser(error: unknown, language: 'en' | 'zh' = 'en'): string {
   const zh = language === 'zh';
   if (error instanceof InputError) return error.message;
+  if (error instanceof BudgetExhaustedError)
+    return describeBudgetRefusal(error.scope, error.resetsAt, language);
   if (error instanceof RateLimitedError) {
     return zh
       ? `提问太频繁了，请在 ${error.retryAfterSeconds} 秒后再试。`

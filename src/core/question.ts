@@ -10,6 +10,14 @@ export function detectLanguage(text: string): ReplyLanguage {
 }
 
 /**
+ * The language to reply in: that of the words the user gave (a question answers in its own script), else
+ * `fallback`, the user's interface language (a bare `/help` follows the Telegram or Discord locale).
+ */
+export function languageOf(words: string, fallback: ReplyLanguage): ReplyLanguage {
+  return words.trim() ? detectLanguage(words) : fallback;
+}
+
+/**
  * Cleans a question (invalid UTF-16, control and zero-width characters, surrounding space) and rejects
  * one that is empty or too long with a message that is safe to show the user as is.
  */

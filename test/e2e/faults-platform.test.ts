@@ -177,7 +177,7 @@ describe.concurrent('Discord platform faults', () => {
       const bot = await startDiscordHarness(cleanupsAfter(onTestFinished));
       const channel = bot.discord.guild.channels.find((c) => c.type === 0)?.id;
       bot.discord.failNext(new RegExp(`^POST /channels/${channel}/(messages|typing)$`), 100, error);
-      expect(await bot.mention(question)).toEqual([]);
+      expect(await bot.mention(question, bot.discord.channel, { replies: false })).toEqual([]);
       expect(bot.discord.requests.filter((r) => r.status === 403).length).toBeGreaterThanOrEqual(2);
       expect(bot.logs.errors()).toEqual([]);
       // Slash commands answer through the interaction, which needs no channel permission; threads are unaffected.

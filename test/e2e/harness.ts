@@ -193,8 +193,12 @@ export interface DiscordHarness {
   command(name: string, options?: Record<string, string | boolean>, user?: APIUser): Promise<string[]>;
   /** `/ask question:…` in the guild channel. */
   askSlash(question: string, user?: APIUser): Promise<string[]>;
-  /** Mentions the bot with `text` in the guild channel; resolves with the contents of its reply messages. */
-  mention(text: string, place?: Place): Promise<string[]>;
+  /**
+   * Mentions the bot with `text` in the guild channel; resolves with the contents of its reply messages. With
+   * `replies: false` (a channel the bot can't post in) it resolves once the bot has logged the answer as delivered
+   * to wherever it could go.
+   */
+  mention(text: string, place?: Place, expect?: { replies: boolean }): Promise<string[]>;
 }
 
 /** Calls that create or edit a visible message, the only ones that could ping anyone. */
@@ -238,6 +242,7 @@ export async function startDiscordHarness(
       10_000,
     );
   };
+  const deliveredLines = () => logs.entries().filter((entry) => entry.msg === 'delivered').length;
   /** The live view of an answer (deferred and empty, "thinking…", or text with a cursor), not its end. */
   const inProgress = (content: string) =>
     content === '' || content.startsWith('-# 💭 Thinking') || content.endsWith('▌');
@@ -295,7 +300,7 @@ export async function startDiscordHarness(
     user,
     command,
     askSlash: (question, asker = user) => command('ask', { question }, asker),
-    async mention(text, place = discord.channel) {
+    async mention(text, place = discord.channel, expect = { replies: true }) {
       const message = discord.sendUserMessage({
         place,
         author: user,
@@ -304,10 +309,17 @@ export async function startDiscordHarness(
       });
       const channelId = 'dmChannelId' in place ? place.dmChannelId : place.channel.id;
       const sentAt = performance.now();
+      const deliveredBefore = deliveredLines();
+      // The typing indicator is a request too: only a posted reply that is no longer in progress ends the wait,
+      // however long a loaded machine takes between the two.
       await settle(
         (r) => r.at >= sentAt && r.path.startsWith(`/channels/${channelId}/`),
         `a reply to ${message.id}`,
-        () => !inProgress(channelPosts(sentAt).at(-1) ?? 'none'),
+        () => {
+          const last = channelPosts(sentAt).at(-1);
+          if (!expect.replies) return deliveredLines() > deliveredBefore;
+          return last !== undefined && !inProgress(last);
+        },
       );
       // The reply, and any follow-up or fallback message posted in the channel after it.
       return channelPosts(sentAt);

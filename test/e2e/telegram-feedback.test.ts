@@ -36,7 +36,9 @@ async function start(env: Record<string, string> = {}): Promise<Harness> {
     async answered(chatId) {
       settled += 1;
       const target = settled;
-      await telegram.waitFor(() => logs.filter((line) => line.includes('"msg":"answered"')).length >= target);
+      await telegram.waitFor(
+        () => logs.filter((line) => line.includes('"msg":"delivered"')).length >= target,
+      );
       return telegram.botMessages(chatId);
     },
     async press(user, message, vote) {

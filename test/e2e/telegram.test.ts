@@ -31,7 +31,7 @@ interface Harness {
   llm: FakeLlm;
   adapter: RunningTelegramAdapter;
   logs: string[];
-  /** The bot's messages in a chat, once one more answer has been fully delivered (its "answered" log line). */
+  /** The bot's messages in a chat, once one more answer has been fully delivered (its "delivered" log line). */
   answered(chatId: number): Promise<string[]>;
   /** The bot's messages in a chat, once there are `count` of them. */
   messagesOnce(chatId: number, count: number): Promise<string[]>;
@@ -63,7 +63,7 @@ async function start(
   });
   const logs = captured.lines;
   allLogs.push(logs);
-  const answeredLines = () => logs.filter((line) => line.includes('"msg":"answered"')).length;
+  const answeredLines = () => logs.filter((line) => line.includes('"msg":"delivered"')).length;
   let settled = 0;
   return {
     telegram,

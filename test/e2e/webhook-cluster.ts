@@ -55,7 +55,7 @@ export interface WebhookCluster {
   instances: WebhookInstance[];
   /** Log lines of every instance. */
   allLogs(): string[];
-  /** Resolves once `count` answers have been delivered across the instances (their "answered" log lines). */
+  /** Resolves once `count` answers have been delivered across the instances (their "delivered" log lines). */
   answered(count: number, timeoutMs?: number): Promise<void>;
   /** The bot's messages in a chat once there are `count`, as their texts. */
   messagesOnce(chatId: number, count: number, timeoutMs?: number): Promise<string[]>;
@@ -165,7 +165,7 @@ export async function startWebhookCluster(options: WebhookClusterOptions): Promi
     allLogs,
     async answered(count, timeoutMs = 8000) {
       await telegram.waitFor(
-        () => allLogs().filter((line) => line.includes('"msg":"answered"')).length >= count,
+        () => allLogs().filter((line) => line.includes('"msg":"delivered"')).length >= count,
         timeoutMs,
       );
     },

@@ -10,8 +10,7 @@ import {
   type SoakObservations,
   type SoakPlan,
 } from '../../bench/soak/plan.ts';
-import { describeBudgetRefusal } from '../../commands/ask.ts';
-import { describeErrorForUser, LlmError } from '../../src/core/errors.ts';
+import { describeBudgetRefusal, describeErrorForUser, LlmError } from '../../src/core/errors.ts';
 import { notCoveredAnswer } from '../../src/core/offline-answer.ts';
 
 const smallPlan: SoakPlan = {

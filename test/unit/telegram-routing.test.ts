@@ -20,10 +20,8 @@ function message(fields: Partial<Message> & { text: string }): Message {
 describe('Telegram message routing', () => {
   it('treats any private text as a question', () => {
     expect(routeMessage(message({ chat: privateChat, text: ' Who founded DeepSeek? ' }), me)).toEqual({
-      kind: 'command',
-      name: 'ask',
-      rest: 'Who founded DeepSeek?',
-      explicit: true,
+      kind: 'plain',
+      text: 'Who founded DeepSeek?',
     });
   });
 
@@ -46,21 +44,17 @@ describe('Telegram message routing', () => {
       text: 'hey @PoquanBot who founded Moonshot?',
       entities: [{ type: 'mention', offset: 4, length: 10 }],
     });
-    expect(routeMessage(mention, me)).toMatchObject({
-      kind: 'command',
-      name: 'ask',
-      rest: 'hey who founded Moonshot?',
-    });
+    expect(routeMessage(mention, me)).toEqual({ kind: 'plain', text: 'hey who founded Moonshot?' });
     const textMention = message({
       text: 'Poquan, and Zhipu?',
       entities: [{ type: 'text_mention', offset: 0, length: 6, user: me }],
     });
-    expect(routeMessage(textMention, me)).toMatchObject({ rest: ', and Zhipu?' });
+    expect(routeMessage(textMention, me)).toEqual({ kind: 'plain', text: ', and Zhipu?' });
     const reply = message({
       text: 'and Kimi?',
       reply_to_message: message({ text: 'answer', from: me }) as never,
     });
-    expect(routeMessage(reply, me)).toMatchObject({ kind: 'command', name: 'ask', rest: 'and Kimi?' });
+    expect(routeMessage(reply, me)).toEqual({ kind: 'plain', text: 'and Kimi?' });
   });
 
   it('does not take a forum topic message for a reply to the bot that opened the topic', () => {
@@ -93,11 +87,7 @@ describe('Telegram message routing', () => {
       from: anonymousBot,
       sender_chat: group,
     });
-    expect(routeMessage(fromAdmin, me)).toMatchObject({
-      kind: 'command',
-      name: 'ask',
-      rest: 'Who founded DeepSeek?',
-    });
+    expect(routeMessage(fromAdmin, me)).toEqual({ kind: 'plain', text: 'Who founded DeepSeek?' });
     const fromOtherBot = { ...fromAdmin, sender_chat: undefined } as Message;
     expect(routeMessage(fromOtherBot, me)).toEqual({ kind: 'ignore', reason: 'from a bot' });
   });

@@ -26,7 +26,12 @@ const done: AnswerDone = {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function* timedEvents(deltas: string[], gapMs: number): AsyncGenerator<AnswerEvent> {
+async function* timedEvents(
+  deltas: string[],
+  gapMs: number,
+  reasoning: string[] = [],
+): AsyncGenerator<AnswerEvent> {
+  for (const delta of reasoning) yield { type: 'reasoning', delta };
   for (const delta of deltas) {
     yield { type: 'text', delta };
     await sleep(gapMs);
@@ -84,7 +89,7 @@ async function runScripted(
   });
   const totalMs = steps.reduce((sum, step) => sum + step.afterMs, 0);
   await vi.advanceTimersByTimeAsync(totalMs + 1);
-  expect(await result).toBe(done);
+  expect((await result).done).toBe(done);
   /** When the model had written at least `chars` characters of text. */
   const wroteAt = (chars: number) => written.find((w) => w.text.trim().length >= chars)?.at;
   return { updates, wroteAt, returnedAt, totalMs };
@@ -233,7 +238,7 @@ describe('throttled answer consumption', () => {
         onUpdateError: (error) => errors.push(error),
       },
     );
-    expect(result.answer).toBe('abc');
+    expect(result.done.answer).toBe('abc');
     expect(calls).toBe(1);
     expect(errors).toHaveLength(1);
   });
@@ -249,13 +254,25 @@ describe('throttled answer consumption', () => {
         log.push(`end ${snapshot.text}`);
       },
     });
-    log.push(`returned ${result.answer}`);
+    log.push(`returned ${result.done.answer}`);
     await sleep(100);
     expect(log).toEqual([
       'start Liang Wenfeng founded it. ',
       'end Liang Wenfeng founded it. ',
       'returned abc',
     ]);
+  });
+
+  it('returns all of the reasoning with the final event, also what no preview showed', async () => {
+    const result = await consumeThrottled(
+      timedEvents(['Liang Wenfeng founded it. '], 1, [
+        'The user asks who founded DeepSeek. ',
+        'The passage names Liang Wenfeng.',
+      ]),
+      { intervalMs: 10_000, update: async () => undefined },
+    );
+    expect(result.reasoning).toBe('The user asks who founded DeepSeek. The passage names Liang Wenfeng.');
+    expect(result.done).toBe(done);
   });
 
   it('rethrows a failed stream only after the update in flight has landed', async () => {

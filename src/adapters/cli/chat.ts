@@ -6,7 +6,7 @@ import { interfaceLanguage } from '../../core/interface-language.ts';
 import { detectLanguage } from '../../core/question.ts';
 import type { Poquan } from '../../poquan.ts';
 import { askAsCli } from './ask-question.ts';
-import { describeCliError } from './errors.ts';
+import { describeCliError, LimitReachedError } from './errors.ts';
 import { type AnswerOutput, printAnswerStream } from './print-answer.ts';
 import { renderMarkdownForTerminal } from './terminal-markdown.ts';
 
@@ -43,7 +43,8 @@ export async function runChat(
       if (line.startsWith('/')) {
         const name = line.slice(1).split(/\s+/)[0] ?? '';
         const command = findCommand('cli', name);
-        if (!command || name === 'ask') {
+        // Lines without a slash are questions: the command plain text runs is not typed as one here.
+        if (!command || command.plainTextOption) {
           output.out.write(
             `Unknown command /${name}. Try /sources, /reset, /usage, /about, /help or /exit.\n`,
           );
@@ -57,14 +58,17 @@ export async function runChat(
           }
         }
       } else {
-        const asked = await askAsCli(poquan, line, conversationId);
-        if ('refused' in asked) output.out.write(`${asked.refused}\n`);
-        else await printAnswerStream(asked.events, output);
+        await printAnswerStream(askAsCli(poquan, line, conversationId), output);
       }
     } catch (error) {
-      // One line, as `poquan ask` prints it; the details (a stack) are for LOG_LEVEL=debug, not mid-conversation.
-      output.err.write(`poquan: ${describeCliError(error)}\n`);
-      poquan.logger.debug({ err: error }, 'chat question failed');
+      if (error instanceof LimitReachedError) {
+        // A refusal is the bot's reply in this conversation, not a failure of the tool.
+        output.out.write(`${error.message}\n`);
+      } else {
+        // One line, as `poquan ask` prints it; the details (a stack) are for LOG_LEVEL=debug, not mid-conversation.
+        output.err.write(`poquan: ${describeCliError(error)}\n`);
+        poquan.logger.debug({ err: error }, 'chat question failed');
+      }
     }
     output.out.write('\n');
     prompt();

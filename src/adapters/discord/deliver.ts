@@ -5,15 +5,14 @@ import {
   RateLimitError,
   REST,
 } from 'discord.js';
-import type { AnswerDone, AnswerEvent } from '../../core/answer-events.ts';
-import { describeErrorForUser } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
-import { detectLanguage } from '../../core/question.ts';
+import type { ReplyLanguage } from '../../core/question.ts';
+import type { TurnDone, TurnEvent } from '../../core/turn.ts';
 import type { Poquan } from '../../poquan.ts';
 import { consumeThrottled, PreviewSkipped } from '../shared/throttled-answer.ts';
 import { reportError } from './errors.ts';
-import { discordHandoff, recordDiscordAnswer } from './feedback.ts';
-import { renderDiscordAnswer, renderDiscordProgress, renderDiscordText } from './render.ts';
+import { discordHandoff, feedbackRow } from './feedback.ts';
+import { renderDiscordAnswer, renderDiscordProgress } from './render.ts';
 
 /**
  * What a message carries besides its content: the vote buttons under a finished answer, and the one mention
@@ -119,103 +118,65 @@ export interface StreamOptions {
   signal: AbortSignal;
 }
 
-/** What streaming left behind: the messages carrying the answer, and the answer itself when one was given. */
+/** What streaming left behind: the messages carrying the answer, and the answer itself. */
 export interface StreamedAnswer {
   messageIds: string[];
-  done?: AnswerDone;
+  done: TurnDone;
 }
 
 /**
- * Streams `poquan.answer` into the surface: live edits on `consumeThrottled`'s cadence (a readable first
+ * Streams a turn's events into the surface: live edits on `consumeThrottled`'s cadence (a readable first
  * chunk, then at most once per interval, none while Discord rate-limits them), then the final answer
- * with its sources (split over follow-ups past 2000 characters) and the 👍 / 👎 buttons on its last
- * message; a "not covered" answer in a guild adds the hand-off line, whose role mention is allowed on that
- * message alone. A model failure before any text becomes one short sentence in the same message; a failed
- * live edit only stops the live view — the final answer is still attempted and falls back to a new message.
- * Returns the ids of the messages carrying the answer, and the answer.
+ * with its sources (split over follow-ups past 2000 characters) and, when the core recorded it for feedback,
+ * the 👍 / 👎 buttons on its last message; a "not covered" answer in a guild adds the hand-off line, whose role
+ * mention is allowed on that message alone. A failed live edit only stops the live view — the final answer is
+ * still attempted and falls back to a new message. A turn that fails before its answer (refused, or the model
+ * failed before any text) rethrows, for the handler's error boundary to say so in the same message.
  */
 export async function streamAnswer(
   surface: AnswerSurface,
-  question: string,
-  conversationId: string,
+  reply: { events: AsyncIterable<TurnEvent>; language: ReplyLanguage },
   options: StreamOptions,
   /** The guild asked in (null in DMs), for the hand-off role. */
   guildId: string | null = null,
-  /** The asker (`discord:<id>`), whose budget the answer counts against. */
-  userKey?: string,
 ): Promise<StreamedAnswer> {
   const { poquan, log } = options;
-  const render = { showReasoning: poquan.config.showReasoning, language: detectLanguage(question) };
-  let reasoning = '';
-  async function* keepReasoning(events: AsyncIterable<AnswerEvent>) {
-    for await (const event of events) {
-      if (event.type === 'reasoning') reasoning += event.delta;
-      yield event;
-    }
-  }
+  const render = { showReasoning: poquan.config.showReasoning, language: reply.language };
   let shown = '';
-  try {
-    const events = poquan.answer(question, conversationId, {
-      signal: options.signal,
-      platform: 'discord',
-      ...(userKey ? { userKey } : {}),
-    });
-    const done = await consumeThrottled(keepReasoning(events), {
-      intervalMs: options.editIntervalMs,
-      hideReasoning: poquan.config.showReasoning === 'off',
-      update: async (snapshot) => {
-        const content = renderDiscordProgress(snapshot, render);
-        if (content === shown) return false;
-        try {
-          await surface.preview(content);
-        } catch (error) {
-          // A 429, or a 5xx still failing after REST's own retries: skip live edits for now, keep the answer.
-          if (error instanceof RateLimitError) {
-            log.info(
-              { retryAfterMs: error.retryAfter },
-              'live edit rate-limited; skipping live edits meanwhile',
-            );
-            throw new PreviewSkipped(Math.max(error.retryAfter, error.timeToReset), { cause: error });
-          }
-          if (error instanceof HTTPError) throw new PreviewSkipped(0, { cause: error });
-          throw error;
+  const { done, reasoning } = await consumeThrottled(reply.events, {
+    intervalMs: options.editIntervalMs,
+    hideReasoning: poquan.config.showReasoning === 'off',
+    update: async (snapshot) => {
+      const content = renderDiscordProgress(snapshot, render);
+      if (content === shown) return false;
+      try {
+        await surface.preview(content);
+      } catch (error) {
+        // A 429, or a 5xx still failing after REST's own retries: skip live edits for now, keep the answer.
+        if (error instanceof RateLimitError) {
+          log.info(
+            { retryAfterMs: error.retryAfter },
+            'live edit rate-limited; skipping live edits meanwhile',
+          );
+          throw new PreviewSkipped(Math.max(error.retryAfter, error.timeToReset), { cause: error });
         }
-        shown = content;
-      },
-      onUpdateError: (error) =>
-        reportError(log, error, 'live edit failed; the final answer will still be sent'),
-    });
-    log.info(
-      {
-        conversationId,
-        mode: done.mode,
-        model: done.model,
-        citations: done.citations.length,
-        incomplete: done.incomplete,
-        cached: done.cached,
-        usage: done.usage,
-        cost: done.cost,
-      },
-      'answered',
-    );
-    const handoff = done.notCovered ? discordHandoff(poquan, guildId, render.language) : undefined;
-    const chunks = renderDiscordAnswer(done, reasoning, {
-      ...render,
-      ...(handoff ? { handoff: handoff.line } : {}),
-    });
-    const components = await recordDiscordAnswer(poquan, log, done, {
-      conversationId,
-      question,
-      ...(userKey ? { userKey } : {}),
-    });
-    const messageIds = await deliverMessages(surface, chunks, log, {
-      ...(components ? { components } : {}),
-      ...(handoff ? { allowedMentions: handoff.allowedMentions } : {}),
-    });
-    return { messageIds, done };
-  } catch (error) {
-    reportError(log, error, 'answer failed');
-    const sentence = renderDiscordText(describeErrorForUser(error, render.language));
-    return { messageIds: await deliverMessages(surface, sentence, log) };
-  }
+        if (error instanceof HTTPError) throw new PreviewSkipped(0, { cause: error });
+        throw error;
+      }
+      shown = content;
+    },
+    onUpdateError: (error) =>
+      reportError(log, error, 'live edit failed; the final answer will still be sent'),
+  });
+  const handoff = done.notCovered ? discordHandoff(poquan, guildId, render.language) : undefined;
+  const chunks = renderDiscordAnswer(done, reasoning, {
+    ...render,
+    ...(handoff ? { handoff: handoff.line } : {}),
+  });
+  const messageIds = await deliverMessages(surface, chunks, log, {
+    ...(done.votable ? { components: [feedbackRow(done.answerId)] } : {}),
+    ...(handoff ? { allowedMentions: handoff.allowedMentions } : {}),
+  });
+  log.info({ answerId: done.answerId, messages: messageIds.length }, 'delivered');
+  return { messageIds, done };
 }

@@ -1,5 +1,5 @@
 import { DiscordAPIError, HTTPError, RateLimitError } from 'discord.js';
-import { InputError, LlmError, RateLimitedError, StoreError } from '../../core/errors.ts';
+import { InputError, isRefusal, LlmError, StoreError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 
 /** Interaction and webhook tokens sit in REST paths; they must never reach a log line. */
@@ -41,7 +41,7 @@ export function safeErrorFields(error: unknown): Record<string, unknown> {
  */
 export function reportError(log: Logger, error: unknown, what: string): void {
   const fields = { err: safeErrorFields(error) };
-  if (error instanceof InputError || error instanceof RateLimitedError) log.info(fields, what);
+  if (error instanceof InputError || isRefusal(error)) log.info(fields, what);
   else if (
     error instanceof LlmError ||
     error instanceof StoreError ||

@@ -8,9 +8,7 @@ import {
   MessageFlags,
 } from 'discord.js';
 import { userKeyOf } from '../../core/access.ts';
-import type { AnswerDone } from '../../core/answer-events.ts';
 import {
-  type AnswerContext,
   decodeFeedbackAction,
   describeHandoff,
   describeVoteOutcome,
@@ -19,10 +17,8 @@ import {
   type VoteOutcome,
 } from '../../core/feedback.ts';
 import { interfaceLanguage } from '../../core/interface-language.ts';
-import type { Logger } from '../../core/logger.ts';
 import { detectLanguage, type ReplyLanguage } from '../../core/question.ts';
 import type { Poquan } from '../../poquan.ts';
-import type { MessageExtras } from './deliver.ts';
 import { reportError } from './errors.ts';
 import type { HandlerOptions } from './messages.ts';
 import { discordPhrases, languageOfLocale } from './phrases.ts';
@@ -64,25 +60,6 @@ export function discordHandoff(
     line: describeHandoff(`<@&${roleId}>`, language),
     allowedMentions: { parse: [], roles: [roleId] },
   };
-}
-
-/**
- * Records a finished answer for feedback and returns its vote buttons. A store failure costs only the
- * buttons (a click could not find the answer), never the answer itself.
- */
-export async function recordDiscordAnswer(
-  poquan: Poquan,
-  log: Logger,
-  done: AnswerDone,
-  context: Omit<AnswerContext, 'platform'>,
-): Promise<MessageExtras['components']> {
-  try {
-    await poquan.feedback.recordAnswer(done, { platform: 'discord', ...context });
-    return [feedbackRow(done.answerId)];
-  } catch (error) {
-    reportError(log, error, 'could not record the answer; sending it without vote buttons');
-    return undefined;
-  }
 }
 
 /**

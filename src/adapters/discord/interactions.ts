@@ -4,15 +4,18 @@ import {
   type MessageContextMenuCommandInteraction,
   MessageFlags,
 } from 'discord.js';
-import { askCommand } from '../../../commands/ask.ts';
-import { type CommandReply, type CommandSpec, describeOptions } from '../../../commands/command.ts';
-import { findCommand } from '../../../commands/index.ts';
+import {
+  type CommandContext,
+  type CommandReply,
+  type CommandSpec,
+  describeOptions,
+} from '../../../commands/command.ts';
+import { findCommand, plainTextCommand } from '../../../commands/index.ts';
 import { userKeyOf } from '../../core/access.ts';
-import { describeErrorForUser, InputError } from '../../core/errors.ts';
+import { describeErrorForUser, InputError, isRefusal } from '../../core/errors.ts';
 import { interfaceLanguage } from '../../core/interface-language.ts';
 import type { Logger } from '../../core/logger.ts';
-import { detectLanguage, type ReplyLanguage } from '../../core/question.ts';
-import type { Poquan } from '../../poquan.ts';
+import { languageOf } from '../../core/question.ts';
 import { contextConversationId, rememberAnswerMessages, turnOf } from './conversations.ts';
 import { type AnswerSurface, deliverMessages, streamAnswer } from './deliver.ts';
 import { reportError } from './errors.ts';
@@ -37,31 +40,41 @@ function commandArgs(spec: CommandSpec, interaction: ChatInputCommandInteraction
   return args;
 }
 
-/** Runs the command behind an interaction; every question goes through `/ask`'s handler (rate limit). */
-async function runCommand(
+/**
+ * The command behind an interaction and its raw options: a slash command by name, or "Ask Poquan" on a
+ * message, which runs the command that takes plain text with the message's text. Undefined for a command this
+ * version doesn't know (a stale registration).
+ */
+function commandOf(
   interaction: CommandInteraction,
-  poquan: Poquan,
-  conversationId: string,
-  locale: ReplyLanguage,
-): Promise<CommandReply> {
-  const context = {
-    poquan,
-    platform: 'discord' as const,
-    conversationId,
-    userKey: userKeyOf('discord', interaction.user.id),
-  };
+): { spec: CommandSpec; args: Record<string, unknown>; words: string } | undefined {
   if (interaction.isMessageContextMenuCommand()) {
-    const question = questionFromMessage(interaction.targetMessage, interaction.client.user.id);
-    if (!question) return { type: 'message', text: discordPhrases.noTextInMessage[locale] };
-    return askCommand.handler({ question }, { ...context, language: detectLanguage(question) });
+    const { spec, option } = plainTextCommand('discord');
+    const text = questionFromMessage(interaction.targetMessage, interaction.client.user.id);
+    return { spec, args: { [option]: text }, words: text };
   }
   const spec = findCommand('discord', interaction.commandName);
-  if (!spec) return { type: 'message', text: discordPhrases.unknownCommand[locale] };
-  const parsed = spec.args.safeParse(commandArgs(spec, interaction));
+  if (!spec) return undefined;
+  const args = commandArgs(spec, interaction);
+  const words = Object.values(args)
+    .filter((value) => typeof value === 'string')
+    .join(' ');
+  return { spec, args, words };
+}
+
+/** Runs the command behind an interaction; a command this version doesn't know, or no text to ask about, is told so. */
+async function runCommand(
+  command: ReturnType<typeof commandOf>,
+  interaction: CommandInteraction,
+  context: CommandContext,
+): Promise<CommandReply> {
+  if (!command) return { type: 'message', text: discordPhrases.unknownCommand[context.language] };
+  if (interaction.isMessageContextMenuCommand() && !command.words) {
+    return { type: 'message', text: discordPhrases.noTextInMessage[context.language] };
+  }
+  const parsed = command.spec.args.safeParse(command.args);
   if (!parsed.success) throw new InputError(parsed.error.issues.map((issue) => issue.message).join('; '));
-  const question = parsed.data.question;
-  const language = typeof question === 'string' && question.trim() ? detectLanguage(question) : locale;
-  return spec.handler(parsed.data, { ...context, language });
+  return command.spec.handler(parsed.data, context);
 }
 
 /**
@@ -84,9 +97,10 @@ async function tellPrivately(
 }
 
 /**
- * Handles slash commands, the "Ask Poquan" message command and the 👍 / 👎 buttons under answers. Questions
- * are deferred at once (publicly, or ephemerally with `private:true`), then streamed; other commands answer
- * ephemerally. Every path ends with a visible message, also when the command, the model or Discord fails.
+ * Handles slash commands, the "Ask Poquan" message command and the 👍 / 👎 buttons under answers. Commands that
+ * stream an answer are deferred at once (publicly, or ephemerally with their `private` option), then streamed;
+ * other commands answer ephemerally. Every path ends with a visible message: the one error boundary below turns
+ * any failure — a refusal, bad options, the model, Discord — into one sentence, a refusal only to the asker.
  */
 export async function handleInteraction(interaction: Interaction, options: HandlerOptions): Promise<void> {
   if (interaction.isButton()) return handleFeedbackButton(interaction, options);
@@ -94,11 +108,12 @@ export async function handleInteraction(interaction: Interaction, options: Handl
   if (!(await options.claim(`interaction:${interaction.id}`))) return;
   const { poquan, log } = options;
   const locale = interfaceLanguage(poquan.config.defaultLanguage, languageOfLocale(interaction.locale));
+  const userKey = userKeyOf('discord', interaction.user.id);
   const allowed = poquan.access.mayUse({
     platform: 'discord',
     placeId: interaction.guildId ?? undefined,
     isPrivate: !interaction.inGuild(),
-    userKey: userKeyOf('discord', interaction.user.id),
+    userKey,
   });
   if (options.isStopping() || !allowed) {
     const phrase = allowed ? discordPhrases.restarting : discordPhrases.notAllowedHere;
@@ -106,9 +121,9 @@ export async function handleInteraction(interaction: Interaction, options: Handl
     return;
   }
 
-  const asks = interaction.isMessageContextMenuCommand() || interaction.commandName === askCommand.name;
-  const ephemeral =
-    !asks || (interaction.isChatInputCommand() && interaction.options.getBoolean('private') === true);
+  const command = commandOf(interaction);
+  const streams = command?.spec.streams === true;
+  const ephemeral = !streams || command?.args.private === true;
   // Acknowledge first: Discord's 3-second window is the one deadline nothing can make up for later.
   await interaction.deferReply(ephemeral ? { flags: MessageFlags.Ephemeral } : {});
   // Set once the reply is a question being answered: from then on a restart would resume it.
@@ -133,15 +148,23 @@ export async function handleInteraction(interaction: Interaction, options: Handl
     isDm: !interaction.inGuild(),
     userId: interaction.user.id,
     // Only a question asked privately lives apart; /sources and /reset act on the public conversation.
-    isPrivate: asks && ephemeral,
+    isPrivate: streams && ephemeral,
   });
+  const language = languageOf(command?.words ?? '', locale);
+  const tell = (chunks: string[]) =>
+    ephemeral ? deliverMessages(surface, chunks, log) : tellPrivately(interaction, surface, chunks, log);
   try {
-    const reply = await runCommand(interaction, poquan, conversationId, locale);
+    const reply = await runCommand(command, interaction, {
+      poquan,
+      platform: 'discord',
+      conversationId,
+      userKey,
+      language,
+      signal: options.signal,
+      log,
+    });
     if (reply.type === 'message') {
-      const chunks = renderDiscordText(reply.text);
-      await (ephemeral
-        ? deliverMessages(surface, chunks, log)
-        : tellPrivately(interaction, surface, chunks, log));
+      await tell(renderDiscordText(reply.text));
       return;
     }
     inFlightId = `interaction:${interaction.id}`;
@@ -151,7 +174,7 @@ export async function handleInteraction(interaction: Interaction, options: Handl
       startedAt: interaction.createdTimestamp,
       question: reply.question,
       conversationId,
-      language: detectLanguage(reply.question),
+      language: reply.language,
       isPrivate: ephemeral,
       channelId: interaction.channelId,
       guildId: interaction.guildId,
@@ -159,21 +182,15 @@ export async function handleInteraction(interaction: Interaction, options: Handl
       applicationId: interaction.applicationId,
       token: interaction.token,
     });
-    const { messageIds, done } = await streamAnswer(
-      surface,
-      reply.question,
-      conversationId,
-      options,
-      interaction.guildId,
-      userKeyOf('discord', interaction.user.id),
-    );
-    if (done && !ephemeral && interaction.inGuild()) {
-      const answer = { conversationId, askerId: interaction.user.id, turn: turnOf(reply.question, done) };
+    const { messageIds, done } = await streamAnswer(surface, reply, options, interaction.guildId);
+    if (!ephemeral && interaction.inGuild()) {
+      const answer = { conversationId, askerId: interaction.user.id, turn: turnOf(done.question, done) };
       await rememberAnswerMessages(poquan.store, log, messageIds, answer, poquan.config.memory.ttlMs);
     }
   } catch (error) {
     reportError(log, error, 'command failed');
-    await deliverMessages(surface, renderDiscordText(describeErrorForUser(error, locale)), log);
+    const chunks = renderDiscordText(describeErrorForUser(error, language));
+    await (isRefusal(error) ? tell(chunks) : deliverMessages(surface, chunks, log));
   } finally {
     if (inFlightId) await options.inFlight.finish(inFlightId);
   }

@@ -1,9 +1,9 @@
 import { cleanContent, type Message } from 'discord.js';
-import { askCommand } from '../../../commands/ask.ts';
+import { plainTextCommand } from '../../../commands/index.ts';
 import { userKeyOf } from '../../core/access.ts';
 import { describeErrorForUser } from '../../core/errors.ts';
 import { interfaceLanguage } from '../../core/interface-language.ts';
-import { detectLanguage } from '../../core/question.ts';
+import { languageOf } from '../../core/question.ts';
 import {
   contextConversationId,
   conversationForReply,
@@ -69,9 +69,10 @@ export async function handleMessage(message: Message, options: HandlerOptions): 
   if (!channel.isSendable() || !(await options.claim(`message:${message.id}`))) return;
 
   const question = questionFromMessage(message, botId);
-  const language = question
-    ? detectLanguage(question)
-    : interfaceLanguage(poquan.config.defaultLanguage, languageOfLocale(message.guild?.preferredLocale));
+  const language = languageOf(
+    question,
+    interfaceLanguage(poquan.config.defaultLanguage, languageOfLocale(message.guild?.preferredLocale)),
+  );
   const replyTo = repliesToBot ? message.reference?.messageId : undefined;
   const place = { channelId: channel.id, isThread: channel.isThread(), isDm, userId: message.author.id };
   const conversationId = replyTo
@@ -93,9 +94,10 @@ export async function handleMessage(message: Message, options: HandlerOptions): 
       return;
     }
     channel.sendTyping().catch((error: unknown) => reportError(log, error, 'typing indicator failed'));
-    const reply = await askCommand.handler(
-      { question },
-      { poquan, platform: 'discord', conversationId, userKey, language },
+    const { spec, option } = plainTextCommand('discord');
+    const reply = await spec.handler(
+      { [option]: question },
+      { poquan, platform: 'discord', conversationId, userKey, language, signal: options.signal, log },
     );
     if (reply.type === 'message') {
       await deliverMessages(surface, renderDiscordText(reply.text), log);
@@ -108,23 +110,16 @@ export async function handleMessage(message: Message, options: HandlerOptions): 
       startedAt: message.createdTimestamp,
       question: reply.question,
       conversationId,
-      language,
+      language: reply.language,
       isPrivate: false,
       channelId: channel.id,
       guildId: message.guildId,
       userId: message.author.id,
       messageId: message.id,
     });
-    const { messageIds, done } = await streamAnswer(
-      surface,
-      reply.question,
-      conversationId,
-      options,
-      message.guildId,
-      userKey,
-    );
-    if (done && !isDm) {
-      const answer = { conversationId, askerId: message.author.id, turn: turnOf(reply.question, done) };
+    const { messageIds, done } = await streamAnswer(surface, reply, options, message.guildId);
+    if (!isDm) {
+      const answer = { conversationId, askerId: message.author.id, turn: turnOf(done.question, done) };
       await rememberAnswerMessages(poquan.store, log, messageIds, answer, poquan.config.memory.ttlMs);
     }
   } catch (error) {

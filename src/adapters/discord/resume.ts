@@ -1,10 +1,13 @@
 import { type REST, Routes } from 'discord.js';
+import { plainTextCommand } from '../../../commands/index.ts';
 import { userKeyOf } from '../../core/access.ts';
+import { describeErrorForUser } from '../../core/errors.ts';
 import { rememberAnswerMessages, turnOf } from './conversations.ts';
 import { type AnswerSurface, deliverMessages, type StreamOptions, streamAnswer } from './deliver.ts';
 import { reportError } from './errors.ts';
 import { type InFlightAnswer, type InFlightAnswers, interactionTokenMs } from './in-flight.ts';
 import { discordPhrases } from './phrases.ts';
+import { renderDiscordText } from './render.ts';
 import { interactionSurface, replySurface } from './surfaces.ts';
 
 /** What resuming needs besides streaming: the Client's REST, the registry, and a clock. */
@@ -81,24 +84,38 @@ export async function resumeAnswer(record: InFlightAnswer, options: ResumeOption
       return;
     }
     log.info({ answerId: record.id, ageMs }, 'resuming an answer a stopped process left unfinished');
-    const { messageIds, done } = await streamAnswer(
-      surfaceOf(record, options),
-      record.question,
-      record.conversationId,
-      options,
-      record.guildId,
-      userKeyOf('discord', record.userId),
+    const { spec, option } = plainTextCommand('discord');
+    const reply = await spec.handler(
+      { [option]: record.question },
+      {
+        poquan,
+        platform: 'discord',
+        conversationId: record.conversationId,
+        userKey: userKeyOf('discord', record.userId),
+        language: record.language,
+        signal: options.signal,
+        log,
+      },
     );
-    if (done && !record.isPrivate && record.guildId) {
+    const surface = surfaceOf(record, options);
+    if (reply.type === 'message') {
+      await deliverMessages(surface, renderDiscordText(reply.text), log);
+      return;
+    }
+    const { messageIds, done } = await streamAnswer(surface, reply, options, record.guildId);
+    if (!record.isPrivate && record.guildId) {
       const answer = {
         conversationId: record.conversationId,
         askerId: record.userId,
-        turn: turnOf(record.question, done),
+        turn: turnOf(done.question, done),
       };
       await rememberAnswerMessages(poquan.store, log, messageIds, answer, poquan.config.memory.ttlMs);
     }
   } catch (error) {
+    // Refused, or the model failed before any text: the frozen preview gives way to the sentence saying so.
     reportError(log, error, 'resuming the answer failed');
+    const sentence = renderDiscordText(describeErrorForUser(error, record.language));
+    await deliverMessages(surfaceOf(record, options), sentence, log);
   } finally {
     await options.inFlight.finish(record.id);
   }

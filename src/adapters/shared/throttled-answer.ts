@@ -1,4 +1,5 @@
-import type { AnswerDone, AnswerEvent } from '../../core/answer-events.ts';
+/** An answer stream as the consumer reads it: deltas, then a final event it hands back untouched. */
+type StreamEvent = { type: 'reasoning' | 'text'; delta: string } | { type: 'done' };
 
 /** What an adapter shows while an answer streams: everything received so far. */
 export interface AnswerSnapshot {
@@ -77,14 +78,14 @@ export function isReadable(text: string): boolean {
  * - the first preview showing `readableChars` of answer text goes out as soon as the model has written them,
  *   even within `intervalMs` of the previous one: at most one call per answer above the steady cadence;
  * - an update that throws `PreviewSkipped` is not retried and previews pause for its `retryAfterMs`.
- * A slow platform call delays the next update instead of queueing many. Returns the final event (or rethrows
- * the stream's error) only once no update is in flight or can start; the caller renders the finished answer
- * itself, exactly once, without waiting for any rate limit a preview met.
+ * A slow platform call delays the next update instead of queueing many. Returns the final event with all of
+ * the reasoning (or rethrows the stream's error) only once no update is in flight or can start; the caller
+ * renders the finished answer itself, exactly once, without waiting for any rate limit a preview met.
  */
-export async function consumeThrottled(
-  events: AsyncIterable<AnswerEvent>,
+export async function consumeThrottled<Event extends StreamEvent>(
+  events: AsyncIterable<Event>,
   options: ThrottleOptions,
-): Promise<AnswerDone> {
+): Promise<{ done: Extract<Event, { type: 'done' }>; reasoning: string }> {
   const snapshot: AnswerSnapshot = { text: '', reasoning: '' };
   let lastUpdate = Number.NEGATIVE_INFINITY;
   let pausedUntil = Number.NEGATIVE_INFINITY;
@@ -156,8 +157,10 @@ export async function consumeThrottled(
   };
 
   try {
-    for await (const event of events) {
-      if (event.type === 'done') return event;
+    for await (const item of events) {
+      const event = item as StreamEvent;
+      if (event.type === 'done')
+        return { done: item as Extract<Event, { type: 'done' }>, reasoning: snapshot.reasoning };
       if (event.delta && !snapshot[event.type]) partStartedAt[event.type] = Date.now();
       snapshot[event.type] += event.delta;
       schedule();

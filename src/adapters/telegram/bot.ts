@@ -3,18 +3,12 @@ import { sequentialize } from '@grammyjs/runner';
 import { Bot, type BotError, type Context } from 'grammy';
 import type { Message } from 'grammy/types';
 import { type CommandSpec, describeOptions } from '../../../commands/command.ts';
-import { findCommand } from '../../../commands/index.ts';
+import { findCommand, plainTextCommand } from '../../../commands/index.ts';
 import { userKeyOf } from '../../core/access.ts';
-import {
-  ConfigError,
-  describeErrorForUser,
-  InputError,
-  LlmError,
-  RateLimitedError,
-} from '../../core/errors.ts';
+import { ConfigError, describeErrorForUser, InputError, isRefusal, LlmError } from '../../core/errors.ts';
 import { interfaceLanguage } from '../../core/interface-language.ts';
 import type { Logger } from '../../core/logger.ts';
-import { detectLanguage, type ReplyLanguage } from '../../core/question.ts';
+import { languageOf, type ReplyLanguage } from '../../core/question.ts';
 import type { Poquan } from '../../poquan.ts';
 import { retryTelegramCalls } from './api-retries.ts';
 import { describeErrorForLog, isChatUnreachable } from './errors.ts';
@@ -25,7 +19,6 @@ import {
   commandLanguage,
   conversationIdFor,
   isAnonymousAdmin,
-  type ReplyPlace,
   replyPlaceFor,
   routeMessage,
 } from './routing.ts';
@@ -62,8 +55,9 @@ const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 /** The arguments a command takes from the text after it: its first string option gets all of it. */
 function argsFor(spec: CommandSpec, rest: string, language: ReplyLanguage): Record<string, unknown> {
-  const field = describeOptions(spec).find((option) => option.type === 'string');
-  const parsed = spec.args.safeParse(field ? { [field.name]: rest } : {});
+  const field =
+    spec.plainTextOption ?? describeOptions(spec).find((option) => option.type === 'string')?.name;
+  const parsed = spec.args.safeParse(field ? { [field]: rest } : {});
   if (parsed.success) return parsed.data;
   throw new InputError(
     language === 'zh'
@@ -79,13 +73,9 @@ function userKeyFor(message: Message): string {
     : `telegram:chat:${message.sender_chat?.id ?? message.chat.id}`;
 }
 
-/**
- * The language of an error sentence for a message: the question's script, else `DEFAULT_LANGUAGE`, else the
- * user's Telegram language.
- */
+/** The language of an error sentence for a message: that of its words after any command, else the interface's. */
 function languageFor(message: Message, poquan: Poquan): ReplyLanguage {
-  const text = (message.text ?? '').replace(/^\/\S+/, '');
-  return detectLanguage(text) === 'zh' ? 'zh' : uiLanguage(message, poquan);
+  return languageOf((message.text ?? '').replace(/^\/\S+/, ''), uiLanguage(message, poquan));
 }
 
 /** Interface texts for a message without words to go by: `DEFAULT_LANGUAGE`, else the user's Telegram language. */
@@ -155,52 +145,35 @@ export function createTelegramBot(poquan: Poquan, options: TelegramAdapterOption
     const requestLog = ctx.request?.log ?? log;
     const incoming = routeMessage(message, ctx.me);
     if (incoming.kind === 'ignore') return requestLog.debug({ reason: incoming.reason }, 'message ignored');
-    const spec = findCommand('telegram', incoming.name);
+    const spec =
+      incoming.kind === 'plain' ? plainTextCommand('telegram').spec : findCommand('telegram', incoming.name);
     if (!spec) {
-      if (!incoming.explicit) return;
+      if (incoming.kind === 'plain' || !incoming.explicit) return;
       const zh = uiLanguage(message, poquan) === 'zh';
       const text = zh
         ? `没有 /${incoming.name} 这个命令，请查看 /help。`
         : `There is no /${incoming.name} command. See /help.`;
       return reply(message, requestLog, [escapeHtml(text)]);
     }
-    const language =
-      spec.name === 'ask' && incoming.rest ? detectLanguage(incoming.rest) : uiLanguage(message, poquan);
-    const conversationId = conversationIdFor(message);
-    const userKey = userKeyFor(message);
-    const result = await spec.handler(argsFor(spec, incoming.rest, language), {
-      poquan,
-      platform: 'telegram',
-      conversationId,
-      userKey,
-      language,
-    });
-    if (result.type === 'message') return reply(message, requestLog, renderTelegramText(result.text));
-
+    const words = incoming.kind === 'plain' ? incoming.text : incoming.rest;
+    const language = languageOf(words, uiLanguage(message, poquan));
     const controller = new AbortController();
     answers.add(controller);
-    const started = Date.now();
     try {
-      const place: ReplyPlace = replyPlaceFor(message);
-      const done = await streamAnswer(
+      const result = await spec.handler(argsFor(spec, words, language), {
+        poquan,
+        platform: 'telegram',
+        conversationId: conversationIdFor(message),
+        userKey: userKeyFor(message),
+        language,
+        signal: controller.signal,
+        log: requestLog,
+      });
+      if (result.type === 'message') return await reply(message, requestLog, renderTelegramText(result.text));
+      await streamAnswer(
         { api: ctx.api, poquan, log: requestLog, token, timing, drafts },
-        place,
-        { question: result.question, conversationId, language, signal: controller.signal, userKey },
-      );
-      requestLog.info(
-        {
-          conversationId,
-          ms: Date.now() - started,
-          mode: done.mode,
-          model: done.model,
-          citations: done.citations.length,
-          cached: done.cached,
-          incomplete: done.incomplete,
-          incompleteReason: done.incompleteReason,
-          usage: done.usage,
-          cost: done.cost,
-        },
-        'answered',
+        replyPlaceFor(message),
+        { events: result.events, language: result.language, signal: controller.signal },
       );
     } finally {
       answers.delete(controller);
@@ -219,7 +192,7 @@ export function createTelegramBot(poquan: Poquan, options: TelegramAdapterOption
       requestLog.info({ error: describeErrorForLog(error, token) }, 'chat unreachable; update dropped');
       return;
     }
-    const expected = error instanceof InputError || error instanceof RateLimitedError;
+    const expected = error instanceof InputError || isRefusal(error);
     const level = expected ? 'info' : error instanceof LlmError ? 'warn' : 'error';
     requestLog[level]({ error: describeErrorForLog(error, token) }, 'update failed');
     const message = ctx.message;

@@ -1,8 +1,6 @@
 import type { Context } from 'grammy';
 import type { InlineKeyboardMarkup, Message } from 'grammy/types';
-import type { AnswerDone } from '../../core/answer-events.ts';
 import {
-  type AnswerContext,
   decodeFeedbackAction,
   describeHandoff,
   describeVoteOutcome,
@@ -45,27 +43,6 @@ export function feedbackKeyboard(answerId: string): InlineKeyboardMarkup {
 export function telegramHandoff(poquan: Poquan, language: ReplyLanguage): string | undefined {
   const username = poquan.config.handoff.telegramUsername;
   return username ? describeHandoff(`@${username}`, language) : undefined;
-}
-
-/**
- * Records a finished answer for feedback and returns the vote buttons for it. A store failure costs only the
- * buttons (a click could not find the answer), never the answer itself.
- */
-export async function recordTelegramAnswer(
-  deps: FeedbackDeps,
-  done: AnswerDone,
-  context: Omit<AnswerContext, 'platform'>,
-): Promise<InlineKeyboardMarkup | undefined> {
-  try {
-    await deps.poquan.feedback.recordAnswer(done, { platform: 'telegram', ...context });
-    return feedbackKeyboard(done.answerId);
-  } catch (error) {
-    deps.log.warn(
-      { error: describeErrorForLog(error, deps.token), answerId: done.answerId },
-      'could not record the answer; sending it without vote buttons',
-    );
-    return undefined;
-  }
 }
 
 /** Posts the hand-off line as a reply to the rated answer, once per answer however many users vote 👎. */

@@ -11,9 +11,13 @@ export interface ReplyPlace {
   replyTo?: number;
 }
 
-/** What an incoming text asks of the bot. Plain questions are routed as the `ask` command. */
+/**
+ * What an incoming text asks of the bot: a command with the text after it, plain text addressed to the bot
+ * (run as the command that takes plain text), or nothing.
+ */
 export type Incoming =
   | { kind: 'command'; name: string; rest: string; explicit: boolean }
+  | { kind: 'plain'; text: string }
   | { kind: 'ignore'; reason: string };
 
 /** Forum topics have their own conversation; other chats have one conversation each. */
@@ -91,11 +95,10 @@ export function routeMessage(message: Message, me: UserFromGetMe): Incoming {
     const explicit = Boolean(target) || message.chat.type === 'private';
     return { kind: 'command', name: name.toLowerCase(), rest: text.slice(command.length).trim(), explicit };
   }
-  if (message.chat.type === 'private')
-    return { kind: 'command', name: 'ask', rest: text.trim(), explicit: true };
+  if (message.chat.type === 'private') return { kind: 'plain', text: text.trim() };
   const mentions = mentionRanges(message, me);
   if (mentions.length > 0 || isReplyToBot(message, me)) {
-    return { kind: 'command', name: 'ask', rest: withoutRanges(text, mentions), explicit: true };
+    return { kind: 'plain', text: withoutRanges(text, mentions) };
   }
   return { kind: 'ignore', reason: 'group chatter' };
 }

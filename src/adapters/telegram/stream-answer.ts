@@ -1,8 +1,8 @@
 import type { Api } from 'grammy';
-import type { AnswerDone, AnswerEvent } from '../../core/answer-events.ts';
 import { describeErrorForUser, LlmError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { ReplyLanguage } from '../../core/question.ts';
+import type { TurnDone, TurnEvent } from '../../core/turn.ts';
 import type { Poquan } from '../../poquan.ts';
 import { consumeThrottled, PreviewSkipped } from '../shared/throttled-answer.ts';
 import { withoutRetries } from './api-retries.ts';
@@ -13,7 +13,7 @@ import {
   isPassingFault,
   retryAfterMs,
 } from './errors.ts';
-import { recordTelegramAnswer, telegramHandoff } from './feedback.ts';
+import { feedbackKeyboard, telegramHandoff } from './feedback.ts';
 import { createMessageTrail } from './message-trail.ts';
 import { escapeHtml, htmlToPlainText, renderTelegramAnswer, renderTelegramPreview } from './render.ts';
 import type { ReplyPlace } from './routing.ts';
@@ -59,14 +59,6 @@ function startTyping(context: StreamContext, place: ReplyPlace): () => void {
   return () => clearInterval(timer);
 }
 
-/** Streams reasoning and text through unchanged, keeping all of the reasoning for the final message. */
-async function* keepReasoning(events: AsyncIterable<AnswerEvent>, into: { reasoning: string }) {
-  for await (const event of events) {
-    if (event.type === 'reasoning') into.reasoning += event.delta;
-    yield event;
-  }
-}
-
 /**
  * Streams one answer into a chat and leaves the finished answer there. Private chats get an animated draft
  * (`sendMessageDraft`) that the final `sendMessage` replaces; groups — and private chats when drafts fail —
@@ -74,8 +66,8 @@ async function* keepReasoning(events: AsyncIterable<AnswerEvent>, into: { reason
  * now (a 429, a 5xx, a dropped connection) is skipped, never retried, so the final message never waits for its
  * `retry_after`. "typing…" shows until the first text. The final messages carry
  * the answer, the collapsed reasoning if enabled, a note if the answer was cut short, and the sources; a "not
- * covered" answer adds the hand-off line, and the last message carries the 👍 / 👎 buttons once the answer is
- * recorded for feedback.
+ * covered" answer adds the hand-off line, and the last message carries the 👍 / 👎 buttons when the core
+ * recorded the answer for feedback.
  * Errors before any text are rethrown for the bot's error boundary, after removing any preview.
  * @see https://core.telegram.org/bots/api#sendmessagedraft
  */
@@ -83,17 +75,15 @@ export async function streamAnswer(
   context: StreamContext,
   place: ReplyPlace,
   /**
-   * `signal` aborts the answer when the bot shuts down; the partial answer is still delivered, with a note.
-   * `userKey` is the asker, whose budget the answer counts against.
+   * The turn's events, rendered in `language`; `signal` is the one the turn was started with: once it aborts
+   * (the bot is shutting down) the partial answer is delivered with a note saying so.
    */
   request: {
-    question: string;
-    conversationId: string;
+    events: AsyncIterable<TurnEvent>;
     language: ReplyLanguage;
     signal: AbortSignal;
-    userKey: string;
   },
-): Promise<AnswerDone> {
+): Promise<TurnDone> {
   const { api, poquan, log } = context;
   const options = { showReasoning: poquan.config.showReasoning, language: request.language };
   const isPrivate = place.chatType === 'private';
@@ -102,7 +92,6 @@ export async function streamAnswer(
   });
   let useDrafts = isPrivate && context.drafts.available;
   const draftId = context.drafts.nextId++;
-  const collected = { reasoning: '' };
   let stopTyping: (() => void) | undefined = startTyping(context, place);
   const showDraft = async (html: string) => {
     try {
@@ -134,66 +123,54 @@ export async function streamAnswer(
     await trail.show(preview);
   };
 
-  let done: AnswerDone;
+  let result: { done: TurnDone; reasoning: string };
   try {
-    done = await consumeThrottled(
-      keepReasoning(
-        poquan.answer(request.question, request.conversationId, {
-          signal: request.signal,
-          platform: 'telegram',
-          userKey: request.userKey,
-        }),
-        collected,
-      ),
-      {
-        intervalMs: isPrivate ? context.timing.privateIntervalMs : context.timing.groupIntervalMs,
-        hideReasoning: poquan.config.showReasoning === 'off',
-        async update(snapshot) {
-          const preview = renderTelegramPreview(snapshot, options);
-          if (preview.length === 0) return false;
-          if (snapshot.text) {
-            stopTyping?.();
-            stopTyping = undefined;
-          }
-          try {
-            await withoutRetries(() => showPreview(preview));
-          } catch (error) {
-            const retryAfter = retryAfterMs(error) ?? (isPassingFault(error) ? 0 : undefined);
-            if (retryAfter === undefined) throw error;
-            log.info(
-              { retryAfterMs: retryAfter, error: describeErrorForLog(error, context.token) },
-              'preview refused for now; skipping previews meanwhile',
-            );
-            throw new PreviewSkipped(retryAfter, { cause: error });
-          }
-        },
-        onUpdateError(error) {
-          log.warn(
-            { error: describeErrorForLog(error, context.token) },
-            'preview update failed; waiting for the end',
+    result = await consumeThrottled(request.events, {
+      intervalMs: isPrivate ? context.timing.privateIntervalMs : context.timing.groupIntervalMs,
+      hideReasoning: poquan.config.showReasoning === 'off',
+      async update(snapshot) {
+        const preview = renderTelegramPreview(snapshot, options);
+        if (preview.length === 0) return false;
+        if (snapshot.text) {
+          stopTyping?.();
+          stopTyping = undefined;
+        }
+        try {
+          await withoutRetries(() => showPreview(preview));
+        } catch (error) {
+          const retryAfter = retryAfterMs(error) ?? (isPassingFault(error) ? 0 : undefined);
+          if (retryAfter === undefined) throw error;
+          log.info(
+            { retryAfterMs: retryAfter, error: describeErrorForLog(error, context.token) },
+            'preview refused for now; skipping previews meanwhile',
           );
-        },
+          throw new PreviewSkipped(retryAfter, { cause: error });
+        }
       },
-    );
+      onUpdateError(error) {
+        log.warn(
+          { error: describeErrorForLog(error, context.token) },
+          'preview update failed; waiting for the end',
+        );
+      },
+    });
   } catch (error) {
-    // The model failed before any text: the error boundary says so, in place of any reasoning preview.
+    // Refused, or the model failed before any text: the error boundary says so, in place of any preview.
     if (trail.size > 0) await trail.show([]).catch(() => undefined);
     throw error;
   } finally {
     stopTyping?.();
   }
+  const { done, reasoning } = result;
   const handoff = done.notCovered ? telegramHandoff(poquan, request.language) : undefined;
-  const final = renderTelegramAnswer(done, collected.reasoning, {
+  const final = renderTelegramAnswer(done, reasoning, {
     ...options,
     stopped: request.signal.aborted,
     ...(handoff ? { handoff } : {}),
   });
   const empty = describeErrorForUser(new LlmError('empty', 'empty answer'), request.language);
-  const replyMarkup = await recordTelegramAnswer(context, done, {
-    conversationId: request.conversationId,
-    question: request.question,
-    userKey: request.userKey,
-  });
+  const replyMarkup = done.votable ? feedbackKeyboard(done.answerId) : undefined;
   await trail.show(final.length > 0 ? final : [escapeHtml(empty)], replyMarkup ? { replyMarkup } : {});
+  log.info({ answerId: done.answerId, messages: trail.size }, 'delivered');
   return done;
 }
