@@ -44,20 +44,22 @@ describe('offline answers on the shipped knowledge file', () => {
   );
 
   // The issue-12 goal as `eval --answers` measures it offline: every in-scope question counts, a wrong
-  // "not covered" too. qa-unseen-quotes.jsonl was written before the sentence ranker was tuned, never tuned on.
-  it.each(['test/fixtures/qa-heldout-quotes.jsonl', 'test/fixtures/qa-unseen-quotes.jsonl'])(
-    'open with a quote holding the answer for at least 85 in 100 in-scope questions of %s',
-    async (file) => {
-      const inScope = (await readQaFile(file)).flatMap((qa) => ('expect_any' in qa ? [qa] : []));
-      const misses = inScope.filter((qa) => {
-        const { firstQuote } = offlineAnswer(qa.q);
-        return !qa.expect_any.some((fact) => statesFact(firstQuote, fact, knowledge.glossary));
-      });
-      expect(inScope.length).toBeGreaterThanOrEqual(40);
-      expect(
-        1 - misses.length / inScope.length,
-        `misses: ${misses.map((qa) => qa.q).join(' | ')}`,
-      ).toBeGreaterThanOrEqual(0.85);
-    },
-  );
+  // "not covered" too. qa-unseen-quotes.jsonl was written before the sentence ranker was tuned and
+  // qa-fresh-quotes.jsonl after it; neither was tuned on (BENCHMARKS.md, "Offline first quote").
+  it.each([
+    'test/fixtures/qa-heldout-quotes.jsonl',
+    'test/fixtures/qa-unseen-quotes.jsonl',
+    'test/fixtures/qa-fresh-quotes.jsonl',
+  ])('open with a quote holding the answer for at least 85 in 100 in-scope questions of %s', async (file) => {
+    const inScope = (await readQaFile(file)).flatMap((qa) => ('expect_any' in qa ? [qa] : []));
+    const misses = inScope.filter((qa) => {
+      const { firstQuote } = offlineAnswer(qa.q);
+      return !qa.expect_any.some((fact) => statesFact(firstQuote, fact, knowledge.glossary));
+    });
+    expect(inScope.length).toBeGreaterThanOrEqual(35);
+    expect(
+      1 - misses.length / inScope.length,
+      `misses: ${misses.map((qa) => qa.q).join(' | ')}`,
+    ).toBeGreaterThanOrEqual(0.85);
+  });
 });
