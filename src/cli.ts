@@ -205,7 +205,10 @@ async function evaluateAnswers(options: { qa: string; json?: boolean }): Promise
 async function askAndCheck(poquan: Poquan, qa: QaCase) {
   const { checkAnswer, failedCheck } = await import('./core/answer-check.ts');
   try {
-    const events = poquan.answer(qa.q, `cli:eval-${randomUUID()}`);
+    const conversationId = `cli:eval-${randomUUID()}`;
+    // A follow-up is asked where it belongs: right after the question it follows, in the same conversation.
+    if (qa.after) for await (const _ of poquan.answer(qa.after, conversationId));
+    const events = poquan.answer(qa.q, conversationId);
     for await (const event of events) {
       if (event.type === 'done') return checkAnswer(qa, event, poquan.knowledge());
     }

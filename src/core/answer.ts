@@ -12,7 +12,8 @@ import type { LlmClient } from './llm.ts';
 import type { Logger } from './logger.ts';
 import type { ConversationMemory, Turn } from './memory.ts';
 import type { Metrics } from './metrics.ts';
-import { extractiveAnswer, notCoveredAnswer } from './offline-answer.ts';
+import { extractiveAnswer, notCoveredAnswer, offlinePassagePool } from './offline-answer.ts';
+import { retrieveWithParaphrases } from './paraphrases.ts';
 import { buildPrompt } from './prompt.ts';
 import { cleanQuestion, detectLanguage, type ReplyLanguage } from './question.ts';
 import type { Retriever, ScoredPassage } from './retriever.ts';
@@ -218,7 +219,8 @@ export function createAnswerer(deps: AnswerDeps): Answerer {
     }
 
     const retrievalStarted = performance.now();
-    let passages: ScoredPassage[] = retriever.retrievePassages(query, deps.topK, focus ? { focus } : {});
+    const k = deps.llm ? deps.topK : Math.max(deps.topK, offlinePassagePool);
+    let passages: ScoredPassage[] = retrieveWithParaphrases(retriever, query, k, focus ? { focus } : {});
     if (cue === 'continuation' && addsOnlyUnknownTerms(retriever, question)) passages = [];
     const afterKnowledge = context ? asksAfterKnowledge(question, context.timeline) : false;
     if (afterKnowledge) passages = [];

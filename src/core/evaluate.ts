@@ -3,13 +3,21 @@ import { z } from 'zod';
 import { ConfigError } from './errors.ts';
 import type { Retriever } from './retriever.ts';
 
+// `after`: the question asked just before in the same conversation, for a follow-up ("How much is each of
+// them worth?"); `eval --answers` asks it first.
 const QaLine = z.union([
   z.object({
     q: z.string().min(1),
     lang: z.string().optional(),
+    after: z.string().min(1).optional(),
     expect_any: z.array(z.string().min(1)).min(1),
   }),
-  z.object({ q: z.string().min(1), lang: z.string().optional(), out_of_scope: z.literal(true) }),
+  z.object({
+    q: z.string().min(1),
+    lang: z.string().optional(),
+    after: z.string().min(1).optional(),
+    out_of_scope: z.literal(true),
+  }),
 ]);
 
 /** One evaluation question: what should be found, or that nothing should be. */

@@ -6,6 +6,13 @@ import { createSentenceRanker, type ScoredSentence, type SentenceRanker } from '
 /** One quote that answers, two that support it: enough to read as an answer, short enough for a chat. */
 const offlineQuoteCount = 3;
 
+/**
+ * How many retrieved passages offline quotes choose sentences from, at least: more than a model is given,
+ * since keyword search often ranks the passage holding the answer ("founded in 2023") below ones that only
+ * repeat the question's words, and the sentence ranker tells them apart.
+ */
+export const offlinePassagePool = 8;
+
 const wording = {
   en: {
     intro: 'From the knowledge file (offline mode, quoting the most relevant sentences):',

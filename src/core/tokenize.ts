@@ -42,6 +42,8 @@ function normalize(text: string): string {
       // 9,600 and 9600 are the same number; 2000–2023 is two numbers.
       .replace(/(\d),(?=\d{3}\b)/g, '$1')
       .replace(/[’‘]/g, "'")
+      // Initials are one word: "J.S. Tan" is searchable by "js", "U.S." reads as "us".
+      .replace(/(?<![\p{L}\p{N}.])(?:\p{L}\.){2,}/gu, (initials) => initials.replaceAll('.', ''))
   );
 }
 

@@ -22,10 +22,10 @@ const chineseAnswer = '梁文锋在2015年创立了对冲基金幻方量化[1]�
 const inventedFigure = 'It raised US$8.2bn in 2031 [1].';
 
 /** Runs the real CLI in a fresh directory with only the given settings: no .env, nothing from this machine. */
-async function evalAnswers(llm: FakeLlm, args: string[] = ['--json']) {
+async function evalAnswers(llm: FakeLlm, args: string[] = ['--json'], lines: object[] = qaLines) {
   const cwd = await mkdtemp(join(tmpdir(), 'poquan-eval-'));
   onTestFinished(() => rm(cwd, { recursive: true, force: true }));
-  await writeFile(join(cwd, 'qa.jsonl'), qaLines.map((line) => JSON.stringify(line)).join('\n'));
+  await writeFile(join(cwd, 'qa.jsonl'), lines.map((line) => JSON.stringify(line)).join('\n'));
   const child = spawn(process.execPath, [bin, 'eval', '--answers', '--qa', 'qa.jsonl', ...args], {
     cwd,
     env: {
@@ -96,6 +96,17 @@ describe('poquan eval --answers', { timeout: 60_000 }, () => {
     const human = await evalAnswers(llm, []);
     expect(human.stdout).toContain('ungrounded figures: US$8.2bn, 2031');
     expect(human.stdout).toMatch(/ungrounded figures 2 /);
+  });
+
+  it('asks a follow-up right after the question it follows, in the same conversation', async () => {
+    const llm = await fakeModel();
+    const followUp = { after: 'Who founded High-Flyer?', q: 'When did he found it?', expect_any: ['2015'] };
+    const report = JSON.parse((await evalAnswers(llm, ['--json'], [followUp])).stdout);
+    expect(report.questions).toBe(1);
+    expect(llm.requests).toHaveLength(2);
+    const asked = JSON.stringify(llm.requests[1]?.body);
+    expect(asked).toContain('Who founded High-Flyer?');
+    expect(asked).toContain('When did he found it?');
   });
 });
 

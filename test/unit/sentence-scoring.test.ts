@@ -79,6 +79,54 @@ describe('createSentenceRanker', () => {
   });
 });
 
+const funds = parseKnowledgeFile(
+  'funds.md',
+  `# Funds
+
+## Private money
+
+Private investors put 2 billion yuan into a fund for universities. The alliance was formed in 2020 by labs from three countries, and the labs share their data. The alliance pays Jon Pell from its funds.
+
+## State money
+
+The state runs several AI funds. One of them is a national fund of 40 billion yuan.
+
+## Members
+
+The alliance members are Orion Lab, Vega Lab, Lyra Lab and Castor Lab. Jon Pell, a chemist at Orion Lab, chairs the alliance.
+`,
+);
+const fundsKnowledge = { ...funds, files: [funds.info], version: 'v1' };
+const fundPassages: ScoredPassage[] = funds.passages.map((passage, index) => ({
+  passage,
+  score: 10 - index,
+}));
+const rankFunds = createSentenceRanker(fundsKnowledge);
+
+describe('createSentenceRanker, reading past the sentence', () => {
+  it('reads a sentence opening with "One of them" with the sentence before it', () => {
+    expect(rankFunds('How much is the state AI fund?', fundPassages)[0]?.sentence).toBe(
+      'One of them is a national fund of 40 billion yuan.',
+    );
+  });
+
+  it('answers "which … make up" with the sentence that lists names', () => {
+    expect(rankFunds('Which labs make up the alliance?', fundPassages)[0]?.sentence).toBe(
+      'The alliance members are Orion Lab, Vega Lab, Lyra Lab and Castor Lab.',
+    );
+  });
+
+  it('answers "who is X?" with the sentence saying what X is, not the first naming X', () => {
+    expect(rankFunds('Who is Jon Pell?', fundPassages)[0]?.sentence).toBe(
+      'Jon Pell, a chemist at Orion Lab, chairs the alliance.',
+    );
+  });
+
+  it('takes paraphrases: "started" asks for the founder', () => {
+    expect(best('Who started the lab?')?.sentence).toContain('Tomas Wren');
+  });
+});
+
 describe('extractiveAnswer', () => {
   it('opens with the best sentence, cited with its passage number, then supporting quotes', () => {
     const text = extractiveAnswer("Who is the lab's founder?", passages, 'en', knowledge);

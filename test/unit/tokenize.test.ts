@@ -15,6 +15,11 @@ describe('tokenizer', () => {
     expect(tokenize('the R1 and V3 models')).toEqual(['r1', 'v3', 'model']);
   });
 
+  it('keeps initials as one word, so "J.S. Tan" is found by more than a common surname', () => {
+    expect(tokenize('J.S. Tan wrote')).toEqual(['js', 'tan', 'wrote']);
+    expect(tokenize('U.S. firms')).toEqual(tokenize('US firms'));
+  });
+
   it('gives CJK text segmenter words plus character bigrams, so badly segmented words still match', () => {
     const terms = tokenize('DeepSeek的创始人是谁？');
     expect(terms).toContain('deepseek');
