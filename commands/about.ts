@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { catalogFor } from '../src/core/catalog/catalog.ts';
 import { describeContextStrategy } from '../src/core/context.ts';
 import { poquanVersion } from '../src/version.ts';
 import { defineCommand } from './command.ts';
@@ -9,33 +10,20 @@ export const aboutCommand = defineCommand({
   description: { en: 'Knowledge files, model and version of this bot', zh: '本机器人的知识库、模型和版本' },
   args: z.object({}),
   async handler(_args, { poquan, language }) {
+    const { commands } = catalogFor(language);
     const knowledge = poquan.knowledge();
     const files = knowledge.files.map((file) => {
       const origin = [file.publication, file.date].filter(Boolean).join(', ');
-      return `• ${file.title}${origin ? ` (${origin})` : ''} — ${file.source}, ${file.passageCount} ${language === 'zh' ? '段' : 'passages'}`;
+      return `• ${file.title}${origin ? ` (${origin})` : ''} — ${file.source}, ${commands.passages(file.passageCount)}`;
     });
-    const context = describeContextStrategy(poquan.context(), language);
-    const model = poquan.llm
-      ? `${poquan.llm.model} (${poquan.llm.provider})`
-      : language === 'zh'
-        ? '未配置（离线模式：引用原文）'
-        : 'none configured (offline mode: quotes passages)';
-    const lines =
-      language === 'zh'
-        ? [
-            `**破圈 Poquan** ${poquanVersion}`,
-            `知识库（版本 ${knowledge.version}，共 ${knowledge.passages.length} 段）：`,
-            ...files,
-            `模型：${model}`,
-            `上下文：${context}`,
-          ]
-        : [
-            `**Poquan** (破圈) ${poquanVersion}`,
-            `Knowledge (version ${knowledge.version}, ${knowledge.passages.length} passages):`,
-            ...files,
-            `Model: ${model}`,
-            `Context: ${context}`,
-          ];
+    const lines = commands.about({
+      version: poquanVersion,
+      knowledgeVersion: knowledge.version,
+      passages: knowledge.passages.length,
+      files,
+      model: poquan.llm ? `${poquan.llm.model} (${poquan.llm.provider})` : undefined,
+      context: describeContextStrategy(poquan.context(), language),
+    });
     return { type: 'message', text: lines.join('\n') };
   },
 });

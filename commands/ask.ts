@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { catalogFor } from '../src/core/catalog/catalog.ts';
 import { defineCommand } from './command.ts';
 
 /**
@@ -26,13 +27,7 @@ export const askCommand = defineCommand({
   plainTextOption: 'question',
   async handler({ question }, { poquan, platform, conversationId, userKey, language, signal, log }) {
     if (!question.trim()) {
-      return {
-        type: 'message',
-        text:
-          language === 'zh'
-            ? '请在命令后写上问题，例如：`/ask DeepSeek的创始人是谁？`'
-            : 'Please add a question after the command, for example: `/ask Who founded DeepSeek?`',
-      };
+      return { type: 'message', text: catalogFor(language).commands.askHint };
     }
     return {
       type: 'stream',

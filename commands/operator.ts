@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { catalogFor } from '../src/core/catalog/catalog.ts';
 import type { CommandSpec } from './command.ts';
 
 /**
@@ -14,13 +15,7 @@ export function defineOperatorCommand<Args extends z.ZodObject>(spec: CommandSpe
       const { poquan, userKey, language } = context;
       if (!poquan.access.isAdmin(userKey)) {
         poquan.logger.info({ command: spec.name, userKey }, 'operator command refused: not an admin');
-        return {
-          type: 'message',
-          text:
-            language === 'zh'
-              ? `抱歉，/${spec.name} 仅限本机器人的管理员使用。`
-              : `Sorry, /${spec.name} is only for this bot's operators.`,
-        };
+        return { type: 'message', text: catalogFor(language).commands.operatorsOnly(spec.name) };
       }
       poquan.logger.info({ command: spec.name, userKey }, 'operator command');
       return spec.handler(args, context);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { catalogFor } from '../src/core/catalog/catalog.ts';
 import { ConfigError } from '../src/core/errors.ts';
 import { defineOperatorCommand } from './operator.ts';
 
@@ -16,33 +17,20 @@ export const reloadCommand = defineOperatorCommand({
   args: z.object({}),
   platforms: ['telegram', 'discord'],
   async handler(_args, { poquan, language }) {
-    const zh = language === 'zh';
+    const { commands } = catalogFor(language);
     try {
       const { changed, version } = await poquan.reloadKnowledge();
       const passages = poquan.knowledge().passages.length;
       if (!changed) {
-        return {
-          type: 'message',
-          text: zh ? `知识库没有变化（版本 ${version}）。` : `Knowledge unchanged (version ${version}).`,
-        };
+        return { type: 'message', text: commands.reloadUnchanged(version) };
       }
-      return {
-        type: 'message',
-        text: zh
-          ? `知识库已重新加载：版本 ${version}，共 ${passages} 段。`
-          : `Knowledge reloaded: version ${version}, ${passages} passages.`,
-      };
+      return { type: 'message', text: commands.reloaded(version, passages) };
     } catch (error) {
       const current = poquan.knowledge().version;
       poquan.logger.error({ err: error, knowledgeVersion: current }, 'reload command failed');
       // A ConfigError names the file and what is wrong with it; anything else belongs in the log only.
-      const reason = error instanceof ConfigError ? error.message : zh ? '详情见日志' : 'see the log';
-      return {
-        type: 'message',
-        text: zh
-          ? `重新加载失败，仍在使用版本 ${current}：${reason}`
-          : `Reload failed; still on version ${current}: ${reason}`,
-      };
+      const reason = error instanceof ConfigError ? error.message : undefined;
+      return { type: 'message', text: commands.reloadFailed(current, reason) };
     }
   },
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { catalogFor } from '../src/core/catalog/catalog.ts';
 import { defineCommand } from './command.ts';
 
 /** `/reset`: forget this conversation, so the next question starts fresh. */
@@ -8,9 +9,6 @@ export const resetCommand = defineCommand({
   args: z.object({}),
   async handler(_args, { poquan, conversationId, language }) {
     await poquan.memory.reset(conversationId);
-    return {
-      type: 'message',
-      text: language === 'zh' ? '好的，我已忘记之前的对话。' : "Done — I've forgotten this conversation.",
-    };
+    return { type: 'message', text: catalogFor(language).commands.reset };
   },
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { catalogFor } from '../src/core/catalog/catalog.ts';
 import { defineCommand } from './command.ts';
 import { helpText } from './help.ts';
 
@@ -9,11 +10,7 @@ export const startCommand = defineCommand({
   args: z.object({}),
   platforms: ['telegram'],
   async handler(_args, { poquan, language }) {
-    const passages = poquan.knowledge().passages.length;
-    const greeting =
-      language === 'zh'
-        ? `你好！我是**破圈 Poquan**，知识库共 ${passages} 段。`
-        : `Hi! I'm **Poquan** (破圈), with ${passages} passages of knowledge.`;
+    const greeting = catalogFor(language).commands.greeting(poquan.knowledge().passages.length);
     return { type: 'message', text: `${greeting}\n\n${helpText('telegram', language)}` };
   },
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { catalogFor } from '../src/core/catalog/catalog.ts';
 import { formatCost } from '../src/core/cost.ts';
 import { dayOf } from '../src/core/feedback.ts';
 import type { ReplyLanguage } from '../src/core/question.ts';
@@ -12,11 +13,13 @@ const dayMs = 86_400_000;
 const percent = (share: number | null) => (share === null ? '—' : `${(share * 100).toFixed(1)}%`);
 
 function describeSpend(spend: SpendSummary, language: ReplyLanguage): string {
-  const cost = spend.cost.length > 0 ? spend.cost.map(formatCost).join(' + ') : undefined;
-  const unpriced = spend.unpriced;
-  return language === 'zh'
-    ? `回答 ${spend.answers} · 令牌 ${spend.tokens} · 缓存命中 ${percent(spend.cacheHitShare)} · 费用 ${cost ?? '未知'}${unpriced ? `（另有 ${unpriced} 个回答价格未知）` : ''}`
-    : `answers ${spend.answers} · tokens ${spend.tokens} · cache hits ${percent(spend.cacheHitShare)} · cost ${cost ?? 'unknown'}${unpriced ? ` (+${unpriced} at an unknown price)` : ''}`;
+  return catalogFor(language).commands.spend({
+    answers: spend.answers,
+    tokens: spend.tokens,
+    cacheHits: percent(spend.cacheHitShare),
+    cost: spend.cost.length > 0 ? spend.cost.map(formatCost).join(' + ') : undefined,
+    unpriced: spend.unpriced,
+  });
 }
 
 /**
@@ -27,20 +30,13 @@ async function describeRecentSpend(poquan: Poquan, language: ReplyLanguage): Pro
   const now = Date.now();
   const days = Array.from({ length: 7 }, (_, i) => dayOf(now - i * dayMs));
   const perDay = await Promise.all(days.map((day) => poquan.feedback.listAnswers(day)));
-  const today = summarizeSpend(perDay[0] ?? []);
   const week = summarizeSpend(perDay.flat());
   const users = week.topUsers.map((user) => `${user.user} ${user.tokens}`).join(', ');
-  return language === 'zh'
-    ? [
-        `今天（UTC）：${describeSpend(today, language)}`,
-        `最近 7 天：${describeSpend(week, language)}`,
-        `令牌最多的用户（7 天，加盐哈希）：${users || '无'}`,
-      ]
-    : [
-        `Today (UTC): ${describeSpend(today, language)}`,
-        `Last 7 days: ${describeSpend(week, language)}`,
-        `Top users by tokens (7 days, salted hashes): ${users || 'none'}`,
-      ];
+  return catalogFor(language).commands.recentSpend(
+    describeSpend(summarizeSpend(perDay[0] ?? []), language),
+    describeSpend(week, language),
+    users || undefined,
+  );
 }
 
 function formatCounts(counts: CountsBy, none: string): string {
@@ -75,39 +71,26 @@ export const statsCommand = defineOperatorCommand({
   platforms: ['telegram', 'discord'],
   async handler(_args, { poquan, language }) {
     const usage = await readUsage(poquan.metrics, process.uptime());
+    const { commands } = catalogFor(language);
     const recent = await describeRecentSpend(poquan, language).catch((error: unknown) => {
       poquan.logger.warn({ err: error }, 'feedback store unavailable; /stats without daily figures');
-      return [language === 'zh' ? '每日数据暂时无法读取。' : 'Daily figures are unavailable right now.'];
+      return [commands.statsUnavailable];
     });
     const knowledge = poquan.knowledge();
-    const total = Object.values(usage.questionsByOutcome).reduce((sum, n) => sum + n, 0);
-    const none = language === 'zh' ? '无' : 'none';
-    const lines =
-      language === 'zh'
-        ? [
-            '**用量与费用**',
-            ...recent,
-            '',
-            `**使用情况**（启动 ${formatUptime(usage.uptimeSeconds)} 以来）`,
-            `提问：共 ${total}（${formatCounts(usage.questionsByOutcome, none)}）`,
-            `平台：${formatCounts(usage.questionsByPlatform, none)}`,
-            `错误：${formatCounts(usage.errorsByKind, none)}`,
-            `因频率限制拒绝：${usage.rateLimited}；因令牌额度拒绝：${usage.budgetRefused}`,
-            `模型令牌：${formatCounts(usage.tokensByKind, none)}`,
-            `知识库：版本 ${knowledge.version}，共 ${knowledge.passages.length} 段`,
-          ]
-        : [
-            '**Usage and cost**',
-            ...recent,
-            '',
-            `**Usage** since start (${formatUptime(usage.uptimeSeconds)} ago)`,
-            `Questions: ${total} (${formatCounts(usage.questionsByOutcome, none)})`,
-            `Platforms: ${formatCounts(usage.questionsByPlatform, none)}`,
-            `Errors: ${formatCounts(usage.errorsByKind, none)}`,
-            `Refused by the rate limit: ${usage.rateLimited}; by a token budget: ${usage.budgetRefused}`,
-            `Model tokens: ${formatCounts(usage.tokensByKind, none)}`,
-            `Knowledge: version ${knowledge.version}, ${knowledge.passages.length} passages`,
-          ];
+    const counts = (by: CountsBy) => formatCounts(by, commands.none);
+    const lines = commands.stats({
+      recent,
+      uptime: formatUptime(usage.uptimeSeconds),
+      total: Object.values(usage.questionsByOutcome).reduce((sum, n) => sum + n, 0),
+      outcomes: counts(usage.questionsByOutcome),
+      platforms: counts(usage.questionsByPlatform),
+      errors: counts(usage.errorsByKind),
+      rateLimited: usage.rateLimited,
+      budgetRefused: usage.budgetRefused,
+      tokens: counts(usage.tokensByKind),
+      knowledgeVersion: knowledge.version,
+      passages: knowledge.passages.length,
+    });
     return { type: 'message', text: lines.join('\n') };
   },
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { catalogFor } from '../src/core/catalog/catalog.ts';
 import { defineCommand } from './command.ts';
 
 const utcTime = (ms: number) => `${new Date(ms).toISOString().slice(11, 16)} UTC`;
@@ -16,27 +17,7 @@ export const usageCommand = defineCommand({
   args: z.object({}),
   async handler(_args, { poquan, userKey, language }) {
     const usage = await poquan.budgets.read(userKey);
-    const resets = utcTime(usage.resetsAt);
-    const zh = language === 'zh';
-    const lines = [
-      zh ? `**你今天的用量**（${resets} 重置）` : `**Your usage today** (resets at ${resets})`,
-      zh ? `回答：${usage.answers}` : `Answers: ${usage.answers}`,
-      zh ? `令牌：${usage.tokens}` : `Tokens: ${usage.tokens}`,
-      usage.remaining === undefined
-        ? zh
-          ? '个人额度：不限'
-          : 'Your budget: no limit'
-        : zh
-          ? `个人额度剩余：${usage.remaining} / ${usage.limit}`
-          : `Your budget left: ${usage.remaining} of ${usage.limit} tokens`,
-    ];
-    if (usage.botRemaining !== undefined) {
-      lines.push(
-        zh
-          ? `机器人今日总额度剩余：${usage.botRemaining}`
-          : `Left for everyone today: ${usage.botRemaining} tokens`,
-      );
-    }
+    const lines = catalogFor(language).commands.usage({ ...usage, resetsAt: utcTime(usage.resetsAt) });
     return { type: 'message', text: lines.join('\n') };
   },
 });

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { AnswerDone, AnswerEvent, Citation, Grounding, Usage } from './answer-events.ts';
+import { catalogFor } from './catalog/catalog.ts';
 import { collectCitations } from './citations.ts';
 import type { AnswerMode } from './config.ts';
 import type { ContextStrategy } from './context.ts';
@@ -93,7 +94,7 @@ function notCoveredReply(
   const text = notCoveredAnswer(language);
   const date = context?.timeline.date;
   if (!date || !(afterKnowledge || asksAboutNow(question))) return text;
-  return `${text}${language === 'zh' ? '' : ' '}${knowledgeDateNote(date, language)}`;
+  return catalogFor(language).answers.joinSentences(text, knowledgeDateNote(date, language));
 }
 
 /**

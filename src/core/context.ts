@@ -1,3 +1,4 @@
+import { catalogFor } from './catalog/catalog.ts';
 import type { ContextMode } from './config.ts';
 import type { KnowledgeBase } from './knowledge.ts';
 import { type KnowledgeTimeline, knowledgeTimeline } from './knowledge-date.ts';
@@ -65,18 +66,13 @@ export function chooseContextStrategy(
 
 /** One line saying which mode is in force and why, for `/about` and `poquan doctor`. */
 export function describeContextStrategy(strategy: ContextStrategy, language: ReplyLanguage): string {
-  const tokens = `~${formatTokens(strategy.fullContextTokens)}`;
-  const budget = formatTokens(strategy.budgetTokens);
-  const fits = strategy.fullContextTokens <= strategy.budgetTokens;
-  const forced = strategy.setting === 'auto' ? '' : ` (CONTEXT_MODE=${strategy.setting})`;
-  if (language === 'zh') {
-    const size = `${strategy.passageCount} 段，全文约 ${formatTokens(strategy.fullContextTokens)} tokens ${fits ? '≤' : '>'} 预算 ${budget}`;
-    return strategy.mode === 'full'
-      ? `全文上下文${forced}：${size}`
-      : `检索模式，每个问题取前 ${strategy.topK} 段${forced}：${size}`;
-  }
-  const size = `${strategy.passageCount} passages, ${tokens} tokens ${fits ? '≤' : '>'} budget ${budget}`;
-  return strategy.mode === 'full'
-    ? `full context${forced}: ${size}`
-    : `retrieval, top ${strategy.topK} passages per question${forced}: ${size}`;
+  return catalogFor(language).answers.context({
+    mode: strategy.mode,
+    forced: strategy.setting === 'auto' ? '' : ` (CONTEXT_MODE=${strategy.setting})`,
+    passages: strategy.passageCount,
+    tokens: formatTokens(strategy.fullContextTokens),
+    fits: strategy.fullContextTokens <= strategy.budgetTokens,
+    budget: formatTokens(strategy.budgetTokens),
+    topK: strategy.topK,
+  });
 }

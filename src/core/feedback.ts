@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { AnswerDone, Usage } from './answer-events.ts';
+import { catalogFor } from './catalog/catalog.ts';
 import type { AnswerMode } from './config.ts';
 import type { Cost } from './cost.ts';
 import type { Metrics } from './metrics.ts';
@@ -126,24 +127,10 @@ export function decodeFeedbackAction(data: string | undefined): { answerId: stri
   return match ? { answerId: match[1] as string, vote: match[2] as Vote } : undefined;
 }
 
-const phrases = {
-  recorded: { en: 'Thanks for the feedback!', zh: '感谢反馈！' },
-  changed: { en: 'Vote changed. Thanks!', zh: '已更改你的评价，谢谢！' },
-  unchanged: { en: 'You already rated this answer.', zh: '你已经评价过这个回答了。' },
-  unknown_answer: {
-    en: 'This answer is too old to rate.',
-    zh: '这个回答太久了，无法评价。',
-  },
-  failed: {
-    en: "I couldn't record your vote. Please try again later.",
-    zh: '暂时无法记录你的评价，请稍后再试。',
-  },
-} as const;
-
 /** The short acknowledgement a voter sees (a Telegram toast, a Discord ephemeral reply), in their language. */
 export function describeVoteOutcome(outcome: VoteOutcome | 'failed', language: ReplyLanguage): string {
   const key = outcome === 'failed' ? 'failed' : outcome.status;
-  const text = phrases[key][language];
+  const text = catalogFor(language).votes[key];
   return outcome !== 'failed' && outcome.status !== 'unknown_answer'
     ? `${text} ${outcome.record.vote === 'up' ? '👍' : '👎'}`
     : text;
@@ -166,9 +153,7 @@ export function shouldHandOff(outcome: VoteOutcome): outcome is Extract<VoteOutc
  * (`@username` on Telegram, a role mention on Discord).
  */
 export function describeHandoff(contact: string, language: ReplyLanguage): string {
-  return language === 'zh'
-    ? `没有解决你的问题？可以找 ${contact}，由人工来解答。`
-    : `Not what you needed? Ask ${contact} — a person can help.`;
+  return catalogFor(language).answers.handoff(contact);
 }
 
 /**

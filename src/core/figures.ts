@@ -1,4 +1,4 @@
-import { monthNames } from './knowledge-date.ts';
+import { monthNames } from './month-names.ts';
 /** A figure found in text: the words as written and the numeric value they stand for. */
 export interface Figure {
   text: string;

@@ -1,3 +1,4 @@
+import { catalogFor } from './catalog/catalog.ts';
 import type { KnowledgeBase } from './knowledge.ts';
 import type { ReplyLanguage } from './question.ts';
 
@@ -42,39 +43,19 @@ export function asksAboutNow(question: string): boolean {
   return nowWords.test(question);
 }
 
-/** English month names, January first: how dates are written in answers and read back from them. */
-export const monthNames = [
-  'January',
-  'February',
-  'March',
-  'April',
-  'May',
-  'June',
-  'July',
-  'August',
-  'September',
-  'October',
-  'November',
-  'December',
-] as const;
-
 /** `2025-02` → "February 2025" / "2025年2月"; a date that isn't `YYYY[-MM[-DD]]` is shown as written. */
 export function formatKnowledgeDate(date: string, language: ReplyLanguage): string {
   const match = /^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$/.exec(date);
   if (!match) return date;
   const [, year, month, day] = match;
-  const monthNumber = month ? Number(month) : undefined;
-  if (language === 'zh') {
-    return `${year}年${monthNumber ? `${monthNumber}月` : ''}${day ? `${Number(day)}日` : ''}`;
-  }
-  const monthName = monthNumber ? monthNames[monthNumber - 1] : undefined;
-  return [day ? String(Number(day)) : '', monthName ?? '', year].filter(Boolean).join(' ');
+  return catalogFor(language).answers.date(
+    year as string,
+    month ? Number(month) : undefined,
+    day ? Number(day) : undefined,
+  );
 }
 
 /** The sentence added to a "not covered" reply about a later time: how far the knowledge runs. */
 export function knowledgeDateNote(date: string, language: ReplyLanguage): string {
-  const shown = formatKnowledgeDate(date, language);
-  return language === 'zh'
-    ? `知识库的内容截至${shown}，不包含之后的事件。`
-    : `The knowledge file runs to ${shown}; it has nothing on later events.`;
+  return catalogFor(language).answers.knowledgeRunsTo(formatKnowledgeDate(date, language));
 }

@@ -1,3 +1,4 @@
+import { catalogFor } from './catalog/catalog.ts';
 import type { KnowledgeBase } from './knowledge.ts';
 import type { ReplyLanguage } from './question.ts';
 import type { ScoredPassage } from './retriever.ts';
@@ -13,24 +14,9 @@ const offlineQuoteCount = 3;
  */
 export const offlinePassagePool = 8;
 
-const wording = {
-  en: {
-    intro: 'From the knowledge file (offline mode, quoting the most relevant sentences):',
-    enable:
-      '_No model is configured, so these are quotes, not a written answer. Set `LLM_API_KEY` (DeepSeek by default) to get one._',
-  },
-  zh: {
-    intro: '知识库中最相关的原文语句（离线模式，仅引用原文）：',
-    enable:
-      '_尚未配置模型，以上为原文摘录而非生成的回答。设置 `LLM_API_KEY`（默认使用 DeepSeek）即可获得完整回答。_',
-  },
-};
-
 /** The fixed reply when no passage matches, in the asker's language. Costs no model call. */
 export function notCoveredAnswer(language: ReplyLanguage): string {
-  return language === 'zh'
-    ? '知识库没有涉及这个问题。我只能回答关于中国人工智能竞赛的问题，例如 DeepSeek、通义千问、“六小虎”或国家对人工智能的投资。'
-    : 'The knowledge file doesn\'t cover that. I can answer questions about China\'s AI race, such as DeepSeek, Qwen, the "six little tigers" or state AI funding.';
+  return catalogFor(language).answers.notCovered;
 }
 
 const rankers = new WeakMap<KnowledgeBase, SentenceRanker>();
@@ -82,5 +68,6 @@ export function extractiveAnswer(
   const quotes = chooseQuotes(rankerFor(knowledge, passages)(question, passages)).map(
     ({ sentence, passageIndex }) => `- ${sentence} [${passageIndex + 1}]`,
   );
-  return `${wording[language].intro}\n\n${quotes.join('\n')}\n\n${wording[language].enable}`;
+  const { answers } = catalogFor(language);
+  return `${answers.offlineIntro}\n\n${quotes.join('\n')}\n\n${answers.offlineEnable}`;
 }

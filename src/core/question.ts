@@ -18,6 +18,14 @@ export function languageOf(words: string, fallback: ReplyLanguage): ReplyLanguag
 }
 
 /**
+ * The language of a platform locale (Telegram's `language_code`, Discord's `zh-CN`, `zh-TW`, `en-US` …):
+ * Poquan speaks Chinese or English.
+ */
+export function languageOfLocale(locale: string | null | undefined): ReplyLanguage {
+  return locale?.toLowerCase().startsWith('zh') ? 'zh' : 'en';
+}
+
+/**
  * Cleans a question (invalid UTF-16, control and zero-width characters, surrounding space) and rejects
  * one that is empty or too long with a message that is safe to show the user as is.
  */

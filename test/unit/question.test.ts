@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/core/errors.ts';
-import { cleanQuestion, detectLanguage } from '../../src/core/question.ts';
+import { cleanQuestion, detectLanguage, languageOf, languageOfLocale } from '../../src/core/question.ts';
 
 describe('question cleaning', () => {
   it('trims and removes control and zero-width characters', () => {
@@ -25,5 +25,18 @@ describe('question cleaning', () => {
   it('detects Chinese questions by script', () => {
     expect(detectLanguage('DeepSeek的创始人是谁？')).toBe('zh');
     expect(detectLanguage('Who founded DeepSeek?')).toBe('en');
+  });
+});
+
+describe('reply language', () => {
+  it('follows the words given, and the interface language when there are none', () => {
+    expect(languageOf('Who founded DeepSeek?', 'zh')).toBe('en');
+    expect(languageOf('DeepSeek的创始人是谁？', 'en')).toBe('zh');
+    expect(languageOf('  ', 'zh')).toBe('zh');
+  });
+
+  it('reads Telegram and Discord locales alike: any Chinese variant is Chinese', () => {
+    expect(['zh-hans', 'zh-CN', 'zh-TW', 'ZH'].map(languageOfLocale)).toEqual(['zh', 'zh', 'zh', 'zh']);
+    expect(['en-US', 'de', undefined, null].map(languageOfLocale)).toEqual(['en', 'en', 'en', 'en']);
   });
 });

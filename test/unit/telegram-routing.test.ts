@@ -1,12 +1,7 @@
 import type { Message, UserFromGetMe } from 'grammy/types';
 import { describe, expect, it } from 'vitest';
 import { describeErrorForLog, redactToken } from '../../src/adapters/telegram/errors.ts';
-import {
-  commandLanguage,
-  conversationIdFor,
-  replyPlaceFor,
-  routeMessage,
-} from '../../src/adapters/telegram/routing.ts';
+import { conversationIdFor, replyPlaceFor, routeMessage } from '../../src/adapters/telegram/routing.ts';
 
 const me = { id: 123, is_bot: true, first_name: 'Poquan', username: 'PoquanBot' } as UserFromGetMe;
 const ada = { id: 42, is_bot: false, first_name: 'Ada', language_code: 'en' };
@@ -101,13 +96,6 @@ describe('Telegram message routing', () => {
       chatId: 42,
       chatType: 'private',
     });
-  });
-
-  it('picks command replies in Chinese for a zh Telegram client', () => {
-    expect(commandLanguage(message({ text: '/help', from: { ...ada, language_code: 'zh-hans' } }))).toBe(
-      'zh',
-    );
-    expect(commandLanguage(message({ text: '/help' }))).toBe('en');
   });
 });
 

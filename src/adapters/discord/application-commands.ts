@@ -8,10 +8,10 @@ import {
 } from 'discord.js';
 import { describeOptions } from '../../../commands/command.ts';
 import { commandsFor } from '../../../commands/index.ts';
+import { catalogFor } from '../../core/catalog/catalog.ts';
 import type { Config } from '../../core/config.ts';
 
 /** The message context-menu command that asks about the selected message's text. */
-export const askPoquanMenu = { en: 'Ask Poquan', zh: '问破圈' } as const;
 
 /** Discord's own ceiling for a string option's `max_length`. */
 const discordMaxOptionLength = 6000;
@@ -82,8 +82,8 @@ export function buildDiscordCommands(
   });
   const askMenu: RESTPostAPIApplicationCommandsJSONBody = {
     type: ApplicationCommandType.Message,
-    name: askPoquanMenu.en,
-    name_localizations: { 'zh-CN': askPoquanMenu.zh },
+    name: catalogFor('en').discord.askMenu,
+    name_localizations: { 'zh-CN': catalogFor('zh').discord.askMenu },
     ...extra,
   };
   return [...slashCommands, askMenu];

@@ -8,6 +8,7 @@ import {
   MessageFlags,
 } from 'discord.js';
 import { userKeyOf } from '../../core/access.ts';
+import { catalogFor } from '../../core/catalog/catalog.ts';
 import {
   decodeFeedbackAction,
   describeHandoff,
@@ -17,11 +18,10 @@ import {
   type VoteOutcome,
 } from '../../core/feedback.ts';
 import { interfaceLanguage } from '../../core/interface-language.ts';
-import { detectLanguage, type ReplyLanguage } from '../../core/question.ts';
+import { detectLanguage, languageOfLocale, type ReplyLanguage } from '../../core/question.ts';
 import type { Poquan } from '../../poquan.ts';
 import { reportError } from './errors.ts';
 import type { HandlerOptions } from './messages.ts';
-import { discordPhrases, languageOfLocale } from './phrases.ts';
 
 /**
  * The action row with 👍 / 👎 under a finished answer; each button's `custom_id` is `fb:<answerId>:up|down`
@@ -86,7 +86,7 @@ export async function handleFeedbackButton(
   if (!allowed) {
     // The same rule as for questions: outside DISCORD_ALLOWED_GUILD_IDS nothing is recorded or posted.
     await interaction.reply({
-      content: discordPhrases.notAllowedHere[language],
+      content: catalogFor(language).discord.notAllowedHere,
       flags: MessageFlags.Ephemeral,
     });
     return;

@@ -12,16 +12,16 @@ import {
 } from '../../../commands/command.ts';
 import { findCommand, plainTextCommand } from '../../../commands/index.ts';
 import { userKeyOf } from '../../core/access.ts';
+import { catalogFor } from '../../core/catalog/catalog.ts';
 import { describeErrorForUser, InputError, isRefusal } from '../../core/errors.ts';
 import { interfaceLanguage } from '../../core/interface-language.ts';
 import type { Logger } from '../../core/logger.ts';
-import { languageOf } from '../../core/question.ts';
+import { languageOf, languageOfLocale } from '../../core/question.ts';
 import { contextConversationId, rememberAnswerMessages, turnOf } from './conversations.ts';
 import { type AnswerSurface, deliverMessages, streamAnswer } from './deliver.ts';
 import { reportError } from './errors.ts';
 import { handleFeedbackButton } from './feedback.ts';
 import { type HandlerOptions, questionFromMessage } from './messages.ts';
-import { discordPhrases, languageOfLocale } from './phrases.ts';
 import { renderDiscordText } from './render.ts';
 import { interactionSurface } from './surfaces.ts';
 
@@ -68,9 +68,9 @@ async function runCommand(
   interaction: CommandInteraction,
   context: CommandContext,
 ): Promise<CommandReply> {
-  if (!command) return { type: 'message', text: discordPhrases.unknownCommand[context.language] };
+  if (!command) return { type: 'message', text: catalogFor(context.language).discord.unknownCommand };
   if (interaction.isMessageContextMenuCommand() && !command.words) {
-    return { type: 'message', text: discordPhrases.noTextInMessage[context.language] };
+    return { type: 'message', text: catalogFor(context.language).discord.noTextInMessage };
   }
   const parsed = command.spec.args.safeParse(command.args);
   if (!parsed.success) throw new InputError(parsed.error.issues.map((issue) => issue.message).join('; '));
@@ -116,8 +116,9 @@ export async function handleInteraction(interaction: Interaction, options: Handl
     userKey,
   });
   if (options.isStopping() || !allowed) {
-    const phrase = allowed ? discordPhrases.restarting : discordPhrases.notAllowedHere;
-    await interaction.reply({ content: phrase[locale], flags: MessageFlags.Ephemeral });
+    const { discord } = catalogFor(locale);
+    const content = allowed ? discord.restarting : discord.notAllowedHere;
+    await interaction.reply({ content, flags: MessageFlags.Ephemeral });
     return;
   }
 

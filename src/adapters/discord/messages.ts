@@ -1,9 +1,10 @@
 import { cleanContent, type Message } from 'discord.js';
 import { plainTextCommand } from '../../../commands/index.ts';
 import { userKeyOf } from '../../core/access.ts';
+import { catalogFor } from '../../core/catalog/catalog.ts';
 import { describeErrorForUser } from '../../core/errors.ts';
 import { interfaceLanguage } from '../../core/interface-language.ts';
-import { languageOf } from '../../core/question.ts';
+import { languageOf, languageOfLocale } from '../../core/question.ts';
 import {
   contextConversationId,
   conversationForReply,
@@ -13,7 +14,6 @@ import {
 import { deliverMessages, type StreamOptions, streamAnswer } from './deliver.ts';
 import { reportError } from './errors.ts';
 import type { InFlightAnswers } from './in-flight.ts';
-import { discordPhrases, languageOfLocale } from './phrases.ts';
 import { renderDiscordText } from './render.ts';
 import { replySurface } from './surfaces.ts';
 
@@ -90,7 +90,7 @@ export async function handleMessage(message: Message, options: HandlerOptions): 
   );
   try {
     if (!question) {
-      await deliverMessages(surface, renderDiscordText(discordPhrases.mentionHint[language]), log);
+      await deliverMessages(surface, renderDiscordText(catalogFor(language).discord.mentionHint), log);
       return;
     }
     channel.sendTyping().catch((error: unknown) => reportError(log, error, 'typing indicator failed'));

@@ -1,5 +1,6 @@
 import { escapeMarkdown } from 'discord.js';
 import type { AnswerDone, Citation } from '../../core/answer-events.ts';
+import { catalogFor } from '../../core/catalog/catalog.ts';
 import { describeErrorForUser, LlmError } from '../../core/errors.ts';
 import type { ReplyLanguage } from '../../core/question.ts';
 import { headUnits, tailUnits } from '../../core/text.ts';
@@ -28,11 +29,6 @@ const reasoningPreviewChars = 300;
 const reasoningExcerptChars = 450;
 const footerLineChars = 180;
 const cursor = ' ▌';
-
-const labels = {
-  en: { thinking: 'Thinking…', reasoning: 'Reasoning:', sources: 'Sources:' },
-  zh: { thinking: '思考中…', reasoning: '思考过程：', sources: '出处：' },
-} as const;
 
 /**
  * Makes text unable to ping anyone or anything, whatever `allowed_mentions` says: `@everyone`/`@here` get a
@@ -78,7 +74,7 @@ function flattenReasoning(reasoning: string, maxChars: number, keep: 'head' | 't
 /** The collapsed reasoning block of a finished answer: one small line, hidden behind a spoiler. */
 function reasoningBlock(reasoning: string, options: DiscordRenderOptions): string {
   if (options.showReasoning === 'off' || !reasoning.trim()) return '';
-  const label = labels[options.language].reasoning;
+  const label = catalogFor(options.language).discord.reasoningLabel;
   return `-# 💭 ${label} ||${flattenReasoning(reasoning, reasoningExcerptChars, 'head')}||`;
 }
 
@@ -90,7 +86,7 @@ function sourcesFooter(citations: Citation[], language: ReplyLanguage): string {
   );
   const [first, ...rest] = entries;
   const lines: string[] = [];
-  let line = `${labels[language].sources} ${first}`;
+  let line = `${catalogFor(language).discord.sourcesLabel} ${first}`;
   for (const entry of rest) {
     if (line.length + entry.length + 3 > footerLineChars) {
       lines.push(line);
@@ -119,7 +115,7 @@ function incompleteNote(done: AnswerDone, language: ReplyLanguage): string {
  * text beyond the first message's worth appears when the answer is final.
  */
 export function renderDiscordProgress(snapshot: AnswerSnapshot, options: DiscordRenderOptions): string {
-  const label = labels[options.language].thinking;
+  const label = catalogFor(options.language).answers.thinking;
   if (!snapshot.text.trim()) {
     if (options.showReasoning === 'off' || !snapshot.reasoning.trim()) return `-# 💭 ${label}`;
     return `-# 💭 ${label} ${flattenReasoning(snapshot.reasoning, reasoningPreviewChars, 'tail')}`;

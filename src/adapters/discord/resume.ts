@@ -1,12 +1,12 @@
 import { type REST, Routes } from 'discord.js';
 import { plainTextCommand } from '../../../commands/index.ts';
 import { userKeyOf } from '../../core/access.ts';
+import { catalogFor } from '../../core/catalog/catalog.ts';
 import { describeErrorForUser } from '../../core/errors.ts';
 import { rememberAnswerMessages, turnOf } from './conversations.ts';
 import { type AnswerSurface, deliverMessages, type StreamOptions, streamAnswer } from './deliver.ts';
 import { reportError } from './errors.ts';
 import { type InFlightAnswer, type InFlightAnswers, interactionTokenMs } from './in-flight.ts';
-import { discordPhrases } from './phrases.ts';
 import { renderDiscordText } from './render.ts';
 import { interactionSurface, replySurface } from './surfaces.ts';
 
@@ -48,7 +48,7 @@ function surfaceOf(record: InFlightAnswer, options: ResumeOptions): AnswerSurfac
  */
 async function endInterrupted(record: InFlightAnswer, options: ResumeOptions, ageMs: number) {
   const { log } = options;
-  const sentence = discordPhrases.interruptedByRestart[record.language];
+  const sentence = catalogFor(record.language).discord.interruptedByRestart;
   if (record.kind === 'message' || ageMs < interactionTokenMs) {
     const delivered = await deliverMessages(surfaceOf(record, options), [sentence], log);
     if (delivered.length > 0) return;

@@ -5,23 +5,18 @@ import type { Message } from 'grammy/types';
 import { type CommandSpec, describeOptions } from '../../../commands/command.ts';
 import { findCommand, plainTextCommand } from '../../../commands/index.ts';
 import { userKeyOf } from '../../core/access.ts';
+import { catalogFor } from '../../core/catalog/catalog.ts';
 import { ConfigError, describeErrorForUser, InputError, isRefusal, LlmError } from '../../core/errors.ts';
 import { interfaceLanguage } from '../../core/interface-language.ts';
 import type { Logger } from '../../core/logger.ts';
-import { languageOf, type ReplyLanguage } from '../../core/question.ts';
+import { languageOf, languageOfLocale, type ReplyLanguage } from '../../core/question.ts';
 import type { Poquan } from '../../poquan.ts';
 import { retryTelegramCalls } from './api-retries.ts';
 import { describeErrorForLog, isChatUnreachable } from './errors.ts';
 import { handleFeedbackCallback } from './feedback.ts';
 import { createMessageTrail } from './message-trail.ts';
 import { escapeHtml, renderTelegramText } from './render.ts';
-import {
-  commandLanguage,
-  conversationIdFor,
-  isAnonymousAdmin,
-  replyPlaceFor,
-  routeMessage,
-} from './routing.ts';
+import { conversationIdFor, isAnonymousAdmin, replyPlaceFor, routeMessage } from './routing.ts';
 import { type StreamTiming, streamAnswer } from './stream-answer.ts';
 
 /** Per-update data the adapter keeps on grammY's context: a request id and a logger that carries it. */
@@ -59,11 +54,7 @@ function argsFor(spec: CommandSpec, rest: string, language: ReplyLanguage): Reco
     spec.plainTextOption ?? describeOptions(spec).find((option) => option.type === 'string')?.name;
   const parsed = spec.args.safeParse(field ? { [field]: rest } : {});
   if (parsed.success) return parsed.data;
-  throw new InputError(
-    language === 'zh'
-      ? `无法读取 /${spec.name} 的参数，请查看 /help。`
-      : `I couldn't read that /${spec.name}. See /help.`,
-  );
+  throw new InputError(catalogFor(language).errors.unreadableCommand(spec.name));
 }
 
 /** Who is asking, for the per-user rate limit; anonymous group admins count as their group. */
@@ -80,7 +71,7 @@ function languageFor(message: Message, poquan: Poquan): ReplyLanguage {
 
 /** Interface texts for a message without words to go by: `DEFAULT_LANGUAGE`, else the user's Telegram language. */
 function uiLanguage(message: Message, poquan: Poquan): ReplyLanguage {
-  return interfaceLanguage(poquan.config.defaultLanguage, commandLanguage(message));
+  return interfaceLanguage(poquan.config.defaultLanguage, languageOfLocale(message.from?.language_code));
 }
 
 /**
@@ -149,10 +140,7 @@ export function createTelegramBot(poquan: Poquan, options: TelegramAdapterOption
       incoming.kind === 'plain' ? plainTextCommand('telegram').spec : findCommand('telegram', incoming.name);
     if (!spec) {
       if (incoming.kind === 'plain' || !incoming.explicit) return;
-      const zh = uiLanguage(message, poquan) === 'zh';
-      const text = zh
-        ? `没有 /${incoming.name} 这个命令，请查看 /help。`
-        : `There is no /${incoming.name} command. See /help.`;
+      const text = catalogFor(uiLanguage(message, poquan)).errors.unknownCommand(incoming.name);
       return reply(message, requestLog, [escapeHtml(text)]);
     }
     const words = incoming.kind === 'plain' ? incoming.text : incoming.rest;

@@ -10,7 +10,7 @@ import {
 } from '../../core/feedback.ts';
 import { interfaceLanguage } from '../../core/interface-language.ts';
 import type { Logger } from '../../core/logger.ts';
-import { detectLanguage, type ReplyLanguage } from '../../core/question.ts';
+import { detectLanguage, languageOfLocale, type ReplyLanguage } from '../../core/question.ts';
 import type { Poquan } from '../../poquan.ts';
 import { describeErrorForLog } from './errors.ts';
 import { escapeHtml } from './render.ts';
@@ -80,7 +80,7 @@ export async function handleFeedbackCallback(ctx: Context, deps: FeedbackDeps): 
   }
   const language = interfaceLanguage(
     deps.poquan.config.defaultLanguage,
-    query.from.language_code?.toLowerCase().startsWith('zh') ? 'zh' : 'en',
+    languageOfLocale(query.from.language_code),
   );
   // Telegram sends an inaccessible message (date 0) when the answer is too old or was deleted.
   const answerMessage = query.message && query.message.date !== 0 ? (query.message as Message) : undefined;

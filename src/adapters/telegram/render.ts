@@ -1,5 +1,6 @@
 import { Lexer, type Token, type Tokens } from 'marked';
 import type { AnswerDone, Citation } from '../../core/answer-events.ts';
+import { catalogFor } from '../../core/catalog/catalog.ts';
 import { describeErrorForUser, LlmError } from '../../core/errors.ts';
 import type { ReplyLanguage } from '../../core/question.ts';
 import { headUnits, tailUnits } from '../../core/text.ts';
@@ -22,11 +23,6 @@ export interface TelegramRenderOptions {
   /** A line inviting a human (plain text), shown last when the knowledge did not cover the question. */
   handoff?: string;
 }
-
-const labels = {
-  en: { thinking: 'Thinking…', reasoning: 'Reasoning', sources: 'Sources' },
-  zh: { thinking: '思考中…', reasoning: '思考过程', sources: '出处' },
-} as const;
 
 const reasoningFinalChars = 1500;
 const reasoningPreviewChars = 600;
@@ -273,7 +269,10 @@ export function renderReasoning(
 ): string {
   if (options.showReasoning === 'off' || !reasoning.trim()) return '';
   const text = truncate(reasoning, keep === 'head' ? reasoningFinalChars : reasoningPreviewChars, keep);
-  const label = keep === 'head' ? labels[options.language].reasoning : labels[options.language].thinking;
+  const label =
+    keep === 'head'
+      ? catalogFor(options.language).answers.reasoning
+      : catalogFor(options.language).answers.thinking;
   return `<blockquote expandable>💭 <i>${label}</i>\n${defuseMentions(escapeHtml(text))}</blockquote>`;
 }
 
@@ -288,22 +287,19 @@ export function renderCitations(citations: Citation[], language: ReplyLanguage):
     (c) =>
       `[${c.n}] ${defuseMentions(escapeHtml(`${clip(c.heading, headingChars)} — ${clip(c.source, sourceChars)}`))}`,
   );
-  return `<b>${labels[language].sources}</b>\n${lines.join('\n')}`;
+  return `<b>${catalogFor(language).answers.sources}</b>\n${lines.join('\n')}`;
 }
 
 function incompleteNote(done: AnswerDone, options: TelegramRenderOptions): string {
   if (!done.incomplete) return '';
   const { language } = options;
   if (options.stopped) {
-    return language === 'zh'
-      ? '<i>⚠️ 机器人正在重启，回答被中断了，请稍后再问一次。</i>'
-      : '<i>⚠️ The answer was cut off because I am restarting; please ask again in a moment.</i>';
+    return `<i>⚠️ ${escapeHtml(catalogFor(language).answers.stoppedNote)}</i>`;
   }
   const reason = done.incompleteReason ?? 'cut_off';
   const sentence = describeErrorForUser(new LlmError(reason, 'incomplete answer'), language);
   if (reason === 'cut_off') return `<i>⚠️ ${escapeHtml(sentence)}</i>`;
-  const lead = language === 'zh' ? '回答不完整：' : 'The answer was cut off: ';
-  return `<i>⚠️ ${escapeHtml(lead + sentence)}</i>`;
+  return `<i>⚠️ ${escapeHtml(catalogFor(language).answers.cutOffLead + sentence)}</i>`;
 }
 
 /**

@@ -1,5 +1,4 @@
 import type { Message, UserFromGetMe } from 'grammy/types';
-import type { ReplyLanguage } from '../../core/question.ts';
 
 /** Where the bot's reply to a message goes: the chat, the forum topic, and (in groups) the message answered. */
 export interface ReplyPlace {
@@ -32,11 +31,6 @@ export function replyPlaceFor(message: Message): ReplyPlace {
   if (message.is_topic_message && message.message_thread_id) place.threadId = message.message_thread_id;
   if (message.chat.type !== 'private') place.replyTo = message.message_id;
   return place;
-}
-
-/** Command replies follow the user's Telegram language; answers follow the question's own script. */
-export function commandLanguage(message: Message): ReplyLanguage {
-  return message.from?.language_code?.toLowerCase().startsWith('zh') ? 'zh' : 'en';
 }
 
 /** The spans of the text that mention the bot: `@username` (any case) or a text mention of its user. */
