@@ -28,6 +28,7 @@ import {
   type ReplyPlace,
   replyPlaceFor,
   routeMessage,
+  sequenceKeyOf,
 } from './routing.ts';
 import { type StreamTiming, streamAnswer } from './stream-answer.ts';
 
@@ -143,12 +144,7 @@ export function createTelegramBot(poquan: Poquan, options: TelegramAdapterOption
     ctx.request?.log.debug('chat not in TELEGRAM_ALLOWED_CHAT_IDS; ignored');
   });
 
-  bot.use(
-    sequentialize((ctx: TelegramContext) => {
-      const message = ctx.message;
-      return message ? conversationIdFor(message) : ctx.chat?.id.toString();
-    }),
-  );
+  bot.use(sequentialize((ctx: TelegramContext) => sequenceKeyOf(ctx.update)));
 
   bot.on('message:text', async (ctx) => {
     const message = ctx.message;
