@@ -47,10 +47,12 @@ export interface WorkQueue {
   /** Stores an item unless one with its id is already stored (unfinished or finished within the retention). */
   add(item: { id: string; group: string; payload: string }): Promise<Admission>;
   /**
-   * Up to `limit` items for this consumer, oldest first: items nobody holds and items whose owner's lease ran
-   * out. They are this consumer's until it finishes them or stops renewing them.
+   * Up to `limit` items for this consumer, oldest first: items whose owner's lease ran out (or that were given
+   * back) and, with `withNew`, items nobody has claimed yet. They are this consumer's until it finishes them or
+   * stops renewing them. An instance claims new items right after adding one, so it usually answers the updates
+   * it received itself; others take them only now and then, in case it died before claiming.
    */
-  claim(limit: number): Promise<QueuedItem[]>;
+  claim(limit: number, withNew: boolean): Promise<QueuedItem[]>;
   /** Checks that `item` is still this consumer's and first in its group, renews it and counts an attempt. */
   begin(item: QueuedItem): Promise<BeginResult>;
   /** Renews the lease on items this consumer holds; returns the refs of those it no longer holds. */

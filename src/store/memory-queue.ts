@@ -30,8 +30,10 @@ export function createMemoryWorkQueue(options: WorkQueueOptions, now: () => numb
       items.push({ id, group, payload, addedAt: now(), ref: String(++sequence), leaseUntil: 0, attempts: 0 });
       return 'added';
     },
-    async claim(limit) {
-      const claimable = items.filter((item) => !item.owner || item.leaseUntil <= now()).slice(0, limit);
+    async claim(limit, withNew) {
+      const claimable = items
+        .filter((item) => (item.owner ? item.leaseUntil <= now() : withNew))
+        .slice(0, limit);
       for (const item of claimable) {
         item.owner = options.consumer;
         item.leaseUntil = now() + options.leaseMs;
@@ -58,7 +60,7 @@ export function createMemoryWorkQueue(options: WorkQueueOptions, now: () => numb
     async release(held) {
       for (const claimed of held) {
         const item = find(claimed.ref);
-        if (item?.owner === options.consumer) delete item.owner;
+        if (item?.owner === options.consumer) item.leaseUntil = 0;
       }
     },
     async finish(claimed) {

@@ -147,7 +147,7 @@ export function createRedisWorkQueue(
         });
         return String(result) as Admission;
       }),
-    claim: (limit) =>
+    claim: (limit, withNew) =>
       withStore('queue claim', async () => {
         // XAUTOCLAIM looks at ten times COUNT entries per call; the cursor goes on past live owners' entries.
         const taken: QueuedItem[] = [];
@@ -163,8 +163,14 @@ export function createRedisWorkQueue(
           cursor = String(idle.nextId);
           if (cursor === '0-0') break;
         }
+        if (!withNew || taken.length >= limit) return taken;
         const fresh = await withGroup(() =>
-          client.xReadGroup(consumerGroup, consumer, { key: stream, id: '>' }, { COUNT: limit }),
+          client.xReadGroup(
+            consumerGroup,
+            consumer,
+            { key: stream, id: '>' },
+            { COUNT: limit - taken.length },
+          ),
         );
         const streams = (fresh ?? []) as unknown as Array<{ messages: StreamEntry[] }>;
         return [...taken, ...streams.flatMap((read) => read.messages.map(toItem))];

@@ -55,7 +55,7 @@ export function createSqliteWorkQueue(
       state: db.prepare('SELECT done FROM work_queue WHERE queue = ? AND id = ?').raw(),
       claimable: db
         .prepare(
-          'SELECT seq, id, grp, payload, added_at FROM work_queue WHERE queue = ? AND done = 0 AND (owner IS NULL OR lease_until <= ?) ORDER BY seq LIMIT ?',
+          'SELECT seq, id, grp, payload, added_at FROM work_queue WHERE queue = ? AND done = 0 AND (owner IS NULL AND ? OR owner IS NOT NULL AND lease_until <= ?) ORDER BY seq LIMIT ?',
         )
         .raw(),
       take: db.prepare('UPDATE work_queue SET owner = ?, lease_until = ? WHERE seq = ?'),
@@ -69,7 +69,7 @@ export function createSqliteWorkQueue(
         )
         .raw(),
       renew: db.prepare('UPDATE work_queue SET lease_until = ? WHERE seq = ? AND done = 0 AND owner = ?'),
-      release: db.prepare('UPDATE work_queue SET owner = NULL WHERE seq = ? AND done = 0 AND owner = ?'),
+      release: db.prepare('UPDATE work_queue SET lease_until = 0 WHERE seq = ? AND done = 0 AND owner = ?'),
       finish: db.prepare(
         "UPDATE work_queue SET done = 1, owner = NULL, payload = '', expires = ? WHERE seq = ?",
       ),
@@ -95,7 +95,7 @@ export function createSqliteWorkQueue(
         const [done] = ((await whenUnlocked(() => state.get([name, id]))) as [number] | undefined) ?? [0];
         return done ? 'finished' : 'pending';
       }),
-    claim: (limit) =>
+    claim: (limit, withNew) =>
       withStore('queue claim', async () => {
         const { claimable, take, sweep } = await statements();
         const at = now();
@@ -104,10 +104,11 @@ export function createSqliteWorkQueue(
           await whenUnlocked(() => sweep.run([name, at]));
         }
         // Most polls find nothing: only a poll that finds work takes the write lock.
-        if ((await whenUnlocked(() => claimable.all([name, at, limit]))).length === 0) return [];
+        if ((await whenUnlocked(() => claimable.all([name, withNew ? 1 : 0, at, limit]))).length === 0)
+          return [];
         const rows = await whenUnlocked(() =>
           inWriteTransaction(db, () => {
-            const found = claimable.all([name, at, limit]) as ItemRow[];
+            const found = claimable.all([name, withNew ? 1 : 0, at, limit]) as ItemRow[];
             for (const [seq] of found) take.run([consumer, at + leaseMs, seq]);
             return found;
           }),

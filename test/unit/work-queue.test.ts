@@ -41,7 +41,7 @@ const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** What `queue` claims once there is something (a lease ran out); fails after a few leases. */
 async function claimOnceFree(queue: WorkQueue): Promise<QueuedItem[]> {
   for (let tries = 0; tries < 100; tries++) {
-    const taken = await queue.claim(10);
+    const taken = await queue.claim(10, true);
     if (taken.length > 0) return taken;
     await delay(leaseMs / 10);
   }
@@ -74,18 +74,25 @@ for (const backend of backends) {
       const [queue] = (await consumers(await backend.url(), ['a'])) as [WorkQueue];
       expect(await queue.add(item(1))).toBe('added');
       expect(await queue.add(item(1))).toBe('pending');
-      const [claimed] = await queue.claim(10);
+      const [claimed] = await queue.claim(10, true);
       expect(claimed).toMatchObject({ id: '1', group: 'chat-1', payload: '{"update_id":1}' });
       expect(await queue.begin(claimed as QueuedItem)).toEqual({ start: true, attempts: 1 });
       await queue.finish(claimed as QueuedItem);
       expect(await queue.add(item(1))).toBe('finished');
-      expect(await queue.claim(10)).toEqual([]);
+      expect(await queue.claim(10, true)).toEqual([]);
+    });
+
+    it('hands out items nobody claimed yet only to a claim that asks for new ones', async () => {
+      const [queue] = (await consumers(await backend.url(), ['a'])) as [WorkQueue];
+      await queue.add(item(1));
+      expect(await queue.claim(10, false)).toEqual([]);
+      expect(ids(await queue.claim(10, true))).toEqual(['1']);
     });
 
     it("begins a group's items in the order they were added, other groups alongside", async () => {
       const [queue] = (await consumers(await backend.url(), ['a'])) as [WorkQueue];
       for (const queued of [item(1), item(2), item(3, 'chat-2')]) await queue.add(queued);
-      const [first, second, other] = (await queue.claim(10)) as [QueuedItem, QueuedItem, QueuedItem];
+      const [first, second, other] = (await queue.claim(10, true)) as [QueuedItem, QueuedItem, QueuedItem];
       expect(ids([first, second, other])).toEqual(['1', '2', '3']);
       expect(await queue.begin(second)).toEqual({ start: false, reason: 'wait' });
       expect(await queue.begin(first)).toEqual({ start: true, attempts: 1 });
@@ -100,14 +107,14 @@ for (const backend of backends) {
       async () => {
         const [a, b] = (await consumers(await backend.url(), ['a', 'b'])) as [WorkQueue, WorkQueue];
         await a.add(item(1));
-        const [held] = (await a.claim(10)) as [QueuedItem];
+        const [held] = (await a.claim(10, true)) as [QueuedItem];
         expect(await a.begin(held)).toEqual({ start: true, attempts: 1 });
-        expect(await b.claim(10)).toEqual([]);
+        expect(await b.claim(10, true)).toEqual([]);
         // Renewed after most of a lease, the item stays `a`'s past the end of its first lease.
         await delay(leaseMs * 0.6);
         expect(await a.renew([held])).toEqual([]);
         await delay(leaseMs * 0.6);
-        expect(await b.claim(10)).toEqual([]);
+        expect(await b.claim(10, true)).toEqual([]);
         // `a` stops renewing (it was killed): `b` takes the item over and starts it as a second attempt.
         const taken = await claimOnceFree(b);
         expect(ids(taken)).toEqual(['1']);
@@ -126,8 +133,8 @@ for (const backend of backends) {
         const [a, b] = (await consumers(await backend.url(), ['a', 'b'])) as [WorkQueue, WorkQueue];
         await a.add(item(1));
         await b.add(item(2));
-        const [first] = (await a.claim(1)) as [QueuedItem];
-        const [second] = (await b.claim(10)) as [QueuedItem];
+        const [first] = (await a.claim(1, true)) as [QueuedItem];
+        const [second] = (await b.claim(10, true)) as [QueuedItem];
         expect([first.id, second.id]).toEqual(['1', '2']);
         expect(await b.begin(second)).toEqual({ start: false, reason: 'wait' });
         expect(await a.begin(first)).toEqual({ start: true, attempts: 1 });
@@ -143,10 +150,10 @@ for (const backend of backends) {
         const [a, b] = (await consumers(await backend.url(), ['a', 'b'])) as [WorkQueue, WorkQueue];
         await a.add(item(1));
         await a.add(item(2, 'chat-2'));
-        const held = await a.claim(10);
-        expect(await b.claim(10)).toEqual([]);
+        const held = await a.claim(10, true);
+        expect(await b.claim(10, true)).toEqual([]);
         await a.release(held);
-        expect(ids(await b.claim(10))).toEqual(['1', '2']);
+        expect(ids(await b.claim(10, true))).toEqual(['1', '2']);
       },
     );
   });

@@ -47,6 +47,9 @@ export function startQueueConsumer(options: QueueConsumerOptions): QueueConsumer
   let stopped = false;
   let ticking: Promise<void> | undefined;
   let again = false;
+  /** The next look also takes new items: after a wake, and once a lease in case an instance died adding one. */
+  let withNew = true;
+  let newReadAt = 0;
   let failing = false;
   let timer: NodeJS.Timeout | undefined;
 
@@ -93,8 +96,12 @@ export function startQueueConsumer(options: QueueConsumerOptions): QueueConsumer
   async function look(): Promise<void> {
     let waiting = false;
     try {
+      if (Date.now() - newReadAt >= leaseMs) withNew = true;
       if (held.size < maxHeld) {
-        for (const item of await queue.claim(maxHeld - held.size)) {
+        const readsNew = withNew;
+        withNew = false;
+        if (readsNew) newReadAt = Date.now();
+        for (const item of await queue.claim(maxHeld - held.size, readsNew)) {
           if (!held.has(item.ref)) held.set(item.ref, item);
         }
       }
@@ -140,7 +147,10 @@ export function startQueueConsumer(options: QueueConsumerOptions): QueueConsumer
 
   schedule(0);
   return {
-    wake: () => schedule(0),
+    wake() {
+      withNew = true;
+      schedule(0);
+    },
     async stop() {
       stopped = true;
       clearTimeout(timer);

@@ -181,7 +181,14 @@ export function createTelegramBot(poquan: Poquan, options: TelegramAdapterOption
       const done = await streamAnswer(
         { api: ctx.api, poquan, log: requestLog, token, timing, drafts },
         place,
-        { question: result.question, conversationId, language, signal: controller.signal, userKey },
+        {
+          updateId: ctx.update.update_id,
+          question: result.question,
+          conversationId,
+          language,
+          signal: controller.signal,
+          userKey,
+        },
       );
       requestLog.info(
         {

@@ -15,6 +15,7 @@ import {
 } from './errors.ts';
 import { recordTelegramAnswer, telegramHandoff } from './feedback.ts';
 import { createMessageTrail } from './message-trail.ts';
+import { previewRecordFor } from './preview-record.ts';
 import { escapeHtml, htmlToPlainText, renderTelegramAnswer, renderTelegramPreview } from './render.ts';
 import type { ReplyPlace } from './routing.ts';
 
@@ -84,9 +85,11 @@ export async function streamAnswer(
   place: ReplyPlace,
   /**
    * `signal` aborts the answer when the bot shuts down; the partial answer is still delivered, with a note.
-   * `userKey` is the asker, whose budget the answer counts against.
+   * `userKey` is the asker, whose budget the answer counts against. `updateId` is the update asking: the
+   * messages sent for it are recorded, so answering it again after a kill edits them (see `PreviewRecord`).
    */
   request: {
+    updateId: number;
     question: string;
     conversationId: string;
     language: ReplyLanguage;
@@ -97,8 +100,11 @@ export async function streamAnswer(
   const { api, poquan, log } = context;
   const options = { showReasoning: poquan.config.showReasoning, language: request.language };
   const isPrivate = place.chatType === 'private';
+  const record = previewRecordFor(poquan.store, request.updateId, log);
   const trail = createMessageTrail(api, place, log, {
     minGapMs: isPrivate ? 0 : context.timing.messageGapMs,
+    earlier: await record.load(),
+    onChange: record.save,
   });
   let useDrafts = isPrivate && context.drafts.available;
   const draftId = context.drafts.nextId++;

@@ -142,7 +142,8 @@ export function createTelegramWebhook(
     handOffs = queueing;
     return queueing.then((admission) => {
       if (admission === 'unqueued') void handleUpdateFully(bot, update, updateLog, describeError);
-      else if (admission === 'finished') updateLog.info('redelivered update already answered; ignored');
+      else if (admission === 'finished')
+        updateLog.info('redelivered update already taken and answered; ignored');
       else if (admission === 'pending') {
         // Its holder answers it; if the holder died, this instance may be the one to take it over.
         updateLog.info('redelivered update already taken; left to its holder');
