@@ -27,7 +27,7 @@ export interface QueueConsumer {
 }
 
 /** How soon a consumer looks again while one of its items waits for an earlier item of its group. */
-const waitPollMs = 100;
+const waitPollMs = 250;
 /** How often an idle consumer looks for items others added or left behind; at most a third of the lease. */
 const idlePollMs = 1000;
 
