@@ -101,9 +101,11 @@ export function startQueueConsumer(options: QueueConsumerOptions): QueueConsumer
         const readsNew = withNew;
         withNew = false;
         if (readsNew) newReadAt = Date.now();
-        for (const item of await queue.claim(maxHeld - held.size, readsNew)) {
-          if (!held.has(item.ref)) held.set(item.ref, item);
-        }
+        const limit = maxHeld - held.size;
+        const claimed = await queue.claim(limit, readsNew);
+        for (const item of claimed) if (!held.has(item.ref)) held.set(item.ref, item);
+        // A full claim may have left new items behind: the next look, once there is room, reads on.
+        if (readsNew && claimed.length >= limit) withNew = true;
       }
       const blocked = new Set(busyGroups);
       const candidates = [...held.values()]
@@ -123,6 +125,7 @@ export function startQueueConsumer(options: QueueConsumerOptions): QueueConsumer
     } catch (error) {
       if (!failing) log.warn({ err: error }, 'work queue unavailable; retrying');
       failing = true;
+      withNew = true;
     }
     if (again) {
       again = false;
