@@ -20,6 +20,7 @@ import { createBm25Retriever, type Retriever } from './core/retriever.ts';
 import { StoreOpenError } from './core/sqlite-store.ts';
 import { type AtomicStore, type OpenedStore, openStore, type Store } from './core/store.ts';
 import { type Asker, createAsker } from './core/turn.ts';
+import type { WorkQueue, WorkQueueOptions } from './core/work-queue.ts';
 
 /**
  * The assembled core every entry point (CLI, bot process, tests) works with. Built only here, so the
@@ -52,6 +53,8 @@ export interface Poquan {
   store: Store;
   /** Atomic operations on the same store, e.g. claiming a redelivered update once. */
   atomic: AtomicStore;
+  /** A durable work queue in the same store, shared by every instance (webhook updates wait there). */
+  openQueue(name: string, options: WorkQueueOptions): WorkQueue;
   /** Delivered answers and their 👍/👎 votes, for `poquan feedback report`. */
   feedback: FeedbackStore;
   /** Resolves when the store answers; readiness checks call it. */
@@ -292,6 +295,7 @@ export async function createPoquan(
     memory,
     store,
     atomic: opened.atomic,
+    openQueue: opened.openQueue,
     feedback,
     pingStore: opened.ping,
     rateLimiter,

@@ -97,6 +97,12 @@ export const EnvSchema = z.object({
       .regex(/^[\w-]{1,256}$/, 'must be 1-256 letters, digits, underscores or dashes, as Telegram requires')
       .optional(),
   ),
+  TELEGRAM_WEBHOOK_LEASE_MS: z.coerce
+    .number()
+    .int()
+    .min(300, 'must be at least 300 (milliseconds)')
+    .max(600_000, 'must be at most 600000 (ten minutes)')
+    .default(15_000),
 
   DISCORD_TOKEN: optionalText,
   DISCORD_APPLICATION_ID: optionalText.pipe(z.string().regex(/^\d+$/, 'must be a numeric id').optional()),
@@ -189,7 +195,8 @@ function toConfig(env: z.infer<typeof EnvSchema>) {
       adminIds: env.TELEGRAM_ADMIN_IDS,
       /**
        * Set: updates arrive as webhooks on the HTTP server (`PORT`) at the URL's path, instead of long polling.
-       * The secret is what Telegram sends in `X-Telegram-Bot-Api-Secret-Token`.
+       * The secret is what Telegram sends in `X-Telegram-Bot-Api-Secret-Token`. An update an instance holds is
+       * taken over by another once the holder has not renewed it for `leaseMs` (it was killed).
        */
       webhook:
         env.TELEGRAM_WEBHOOK_URL && env.TELEGRAM_WEBHOOK_SECRET
@@ -197,6 +204,7 @@ function toConfig(env: z.infer<typeof EnvSchema>) {
               url: env.TELEGRAM_WEBHOOK_URL,
               path: new URL(env.TELEGRAM_WEBHOOK_URL).pathname,
               secret: env.TELEGRAM_WEBHOOK_SECRET,
+              leaseMs: env.TELEGRAM_WEBHOOK_LEASE_MS,
             }
           : undefined,
     },

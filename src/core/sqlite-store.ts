@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Keyv, { type KeyvStoreAdapter } from 'keyv';
 import Database from 'libsql';
+import { createSqliteWorkQueue } from '../store/sqlite-queue.ts';
 import { ConfigError } from './errors.ts';
 import type { AtomicStore, OpenedStore } from './store.ts';
 import { assertWholeAmount, withStore } from './store.ts';
@@ -34,7 +35,7 @@ const isBusy = (error: unknown) => String((error as { code?: unknown }).code).st
  * tries, so a process writing steadily starved the other one. Pauses of a few milliseconds, awaited, let this
  * process go on answering meanwhile and catch the lock soon after it is released.
  */
-async function whenUnlocked<T>(operation: () => T, timeoutMs = busyTimeoutMs): Promise<T> {
+export async function whenUnlocked<T>(operation: () => T, timeoutMs = busyTimeoutMs): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (let attempt = 1; ; attempt++) {
     try {
@@ -80,7 +81,7 @@ function describeOpenFailure(path: string, error: unknown): StoreOpenError {
 }
 
 /** Runs `operation` inside `BEGIN IMMEDIATE`: the write lock is taken first, so no other process interleaves. */
-function inWriteTransaction<T>(db: Database.Database, operation: () => T): T {
+export function inWriteTransaction<T>(db: Database.Database, operation: () => T): T {
   db.exec('BEGIN IMMEDIATE');
   try {
     const result = operation();
@@ -308,6 +309,7 @@ export async function openSqliteStore(path: string, namespace: string): Promise<
     kind: 'sqlite',
     kv,
     atomic: createSqliteAtomicStore(db, namespace),
+    openQueue: (name, options) => createSqliteWorkQueue(db, `${namespace}:${name}`, options),
     ping: () =>
       withStore('ping', async () => {
         const expires = Date.now() + 60_000;

@@ -1,8 +1,11 @@
 import KeyvRedis from '@keyv/redis';
 import { createClient } from '@redis/client';
 import Keyv from 'keyv';
+import { createMemoryWorkQueue } from '../store/memory-queue.ts';
+import { createRedisWorkQueue } from '../store/redis-queue.ts';
 import { ConfigError, StoreError } from './errors.ts';
 import { openSqliteStore } from './sqlite-store.ts';
+import type { WorkQueue, WorkQueueOptions } from './work-queue.ts';
 
 /** The key-value store every piece of state goes through (memory, answer cache, message mappings). */
 export type Store = Keyv;
@@ -39,6 +42,11 @@ export interface OpenedStore {
   kind: 'memory' | 'sqlite' | 'redis';
   kv: Store;
   atomic: AtomicStore;
+  /**
+   * The durable work queue `name` in this store (a Redis stream, a SQLite table; in memory for `memory://`),
+   * shared by every process that opens the same name.
+   */
+  openQueue(name: string, options: WorkQueueOptions): WorkQueue;
   /** Resolves when the backend answers; readiness probes call it. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -218,6 +226,7 @@ async function openRedisStore(url: string, namespace: string): Promise<OpenedSto
         }),
       membersOf: (key) => withStore('set read', () => client.sMembers(prefixed(key))),
     },
+    openQueue: (name, options) => createRedisWorkQueue(client, prefixed(`queue:${name}`), options),
     ping: () =>
       withStore('ping', async () => {
         await client.ping();
@@ -254,6 +263,7 @@ export async function openStore(url: string, namespace = 'poquan'): Promise<Open
     kind: 'memory',
     kv,
     atomic: createMemoryAtomicStore(kv),
+    openQueue: (_name, options) => createMemoryWorkQueue(options),
     ping: async () => {},
     close: () => kv.disconnect(),
   };

@@ -210,7 +210,15 @@ describe('Telegram webhook configuration', () => {
       url: 'https://bot.example.com/hooks/telegram?x=1',
       path: '/hooks/telegram',
       secret: 'abc_DEF-123',
+      leaseMs: 15_000,
     });
+    expect(() =>
+      loadConfig({
+        TELEGRAM_WEBHOOK_URL: 'https://bot.example.com/tg',
+        TELEGRAM_WEBHOOK_SECRET: 'abc',
+        TELEGRAM_WEBHOOK_LEASE_MS: '50',
+      }),
+    ).toThrow(/TELEGRAM_WEBHOOK_LEASE_MS: must be at least 300/);
   });
 
   it('refuses to start a webhook adapter without PORT to serve it on', async () => {

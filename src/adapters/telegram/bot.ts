@@ -16,7 +16,13 @@ import { describeErrorForLog, isChatUnreachable } from './errors.ts';
 import { handleFeedbackCallback } from './feedback.ts';
 import { createMessageTrail } from './message-trail.ts';
 import { escapeHtml, renderTelegramText } from './render.ts';
-import { conversationIdFor, isAnonymousAdmin, replyPlaceFor, routeMessage } from './routing.ts';
+import {
+  conversationIdFor,
+  isAnonymousAdmin,
+  replyPlaceFor,
+  routeMessage,
+  sequenceKeyOf,
+} from './routing.ts';
 import { type StreamTiming, streamAnswer } from './stream-answer.ts';
 
 /** Per-update data the adapter keeps on grammY's context: a request id and a logger that carries it. */
@@ -124,12 +130,7 @@ export function createTelegramBot(poquan: Poquan, options: TelegramAdapterOption
     ctx.request?.log.debug('chat not in TELEGRAM_ALLOWED_CHAT_IDS; ignored');
   });
 
-  bot.use(
-    sequentialize((ctx: TelegramContext) => {
-      const message = ctx.message;
-      return message ? conversationIdFor(message) : ctx.chat?.id.toString();
-    }),
-  );
+  bot.use(sequentialize((ctx: TelegramContext) => sequenceKeyOf(ctx.update)));
 
   bot.on('message:text', async (ctx) => {
     const message = ctx.message;
@@ -161,7 +162,12 @@ export function createTelegramBot(poquan: Poquan, options: TelegramAdapterOption
       await streamAnswer(
         { api: ctx.api, poquan, log: requestLog, token, timing, drafts },
         replyPlaceFor(message),
-        { events: result.events, language: result.language, signal: controller.signal },
+        {
+          updateId: ctx.update.update_id,
+          events: result.events,
+          language: result.language,
+          signal: controller.signal,
+        },
       );
     } finally {
       answers.delete(controller);

@@ -6,10 +6,11 @@ import {
   type FetchOptions,
   type RunnerHandle,
 } from '@grammyjs/runner';
-import type { Bot, BotError, Context } from 'grammy';
+import type { Bot, Context } from 'grammy';
 import type { Update } from 'grammy/types';
 import type { Logger } from '../../core/logger.ts';
 import { type Store, withStore } from '../../core/store.ts';
+import { handleUpdateFully, mayReplay } from './update-handling.ts';
 
 /** An update this process has received and not yet finished handling. */
 interface Unfinished {
@@ -31,17 +32,13 @@ export interface UpdateInbox {
   /** Forgets a handled update (answered, refused or failed with a message): it is never replayed. */
   settle(updateId: number): Promise<void>;
   /**
-   * The updates an earlier process received but never finished, oldest first, each counted as one more attempt.
-   * An update that already failed `maxAttempts` times is dropped with an error, so a poison update can't keep
-   * crashing the bot; one older than a day (Telegram's own retention) is dropped too.
+   * The updates an earlier process received but never finished, oldest first, each counted as one more attempt,
+   * except those `mayReplay` drops (a poison update, one older than Telegram's own retention).
    */
   takeUnfinished(): Promise<Update[]>;
 }
 
 const inboxKey = 'telegram:inbox';
-const maxAttempts = 3;
-/** Telegram keeps undelivered updates for 24 hours; an older question is not worth answering after a restart. */
-const maxReplayAgeMs = 24 * 3_600_000;
 /** Settled ids remembered in memory, so a batch Telegram sends twice is not handled twice. */
 const recentlySettledLimit = 1000;
 
@@ -103,17 +100,7 @@ export function createUpdateInbox(store: Store, log: Logger, now: () => number =
       for (const entry of Object.values(stored ?? {}).sort(
         (a, b) => a.update.update_id - b.update.update_id,
       )) {
-        if (now() - entry.receivedAt > maxReplayAgeMs) {
-          log.info({ updateId: entry.update.update_id }, 'update too old to replay; dropped');
-          continue;
-        }
-        if (entry.attempts >= maxAttempts) {
-          log.error(
-            { updateId: entry.update.update_id, attempts: entry.attempts },
-            'update dropped: the bot stopped while handling it every time',
-          );
-          continue;
-        }
+        if (!mayReplay(entry.update.update_id, entry, log, now())) continue;
         pending.set(entry.update.update_id, { ...entry, attempts: entry.attempts + 1 });
         replays.push(entry.update);
       }
@@ -157,15 +144,8 @@ export async function startDurablePolling<C extends Context>(
   const sink = createConcurrentSink<Update, unknown>(
     {
       async consume(update) {
-        try {
-          await bot.handleUpdate(update);
-        } catch (error) {
-          await Promise.resolve(bot.errorHandler(error as BotError<C>)).catch((handlerError: unknown) => {
-            log.error({ err: handlerError }, 'the error handler failed');
-          });
-        } finally {
-          await inbox.settle(update.update_id);
-        }
+        await handleUpdateFully(bot, update, log);
+        await inbox.settle(update.update_id);
       },
     },
     async (error) => {

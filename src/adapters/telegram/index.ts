@@ -91,6 +91,7 @@ export async function startTelegramAdapter(
       async stop(graceMs) {
         await webhook.close();
         await settle(graceMs);
+        await webhook.drained();
         log.info('telegram adapter stopped');
       },
     };

@@ -6,17 +6,21 @@ import { htmlToPlainText } from './render.ts';
 import type { ReplyPlace } from './routing.ts';
 
 /** A message the bot has put in the chat for one reply, and what it shows. */
-interface SentMessage {
+export interface SentMessage {
   messageId: number;
   html: string;
   /** The inline keyboard it carries, as JSON ('' for none), so a keyboard alone also counts as a change. */
   markup: string;
 }
 
-/** Options for a trail: the wait between two calls to the same chat. */
+/** Options for a trail: the wait between two calls to the same chat, and what an earlier attempt sent. */
 export interface MessageTrailOptions {
   /** Minimum time between two calls in this chat (Telegram allows about one message per second per chat). */
   minGapMs: number;
+  /** Messages an interrupted attempt at the same reply left in the chat: they are edited, not sent anew. */
+  earlier?: SentMessage[];
+  /** Told the trail's messages whenever one is sent or deleted, so a later attempt can start from them. */
+  onChange?: (messages: SentMessage[]) => Promise<void>;
 }
 
 /**
@@ -42,7 +46,7 @@ export function createMessageTrail(
   log: Logger,
   options: MessageTrailOptions,
 ): MessageTrail {
-  const sent: SentMessage[] = [];
+  const sent: SentMessage[] = (options.earlier ?? []).map((message) => ({ ...message }));
   let plain = false;
   let lastCallAt = Number.NEGATIVE_INFINITY;
 
@@ -111,12 +115,15 @@ export function createMessageTrail(
     get size() {
       return sent.length;
     },
-    async show(messages, options = {}) {
+    async show(messages, { replyMarkup } = {}) {
+      const changed = () => options.onChange?.(sent.map((message) => ({ ...message })));
       for (const [index, html] of messages.entries()) {
-        const markup = index === messages.length - 1 ? options.replyMarkup : undefined;
+        const markup = index === messages.length - 1 ? replyMarkup : undefined;
         const existing = sent[index];
-        if (!existing) sent.push(await send(html, index === 0, markup));
-        else if (existing.html !== html || existing.markup !== (markup ? JSON.stringify(markup) : '')) {
+        if (!existing) {
+          sent.push(await send(html, index === 0, markup));
+          await changed();
+        } else if (existing.html !== html || existing.markup !== (markup ? JSON.stringify(markup) : '')) {
           try {
             await edit(existing, html, markup);
           } catch (error) {
@@ -127,10 +134,13 @@ export function createMessageTrail(
               'message deleted; sending anew',
             );
             sent[index] = await send(html, index === 0, markup);
+            await changed();
           }
         }
       }
-      for (const extra of sent.splice(messages.length)) {
+      const extras = sent.splice(messages.length);
+      if (extras.length > 0) await changed();
+      for (const extra of extras) {
         await api.deleteMessage(place.chatId, extra.messageId).catch((error: unknown) => {
           log.debug({ chatId: place.chatId, reason: String(error) }, 'could not delete a preview message');
         });

@@ -1,4 +1,4 @@
-import type { Message, UserFromGetMe } from 'grammy/types';
+import type { Message, Update, UserFromGetMe } from 'grammy/types';
 
 /** Where the bot's reply to a message goes: the chat, the forum topic, and (in groups) the message answered. */
 export interface ReplyPlace {
@@ -23,6 +23,16 @@ export type Incoming =
 export function conversationIdFor(message: Message): string {
   const topic = message.is_topic_message && message.message_thread_id ? `:${message.message_thread_id}` : '';
   return `telegram:${message.chat.id}${topic}`;
+}
+
+/**
+ * Updates with the same key are handled one after another, in order: a conversation's messages; a chat's button
+ * presses. Other updates have a key of their own.
+ */
+export function sequenceKeyOf(update: Update): string {
+  if (update.message) return conversationIdFor(update.message);
+  const chatId = update.callback_query?.message?.chat.id;
+  return chatId === undefined ? `update:${update.update_id}` : String(chatId);
 }
 
 /** Where to answer `message`: the same chat and topic, quoting the question in groups. */

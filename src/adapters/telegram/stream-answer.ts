@@ -15,6 +15,7 @@ import {
 } from './errors.ts';
 import { feedbackKeyboard, telegramHandoff } from './feedback.ts';
 import { createMessageTrail } from './message-trail.ts';
+import { previewRecordFor } from './preview-record.ts';
 import { escapeHtml, htmlToPlainText, renderTelegramAnswer, renderTelegramPreview } from './render.ts';
 import type { ReplyPlace } from './routing.ts';
 
@@ -76,9 +77,12 @@ export async function streamAnswer(
   place: ReplyPlace,
   /**
    * The turn's events, rendered in `language`; `signal` is the one the turn was started with: once it aborts
-   * (the bot is shutting down) the partial answer is delivered with a note saying so.
+   * (the bot is shutting down) the partial answer is delivered with a note saying so. `updateId` is the update
+   * asking: the messages sent for it are recorded, so answering it again after a kill edits them (see
+   * `PreviewRecord`).
    */
   request: {
+    updateId: number;
     events: AsyncIterable<TurnEvent>;
     language: ReplyLanguage;
     signal: AbortSignal;
@@ -87,8 +91,11 @@ export async function streamAnswer(
   const { api, poquan, log } = context;
   const options = { showReasoning: poquan.config.showReasoning, language: request.language };
   const isPrivate = place.chatType === 'private';
+  const record = previewRecordFor(poquan.store, request.updateId, log);
   const trail = createMessageTrail(api, place, log, {
     minGapMs: isPrivate ? 0 : context.timing.messageGapMs,
+    earlier: await record.load(),
+    onChange: record.save,
   });
   let useDrafts = isPrivate && context.drafts.available;
   const draftId = context.drafts.nextId++;

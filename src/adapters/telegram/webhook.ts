@@ -1,12 +1,17 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type Api, BotError } from 'grammy';
+import { hostname } from 'node:os';
+import type { Api } from 'grammy';
 import type { Update } from 'grammy/types';
 import type { Logger } from '../../core/logger.ts';
+import type { Admission } from '../../core/work-queue.ts';
 import type { Poquan } from '../../poquan.ts';
 import type { HttpRoute } from '../../server/http.ts';
+import { startQueueConsumer } from '../shared/queue-consumer.ts';
 import type { TelegramBot } from './bot.ts';
 import { describeErrorForLog, redactToken } from './errors.ts';
+import { sequenceKeyOf } from './routing.ts';
+import { handleUpdateFully, maxReplayAgeMs, mayReplay } from './update-handling.ts';
 
 /** The Telegram webhook as one instance serves it. */
 export interface TelegramWebhook {
@@ -16,22 +21,25 @@ export interface TelegramWebhook {
   isServing(): boolean;
   /**
    * Stops taking updates — later requests get 503, which Telegram retries (through the load balancer, on another
-   * instance) — and resolves once every update already acknowledged is in the bot's hands, where `settle` drains it.
+   * instance) — and gives back the queued updates this instance holds but has not started, so another instance
+   * answers them at once. Updates already started stay in the bot's hands, where `settle` drains them.
    */
   close(): Promise<void>;
+  /** Resolves once every update this instance started is marked answered in the store (call after `settle`). */
+  drained(): Promise<void>;
 }
 
-/** Where the webhook is served and what it checks. */
+/** Where the webhook is served, what it checks, and how long a killed instance holds its updates. */
 export interface TelegramWebhookOptions {
   /** The path part of `TELEGRAM_WEBHOOK_URL`. */
   path: string;
   /** `TELEGRAM_WEBHOOK_SECRET`: the `X-Telegram-Bot-Api-Secret-Token` every request must carry. */
   secret: string;
+  /** `TELEGRAM_WEBHOOK_LEASE_MS`: after this long without renewal, another instance takes an update over. */
+  leaseMs: number;
   log: Logger;
 }
 
-/** Telegram keeps retrying an unacknowledged update for up to a day; a claim outlives that. */
-const claimTtlMs = 24 * 3_600_000;
 /** An update is a few kilobytes; a body far larger than any update is refused unread. */
 const maxBodyBytes = 1024 * 1024;
 
@@ -67,14 +75,18 @@ function parseUpdate(body: string): Update | undefined {
 }
 
 /**
- * Receives Telegram updates over HTTP for a bot built by `createTelegramBot`. Each request must carry the secret
- * token (compared in constant time; 401 otherwise). The update's id is claimed in the shared store first, so an
- * update Telegram redelivers — to this instance or another — is answered once; if the store is down the update is
- * answered anyway, as a possible duplicate beats silence. The request is acknowledged (200) as soon as the update
- * is handed to the bot, and the answer is written afterwards: Telegram does not wait for it, and holding the
- * request open would make Telegram redeliver slow answers. Updates are handed over in arrival order, so the bot's
- * per-chat sequencing keeps a conversation's messages in order. grammY's `webhookCallback` is not used because it
- * answers the request only after the whole update has been handled.
+ * Receives Telegram updates over HTTP for a bot built by `createTelegramBot`, at least once across instances
+ * and kills. Each request must carry the secret token (compared in constant time; 401 otherwise). The update is
+ * stored in the shared work queue (see `WorkQueue`: a Redis stream read by one consumer group, a SQLite table)
+ * before the request is acknowledged (200), and marked answered only once the bot has handled it, so an
+ * instance killed mid-answer loses nothing: another instance, or this one restarted, takes it over once its
+ * lease (`TELEGRAM_WEBHOOK_LEASE_MS`) runs out. The queue also makes the update id a claim: a redelivery of an
+ * answered update, or of one a live instance holds, is acknowledged without a second answer; one whose holder
+ * died is answered by whoever takes it over. One conversation's updates are started one after another in the
+ * order they arrived, whichever instance holds them. Telegram does not wait for the answer, and holding the
+ * request open would make it redeliver slow answers. If the store is down the update is handed to the bot
+ * directly, as a possible duplicate beats silence. grammY's `webhookCallback` is not used because it answers
+ * the request only after the whole update has been handled.
  * @see https://core.telegram.org/bots/api#setwebhook
  */
 export function createTelegramWebhook(
@@ -83,47 +95,61 @@ export function createTelegramWebhook(
   options: TelegramWebhookOptions,
 ): TelegramWebhook {
   const { bot } = telegram;
-  const { log } = options;
+  const { log, leaseMs } = options;
   const token = poquan.config.telegram.token ?? '';
+  const describeError = (error: unknown) => describeErrorForLog(error, token);
   const expectedSecret = digest(options.secret);
-  const claimPrefix = `telegram:${bot.botInfo.id}:update:`;
+  const queue = poquan.openQueue(`telegram:${bot.botInfo.id}:updates`, {
+    consumer: `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
+    leaseMs,
+    retentionMs: maxReplayAgeMs,
+  });
+  const consumer = startQueueConsumer({
+    queue,
+    leaseMs,
+    log,
+    async handle(item, attempts) {
+      const update = JSON.parse(item.payload) as Update;
+      const updateLog = log.child({ updateId: update.update_id });
+      if (attempts > 1) {
+        const earlier = { attempts: attempts - 1, receivedAt: item.addedAt };
+        if (!mayReplay(update.update_id, earlier, updateLog, Date.now())) return;
+        updateLog.info({ attempts }, 'answering an update a stopped instance left unanswered');
+      }
+      await handleUpdateFully(bot, update, updateLog, describeError);
+    },
+  });
   let serving = true;
-  // The tail of the hand-off queue: each update waits for the one that arrived before it.
+  // The tail of the queueing chain: updates are queued in the order they arrived.
   let handOffs: Promise<unknown> = Promise.resolve();
 
   const secretMatches = (given: string | string[] | undefined) =>
     typeof given === 'string' && timingSafeEqual(digest(given), expectedSecret);
 
-  const dispatch = (update: Update, updateLog: Logger) => {
-    // The bot's first middleware tracks the update from here on, so a graceful stop waits for its answer.
-    bot
-      .handleUpdate(update)
-      .catch((error: unknown) => {
-        if (error instanceof BotError) return bot.errorHandler(error);
-        updateLog.error({ error: describeErrorForLog(error, token) }, 'update failed');
-      })
-      .catch((error: unknown) => {
-        updateLog.error({ error: describeErrorForLog(error, token) }, 'error handler failed');
-      });
-  };
-
-  const accept = (update: Update) => {
+  const accept = (update: Update, body: string) => {
     const updateLog = log.child({ updateId: update.update_id });
-    const claimed = poquan.atomic
-      .claimOnce(`${claimPrefix}${update.update_id}`, claimTtlMs)
-      .catch((error: unknown) => {
-        updateLog.warn(
-          { error: describeErrorForLog(error, token) },
-          'could not claim the update in the store; handling it anyway',
-        );
-        return true;
-      });
-    const handOff = Promise.all([handOffs, claimed]).then(([, first]) => {
-      if (first) dispatch(update, updateLog);
-      else updateLog.info('redelivered update already taken; ignored');
+    const queueing = handOffs.then(() =>
+      queue
+        .add({ id: String(update.update_id), group: sequenceKeyOf(update), payload: body })
+        .catch((error: unknown): Admission | 'unqueued' => {
+          updateLog.warn(
+            { error: describeError(error) },
+            'could not queue the update in the store; handling it anyway',
+          );
+          return 'unqueued';
+        }),
+    );
+    handOffs = queueing;
+    return queueing.then((admission) => {
+      if (admission === 'unqueued') void handleUpdateFully(bot, update, updateLog, describeError);
+      else if (admission === 'finished')
+        updateLog.info('redelivered update already taken and answered; ignored');
+      else if (admission === 'pending') {
+        // Its holder answers it; if the holder died, this instance may be the one to take it over.
+        updateLog.info('redelivered update already taken; left to its holder');
+      }
+      if (admission !== 'finished') consumer.wake();
     });
-    handOffs = handOff;
-    return handOff;
   };
 
   return {
@@ -142,7 +168,7 @@ export function createTelegramWebhook(
         if (!update) return reply(response, 400, 'not an update');
         // A stop that began while the body was arriving must not miss this update: refuse it instead.
         if (!serving) return reply(response, 503, 'stopping');
-        await accept(update);
+        await accept(update, body);
         reply(response, 200);
       },
     },
@@ -150,7 +176,9 @@ export function createTelegramWebhook(
     async close() {
       serving = false;
       await handOffs;
+      await consumer.stop();
     },
+    drained: () => consumer.drained(),
   };
 }
 

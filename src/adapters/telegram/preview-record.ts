@@ -1,0 +1,40 @@
+import type { Logger } from '../../core/logger.ts';
+import { type Store, withStore } from '../../core/store.ts';
+import type { SentMessage } from './message-trail.ts';
+
+/** As long as Telegram retries an update: a replay later than that starts from nothing anyway. */
+const recordTtlMs = 24 * 3_600_000;
+
+/**
+ * The messages an answer to one update has put in its chat so far (a group's growing preview, say), kept in the
+ * store, so the process that answers the update again after a kill edits them into the new answer instead of
+ * leaving a frozen preview above it. A failing store costs only that: the new answer is sent as new messages.
+ */
+export interface PreviewRecord {
+  /** The messages an earlier attempt left ([] the first time). */
+  load(): Promise<SentMessage[]>;
+  /** Records the messages the answer shows now. */
+  save(messages: SentMessage[]): Promise<void>;
+}
+
+/** The record of the answer to update `updateId`. */
+export function previewRecordFor(store: Store, updateId: number, log: Logger): PreviewRecord {
+  const key = `telegram:preview:${updateId}`;
+  return {
+    async load() {
+      try {
+        return (await withStore('read', () => store.get<SentMessage[]>(key))) ?? [];
+      } catch (error) {
+        log.debug({ err: error }, 'could not read what an earlier attempt sent');
+        return [];
+      }
+    },
+    async save(messages) {
+      try {
+        await withStore('write', () => store.set(key, messages, recordTtlMs));
+      } catch (error) {
+        log.debug({ err: error }, 'could not record the messages sent');
+      }
+    },
+  };
+}
