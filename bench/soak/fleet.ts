@@ -35,7 +35,9 @@ export interface KillRecord {
   target: FleetMember['name'];
   /** Milliseconds since the run started. */
   at: number;
-  afterAsked: number;
+  /** Questions asked by then, and of those not yet settled (in flight somewhere, not only in this process). */
+  asked: number;
+  unsettled: number;
   restartMs: number;
 }
 

@@ -183,35 +183,42 @@ const total = questionsIn(plan);
 const runStartedAt = Date.now();
 const runStarted = performance.now();
 
-/** The kills, dealt one after another as the questions asked pass each one's mark. */
+/**
+ * The kills, dealt as the questions asked pass each one's mark: webhook kills one after another (so one
+ * instance keeps serving while the other restarts), the Discord kill independently of them.
+ */
 const schedule = killSchedule(plan, createRandom(plan.seed + 1));
 const pickInstance = createRandom(plan.seed + 2);
 const killsDone: KillRecord[] = [];
-let killing: Promise<void> = Promise.resolve();
-let asked = 0;
-const killNow = async (target: 'webhook' | 'discord', afterAsked: number) => {
+const killing = { webhook: Promise.resolve(), discord: Promise.resolve() };
+const tally = { asked: 0, done: 0 };
+const killNow = async (target: 'webhook' | 'discord') => {
   const at = performance.now() - runStarted;
+  const { asked, done } = tally;
+  const name = target === 'discord' ? 'discord' : pickInstance() < 0.5 ? 'webhook-1' : 'webhook-2';
+  process.stderr.write(`soak: SIGKILL ${name} after ${asked} questions asked, ${asked - done} unsettled\n`);
   if (target === 'discord') {
     // Users stop asking on Discord while its bot is offline: what Discord drops meanwhile no bot can answer.
     tell({ type: 'pause-discord' });
     await next('discord-paused');
-    const restartMs = await running.killAndRestart('discord');
-    tell({ type: 'resume-discord' });
-    killsDone.push({ target: 'discord', at, afterAsked, restartMs });
-  } else {
-    const name = pickInstance() < 0.5 ? 'webhook-1' : 'webhook-2';
-    const restartMs = await running.killAndRestart(name);
-    killsDone.push({ target: name, at, afterAsked, restartMs });
   }
-  process.stderr.write(`soak: SIGKILL ${killsDone.at(-1)?.target} after ${afterAsked} questions asked\n`);
+  const restartMs = await running.killAndRestart(name);
+  if (target === 'discord') tell({ type: 'resume-discord' });
+  killsDone.push({ target: name, at, asked, unsettled: asked - done, restartMs });
 };
 let heapSampling: Promise<void> = Promise.resolve();
 listeners.push((message) => {
-  if (message.type === 'asked') {
-    asked = message.questionsAsked;
-    while (schedule[0] && schedule[0].afterAsked <= asked) {
-      const { target, afterAsked } = schedule.shift() as (typeof schedule)[number];
-      killing = killing.then(() => killNow(target, afterAsked));
+  if (message.type === 'tally') {
+    tally.asked = message.questionsAsked;
+    tally.done = message.questionsDone;
+    while (schedule[0] && schedule[0].afterAsked <= tally.asked) {
+      const { target } = schedule.shift() as (typeof schedule)[number];
+      killing[target] = killing[target]
+        .then(() => killNow(target))
+        .catch((error: unknown) => {
+          // The verdict shows what a process that did not come back cost; the run goes on.
+          console.error(`soak: restart after a SIGKILL failed: ${String(error).slice(0, 2000)}`);
+        });
     }
   } else if (message.type === 'progress') {
     heapSampling = heapSampling.then(() => sampleHeap(message.questionsDone));
@@ -221,7 +228,7 @@ listeners.push((message) => {
 
 tell({ type: 'run' });
 const { wallMs } = await next('finished');
-await killing;
+await Promise.all([killing.webhook, killing.discord]);
 await heapSampling;
 await sampleHeap(total);
 const exitCodes = await running.stop();
@@ -358,7 +365,7 @@ const tables: Table[] = [
         .sort(([a], [b]) => a.localeCompare(b))
         .map(([kind, n]) => [`injected: ${kind}`, String(n)]),
       ...killsDone.map((kill) => [
-        `SIGKILL ${kill.target} at ${seconds(kill.at)} (after ${kill.afterAsked} asked)`,
+        `SIGKILL ${kill.target} at ${seconds(kill.at)} (${kill.asked} questions asked, ${kill.unsettled} of them unsettled)`,
         `ready again in ${seconds(kill.restartMs)}`,
       ]),
       ['model requests', String(report.prompts.length)],

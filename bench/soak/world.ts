@@ -55,7 +55,8 @@ export type WorldMessage =
       telegram: { url: string; token: string };
       discord: { token: string; applicationId: string; apiBase: string };
     }
-  | { type: 'asked'; questionsAsked: number }
+  /** After every question asked and every question settled or given up on. */
+  | { type: 'tally'; questionsAsked: number; questionsDone: number }
   | { type: 'progress'; questionsDone: number }
   | { type: 'discord-paused' }
   | { type: 'finished'; wallMs: number }
@@ -103,7 +104,8 @@ const injected: Record<string, number> = {};
 const count = (kind: string) => {
   injected[kind] = (injected[kind] ?? 0) + 1;
 };
-const started = performance.now();
+/** When the run began (the parent's `run`); times in the report count from here. */
+let started = performance.now();
 const now = () => performance.now() - started;
 let nextQuestion = 1;
 const nextId = () => `q${String(nextQuestion++).padStart(4, '0')}`;
@@ -194,11 +196,13 @@ const discordFaults: Array<[string, string, FakeResponse]> = [
 const discordMix = { private: 0.2, mention: 0.2, reply: 0.2 };
 
 async function run(): Promise<void> {
+  started = performance.now();
   const random = createRandom(plan.seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
   const between = ([low, high]: [number, number]) => low + random() * (high - low);
   const qa = await readQaFile(qaFile);
   let done = 0;
+  const tally = () => send({ type: 'tally', questionsAsked: questions.length, questionsDone: done });
 
   /** A question from the fixture, tagged with a new id. */
   const draw = () => {
@@ -214,7 +218,7 @@ async function run(): Promise<void> {
   const ask = (fields: Omit<AskedQuestion, 'askedAt' | 'finalReplies' | 'frozenPreviews'>) => {
     const question: AskedQuestion = { ...fields, askedAt: now(), finalReplies: [], frozenPreviews: [] };
     questions.push(question);
-    send({ type: 'asked', questionsAsked: questions.length });
+    tally();
     return question;
   };
 
@@ -252,6 +256,7 @@ async function run(): Promise<void> {
   const finishQuestion = (question: AskedQuestion, settled: boolean) => {
     if (settled) question.settledAt = now();
     done++;
+    tally();
     if (done % progressEvery === 0) send({ type: 'progress', questionsDone: done });
   };
 
