@@ -4,7 +4,9 @@
  * with explicit settings, sharing one redis-server. Each instance keeps its port across restarts, so the
  * balancer's backends stay as they are while one is down (it answers 502 meanwhile, which Telegram retries).
  */
+import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
+import { setTimeout as delay } from 'node:timers/promises';
 import { startLoadBalancer } from '../../test/servers/load-balancer.ts';
 import { cleanCwd } from '../../test/servers/poquan-env.ts';
 import { type PoquanProcess, runPoquan, startPoquanProcess } from '../../test/servers/poquan-process.ts';
@@ -38,7 +40,10 @@ export interface KillRecord {
   /** Questions asked by then, and of those not yet settled (in flight somewhere, not only in this process). */
   asked: number;
   unsettled: number;
-  restartMs: number;
+  /** Absent when the process did not start again. */
+  restartMs?: number;
+  /** Why each failed start failed (its last output). */
+  failedStarts: string[];
 }
 
 /** The log line each kind of process writes once it takes work. */
@@ -52,8 +57,11 @@ const webhookSecret = 'soak-webhook-secret-5b2e';
 export interface Fleet {
   members: FleetMember[];
   lbUrl: string;
-  /** SIGKILLs the member's running process and starts it again at once; resolves once the new one is ready. */
-  killAndRestart(name: FleetMember['name']): Promise<number>;
+  /**
+   * SIGKILLs the member's running process and starts it again at once, as a restart policy would: up to three
+   * starts. Resolves with how long it took to be ready and the starts that failed; rejects if none succeeded.
+   */
+  killAndRestart(name: FleetMember['name']): Promise<{ restartMs: number; failedStarts: string[] }>;
   /** Heap and RSS of every running process after a full GC, labelled with its life (`webhook-1 #2`). */
   sampleHeap(questionsDone: number): Promise<HeapSample[]>;
   /** Processes that ended without the soak killing or stopping them. */
@@ -131,7 +139,16 @@ export async function startFleet(settings: FleetSettings): Promise<Fleet> {
       }
     });
     const line = member.name === 'discord' ? readyLine.discord : readyLine.webhook;
-    await life.waitForLog((entry) => entry.msg === line, startTimeoutMs);
+    try {
+      await life.waitForLog((entry) => entry.msg === line, startTimeoutMs);
+    } catch {
+      // 'exit' can come before the last output: wait (briefly) for the pipes to close to say why.
+      await Promise.race([once(life.child, 'close'), delay(2000)]);
+      const output = life.lines.filter((text) => !/Debugger|inspector/.test(text)).slice(-8);
+      throw new Error(
+        `${labelOf(member, life)} did not become ready (exit ${life.child.exitCode ?? life.child.signalCode ?? 'none yet'}):\n${output.join('\n')}`,
+      );
+    }
   };
   const memberNamed = (name: FleetMember['name']) => members.find((m) => m.name === name) as FleetMember;
   const running = (member: FleetMember) => member.lives.at(-1) as PoquanProcess;
@@ -161,8 +178,20 @@ export async function startFleet(settings: FleetSettings): Promise<Fleet> {
       expected.add(life);
       const killed = performance.now();
       await life.stop('SIGKILL');
-      await spawnLife(member);
-      return performance.now() - killed;
+      const failedStarts: string[] = [];
+      for (;;) {
+        try {
+          await spawnLife(member);
+          return { restartMs: performance.now() - killed, failedStarts };
+        } catch (error) {
+          failedStarts.push(error instanceof Error ? error.message : String(error));
+          // One that is still starting after the timeout would hold the port: end it before the next start.
+          const stuck = running(member);
+          expected.add(stuck);
+          await stuck.stop('SIGKILL');
+          if (failedStarts.length === 3) throw error;
+        }
+      }
     },
     async sampleHeap(questionsDone) {
       const samples = await Promise.all(

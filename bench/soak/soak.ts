@@ -202,9 +202,16 @@ const killNow = async (target: 'webhook' | 'discord') => {
     tell({ type: 'pause-discord' });
     await next('discord-paused');
   }
-  const restartMs = await running.killAndRestart(name);
-  if (target === 'discord') tell({ type: 'resume-discord' });
-  killsDone.push({ target: name, at, asked, unsettled: asked - done, restartMs });
+  try {
+    const { restartMs, failedStarts } = await running.killAndRestart(name);
+    killsDone.push({ target: name, at, asked, unsettled: asked - done, restartMs, failedStarts });
+  } catch (error) {
+    killsDone.push({ target: name, at, asked, unsettled: asked - done, failedStarts: [String(error)] });
+    throw error;
+  } finally {
+    // Without a Discord process the users' questions go unanswered, which the verdict counts.
+    if (target === 'discord') tell({ type: 'resume-discord' });
+  }
 };
 let heapSampling: Promise<void> = Promise.resolve();
 listeners.push((message) => {
@@ -366,7 +373,9 @@ const tables: Table[] = [
         .map(([kind, n]) => [`injected: ${kind}`, String(n)]),
       ...killsDone.map((kill) => [
         `SIGKILL ${kill.target} at ${seconds(kill.at)} (${kill.asked} questions asked, ${kill.unsettled} of them unsettled)`,
-        `ready again in ${seconds(kill.restartMs)}`,
+        kill.restartMs === undefined
+          ? '**did not start again** (3 tries)'
+          : `ready again in ${seconds(kill.restartMs)}${kill.failedStarts.length > 0 ? ` (after ${kill.failedStarts.length} failed starts)` : ''}`,
       ]),
       ['model requests', String(report.prompts.length)],
       [
@@ -412,6 +421,8 @@ console.log([machineTable(machine), ...tables].map(renderText).join('\n'));
 for (const q of failing.slice(0, 10)) console.error(JSON.stringify(q));
 for (const leak of leaks.slice(0, 5)) console.error(JSON.stringify({ leak }));
 for (const exit of unexpectedExits) console.error(JSON.stringify({ unexpectedExit: exit }));
+for (const kill of killsDone)
+  for (const failure of kill.failedStarts) console.error(`start after a SIGKILL failed: ${failure}`);
 for (const line of errorLogLines.slice(0, 5)) console.error(JSON.stringify(line).slice(0, 2000));
 {
   const outDir = await outputFolder(values.out, 'soak-results');
