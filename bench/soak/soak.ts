@@ -296,6 +296,13 @@ const checks = judgeSoak({
   budgetUse,
 });
 
+/** The kills that came while a question waited for its final reply (run times; the world's clock is close). */
+const unsettledAtKills = (q: AskedQuestion) =>
+  killsDone
+    .filter((kill) => q.askedAt <= kill.at && (q.settledAt === undefined || q.settledAt > kill.at))
+    .map((kill) => kill.target);
+const lostQuestions = report.questions.filter((q) => q.finalReplies.length === 0);
+
 /** Questions behind a failed check, with what was injected when they were asked and what they got. */
 const failing = report.questions
   .filter(
@@ -306,6 +313,7 @@ const failing = report.questions
   )
   .map((q) => ({
     ...q,
+    unsettledAtKills: unsettledAtKills(q),
     finalReplies: q.finalReplies.map((r) => r.slice(0, 300)),
     frozenPreviews: q.frozenPreviews.map((r) => r.slice(0, 300)),
   }));
@@ -377,6 +385,10 @@ const tables: Table[] = [
           ? '**did not start again** (3 tries)'
           : `ready again in ${seconds(kill.restartMs)}${kill.failedStarts.length > 0 ? ` (after ${kill.failedStarts.length} failed starts)` : ''}`,
       ]),
+      [
+        'lost questions that were waiting for their reply at a kill',
+        `${lostQuestions.filter((q) => unsettledAtKills(q).length > 0).length} of ${lostQuestions.length}`,
+      ],
       ['model requests', String(report.prompts.length)],
       [
         'webhook POSTs · failed or unanswered (re-posted)',

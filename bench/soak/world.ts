@@ -151,6 +151,14 @@ function scanActivity(): void {
     }
   }
 }
+/** Deletes an interaction's original response as soon as there is one (within 5 s). */
+async function deleteOriginalOnceShown(token: string): Promise<void> {
+  await waitUntil(() => discord.originalMessage(token) !== undefined, 5000);
+  await delay(200);
+  const original = discord.originalMessage(token);
+  if (original) discord.messages.delete(original.id);
+}
+
 const quietFor = (key: string) => performance.now() - (lastActivity.get(key) ?? 0);
 
 /** Polls `check` every 50 ms until it holds or `timeoutMs` passes; resolves whether it held. */
@@ -187,7 +195,6 @@ const telegramFaults: Array<[string, string, TelegramErrorBody | 'disconnect']> 
 const discordFaults: Array<[string, string, FakeResponse]> = [
   ['discord 429 on editing a reply', 'PATCH /webhooks/*/*/messages/@original', rateLimited(1)],
   ['discord 500 on editing a reply', 'PATCH /webhooks/*/*/messages/@original', discordErrors.serverError()],
-  ['discord reply deleted (10008)', 'PATCH /webhooks/*/*/messages/@original', discordErrors.unknownMessage()],
   ['discord 429 on a channel message', 'POST /channels/*/messages', rateLimited(1)],
   ['discord 500 on a channel message', 'POST /channels/*/messages', discordErrors.serverError()],
 ];
@@ -243,6 +250,10 @@ async function run(): Promise<void> {
           expiredTokens.add(token);
         }, 300);
         faults.push('discord interaction token expired');
+      } else if (interactionToken && random() < 0.25) {
+        // Someone deletes the reply while it streams: Discord then answers 10008 to every edit of it.
+        void deleteOriginalOnceShown(interactionToken);
+        faults.push('discord reply deleted while streaming');
       } else {
         const [name, pattern, response] = pick(discordFaults);
         discord.failNext(pattern, 1, response);
