@@ -238,11 +238,12 @@ async function run(): Promise<void> {
       faults.push(name);
     }
     if (random() < plan.faultRate) {
+      const roll = random();
       if (platform === 'telegram') {
         const [name, method, error] = pick(telegramFaults);
         telegram.failNext(method, 1, error);
         faults.push(name);
-      } else if (interactionToken && random() < 0.25) {
+      } else if (interactionToken && roll < 0.25) {
         // The token dies while the answer streams, as after Discord's 15 minutes.
         const token = interactionToken;
         setTimeout(() => {
@@ -250,7 +251,7 @@ async function run(): Promise<void> {
           expiredTokens.add(token);
         }, 300);
         faults.push('discord interaction token expired');
-      } else if (interactionToken && random() < 0.25) {
+      } else if (interactionToken && roll < 0.5) {
         // Someone deletes the reply while it streams: Discord then answers 10008 to every edit of it.
         void deleteOriginalOnceShown(interactionToken);
         faults.push('discord reply deleted while streaming');
