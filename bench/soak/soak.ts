@@ -296,10 +296,13 @@ const checks = judgeSoak({
   budgetUse,
 });
 
-/** The kills that came while a question waited for its final reply (run times; the world's clock is close). */
+/**
+ * The kills that came while a question's user waited for its final reply, until it came or they gave up (run
+ * times; the world's clock starts with the run, within milliseconds of this one).
+ */
 const unsettledAtKills = (q: AskedQuestion) =>
   killsDone
-    .filter((kill) => q.askedAt <= kill.at && (q.settledAt === undefined || q.settledAt > kill.at))
+    .filter((kill) => q.askedAt <= kill.at && (q.settledAt ?? q.askedAt + plan.questionTimeoutMs) > kill.at)
     .map((kill) => kill.target);
 const lostQuestions = report.questions.filter((q) => q.finalReplies.length === 0);
 
