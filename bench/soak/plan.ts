@@ -282,6 +282,7 @@ export function judgeSoak(observed: SoakObservations): SoakCheck[] {
   const internal = questions.filter((q) => q.finalReplies.some((r) => classifyReply(r) === 'internal-error'));
   const privateQuestions = questions.filter((q) => q.kind === 'discord-ask-private');
   const leaks = findPrivateLeaks(questions, observed.prompts);
+  const traced = observed.prompts.filter((prompt) => prompt.answering !== undefined).length;
   const firstLeak = leaks[0];
   return [
     {
@@ -306,7 +307,7 @@ export function judgeSoak(observed: SoakObservations): SoakCheck[] {
     },
     {
       check: "no private turn in another user's prompt",
-      measured: `${leaks.length} leaks over ${observed.prompts.length} prompts and ${privateQuestions.length} private questions${firstLeak ? ` (first: ${firstLeak.privateQuestion.id} of ${firstLeak.privateQuestion.asker} in the prompt for ${firstLeak.answering ? `${firstLeak.answering.id} of ${firstLeak.answering.asker}` : 'an untagged question'})` : ''}`,
+      measured: `${leaks.length} leaks over ${observed.prompts.length} prompts (${traced} traced to their question) and ${privateQuestions.length} private questions${firstLeak ? ` (first: ${firstLeak.privateQuestion.id} of ${firstLeak.privateQuestion.asker} in the prompt for ${firstLeak.answering ? `${firstLeak.answering.id} of ${firstLeak.answering.asker}` : 'an untagged question'})` : ''}`,
       passed: leaks.length === 0,
     },
     {

@@ -219,7 +219,7 @@ describe('Soak privacy verdict', () => {
     const [check] = judgeSoak(run).filter((c) => !c.passed);
     expect(check).toEqual({
       check: "no private turn in another user's prompt",
-      measured: `1 leaks over 1 prompts and 1 private questions (first: ${adaPrivate.id} of discord:ada in the prompt for ${bobReply.id} of discord:bob)`,
+      measured: `1 leaks over 1 prompts (1 traced to their question) and 1 private questions (first: ${adaPrivate.id} of discord:ada in the prompt for ${bobReply.id} of discord:bob)`,
       passed: false,
     });
   });
