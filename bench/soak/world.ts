@@ -1,11 +1,13 @@
 /**
- * The soak's outside world, in a child process of `bench/soak/soak.ts`: the fake model, the fake Telegram Bot
- * API and the fake Discord, and the people in 200 chats who ask questions one after another, wait for the
- * reply, and ask again. Faults are injected at random as questions are asked. Living in its own process keeps
- * the fakes' recordings out of the bot's memory readings. Started with an IPC channel; not run by hand.
+ * The soak's outside world, in a child process of `bench/soak/soak.ts`: the fake model (which keeps every prompt
+ * it receives), the fake Telegram Bot API delivering updates to the webhook as Telegram does (one at a time, and
+ * again after a failed or unanswered POST), the fake Discord, and the people in 200 chats who ask questions one
+ * after another, wait for the reply, and ask again. Faults are injected at random as questions are asked. The
+ * Poquan processes under test are the parent's; this process only talks to them through the fakes. Started with
+ * an IPC channel; not run by hand.
  */
 import { performance } from 'node:perf_hooks';
-import type { APIUser } from 'discord.js';
+import type { APIMessage, APIUser } from 'discord.js';
 import { readQaFile } from '../../src/core/evaluate.ts';
 import {
   discordErrors,
@@ -17,17 +19,33 @@ import { type FakeGuild, fakeUser, type Place, snowflake } from '../../test/fake
 import { type FakeReply, startFakeLlm } from '../../test/fakes/fake-llm.ts';
 import {
   type FakeChat,
+  type StoredMessage,
   startFakeTelegram,
   type TelegramErrorBody,
-  telegramError,
   telegramErrors,
 } from '../../test/fakes/fake-telegram.ts';
 import { qaFile } from '../inputs.ts';
 import { createRandom } from '../synthetic-corpus.ts';
-import type { AskedQuestion, SoakPlan } from './plan.ts';
+import {
+  type AskedQuestion,
+  isDiscordPreview,
+  isTelegramPreview,
+  type ModelPrompt,
+  type QuestionKind,
+  questionsIn,
+  questionTag,
+  readPrompt,
+  type SoakPlan,
+} from './plan.ts';
 
 /** The parent's requests; the plan itself comes as the first argument, JSON. */
-export type WorldRequest = { type: 'run' } | { type: 'report' } | { type: 'close' };
+export type WorldRequest =
+  | { type: 'run' }
+  /** Users stop asking on Discord (the bot is about to go offline) until `resume-discord`. */
+  | { type: 'pause-discord' }
+  | { type: 'resume-discord' }
+  | { type: 'report' }
+  | { type: 'close' };
 
 /** What the world tells the parent. */
 export type WorldMessage =
@@ -37,22 +55,29 @@ export type WorldMessage =
       telegram: { url: string; token: string };
       discord: { token: string; applicationId: string; apiBase: string };
     }
+  /** After every question asked and every question settled or given up on. */
+  | { type: 'tally'; questionsAsked: number; questionsDone: number }
   | { type: 'progress'; questionsDone: number }
+  | { type: 'discord-paused' }
   | { type: 'finished'; wallMs: number }
-  | { type: 'report'; questions: AskedQuestion[]; injected: Record<string, number>; modelRequests: number };
+  | {
+      type: 'report';
+      questions: AskedQuestion[];
+      prompts: ModelPrompt[];
+      injected: Record<string, number>;
+      webhookDeliveries: { total: number; failed: number };
+    };
 
 const send = (message: WorldMessage) => process.send?.(message);
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-/** How often progress is reported, in questions: the parent samples the bot's heap at each report. */
-const progressEvery = 100;
 /** The model streams a grounded answer of a few hundred characters over about a second. */
 const modelReply: FakeReply = { chunkChars: 12, chunkDelayMs: 20 };
-
-/** A Discord reply still being written: deferred and empty, "thinking…", or text with the cursor. */
-const inProgressOnDiscord = (content: string) =>
-  content === '' || /^-# 💭 (?:Thinking|思考中)…/.test(content) || content.endsWith('▌');
+/** How long the fake Telegram waits before re-posting an update whose POST failed or went unanswered. */
+const webhookRetryMs = 500;
 
 const plan = JSON.parse(process.argv[2] ?? '') as SoakPlan;
+/** How often progress is reported, in questions: the parent samples the bots' heaps at each report. */
+const progressEvery = Math.max(10, Math.round(questionsIn(plan) / 10));
 const guild: FakeGuild = {
   id: snowflake(),
   name: 'Soak',
@@ -63,23 +88,40 @@ const guild: FakeGuild = {
   })),
 };
 const llm = await startFakeLlm({ defaultReply: modelReply });
-const telegram = await startFakeTelegram({ token: '7000001:SOAK-telegram-token' });
+const telegram = await startFakeTelegram({ token: '7000001:SOAK-telegram-token', webhookRetryMs });
 const discord = await startFakeDiscord({ token: 'SOAK-discord-token', guilds: [guild] });
 
 const questions: AskedQuestion[] = [];
-/** Where to find each question's replies: its Telegram message, or when and how it was asked on Discord. */
-const sources = new Map<AskedQuestion, { telegramMessageId?: number; since: number; token?: string }>();
+/**
+ * Where to find each question's replies: its Telegram message, or when and how it was asked on Discord (and, for
+ * a private question, whom a fallback DM would go to).
+ */
+const sources = new Map<
+  AskedQuestion,
+  { telegramMessageId?: number; since: number; token?: string; dmTo?: string }
+>();
 const injected: Record<string, number> = {};
 const count = (kind: string) => {
   injected[kind] = (injected[kind] ?? 0) + 1;
 };
-const started = performance.now();
+/** When the run began (the parent's `run`); times in the report count from here. */
+let started = performance.now();
 const now = () => performance.now() - started;
+let nextQuestion = 1;
+const nextId = () => `q${String(nextQuestion++).padStart(4, '0')}`;
+
+/** Closed while the Discord process is down: users wait for the bot to come back before asking there. */
+let discordOpen: Promise<void> = Promise.resolve();
+let reopenDiscord: (() => void) | undefined;
 
 /** Last call or request touching each chat (Telegram chat id, Discord channel id or interaction token). */
 const lastActivity = new Map<string, number>();
 /** Messages the bot created on Discord, by channel id and by interaction token (follow-ups), in order. */
 const discordPosts = new Map<string, Array<{ at: number; messageId: string }>>();
+/** The DM channel the bot opened with each user (where a private answer falls back to). */
+const dmChannelOf = new Map<string, string>();
+/** Interaction tokens expired by a fault: Discord shows "the application did not respond", no bot can edit them. */
+const expiredTokens = new Set<string>();
 let telegramCursor = 0;
 let discordCursor = 0;
 /** Folds the fakes' new recordings into `lastActivity` and `discordPosts`; each recording is read once. */
@@ -99,6 +141,9 @@ function scanActivity(): void {
     const postedTo =
       /^\/channels\/(\d+)\/messages$/.exec(request.path)?.[1] ??
       /^\/webhooks\/\d+\/([^/]+)$/.exec(request.path)?.[1];
+    if (request.path === '/users/@me/channels' && request.status < 400 && request.response?.id) {
+      dmChannelOf.set(String(request.body?.recipient_id), String(request.response.id));
+    }
     if (request.method === 'POST' && request.status < 400 && postedTo && request.response?.id) {
       const posts = discordPosts.get(postedTo) ?? [];
       posts.push({ at: request.at, messageId: String(request.response.id) });
@@ -106,6 +151,14 @@ function scanActivity(): void {
     }
   }
 }
+/** Deletes an interaction's original response as soon as there is one (within 5 s). */
+async function deleteOriginalOnceShown(token: string): Promise<void> {
+  await waitUntil(() => discord.originalMessage(token) !== undefined, 5000);
+  await delay(200);
+  const original = discord.originalMessage(token);
+  if (original) discord.messages.delete(original.id);
+}
+
 const quietFor = (key: string) => performance.now() - (lastActivity.get(key) ?? 0);
 
 /** Polls `check` every 50 ms until it holds or `timeoutMs` passes; resolves whether it held. */
@@ -131,11 +184,10 @@ const modelFaults: Array<[string, FakeReply]> = [
   ['model timeout (no response)', { hang: true }],
 ];
 
-/** Telegram faults on the next Bot API call of any chat (or on the next getUpdates). */
+/** Telegram faults on the next Bot API call of any chat (webhook mode: there is no `getUpdates` to fail). */
 const telegramFaults: Array<[string, string, TelegramErrorBody | 'disconnect']> = [
   ['telegram 429 retry_after 1', '*', telegramErrors.tooManyRequests(1)],
   ['telegram 500', '*', telegramErrors.serverError()],
-  ['telegram 502 on getUpdates', 'getUpdates', telegramError(502, 'Bad Gateway')],
   ['telegram connection dropped', '*', 'disconnect'],
 ];
 
@@ -143,17 +195,39 @@ const telegramFaults: Array<[string, string, TelegramErrorBody | 'disconnect']> 
 const discordFaults: Array<[string, string, FakeResponse]> = [
   ['discord 429 on editing a reply', 'PATCH /webhooks/*/*/messages/@original', rateLimited(1)],
   ['discord 500 on editing a reply', 'PATCH /webhooks/*/*/messages/@original', discordErrors.serverError()],
-  ['discord reply deleted (10008)', 'PATCH /webhooks/*/*/messages/@original', discordErrors.unknownMessage()],
   ['discord 429 on a channel message', 'POST /channels/*/messages', rateLimited(1)],
   ['discord 500 on a channel message', 'POST /channels/*/messages', discordErrors.serverError()],
 ];
 
+/** Share of a Discord channel's turns asked with `/ask private:true`, as an @mention, and as a reply. */
+const discordMix = { private: 0.2, mention: 0.2, reply: 0.2 };
+
 async function run(): Promise<void> {
+  started = performance.now();
   const random = createRandom(plan.seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
   const between = ([low, high]: [number, number]) => low + random() * (high - low);
   const qa = await readQaFile(qaFile);
   let done = 0;
+  const tally = () => send({ type: 'tally', questionsAsked: questions.length, questionsDone: done });
+
+  /** A question from the fixture, tagged with a new id. */
+  const draw = () => {
+    const { q, lang } = pick(qa);
+    const id = nextId();
+    return {
+      id,
+      text: `${q} ${questionTag(id)}`,
+      language: lang === 'zh' ? ('zh' as const) : ('en' as const),
+    };
+  };
+
+  const ask = (fields: Omit<AskedQuestion, 'askedAt' | 'finalReplies' | 'frozenPreviews'>) => {
+    const question: AskedQuestion = { ...fields, askedAt: now(), finalReplies: [], frozenPreviews: [] };
+    questions.push(question);
+    tally();
+    return question;
+  };
 
   /** Injects this question's faults, each with probability `faultRate`; returns their names. */
   const injectFaults = (platform: 'telegram' | 'discord', interactionToken?: string): string[] => {
@@ -164,15 +238,23 @@ async function run(): Promise<void> {
       faults.push(name);
     }
     if (random() < plan.faultRate) {
+      const roll = random();
       if (platform === 'telegram') {
         const [name, method, error] = pick(telegramFaults);
         telegram.failNext(method, 1, error);
         faults.push(name);
-      } else if (interactionToken && random() < 0.25) {
+      } else if (interactionToken && roll < 0.25) {
         // The token dies while the answer streams, as after Discord's 15 minutes.
         const token = interactionToken;
-        setTimeout(() => discord.expireInteraction(token), 300);
+        setTimeout(() => {
+          discord.expireInteraction(token);
+          expiredTokens.add(token);
+        }, 300);
         faults.push('discord interaction token expired');
+      } else if (interactionToken && roll < 0.5) {
+        // Someone deletes the reply while it streams: Discord then answers 10008 to every edit of it.
+        void deleteOriginalOnceShown(interactionToken);
+        faults.push('discord reply deleted while streaming');
       } else {
         const [name, pattern, response] = pick(discordFaults);
         discord.failNext(pattern, 1, response);
@@ -186,31 +268,35 @@ async function run(): Promise<void> {
   const finishQuestion = (question: AskedQuestion, settled: boolean) => {
     if (settled) question.settledAt = now();
     done++;
+    tally();
     if (done % progressEvery === 0) send({ type: 'progress', questionsDone: done });
   };
 
   const askTelegram = async (chat: FakeChat, index: number) => {
-    const { q, lang: qaLanguage } = pick(qa);
-    const lang = qaLanguage === 'zh' ? 'zh' : 'en';
-    const text = chat.type === 'private' ? q : `@${telegram.bot.username} ${q}`;
+    const { id, text: tagged, language } = draw();
+    const text = chat.type === 'private' ? tagged : `@${telegram.bot.username} ${tagged}`;
     // Two members take turns in each group, so each asks several questions there and their budget binds.
     const userId = chat.type === 'private' ? chat.id : 10_000 + (-1_005_000_000 - chat.id) * 2 + (index % 2);
-    const from = { id: userId, is_bot: false, first_name: `User ${userId}`, language_code: lang };
-    const question: AskedQuestion = {
+    const from = { id: userId, is_bot: false, first_name: `User ${userId}`, language_code: language };
+    const question = ask({
+      id,
       chat: `telegram:${chat.type === 'private' ? 'private' : 'group'}:${chat.id}`,
+      asker: `telegram:${userId}`,
+      kind: chat.type === 'private' ? 'telegram-private' : 'telegram-group',
       index,
-      language: lang,
-      askedAt: now(),
-      finalReplies: [],
+      language,
       faults: injectFaults('telegram'),
-    };
-    questions.push(question);
+    });
     const asked = telegram.pushMessage({ chat, from, text });
     const updateId = telegram.pendingUpdates().at(-1)?.update_id;
     sources.set(question, { telegramMessageId: asked.message_id, since: performance.now() });
     const key = `t:${chat.id}`;
-    const replies = () => telegram.botMessages(chat.id).filter((m) => m.message_id > asked.message_id);
-    // An answer is final with its vote buttons; an error sentence once the chat has been quiet a while.
+    const replies = () =>
+      telegram
+        .botMessages(chat.id)
+        .filter((m) => m.message_id > asked.message_id && !isTelegramPreview(telegramView(m)));
+    // An answer is final with its vote buttons; an error sentence once the chat has been quiet a while. A
+    // preview left by a killed process is no reply: the user keeps waiting.
     const settled = await waitUntil(() => {
       const sent = replies();
       if (sent.length === 0) return false;
@@ -230,43 +316,76 @@ async function run(): Promise<void> {
     }
   };
 
-  const discordPlace = async (place: Place, user: APIUser, useSlash: boolean) => {
-    const fake = discord;
-    const channelId = 'dmChannelId' in place ? place.dmChannelId : place.channel.id;
+  /**
+   * One Discord chat. In a channel two users take turns: `/ask`, `/ask private:true`, an @mention, or a reply
+   * to the other user's latest public answer (which continues a conversation, and must not reach anyone's
+   * private one). In a DM one user writes.
+   */
+  const discordPlace = async (place: Place, users: APIUser[]) => {
+    const isDm = 'dmChannelId' in place;
+    const channelId = isDm ? place.dmChannelId : place.channel.id;
+    /** Each user's latest public answer message, for the other user to reply to. */
+    const publicAnswers = new Map<string, APIMessage>();
     await delay(random() * plan.startSpreadMs);
     for (let i = 0; i < plan.questionsPerChat; i++) {
-      const { q, lang: qaLanguage } = pick(qa);
-      const lang = qaLanguage === 'zh' ? 'zh' : 'en';
-      const question: AskedQuestion = {
-        chat: `discord:${useSlash ? 'channel' : 'dm'}:${channelId}`,
+      await discordOpen;
+      const user = users[i % users.length] as APIUser;
+      const other = users.find((u) => u.id !== user.id);
+      const { id, text, language } = draw();
+      const roll = random();
+      const replyTo = other ? publicAnswers.get(other.id) : undefined;
+      const kind: QuestionKind = isDm
+        ? 'discord-dm'
+        : roll < discordMix.private
+          ? 'discord-ask-private'
+          : roll < discordMix.private + discordMix.mention
+            ? 'discord-mention'
+            : roll < discordMix.private + discordMix.mention + discordMix.reply && replyTo
+              ? 'discord-reply'
+              : 'discord-ask';
+      const question = ask({
+        id,
+        chat: `discord:${isDm ? 'dm' : 'channel'}:${channelId}`,
+        asker: `discord:${user.id}`,
+        kind,
         index: i,
-        language: lang,
-        askedAt: now(),
-        finalReplies: [],
+        language,
         faults: [],
-      };
-      questions.push(question);
+      });
       const since = performance.now();
       let token: string | undefined;
-      if (useSlash) {
-        token = fake.sendSlashCommand({
+      if (kind === 'discord-ask' || kind === 'discord-ask-private') {
+        token = discord.sendSlashCommand({
           place,
           user,
           name: 'ask',
-          options: { question: q },
-          locale: lang === 'zh' ? 'zh-CN' : 'en-US',
+          options: { question: text, ...(kind === 'discord-ask-private' ? { private: true } : {}) },
+          locale: language === 'zh' ? 'zh-CN' : 'en-US',
         }).token;
+      } else if (kind === 'discord-mention') {
+        discord.sendUserMessage({
+          place,
+          author: user,
+          content: `<@${discord.botUser.id}> ${text}`,
+          mentions: [discord.botUser],
+        });
+      } else if (kind === 'discord-reply') {
+        discord.sendUserMessage({ place, author: user, content: text, ...(replyTo ? { replyTo } : {}) });
       } else {
-        fake.sendUserMessage({ place, author: user, content: q });
+        discord.sendUserMessage({ place, author: user, content: text });
       }
-      sources.set(question, { since, ...(token ? { token } : {}) });
+      const dmTo = kind === 'discord-ask-private' ? user.id : undefined;
+      sources.set(question, { since, ...(token ? { token } : {}), ...(dmTo ? { dmTo } : {}) });
       question.faults = injectFaults('discord', token);
-      const visible = () => discordVisible(channelId, since, Number.POSITIVE_INFINITY, token);
+      const shown = () => discordVisible(channelId, since, Number.POSITIVE_INFINITY, token, dmTo);
       const settled = await waitUntil(() => {
-        const texts = visible();
-        if (texts.length === 0 || texts.every(inProgressOnDiscord)) return false;
+        const messages = shown();
+        if (messages.length === 0 || messages.every((message) => isDiscordPreview(message.content)))
+          return false;
         return quietFor(`d:${channelId}`) > 1500 && (!token || quietFor(`d:${token}`) > 1500);
       }, plan.questionTimeoutMs);
+      const answer = shown().findLast((message) => !isDiscordPreview(message.content));
+      if (answer && kind !== 'discord-ask-private' && !isDm) publicAnswers.set(user.id, answer);
       finishQuestion(question, settled);
       await delay(between(plan.thinkMs));
     }
@@ -285,60 +404,97 @@ async function run(): Promise<void> {
   const runs = [
     ...telegramChats.map((chat) => telegramChat(chat)),
     ...guild.channels.map((channel, i) =>
-      discordPlace({ guild, channel }, fakeUser({ username: `asker${i}` }), true),
+      discordPlace({ guild, channel }, [
+        fakeUser({ username: `asker${i}a` }),
+        fakeUser({ username: `asker${i}b` }),
+      ]),
     ),
     ...Array.from({ length: plan.discordDms }, (_, i) => {
       const user = fakeUser({ username: `dm-user${i}` });
-      return discordPlace(discord.dmWith(user), user, false);
+      return discordPlace(discord.dmWith(user), [user]);
     }),
   ];
   await Promise.all(runs);
   send({ type: 'finished', wallMs: now() });
 }
 
+/** A Telegram message as the preview check reads it. */
+const telegramView = (message: StoredMessage) => ({
+  text: message.text,
+  hasButtons: Boolean(message.reply_markup?.inline_keyboard.length),
+});
+
 /**
  * What a Discord user sees for one question asked at `since` (performance time): the interaction's original
- * response and follow-ups, and any message the bot posted in the channel before `until` (an answer that fell
- * back from an interaction, or the reply to a DM), each as it reads now.
+ * response (unless its token expired while it was still in progress: Discord then shows that the application
+ * did not respond, and no bot can change it) and follow-ups, and any message the bot posted before `until` in the
+ * channel (an answer that fell back from an interaction, or the reply to a message) or, for a private question,
+ * in the asker's DM; each as it reads now; deleted messages are gone.
  */
-function discordVisible(channelId: string, since: number, until: number, token?: string): string[] {
+function discordVisible(
+  channelId: string,
+  since: number,
+  until: number,
+  token?: string,
+  dmTo?: string,
+): APIMessage[] {
   scanActivity();
-  const original = token ? discord.originalMessage(token) : undefined;
-  const posts = [...(token ? (discordPosts.get(token) ?? []) : []), ...(discordPosts.get(channelId) ?? [])];
+  const current = token ? discord.originalMessage(token) : undefined;
+  const original =
+    current && token && expiredTokens.has(token) && isDiscordPreview(current.content) ? undefined : current;
+  const dm = dmTo ? dmChannelOf.get(dmTo) : undefined;
+  const posts = [
+    ...(token ? (discordPosts.get(token) ?? []) : []),
+    ...(discordPosts.get(channelId) ?? []),
+    ...(dm ? (discordPosts.get(dm) ?? []) : []),
+  ];
   return [
-    ...(original ? [original.content] : []),
+    ...(original ? [original] : []),
     ...posts
-      .filter((post) => post.at >= since && post.at < until)
+      .filter((post) => post.at >= since && post.at < until && post.messageId !== current?.id)
       .sort((a, b) => a.at - b.at)
-      .flatMap((post) => discord.messages.get(post.messageId)?.content ?? []),
+      .flatMap((post) => discord.messages.get(post.messageId) ?? []),
   ];
 }
 
-/** Fills in every question's final replies from what the chats show now, after the bot has stopped. */
+/**
+ * Fills in every question's final replies and frozen previews from what the chats show now, after the bots have
+ * stopped. On Telegram a bot message belongs to the question it replies to, else to the latest question asked
+ * before it; on Discord to the interaction, or to the question asked last before it was posted.
+ */
 function collectReplies(): void {
   const byChat = new Map<string, AskedQuestion[]>();
   for (const question of questions)
     byChat.set(question.chat, [...(byChat.get(question.chat) ?? []), question]);
   for (const [chat, asked] of byChat) {
     const [platform, , id = ''] = chat.split(':');
+    if (platform === 'telegram') {
+      const byMessage = new Map(asked.map((q) => [sources.get(q)?.telegramMessageId ?? 0, q]));
+      const ordered = [...byMessage.keys()].sort((a, b) => a - b);
+      for (const message of telegram.botMessages(Number(id))) {
+        const ownerId =
+          message.reply_to_message_id !== undefined && byMessage.has(message.reply_to_message_id)
+            ? message.reply_to_message_id
+            : ordered.findLast((questionId) => questionId < message.message_id);
+        const owner = ownerId === undefined ? undefined : byMessage.get(ownerId);
+        if (!owner) continue;
+        if (isTelegramPreview(telegramView(message))) owner.frozenPreviews.push(message.text);
+        else owner.finalReplies.push(message.text);
+      }
+      continue;
+    }
     asked.forEach((question, i) => {
       const own = sources.get(question);
       const next = sources.get(asked[i + 1] as AskedQuestion);
       if (!own) return;
-      if (platform === 'telegram') {
-        const from = own.telegramMessageId ?? Number.POSITIVE_INFINITY;
-        const to = next?.telegramMessageId ?? Number.POSITIVE_INFINITY;
-        question.finalReplies = telegram
-          .botMessages(Number(id))
-          .filter((m) => m.message_id > from && m.message_id < to)
-          .map((m) => m.text);
-      } else {
-        question.finalReplies = discordVisible(
-          id,
-          own.since,
-          next?.since ?? Number.POSITIVE_INFINITY,
-          own.token,
-        ).filter((text) => !inProgressOnDiscord(text));
+      for (const message of discordVisible(
+        id,
+        own.since,
+        next?.since ?? Number.POSITIVE_INFINITY,
+        own.token,
+      )) {
+        if (isDiscordPreview(message.content)) question.frozenPreviews.push(message.content);
+        else question.finalReplies.push(message.content);
       }
     });
   }
@@ -350,9 +506,27 @@ process.on('message', (request: WorldRequest) => {
       console.error(error);
       process.exit(1);
     });
+  } else if (request.type === 'pause-discord') {
+    discordOpen = new Promise((resolve) => {
+      reopenDiscord = resolve;
+    });
+    send({ type: 'discord-paused' });
+  } else if (request.type === 'resume-discord') {
+    reopenDiscord?.();
   } else if (request.type === 'report') {
     collectReplies();
-    send({ type: 'report', questions, injected, modelRequests: llm.requests.length });
+    send({
+      type: 'report',
+      questions,
+      prompts: llm.requests.map((request) =>
+        readPrompt((request.body?.messages ?? []) as Array<{ role: string; content: unknown }>),
+      ),
+      injected,
+      webhookDeliveries: {
+        total: telegram.webhookDeliveries.length,
+        failed: telegram.webhookDeliveries.filter((d) => d.status < 200 || d.status >= 300).length,
+      },
+    });
   } else {
     void Promise.all([llm.close(), telegram.close(), discord.close()]).then(() => process.disconnect());
   }
