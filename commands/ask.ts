@@ -69,6 +69,7 @@ export const askCommand = defineCommand({
       return {
         type: 'message',
         refused: 'rate_limit',
+        ...(decision.firstRefusal ? {} : { alreadyTold: true }),
         text:
           language === 'zh'
             ? `提问太频繁了，请在 ${decision.retryAfterSeconds} 秒后再试。`

@@ -33,6 +33,11 @@ export type CommandReply =
       text: string;
       /** Set when the question was turned away by a limit, so the CLI can exit with its own code. */
       refused?: 'budget' | 'rate_limit';
+      /**
+       * The user was already told this (a repeated rate-limit refusal): a chat adapter sends nothing, so a
+       * group is not flooded with refusals; where a reply is required (a Discord slash command) it is shown.
+       */
+      alreadyTold?: boolean;
     }
   | { type: 'answer'; question: string };
 

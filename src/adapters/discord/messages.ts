@@ -125,15 +125,19 @@ export async function handleMessage(message: Message, options: HandlerOptions): 
       await deliverMessages(surface, renderDiscordText(discordPhrases.mentionHint[language]), log);
       return;
     }
-    channel.sendTyping().catch((error: unknown) => reportError(log, error, 'typing indicator failed'));
     const reply = await askCommand.handler(
       { question },
       { poquan, platform: 'discord', conversationId, userKey, language },
     );
+    if (reply.type === 'message' && reply.alreadyTold) {
+      log.debug('over the rate limit again; ignored (the user was told once)');
+      return;
+    }
     if (reply.type === 'message') {
       await deliverMessages(surface, renderDiscordText(reply.text), log);
       return;
     }
+    channel.sendTyping().catch((error: unknown) => reportError(log, error, 'typing indicator failed'));
     const { messageIds, done } = await streamAnswer(
       surface,
       reply.question,

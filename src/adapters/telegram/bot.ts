@@ -175,6 +175,9 @@ export function createTelegramBot(poquan: Poquan, options: TelegramAdapterOption
       userKey,
       language,
     });
+    if (result.type === 'message' && result.alreadyTold) {
+      return requestLog.debug('over the rate limit again; ignored (the user was told once)');
+    }
     if (result.type === 'message') return reply(message, requestLog, renderTelegramText(result.text));
 
     const controller = new AbortController();
