@@ -304,8 +304,9 @@ export async function startDiscordHarness(
       });
       const channelId = 'dmChannelId' in place ? place.dmChannelId : place.channel.id;
       const sentAt = performance.now();
+      // Message calls only: a typing indicator followed by a slow first preview is not a finished reply.
       await settle(
-        (r) => r.at >= sentAt && r.path.startsWith(`/channels/${channelId}/`),
+        (r) => r.at >= sentAt && r.path.startsWith(`/channels/${channelId}/messages`),
         `a reply to ${message.id}`,
         () => !inProgress(channelPosts(sentAt).at(-1) ?? 'none'),
       );

@@ -11,8 +11,9 @@ import {
 import { askCommand } from '../../../commands/ask.ts';
 import { type CommandReply, type CommandSpec, describeOptions } from '../../../commands/command.ts';
 import { findCommand } from '../../../commands/index.ts';
+import { parseCommandArgs } from '../../../commands/parse-args.ts';
 import { userKeyOf } from '../../core/access.ts';
-import { describeErrorForUser, InputError } from '../../core/errors.ts';
+import { describeErrorForUser } from '../../core/errors.ts';
 import { interfaceLanguage } from '../../core/interface-language.ts';
 import type { Logger } from '../../core/logger.ts';
 import { detectLanguage, type ReplyLanguage } from '../../core/question.ts';
@@ -84,15 +85,16 @@ function interactionSurface(
   });
 }
 
-/** Reads a slash command's options into the plain object its zod schema validates. */
+/**
+ * Reads a slash command's options into the plain object its zod schema validates. Values are taken as sent, of
+ * whatever type: a command registered earlier with other options can still send them, and the schema, not
+ * discord.js's typed getters (which throw), says what is wrong.
+ */
 function commandArgs(spec: CommandSpec, interaction: ChatInputCommandInteraction): Record<string, unknown> {
   const args: Record<string, unknown> = {};
   for (const option of describeOptions(spec)) {
-    const value =
-      option.type === 'boolean'
-        ? interaction.options.getBoolean(option.name)
-        : interaction.options.getString(option.name);
-    if (value !== null) args[option.name] = value;
+    const value = interaction.options.get(option.name)?.value;
+    if (value !== undefined) args[option.name] = value;
   }
   return args;
 }
@@ -117,11 +119,10 @@ async function runCommand(
   }
   const spec = findCommand('discord', interaction.commandName);
   if (!spec) return { type: 'message', text: discordPhrases.unknownCommand[locale] };
-  const parsed = spec.args.safeParse(commandArgs(spec, interaction));
-  if (!parsed.success) throw new InputError(parsed.error.issues.map((issue) => issue.message).join('; '));
-  const question = parsed.data.question;
+  const args = parseCommandArgs(spec, commandArgs(spec, interaction), locale);
+  const question = args.question;
   const language = typeof question === 'string' && question.trim() ? detectLanguage(question) : locale;
-  return spec.handler(parsed.data, { ...context, language });
+  return spec.handler(args, { ...context, language });
 }
 
 /**
@@ -168,7 +169,7 @@ export async function handleInteraction(interaction: Interaction, options: Handl
 
   const asks = interaction.isMessageContextMenuCommand() || interaction.commandName === askCommand.name;
   const ephemeral =
-    !asks || (interaction.isChatInputCommand() && interaction.options.getBoolean('private') === true);
+    !asks || (interaction.isChatInputCommand() && interaction.options.get('private')?.value === true);
   // Acknowledge first: Discord's 3-second window is the one deadline nothing can make up for later.
   await interaction.deferReply(ephemeral ? { flags: MessageFlags.Ephemeral } : {});
   const surface = interactionSurface(interaction, ephemeral, options.previewRest);

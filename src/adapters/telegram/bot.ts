@@ -4,6 +4,7 @@ import { Bot, type BotError, type Context } from 'grammy';
 import type { Message } from 'grammy/types';
 import { type CommandSpec, describeOptions } from '../../../commands/command.ts';
 import { findCommand } from '../../../commands/index.ts';
+import { parseCommandArgs } from '../../../commands/parse-args.ts';
 import { userKeyOf } from '../../core/access.ts';
 import {
   ConfigError,
@@ -63,13 +64,7 @@ const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 /** The arguments a command takes from the text after it: its first string option gets all of it. */
 function argsFor(spec: CommandSpec, rest: string, language: ReplyLanguage): Record<string, unknown> {
   const field = describeOptions(spec).find((option) => option.type === 'string');
-  const parsed = spec.args.safeParse(field ? { [field.name]: rest } : {});
-  if (parsed.success) return parsed.data;
-  throw new InputError(
-    language === 'zh'
-      ? `无法读取 /${spec.name} 的参数，请查看 /help。`
-      : `I couldn't read that /${spec.name}. See /help.`,
-  );
+  return parseCommandArgs(spec, field ? { [field.name]: rest } : {}, language);
 }
 
 /** Who is asking, for the per-user rate limit; anonymous group admins count as their group. */
