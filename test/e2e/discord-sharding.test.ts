@@ -211,14 +211,22 @@ describe('Discord shards split across instances (SHARD_IDS) on one store', () =>
           .filter((entry) => entry.msg === 'answered')
           .map((entry) => ({ shard, requestId: entry.requestId })),
       );
+    /** Warnings and errors of every instance, to tell why if an expectation below fails. */
+    const warnings = () =>
+      instances
+        .flatMap(({ shard, bot }) =>
+          bot.lines.filter((line) => /"level":[4-6]0/.test(line)).map((l) => `${shard}: ${l}`),
+        )
+        .join('\n');
     await until(() => answered().length >= questions.length, 'every question answered', processTimeoutMs);
     // A stopped instance has finished what it started: nothing can be answered a second time after this.
-    for (const { bot } of instances) expect(await bot.stop('SIGTERM')).toBe(0);
+    const exits = await Promise.all(instances.map(({ bot }) => bot.stop('SIGTERM')));
+    expect(exits, warnings()).toEqual([0, 0, 0, 0]);
 
     for (const question of questions) {
       expect(
         answered().filter((answer) => answer.requestId === question.requestId),
-        `question ${question.requestId} on shard ${question.shard}`,
+        `question ${question.requestId} on shard ${question.shard}\n${warnings()}`,
       ).toEqual([{ shard: question.shard, requestId: question.requestId }]);
       if (question.token) {
         expect(discord.requests.filter((r) => r.path.endsWith(`/${question.token}/callback`))).toHaveLength(
@@ -236,7 +244,7 @@ describe('Discord shards split across instances (SHARD_IDS) on one store', () =>
         ]);
       }
     }
-    expect(llm.requests).toHaveLength(questions.length);
+    expect(llm.requests, warnings()).toHaveLength(questions.length);
   }
 
   it(
