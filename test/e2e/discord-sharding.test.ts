@@ -153,17 +153,19 @@ describe('Discord shards split across instances (SHARD_IDS) on one store', () =>
       cleanups.push(() => bot.stop('SIGKILL'));
       return bot;
     };
+    const ready = (bot: PoquanProcess) =>
+      bot.waitForLog((entry) => entry.msg === 'discord adapter ready', processTimeoutMs);
+    // The first instance creates the store; the others start together once it exists. (Several processes creating
+    // one new SQLite file at the same moment can fail with "database is locked": a store matter, not a shard one.)
+    const first = { shard: 0, bot: start('0') };
+    await ready(first.bot);
     const instances = [
-      { shard: 0, bot: start('0') },
+      first,
       { shard: 1, bot: start('1') },
       { shard: 2, bot: start('2') },
       { shard: 1, bot: start('1') },
     ];
-    await Promise.all(
-      instances.map(({ bot }) =>
-        bot.waitForLog((entry) => entry.msg === 'discord adapter ready', processTimeoutMs),
-      ),
-    );
+    await Promise.all(instances.map(({ bot }) => ready(bot)));
     expect(discord.identifies.map((identify) => identify.shard).sort()).toEqual([
       [0, 3],
       [1, 3],
