@@ -34,121 +34,122 @@ const pricePerM = z.coerce
  * Every setting Poquan reads, as it appears in the environment. Parsed once at start-up; the rest of the
  * program receives the typed `Config`, never `process.env`.
  */
-export const EnvSchema = z
-  .object({
-    KNOWLEDGE_DIR: z.string().min(1).default('knowledge'),
-    STORE_URL: z
+export const EnvSchema = z.object({
+  KNOWLEDGE_DIR: z.string().min(1).default('knowledge'),
+  STORE_URL: z
+    .string()
+    .regex(/^(sqlite|memory|redis|rediss):\/\//, 'must start with sqlite://, memory:// or redis://')
+    .default('sqlite://data/poquan.sqlite'),
+  STORE_NAMESPACE: z
+    .string()
+    .regex(/^[\w.-]{1,64}$/, 'must be 1-64 letters, digits, dots, dashes or underscores')
+    .default('poquan'),
+  STORE_FALLBACK: z.enum(['none', 'memory']).default('none'),
+
+  LLM_PROVIDER: z.enum(providerNames).default('deepseek'),
+  LLM_BASE_URL: url.optional(),
+  LLM_MODEL: optionalText,
+  LLM_API_KEY: optionalText,
+  LLM_THINKING: onOff.default('on'),
+  LLM_TIMEOUT_MS: positiveInt.default(60_000),
+  LLM_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
+  LLM_MAX_TOKENS: positiveInt.default(2000),
+
+  RETRIEVAL_TOP_K: z.coerce.number().int().min(1).max(20).default(4),
+  CONTEXT_MODE: z.enum(['auto', 'full', 'retrieve']).default('auto'),
+  CONTEXT_BUDGET_TOKENS: positiveInt.default(16_000),
+  FOLLOW_UP_REWRITE_TIMEOUT_MS: z.coerce.number().int().min(0).max(60_000).default(0),
+  MAX_QUESTION_CHARS: z.coerce.number().int().min(10).max(20_000).default(1000),
+  MEMORY_TURNS: z.coerce.number().int().min(0).max(50).default(6),
+  MEMORY_TTL_HOURS: positiveInt.default(24 * 7),
+  ANSWER_CACHE_TTL_HOURS: z.coerce.number().min(0).default(24),
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(6),
+  BUDGET_USER_DAILY_TOKENS: tokenBudget,
+  BUDGET_DAILY_TOKENS: tokenBudget,
+  BUDGET_RESET_UTC_HOUR: z.coerce.number().int().min(0).max(23, 'must be an hour from 0 to 23').default(0),
+  BUDGET_EXEMPT_ADMINS: z.stringbool().default(false),
+  BUDGET_COUNT_CACHED_TOKENS: z.enum(['full', 'none']).default('full'),
+  LLM_PRICE_INPUT_PER_M: pricePerM,
+  LLM_PRICE_CACHED_INPUT_PER_M: pricePerM,
+  LLM_PRICE_OUTPUT_PER_M: pricePerM,
+  LLM_PRICE_CURRENCY: optionalText.pipe(
+    z
       .string()
-      .regex(/^(sqlite|memory|redis|rediss):\/\//, 'must start with sqlite://, memory:// or redis://')
-      .default('sqlite://data/poquan.sqlite'),
-    STORE_NAMESPACE: z
-      .string()
-      .regex(/^[\w.-]{1,64}$/, 'must be 1-64 letters, digits, dots, dashes or underscores')
-      .default('poquan'),
-    STORE_FALLBACK: z.enum(['none', 'memory']).default('none'),
-
-    LLM_PROVIDER: z.enum(providerNames).default('deepseek'),
-    LLM_BASE_URL: url.optional(),
-    LLM_MODEL: optionalText,
-    LLM_API_KEY: optionalText,
-    LLM_THINKING: onOff.default('on'),
-    LLM_TIMEOUT_MS: positiveInt.default(60_000),
-    LLM_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
-    LLM_MAX_TOKENS: positiveInt.default(2000),
-
-    RETRIEVAL_TOP_K: z.coerce.number().int().min(1).max(20).default(4),
-    CONTEXT_MODE: z.enum(['auto', 'full', 'retrieve']).default('auto'),
-    CONTEXT_BUDGET_TOKENS: positiveInt.default(16_000),
-    FOLLOW_UP_REWRITE_TIMEOUT_MS: z.coerce.number().int().min(0).max(60_000).default(0),
-    MAX_QUESTION_CHARS: z.coerce.number().int().min(10).max(20_000).default(1000),
-    MEMORY_TURNS: z.coerce.number().int().min(0).max(50).default(6),
-    MEMORY_TTL_HOURS: positiveInt.default(24 * 7),
-    ANSWER_CACHE_TTL_HOURS: z.coerce.number().min(0).default(24),
-    RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(6),
-    BUDGET_USER_DAILY_TOKENS: tokenBudget,
-    BUDGET_DAILY_TOKENS: tokenBudget,
-    BUDGET_RESET_UTC_HOUR: z.coerce.number().int().min(0).max(23, 'must be an hour from 0 to 23').default(0),
-    BUDGET_EXEMPT_ADMINS: z.stringbool().default(false),
-    BUDGET_COUNT_CACHED_TOKENS: z.enum(['full', 'none']).default('full'),
-    LLM_PRICE_INPUT_PER_M: pricePerM,
-    LLM_PRICE_CACHED_INPUT_PER_M: pricePerM,
-    LLM_PRICE_OUTPUT_PER_M: pricePerM,
-    LLM_PRICE_CURRENCY: optionalText.pipe(
-      z
-        .string()
-        .regex(/^[A-Z]{3}$/, 'must be a three-letter currency code such as USD or CNY')
-        .optional(),
-    ),
-    DEFAULT_LANGUAGE: z.enum(['auto', 'en', 'zh']).default('auto'),
-
-    SHOW_REASONING: z.enum(['off', 'collapsed']).default('collapsed'),
-    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
-    SHUTDOWN_GRACE_MS: positiveInt.default(10_000),
-    PORT: z.coerce.number().int().min(0).max(65_535).optional(),
-    HTTP_HOST: z.string().min(1).default('0.0.0.0'),
-
-    TELEGRAM_BOT_TOKEN: optionalText,
-    TELEGRAM_API_ROOT: url.default('https://api.telegram.org'),
-    TELEGRAM_ALLOWED_CHAT_IDS: idList,
-    TELEGRAM_ADMIN_IDS: idList,
-    TELEGRAM_WEBHOOK_URL: url.optional(),
-    TELEGRAM_WEBHOOK_SECRET: optionalText.pipe(
-      z
-        .string()
-        .regex(/^[\w-]{1,256}$/, 'must be 1-256 letters, digits, underscores or dashes, as Telegram requires')
-        .optional(),
-    ),
-
-    DISCORD_TOKEN: optionalText,
-    DISCORD_APPLICATION_ID: optionalText.pipe(z.string().regex(/^\d+$/, 'must be a numeric id').optional()),
-    DISCORD_API_BASE: url.default('https://discord.com/api'),
-    DISCORD_GUILD_ID: optionalText.pipe(z.string().regex(/^\d+$/, 'must be a numeric id').optional()),
-    DISCORD_ALLOWED_GUILD_IDS: idList,
-    DISCORD_ADMIN_IDS: idList,
-    // No default here: SHARD_IDS needs to know whether SHARD_COUNT was set (unset means 1, see `toConfig`).
-    SHARD_COUNT: z
-      .string()
-      .regex(/^(auto|[1-9]\d*)$/, 'must be auto or a whole number of shards (1 = unsharded)')
+      .regex(/^[A-Z]{3}$/, 'must be a three-letter currency code such as USD or CNY')
       .optional(),
-    SHARD_IDS: z
-      .string()
-      .regex(/^\s*\d+\s*(,\s*\d+\s*)*$/, 'must be a comma-separated list of shard ids, e.g. 0,1')
-      .transform((value) => value.split(',').map(Number))
-      .refine((ids) => new Set(ids).size === ids.length, 'must not name a shard twice')
-      .optional(),
+  ),
+  DEFAULT_LANGUAGE: z.enum(['auto', 'en', 'zh']).default('auto'),
 
-    FEEDBACK_RETENTION_DAYS: positiveInt.default(180),
-    HANDOFF_TELEGRAM_USERNAME: optionalText.pipe(
-      z
-        .string()
-        .regex(/^@?[A-Za-z][A-Za-z0-9_]{4,31}$/, 'must be a Telegram username such as @poquan_help')
-        .optional(),
-    ),
-    HANDOFF_DISCORD_ROLE_ID: optionalText.pipe(
-      z.string().regex(/^\d+$/, 'must be a numeric role id').optional(),
-    ),
-  })
-  .superRefine((env, context) => {
-    // Instances of one bot split its shards: each needs the same total, and ids from that total.
-    // Zod runs this even when a field failed, with that field's raw value: bad ids are already reported.
-    if (!Array.isArray(env.SHARD_IDS)) return;
-    const count = Number(env.SHARD_COUNT);
-    const outside = env.SHARD_IDS.filter((id) => id >= count);
-    if (env.SHARD_COUNT === undefined || env.SHARD_COUNT === 'auto') {
-      context.addIssue({
-        code: 'custom',
-        path: ['SHARD_IDS'],
-        message:
-          'needs SHARD_COUNT set to the total number of shards of all instances (a number, not auto), e.g. SHARD_COUNT=3',
-      });
-    } else if (outside.length > 0) {
-      context.addIssue({
-        code: 'custom',
-        path: ['SHARD_IDS'],
-        message: `shard ids run from 0 to ${count - 1} with SHARD_COUNT=${count}, so ${outside.join(', ')} cannot be run`,
-      });
-    }
-  });
+  SHOW_REASONING: z.enum(['off', 'collapsed']).default('collapsed'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
+  SHUTDOWN_GRACE_MS: positiveInt.default(10_000),
+  PORT: z.coerce.number().int().min(0).max(65_535).optional(),
+  HTTP_HOST: z.string().min(1).default('0.0.0.0'),
+
+  TELEGRAM_BOT_TOKEN: optionalText,
+  TELEGRAM_API_ROOT: url.default('https://api.telegram.org'),
+  TELEGRAM_ALLOWED_CHAT_IDS: idList,
+  TELEGRAM_ADMIN_IDS: idList,
+  TELEGRAM_WEBHOOK_URL: url.optional(),
+  TELEGRAM_WEBHOOK_SECRET: optionalText.pipe(
+    z
+      .string()
+      .regex(/^[\w-]{1,256}$/, 'must be 1-256 letters, digits, underscores or dashes, as Telegram requires')
+      .optional(),
+  ),
+
+  DISCORD_TOKEN: optionalText,
+  DISCORD_APPLICATION_ID: optionalText.pipe(z.string().regex(/^\d+$/, 'must be a numeric id').optional()),
+  DISCORD_API_BASE: url.default('https://discord.com/api'),
+  DISCORD_GUILD_ID: optionalText.pipe(z.string().regex(/^\d+$/, 'must be a numeric id').optional()),
+  DISCORD_ALLOWED_GUILD_IDS: idList,
+  DISCORD_ADMIN_IDS: idList,
+  // No default here: SHARD_IDS needs to know whether SHARD_COUNT was set (unset means 1, see `toConfig`).
+  SHARD_COUNT: z
+    .string()
+    .regex(/^(auto|[1-9]\d*)$/, 'must be auto or a whole number of shards (1 = unsharded)')
+    .optional(),
+  SHARD_IDS: z
+    .string()
+    .regex(/^\s*\d+\s*(,\s*\d+\s*)*$/, 'must be a comma-separated list of shard ids, e.g. 0,1')
+    .transform((value) => value.split(',').map(Number))
+    .refine((ids) => new Set(ids).size === ids.length, 'must not name a shard twice')
+    .optional(),
+
+  FEEDBACK_RETENTION_DAYS: positiveInt.default(180),
+  HANDOFF_TELEGRAM_USERNAME: optionalText.pipe(
+    z
+      .string()
+      .regex(/^@?[A-Za-z][A-Za-z0-9_]{4,31}$/, 'must be a Telegram username such as @poquan_help')
+      .optional(),
+  ),
+  HANDOFF_DISCORD_ROLE_ID: optionalText.pipe(
+    z.string().regex(/^\d+$/, 'must be a numeric role id').optional(),
+  ),
+});
+
+/** `EnvSchema` with the rules that relate settings to each other; `loadConfig` parses with it. */
+const CheckedEnvSchema = EnvSchema.superRefine((env, context) => {
+  // Instances of one bot split its shards: each needs the same total, and ids from that total.
+  // Zod runs this even when a field failed, with that field's raw value: bad ids are already reported.
+  if (!Array.isArray(env.SHARD_IDS)) return;
+  const count = Number(env.SHARD_COUNT);
+  const outside = env.SHARD_IDS.filter((id) => id >= count);
+  if (env.SHARD_COUNT === undefined || env.SHARD_COUNT === 'auto') {
+    context.addIssue({
+      code: 'custom',
+      path: ['SHARD_IDS'],
+      message:
+        'needs SHARD_COUNT set to the total number of shards of all instances (a number, not auto), e.g. SHARD_COUNT=3',
+    });
+  } else if (outside.length > 0) {
+    context.addIssue({
+      code: 'custom',
+      path: ['SHARD_IDS'],
+      message: `shard ids run from 0 to ${count - 1} with SHARD_COUNT=${count}, so ${outside.join(', ')} cannot be run`,
+    });
+  }
+});
 
 /** How answers are produced: by a model, or extracted from passages when no model is configured. */
 export type AnswerMode = 'llm' | 'offline';
@@ -278,7 +279,7 @@ export function loadConfig(env: Record<string, string | undefined>, fallbacks: C
       (env[key] || undefined) ?? fallbacks[key as keyof ConfigFallbacks],
     ]),
   );
-  const parsed = EnvSchema.safeParse(relevant);
+  const parsed = CheckedEnvSchema.safeParse(relevant);
   if (!parsed.success) {
     const problems = parsed.error.issues.map(
       (issue) => `${issue.path.join('.') || 'environment'}: ${issue.message}`,
