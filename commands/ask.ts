@@ -33,7 +33,7 @@ export const askCommand = defineCommand({
       type: 'stream',
       question,
       language,
-      events: poquan.ask({
+      events: await poquan.ask({
         question,
         conversationId,
         userKey,

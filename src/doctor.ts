@@ -62,7 +62,9 @@ export async function runDoctor(env: Record<string, string | undefined>): Promis
       },
       (error) =>
         config.storeUrl.startsWith('redis')
-          ? 'start Redis or fix STORE_URL (redis://host:6379)'
+          ? error instanceof StoreOpenError
+            ? 'fix the password in STORE_URL (redis://:PASSWORD@host:6379)'
+            : 'start Redis or fix STORE_URL (redis://host:6379)'
           : error instanceof StoreOpenError
             ? 'move the file away or restore a backup; STORE_FALLBACK=memory starts without memory meanwhile'
             : 'make the STORE_URL path writable, or use memory://',

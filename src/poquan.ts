@@ -119,7 +119,8 @@ async function indexKnowledge(config: Config): Promise<IndexedKnowledge> {
 }
 
 /**
- * Opens `STORE_URL`. A SQLite file that cannot be used fails the start with one line naming the setting, unless
+ * Opens `STORE_URL`. A SQLite file that cannot be used, or a Redis that refuses its credentials, fails the start
+ * with one line naming the setting, unless
  * the operator chose `STORE_FALLBACK=memory`: then Poquan runs on memory, and says so in a warning.
  */
 async function openConfiguredStore(config: Config, logger: Logger): Promise<OpenedStore> {
@@ -129,7 +130,7 @@ async function openConfiguredStore(config: Config, logger: Logger): Promise<Open
     if (!(error instanceof StoreOpenError) || config.storeFallback !== 'memory') throw error;
     logger.warn(
       { reason: (error.cause as Error).message },
-      'STORE_FALLBACK=memory: the SQLite store could not be opened; running without persistent memory',
+      'STORE_FALLBACK=memory: the store could not be opened; running without persistent memory',
     );
     return openStore('memory://', config.storeNamespace);
   }

@@ -110,10 +110,17 @@ export const EnvSchema = z.object({
   DISCORD_GUILD_ID: optionalText.pipe(z.string().regex(/^\d+$/, 'must be a numeric id').optional()),
   DISCORD_ALLOWED_GUILD_IDS: idList,
   DISCORD_ADMIN_IDS: idList,
+  // No default here: SHARD_IDS needs to know whether SHARD_COUNT was set (unset means 1, see `toConfig`).
   SHARD_COUNT: z
     .string()
     .regex(/^(auto|[1-9]\d*)$/, 'must be auto or a whole number of shards (1 = unsharded)')
-    .default('1'),
+    .optional(),
+  SHARD_IDS: z
+    .string()
+    .regex(/^\s*\d+\s*(,\s*\d+\s*)*$/, 'must be a comma-separated list of shard ids, e.g. 0,1')
+    .transform((value) => value.split(',').map(Number))
+    .refine((ids) => new Set(ids).size === ids.length, 'must not name a shard twice')
+    .optional(),
 
   FEEDBACK_RETENTION_DAYS: positiveInt.default(180),
   HANDOFF_TELEGRAM_USERNAME: optionalText.pipe(
@@ -125,6 +132,29 @@ export const EnvSchema = z.object({
   HANDOFF_DISCORD_ROLE_ID: optionalText.pipe(
     z.string().regex(/^\d+$/, 'must be a numeric role id').optional(),
   ),
+});
+
+/** `EnvSchema` with the rules that relate settings to each other; `loadConfig` parses with it. */
+const CheckedEnvSchema = EnvSchema.superRefine((env, context) => {
+  // Instances of one bot split its shards: each needs the same total, and ids from that total.
+  // Zod runs this even when a field failed, with that field's raw value: bad ids are already reported.
+  if (!Array.isArray(env.SHARD_IDS)) return;
+  const count = Number(env.SHARD_COUNT);
+  const outside = env.SHARD_IDS.filter((id) => id >= count);
+  if (env.SHARD_COUNT === undefined || env.SHARD_COUNT === 'auto') {
+    context.addIssue({
+      code: 'custom',
+      path: ['SHARD_IDS'],
+      message:
+        'needs SHARD_COUNT set to the total number of shards of all instances (a number, not auto), e.g. SHARD_COUNT=3',
+    });
+  } else if (outside.length > 0) {
+    context.addIssue({
+      code: 'custom',
+      path: ['SHARD_IDS'],
+      message: `shard ids run from 0 to ${count - 1} with SHARD_COUNT=${count}, so ${outside.join(', ')} cannot be run`,
+    });
+  }
 });
 
 /** How answers are produced: by a model, or extracted from passages when no model is configured. */
@@ -216,8 +246,10 @@ function toConfig(env: z.infer<typeof EnvSchema>) {
       allowedGuildIds: env.DISCORD_ALLOWED_GUILD_IDS,
       /** Discord user ids that may run operator commands (`/reload`, `/stats`); empty = nobody. */
       adminIds: env.DISCORD_ADMIN_IDS,
-      /** Gateway shards this process runs: `'auto'` takes Discord's recommendation; 1 means unsharded. */
-      shards: env.SHARD_COUNT === 'auto' ? ('auto' as const) : Number(env.SHARD_COUNT),
+      /** Gateway shards of the whole bot: `'auto'` takes Discord's recommendation; 1 means unsharded. */
+      shards: env.SHARD_COUNT === 'auto' ? ('auto' as const) : Number(env.SHARD_COUNT ?? 1),
+      /** The shards this process runs (`SHARD_IDS`); unset means all of them. */
+      shardIds: env.SHARD_IDS,
     },
     feedback: { retentionMs: env.FEEDBACK_RETENTION_DAYS * 86_400_000 },
     /** Who a user is pointed to when the bot can't help; unset means no hand-off line. */
@@ -255,7 +287,7 @@ export function loadConfig(env: Record<string, string | undefined>, fallbacks: C
       (env[key] || undefined) ?? fallbacks[key as keyof ConfigFallbacks],
     ]),
   );
-  const parsed = EnvSchema.safeParse(relevant);
+  const parsed = CheckedEnvSchema.safeParse(relevant);
   if (!parsed.success) {
     const problems = parsed.error.issues.map(
       (issue) => `${issue.path.join('.') || 'environment'}: ${issue.message}`,

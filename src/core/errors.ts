@@ -50,10 +50,16 @@ export class StoreError extends Error {
   override name = 'StoreError';
 }
 
-/** The user asked too often; `retryAfterSeconds` says when the next question will be accepted. */
+/**
+ * The user asked too often; `retryAfterSeconds` says when the next question will be accepted. `alreadyTold`:
+ * the user got the notice for this window already, so a chat adapter stays silent instead of repeating it.
+ */
 export class RateLimitedError extends Error {
   override name = 'RateLimitedError';
-  constructor(readonly retryAfterSeconds: number) {
+  constructor(
+    readonly retryAfterSeconds: number,
+    readonly alreadyTold = false,
+  ) {
     super(`rate limited for ${retryAfterSeconds}s`);
   }
 }

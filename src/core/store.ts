@@ -4,7 +4,7 @@ import Keyv from 'keyv';
 import { createMemoryWorkQueue } from '../store/memory-queue.ts';
 import { createRedisWorkQueue } from '../store/redis-queue.ts';
 import { ConfigError, StoreError } from './errors.ts';
-import { openSqliteStore } from './sqlite-store.ts';
+import { openSqliteStore, StoreOpenError } from './sqlite-store.ts';
 import type { WorkQueue, WorkQueueOptions } from './work-queue.ts';
 
 /** The key-value store every piece of state goes through (memory, answer cache, message mappings). */
@@ -155,6 +155,32 @@ return redis.call('INCRBY', KEYS[1], ARGV[1])`;
 /** How long start-up waits for Redis before going on degraded (the client keeps reconnecting). */
 const initialConnectWaitMs = 2500;
 
+/**
+ * Redis's answers to credentials that will never work: a wrong password (`WRONGPASS`), none where one is required
+ * (`NOAUTH`), or one where none is configured. Unlike a Redis that is down, retrying cannot fix these.
+ */
+const authRefusal = /^(WRONGPASS|NOAUTH)\b|^ERR AUTH .*without any password configured/;
+
+/**
+ * One line naming STORE_URL for credentials Redis refused, with where Redis is but never the password (the URL
+ * is reduced to host and port; Redis's own message holds no secret).
+ */
+function describeAuthRefusal(url: string, error: Error): StoreOpenError {
+  const { hostname, port } = new URL(url);
+  const where = `Redis at ${hostname}:${port || 6379}`;
+  const [code] = error.message.split(' ', 1);
+  const problem =
+    code === 'NOAUTH'
+      ? `${where} requires a password and STORE_URL gives none (NOAUTH): add it as redis://:PASSWORD@host:port`
+      : code === 'WRONGPASS'
+        ? `${where} refused the password in STORE_URL (WRONGPASS): put the right one in redis://:PASSWORD@host:port (redis://USER:PASSWORD@… for an ACL user)`
+        : `${where} has no password configured but STORE_URL gives one (ERR AUTH): remove it from STORE_URL (or set requirepass on the server)`;
+  return new StoreOpenError(
+    `STORE_URL: ${problem}, or set STORE_FALLBACK=memory to start without persistent memory.`,
+    { cause: error },
+  );
+}
+
 async function openRedisStore(url: string, namespace: string): Promise<OpenedStore> {
   const client = createClient({
     url,
@@ -162,18 +188,36 @@ async function openRedisStore(url: string, namespace: string): Promise<OpenedSto
     disableOfflineQueue: true,
     socket: { connectTimeout: 2000, reconnectStrategy: (attempt) => Math.min(100 * 2 ** attempt, 2000) },
   });
-  client.on('error', () => {
-    // Connection errors surface as failed commands (StoreError); the client keeps reconnecting.
+  let refused: Error | undefined;
+  let onRefused: () => void = () => {};
+  client.on('error', (error: Error) => {
+    // Connection errors surface as failed commands (StoreError); the client keeps reconnecting. Refused
+    // credentials end the start instead: the client would otherwise retry them for ever, "offline".
+    if (!refused && authRefusal.test(error.message)) {
+      refused = error;
+      onRefused();
+    }
   });
   // A Redis that is down at start-up is not fatal: the client keeps reconnecting and answers degrade meanwhile.
   let waited: NodeJS.Timeout | undefined;
   await Promise.race([
     client.connect().catch(() => undefined),
-    new Promise((resolve) => {
+    new Promise<void>((resolve) => {
       waited = setTimeout(resolve, initialConnectWaitMs);
+      onRefused = resolve;
     }),
   ]);
   clearTimeout(waited);
+  // Without a password the connection succeeds and the first command is refused: ask one now.
+  if (client.isReady) {
+    await client.ping().catch((error: Error) => {
+      if (authRefusal.test(error.message)) refused ??= error;
+    });
+  }
+  if (refused) {
+    client.destroy();
+    throw describeAuthRefusal(url, refused);
+  }
   const adapter = new KeyvRedis(client as never, {
     namespace,
     throwOnConnectError: false,

@@ -35,8 +35,11 @@ export interface TurnDone extends AnswerDone {
 /** What a turn yields, in order: reasoning and text deltas, then exactly one `done`. */
 export type TurnEvent = { type: 'reasoning'; delta: string } | { type: 'text'; delta: string } | TurnDone;
 
-/** A turn in, its event stream out. */
-export type Asker = (turn: Turn) => AsyncGenerator<TurnEvent>;
+/**
+ * A turn in, its event stream out, once the turn is admitted: a refused turn rejects before any stream exists,
+ * so nothing (a preview, a typing indicator) is shown for it.
+ */
+export type Asker = (turn: Turn) => Promise<AsyncGenerator<TurnEvent>>;
 
 /** What a turn needs; built once by the composition root. */
 export interface TurnDeps {
@@ -50,10 +53,10 @@ export interface TurnDeps {
 
 /**
  * The one use case every platform runs for a question. Before any model call the daily budgets and the
- * per-user rate limit are checked: a refused turn throws `BudgetExhaustedError` or `RateLimitedError` from its
- * first step, which each adapter's error boundary phrases (a counter that can't be read lets the question
- * through: an outage of the store must not silence the bot). An admitted turn streams the metered answer and,
- * before its `done`, records the answer for feedback and logs it as answered.
+ * per-user rate limit are checked: a refused turn rejects with `BudgetExhaustedError` or `RateLimitedError`, which
+ * each adapter's error boundary phrases (a counter that can't be read lets the question through: an outage of
+ * the store must not silence the bot). An admitted turn streams the metered answer and, before its `done`,
+ * records the answer for feedback and logs it as answered.
  */
 export function createAsker(deps: TurnDeps): Asker {
   async function admit(turn: Turn, log: Logger): Promise<void> {
@@ -76,13 +79,11 @@ export function createAsker(deps: TurnDeps): Asker {
     });
     if (!decision.allowed) {
       deps.metrics?.rateLimited.inc({ platform });
-      throw new RateLimitedError(decision.retryAfterSeconds);
+      throw new RateLimitedError(decision.retryAfterSeconds, !decision.firstRefusal);
     }
   }
 
-  return async function* ask(turn) {
-    const log = turn.log ?? deps.logger;
-    await admit(turn, log);
+  async function* answerTurn(turn: Turn, log: Logger): AsyncGenerator<TurnEvent> {
     const started = Date.now();
     const events = deps.answer(turn.question, turn.conversationId, {
       platform: turn.platform,
@@ -124,5 +125,11 @@ export function createAsker(deps: TurnDeps): Asker {
       );
       yield { ...event, question: turn.question, votable };
     }
+  }
+
+  return async function ask(turn) {
+    const log = turn.log ?? deps.logger;
+    await admit(turn, log);
+    return answerTurn(turn, log);
   };
 }

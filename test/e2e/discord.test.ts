@@ -15,8 +15,9 @@ import {
   rateLimited,
   startFakeDiscord,
 } from '../fakes/fake-discord.ts';
-import { channelIdOf, fakeUser } from '../fakes/fake-discord-fixtures.ts';
+import { channelIdOf, fakeUser, type SlashOptions } from '../fakes/fake-discord-fixtures.ts';
 import { askedQuestion, type FakeLlm, startFakeLlm } from '../fakes/fake-llm.ts';
+import { until } from './harness.ts';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -525,6 +526,83 @@ describe('Discord adapter', () => {
     expect(refusal.body).toMatchObject({ flags: 64 });
     expect(refusal.body.content).toMatch(/asking faster than I can answer/);
     expect(discord.requests.some((r) => r.method === 'DELETE' && r.path.includes(second.token))).toBe(true);
+  });
+
+  it('tells a user over the rate limit once until they may ask again, and ignores further mentions silently', async () => {
+    const { discord, llm, logs } = await start({ RATE_LIMIT_PER_MINUTE: '1', ANSWER_CACHE_TTL_HOURS: '0' });
+    const mention = (author: typeof asker, text: string) =>
+      discord.sendUserMessage({
+        place: discord.channel,
+        author,
+        content: `<@${discord.botUser.id}> ${text}`,
+        mentions: [discord.botUser],
+      });
+    const count = (msg: string) => logs.filter((line) => line.includes(`"msg":"${msg}"`)).length;
+    const repliesTo = (question: APIMessage) =>
+      [...discord.messages.values()].filter((m) => m.message_reference?.message_id === question.id);
+
+    mention(asker, 'Who founded DeepSeek?');
+    await until(() => count('answered') === 1, 'the first answer');
+    const overLimit = ['Who funds it?', 'And High-Flyer?', 'Anyone there?'].map((text) =>
+      mention(asker, text),
+    );
+    const ignored = 'over the rate limit again; ignored (the user was told once)';
+    await until(
+      () => count(ignored) === 2 && overLimit.some((question) => repliesTo(question).length > 0),
+      'one notice and two silences',
+    );
+    const notices = overLimit.flatMap(repliesTo).map((reply) => reply.content);
+    expect(notices).toEqual([
+      expect.stringMatching(/asking faster than I can answer\. Please try again in \d+ s/),
+    ]);
+    // Ignored means ignored: not even a typing indicator for the two silent ones.
+    const channel = channelIdOf(discord.channel);
+    expect(discord.requests.filter((r) => r.path === `/channels/${channel}/typing`)).toHaveLength(1);
+
+    // A slash command must be answered: it still gets its refusal, which only the asker sees.
+    const slash = discord.sendSlashCommand({
+      place: discord.channel,
+      user: asker,
+      name: 'ask',
+      options: { question: 'Who funds it?' },
+    });
+    const refusal = await discord.waitForRequest(
+      (r) => r.method === 'POST' && r.path === `/webhooks/1000/${slash.token}`,
+    );
+    expect(refusal.body).toMatchObject({ flags: 64, content: expect.stringMatching(/asking faster/) });
+
+    // Another user in the same channel has a limit of their own.
+    const other = mention(fakeUser({ username: 'other' }), 'Who founded High-Flyer?');
+    await until(
+      () => repliesTo(other).some((reply) => reply.content.includes('-# Sources')),
+      "the other user's answer",
+    );
+    expect(repliesTo(other)).toHaveLength(1);
+    expect(llm.requests).toHaveLength(2);
+  });
+
+  it("answers a slash command with options it can't use by naming the option, in the asker's language", async () => {
+    const { discord, llm } = await start();
+    // What a client with a stale registration, or a hand-made API call, can send.
+    const cases: Array<{ options: SlashOptions; locale: string; shown: string }> = [
+      { options: { private: true }, locale: 'en-US', shown: '/ask needs the "question" option.' },
+      {
+        options: { question: 'Who founded DeepSeek?', private: 'yes' },
+        locale: 'zh-CN',
+        shown: '/ask 的“private”选项只能是 true 或 false。',
+      },
+    ];
+    for (const { options, locale, shown } of cases) {
+      const interaction = discord.sendSlashCommand({
+        place: discord.channel,
+        user: asker,
+        name: 'ask',
+        options,
+        locale,
+      });
+      await until(() => discord.originalMessage(interaction.token)?.content === shown, `"${shown}"`);
+    }
+    expect(llm.requests).toHaveLength(0);
   });
 
   it('turns away other servers and ignores their mentions when DISCORD_ALLOWED_GUILD_IDS is set', async () => {

@@ -313,7 +313,7 @@ export async function startDiscordHarness(
       // The typing indicator is a request too: only a posted reply that is no longer in progress ends the wait,
       // however long a loaded machine takes between the two.
       await settle(
-        (r) => r.at >= sentAt && r.path.startsWith(`/channels/${channelId}/`),
+        (r) => r.at >= sentAt && r.path.startsWith(`/channels/${channelId}/messages`),
         `a reply to ${message.id}`,
         () => {
           const last = channelPosts(sentAt).at(-1);

@@ -7,6 +7,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/core/store.ts';
 import { type FakeTelegram, startFakeTelegram } from '../fakes/fake-telegram.ts';
 import { type PoquanProcess, runPoquan, startPoquanProcess } from '../servers/poquan-process.ts';
+import { startRedisServer, withoutRedis } from '../servers/redis-server.ts';
 import { ada, adaChat, type Cleanups, runCleanups, until } from './harness.ts';
 
 /**
@@ -160,6 +161,59 @@ describe('a read-only SQLite file', () => {
       await until(() => telegram.botMessages(adaChat.id).length === 1, 'an answer', processTimeoutMs);
       expect(telegram.botMessages(adaChat.id)[0]?.text).toMatch(/High-Flyer/);
       expect(bot.logs().some((entry) => entry.msg === 'memory unavailable; turn not remembered')).toBe(true);
+    },
+    2 * processTimeoutMs,
+  );
+});
+
+describe.skipIf(withoutRedis)('a Redis that refuses the credentials in STORE_URL, at start', () => {
+  const password = 'right-horse-battery-staple';
+  const expectOneLine = (run: { code: number | null; stdout: string; stderr: string }, pattern: RegExp) => {
+    expect(run.code).not.toBe(0);
+    const output = run.stdout + run.stderr;
+    expect(output.trim().split('\n')).toEqual([expect.stringMatching(pattern)]);
+    expect(output).not.toMatch(/offline/i);
+    expect(output).not.toMatch(/^\s+at /m);
+  };
+
+  it(
+    'stops `poquan start` with one line naming STORE_URL and the refused password, never printing it',
+    async () => {
+      const redis = await startRedisServer({ password });
+      cleanups.push(() => redis.stop());
+      const wrong = 'wrong-horse-DO-NOT-PRINT';
+      const run = await runPoquan(
+        ['start'],
+        { ...settings, STORE_URL: `redis://:${wrong}@127.0.0.1:${redis.port}` },
+        dir,
+      );
+      expectOneLine(
+        run,
+        new RegExp(
+          `^poquan: STORE_URL: Redis at 127\\.0\\.0\\.1:${redis.port} refused the password in STORE_URL \\(WRONGPASS\\).*STORE_FALLBACK=memory`,
+        ),
+      );
+      expect(run.stdout + run.stderr).not.toContain(wrong);
+    },
+    2 * processTimeoutMs,
+  );
+
+  it(
+    'stops `poquan ask` the same way when STORE_URL gives no password, and answers with the right one',
+    async () => {
+      const redis = await startRedisServer({ password });
+      cleanups.push(() => redis.stop());
+      const question = ['ask', 'Who founded High-Flyer?'];
+      const none = await runPoquan(question, { ...settings, STORE_URL: redis.url }, dir);
+      expectOneLine(none, /^poquan: STORE_URL: Redis at 127\.0\.0\.1:\d+ requires a password .*\(NOAUTH\)/);
+      const right = await runPoquan(
+        question,
+        { ...settings, STORE_URL: `redis://:${password}@127.0.0.1:${redis.port}` },
+        dir,
+      );
+      expect(right.code).toBe(0);
+      expect(right.stdout).toMatch(/High-Flyer/);
+      expect(right.stdout + right.stderr).not.toContain(password);
     },
     2 * processTimeoutMs,
   );

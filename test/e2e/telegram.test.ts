@@ -377,6 +377,26 @@ describe('Telegram adapter', () => {
     expect(bot.llm.requests).toHaveLength(1);
   });
 
+  it('tells a user over the rate limit once until they may ask again, and ignores the rest silently, in a group too', async () => {
+    const bot = await start({ RATE_LIMIT_PER_MINUTE: '1' });
+    bot.telegram.pushMessage({ chat: group, from: ada, text: '/ask Who founded High-Flyer?' });
+    await bot.answered(group.id);
+    for (const text of ['/ask Who financed DeepSeek?', '/ask And the chips?', '/ask Hello?']) {
+      bot.telegram.pushMessage({ chat: group, from: ada, text });
+    }
+    // One chat's messages are handled in order: once Bo is answered, Ada's three have been dealt with.
+    bot.telegram.pushMessage({ chat: group, from: bo, text: '/ask Who founded High-Flyer?' });
+    const messages = await bot.answered(group.id);
+    expect(messages).toEqual([
+      expect.stringMatching(/^According to the knowledge file/),
+      expect.stringMatching(/^You're asking faster than I can answer\. Please try again in \d+ s\.$/),
+      expect.stringMatching(/^According to the knowledge file/),
+    ]);
+    expect(bot.llm.requests).toHaveLength(2);
+    const ignored = bot.logs.filter((line) => line.includes('over the rate limit again; ignored'));
+    expect(ignored.map((line) => JSON.parse(line).level)).toEqual([20, 20]);
+  });
+
   it('ignores chats outside TELEGRAM_ALLOWED_CHAT_IDS without a word', async () => {
     const bot = await start({ TELEGRAM_ALLOWED_CHAT_IDS: String(group.id) });
     bot.telegram.pushMessage({ chat: privateChat, from: ada, text: 'Who founded High-Flyer?' });

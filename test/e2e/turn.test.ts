@@ -29,7 +29,7 @@ async function collect(events: AsyncIterable<TurnEvent>) {
 describe('a turn', () => {
   it('streams the answer, then ends with it recorded for feedback and logged as answered', async () => {
     const { poquan, logs } = await startPoquanOnFakeModel(cleanups, undefined, {});
-    const events = poquan.ask(turn());
+    const events = await poquan.ask(turn());
     let recordedBeforeDone: unknown;
     const all: TurnEvent[] = [];
     for await (const event of events) {
@@ -50,15 +50,15 @@ describe('a turn', () => {
     ]);
   });
 
-  it('is refused by the rate limit before the model is called', async () => {
+  it('is refused by the rate limit before any stream exists or the model is called', async () => {
     const { poquan, llm } = await startPoquanOnFakeModel(cleanups, undefined, { RATE_LIMIT_PER_MINUTE: '1' });
-    await collect(poquan.ask(turn()));
-    const refused = collect(poquan.ask(turn({ question: 'And who founded DeepSeek?' })));
+    await collect(await poquan.ask(turn()));
+    const refused = poquan.ask(turn({ question: 'And who founded DeepSeek?' }));
     await expect(refused).rejects.toBeInstanceOf(RateLimitedError);
     await expect(refused).rejects.toMatchObject({ retryAfterSeconds: expect.any(Number) });
     expect(llm.requests).toHaveLength(1);
     // The limit is the asker's own: another user in the same chat is still answered.
-    const other = await collect(poquan.ask(turn({ userKey: 'telegram:43' })));
+    const other = await collect(await poquan.ask(turn({ userKey: 'telegram:43' })));
     expect(other.done.votable).toBe(true);
   });
 
@@ -66,8 +66,8 @@ describe('a turn', () => {
     const { poquan, llm } = await startPoquanOnFakeModel(cleanups, undefined, {
       BUDGET_USER_DAILY_TOKENS: '10',
     });
-    await collect(poquan.ask(turn()));
-    const refused = collect(poquan.ask(turn()));
+    await collect(await poquan.ask(turn()));
+    const refused = poquan.ask(turn());
     await expect(refused).rejects.toBeInstanceOf(BudgetExhaustedError);
     await expect(refused).rejects.toMatchObject({ scope: 'user', resetsAt: expect.any(Number) });
     expect(llm.requests).toHaveLength(1);
@@ -78,7 +78,7 @@ describe('a turn', () => {
     poquan.feedback.recordAnswer = async () => {
       throw new StoreError('store unreachable');
     };
-    const { done } = await collect(poquan.ask(turn()));
+    const { done } = await collect(await poquan.ask(turn()));
     expect(done.answer).toContain('[1]');
     expect(done.votable).toBe(false);
     expect(logs.entries().map((entry) => entry.msg)).toContain(

@@ -55,11 +55,25 @@ export interface FakeGuild {
   channels: FakeChannel[];
 }
 
-/** A guild with one text channel and one public thread in it. */
-export function fakeGuild(name = 'Poquan Test'): FakeGuild {
+/**
+ * The gateway shard that receives a guild's events: `(guild_id >> 22) % shardCount`, Discord's own formula.
+ * @see https://discord.com/developers/docs/events/gateway#sharding
+ */
+export function shardOfGuild(guildId: string, shardCount: number): number {
+  return Number((BigInt(guildId) >> 22n) % BigInt(shardCount));
+}
+
+/**
+ * A guild with one text channel and one public thread in it. With `onShard: [id, count]` its id is chosen so
+ * that Discord routes its events to shard `id` of `count`.
+ */
+export function fakeGuild(name = 'Poquan Test', onShard?: [number, number]): FakeGuild {
   const channelId = snowflake();
+  const now = Date.now();
+  // The id's upper bits are its millisecond timestamp: step back to the latest one that lands on the shard.
+  const at = onShard ? now - ((now - Number(discordEpoch) - onShard[0]) % onShard[1]) : now;
   return {
-    id: snowflake(),
+    id: snowflake(at),
     name,
     channels: [
       { id: channelId, name: 'general', type: 0 },

@@ -2,7 +2,7 @@ import type { APIMessage } from 'discord.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { discordErrors, type FakeDiscord, rateLimited, startFakeDiscord } from './fake-discord.ts';
-import { fakeUser } from './fake-discord-fixtures.ts';
+import { type FakeChannel, type FakeGuild, fakeGuild, fakeUser } from './fake-discord-fixtures.ts';
 
 let fake: FakeDiscord;
 const auth = { authorization: 'Bot fake-token', 'content-type': 'application/json' };
@@ -14,19 +14,33 @@ afterEach(async () => {
   await fake.close();
 });
 
-function rest(method: string, path: string, body?: unknown, headers: Record<string, string> = auth) {
-  return fetch(`${fake.apiBase}/v10${path}`, {
+function rest(
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = auth,
+  server: FakeDiscord = fake,
+) {
+  return fetch(`${server.apiBase}/v10${path}`, {
     method,
     headers,
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
 }
 
+/** A gateway payload as the fake sends it. */
+type Payload = { op: number; t: string | null; d: unknown };
+
+/** A raw gateway connection; see `connectGateway`. */
+type Gateway = Awaited<ReturnType<typeof connectGateway>>;
+
 /** Opens a raw gateway connection and collects every payload it receives. */
-async function connectGateway() {
-  const gateway = (await (await rest('GET', '/gateway/bot')).json()) as { url: string };
+async function connectGateway(server: FakeDiscord = fake) {
+  const gateway = (await (await rest('GET', '/gateway/bot', undefined, auth, server)).json()) as {
+    url: string;
+  };
   const ws = new WebSocket(`${gateway.url}?v=10&encoding=json`);
-  const received: Array<{ op: number; t: string | null; d: unknown }> = [];
+  const received: Payload[] = [];
   const waiters: Array<() => void> = [];
   ws.on('message', (data) => {
     received.push(JSON.parse(String(data)));
@@ -39,7 +53,7 @@ async function connectGateway() {
       await new Promise<void>((resolve) => waiters.push(resolve));
     }
   };
-  return { ws, next };
+  return { ws, next, received };
 }
 
 describe('fake Discord REST', () => {
@@ -243,7 +257,7 @@ describe('fake Discord gateway', () => {
     const ready = await next((p) => p.t === 'READY');
     expect(ready.d).toMatchObject({ v: 10, user: { id: '1000', bot: true }, application: { id: '1000' } });
     expect((await next((p) => p.t === 'GUILD_CREATE')).d).toMatchObject({ id: fake.guild.id });
-    expect(fake.identifies).toEqual([{ intents: 33281, token: '[correct]' }]);
+    expect(fake.identifies).toEqual([{ intents: 33281, token: '[correct]', shard: [0, 1] }]);
 
     fake.sendUserMessage({ place: fake.channel, author: fakeUser(), content: 'hello' });
     expect((await next((p) => p.t === 'MESSAGE_CREATE')).d).toMatchObject({ content: 'hello' });
@@ -256,5 +270,54 @@ describe('fake Discord gateway', () => {
     const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
     ws.send(JSON.stringify({ op: 2, d: { token: 'wrong', intents: 0, properties: {} } }));
     expect(await closed).toBe(4004);
+  });
+
+  it("shards like Discord: a guild's events go to shard (guild_id >> 22) % count, DMs to shard 0", async () => {
+    const [even, odd] = [fakeGuild('Even', [0, 2]), fakeGuild('Odd', [1, 2])];
+    const sharded = await startFakeDiscord({ guilds: [even, odd] });
+    try {
+      const identify = async (shard: number, guild: FakeGuild) => {
+        const gateway = await connectGateway(sharded);
+        await gateway.next((p) => p.op === 10);
+        const d = { token: 'fake-token', intents: 0, properties: {}, shard: [shard, 2] };
+        gateway.ws.send(JSON.stringify({ op: 2, d }));
+        const ready = await gateway.next((p) => p.t === 'READY');
+        expect(ready.d).toMatchObject({ shard: [shard, 2], guilds: [{ id: guild.id }] });
+        expect((await gateway.next((p) => p.t === 'GUILD_CREATE')).d).toMatchObject({ id: guild.id });
+        return gateway;
+      };
+      const sessions = [await identify(0, even), await identify(1, odd)];
+      const author = fakeUser();
+      const say = (guild: FakeGuild, content: string) =>
+        sharded.sendUserMessage({
+          place: { guild, channel: guild.channels[0] as FakeChannel },
+          author,
+          content,
+        });
+      say(even, 'even');
+      say(odd, 'odd');
+      sharded.sendUserMessage({ place: sharded.dmWith(author), author, content: 'direct' });
+      say(odd, 'odd again');
+
+      /** The contents of the messages a session received, once `last` has arrived (events arrive in order). */
+      const contents = async ({ next, received }: Gateway, last: string) => {
+        const content = (p: Payload) => (p.d as { content: string }).content;
+        await next((p) => p.t === 'MESSAGE_CREATE' && content(p) === last);
+        return received.filter((p) => p.t === 'MESSAGE_CREATE').map(content);
+      };
+      expect(await contents(sessions[0] as Gateway, 'direct')).toEqual(['even', 'direct']);
+      expect(await contents(sessions[1] as Gateway, 'odd again')).toEqual(['odd', 'odd again']);
+      for (const { ws } of sessions) ws.close();
+    } finally {
+      await sharded.close();
+    }
+  });
+
+  it('closes the connection with 4010 on a shard id outside the shard count', async () => {
+    const { ws, next } = await connectGateway();
+    await next((p) => p.op === 10);
+    const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
+    ws.send(JSON.stringify({ op: 2, d: { token: 'fake-token', intents: 0, properties: {}, shard: [2, 2] } }));
+    expect(await closed).toBe(4010);
   });
 });

@@ -12,6 +12,7 @@ import {
   messageCommandInteraction,
   type Place,
   type SlashOptions,
+  shardOfGuild,
   slashCommandInteraction,
   snowflake,
   snowflakeTime,
@@ -150,6 +151,7 @@ const interactionTokenMs = 15 * 60_000;
  * A loopback Discord for discord.js: REST under `/api/v10` and a JSON gateway at `/gateway` on one port.
  * It keeps real state (messages, interaction tokens, registered commands), answers with Discord's own
  * object and error shapes, records every REST call, and can be scripted to fail the next calls to a route.
+ * The gateway shards like Discord's: each session gets the guilds and events of the shard it identified as.
  */
 export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
   const token = options.token ?? 'fake-token';
@@ -185,8 +187,9 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
   const failures: Failure[] = [];
   const listeners = new Set<(request: RecordedRequest) => void>();
   const sockets = new Set<WebSocket>();
-  const identified = new Set<WebSocket>();
-  const identifies: Array<{ intents: number; token: string }> = [];
+  /** Each identified session and the shard `[id, count]` it identified as. */
+  const identified = new Map<WebSocket, [number, number]>();
+  const identifies: Array<{ intents: number; token: string; shard: [number, number] }> = [];
   let sequence = 0;
   let readyWaiters: Array<() => void> = [];
 
@@ -659,16 +662,25 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
       if (payload.op === 1) {
         sendPayload(ws, { op: 11, d: null, s: null, t: null });
       } else if (payload.op === 2) {
-        const identify = payload.d as { token: string; intents: number };
+        const identify = payload.d as { token: string; intents: number; shard?: [number, number] };
+        // Without `shard` a session is shard 0 of 1: it receives every event.
+        const shard = identify.shard ?? [0, 1];
         identifies.push({
           intents: identify.intents,
           token: identify.token === token ? '[correct]' : '[wrong]',
+          shard,
         });
         if (identify.token !== token) {
           ws.close(4004, 'Authentication failed.');
           return;
         }
-        identified.add(ws);
+        const [shardId, shardCount] = shard;
+        if (!Number.isInteger(shardCount) || shardCount < 1 || shardId < 0 || shardId >= shardCount) {
+          ws.close(4010, 'Invalid shard.');
+          return;
+        }
+        identified.set(ws, shard);
+        const own = guilds.filter((guild) => shardOfGuild(guild.id, shardCount) === shardId);
         sequence += 1;
         sendPayload(ws, {
           op: 0,
@@ -677,23 +689,33 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
           d: {
             v: 10,
             user: botUser,
-            guilds: guilds.map((guild) => ({ id: guild.id, unavailable: true })),
+            guilds: own.map((guild) => ({ id: guild.id, unavailable: true })),
             session_id: randomBytes(16).toString('hex'),
             resume_gateway_url: `ws://127.0.0.1:${port()}/gateway`,
-            shard: [0, 1],
+            shard,
             application: { id: applicationId, flags: 0 },
           },
         });
-        for (const guild of guilds) dispatch('GUILD_CREATE', guildCreatePayload(guild, botUser));
+        for (const guild of own) {
+          sequence += 1;
+          sendPayload(ws, { op: 0, t: 'GUILD_CREATE', s: sequence, d: guildCreatePayload(guild, botUser) });
+        }
         for (const resolve of readyWaiters) resolve();
         readyWaiters = [];
       }
     });
   });
 
-  /** Sends a dispatch (op 0) with the next sequence number to every identified session. */
+  /**
+   * Sends a dispatch (op 0) with the next sequence number to every identified session of the shard Discord routes
+   * it to: an event with a `guild_id` to shard `(guild_id >> 22) % count`, any other (a DM) to shard 0. Several
+   * sessions of one shard (two instances with the same settings) each receive it.
+   */
   function dispatch(event: string, data: unknown): void {
-    for (const ws of identified) {
+    const guildId = (data as { guild_id?: unknown } | undefined)?.guild_id;
+    for (const [ws, [shardId, shardCount]] of identified) {
+      const target = typeof guildId === 'string' ? shardOfGuild(guildId, shardCount) : 0;
+      if (shardId !== target) continue;
       sequence += 1;
       sendPayload(ws, { op: 0, t: event, s: sequence, d: data });
     }
@@ -719,7 +741,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
     requests,
     messages,
     commands,
-    /** IDENTIFY payloads received (token reduced to whether it was correct). */
+    /** IDENTIFY payloads received (token reduced to whether it was correct; `shard` is `[0, 1]` when absent). */
     identifies,
 
     /** Makes the next `n` calls matching `pattern` (`METHOD /path`, `*` = one segment) answer `response`. */

@@ -63,15 +63,21 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** Starts redis-server without persistence; fails with a clear message when it is not installed. */
-export async function startRedisServer(): Promise<RedisServer> {
+/**
+ * Starts redis-server without persistence; fails with a clear message when it is not installed. With `password`
+ * the server requires it (`requirepass`); `url` does not carry it.
+ */
+export async function startRedisServer(options: { password?: string } = {}): Promise<RedisServer> {
   const port = await freePort();
   let child: ChildProcess | undefined;
   const start = () =>
     new Promise<void>((resolve, reject) => {
       const proc = spawn(
         'redis-server',
-        ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+        [
+          ...['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+          ...(options.password === undefined ? [] : ['--requirepass', options.password]),
+        ],
         {
           stdio: ['ignore', 'pipe', 'pipe'],
         },

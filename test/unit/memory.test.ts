@@ -58,10 +58,31 @@ describe('rate limiter', () => {
     expect(await limiter.take('telegram:1')).toEqual({ allowed: true });
     now += 10_000;
     expect(await limiter.take('telegram:1')).toEqual({ allowed: true });
-    expect(await limiter.take('telegram:1')).toEqual({ allowed: false, retryAfterSeconds: 50 });
+    expect(await limiter.take('telegram:1')).toEqual({
+      allowed: false,
+      retryAfterSeconds: 50,
+      firstRefusal: true,
+    });
     expect(await limiter.take('telegram:2')).toEqual({ allowed: true });
     now += 50_001;
     expect(await limiter.take('telegram:1')).toEqual({ allowed: true });
+  });
+
+  it('marks only the first refusal until the user may ask again, then the first of the next stretch', async () => {
+    let now = 1_000_000;
+    const limiter = createRateLimiter((await openStore('memory://')).atomic, 1, () => now);
+    const firstRefusals = async () => {
+      const decisions = await Promise.all(Array.from({ length: 4 }, () => limiter.take('telegram:1')));
+      return decisions.map((decision) => !decision.allowed && decision.firstRefusal);
+    };
+    expect(await limiter.take('telegram:1')).toEqual({ allowed: true });
+    now += 1_000;
+    expect((await firstRefusals()).filter(Boolean)).toHaveLength(1);
+    now += 30_000;
+    expect(await firstRefusals()).toEqual([false, false, false, false]);
+    now += 29_001;
+    expect(await limiter.take('telegram:1')).toEqual({ allowed: true });
+    expect((await firstRefusals()).filter(Boolean)).toHaveLength(1);
   });
 
   it('counts concurrent questions exactly once each', async () => {

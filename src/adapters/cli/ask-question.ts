@@ -17,7 +17,7 @@ export async function* askAsCli(
   conversationId: string,
 ): AsyncGenerator<TurnEvent> {
   try {
-    yield* poquan.ask({ question, conversationId, userKey: cliUserKey, platform: 'cli' });
+    yield* await poquan.ask({ question, conversationId, userKey: cliUserKey, platform: 'cli' });
   } catch (error) {
     if (!isRefusal(error)) throw error;
     throw new LimitReachedError(describeErrorForUser(error, detectLanguage(question)), { cause: error });

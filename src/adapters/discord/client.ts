@@ -75,15 +75,20 @@ function startFailure(error: unknown, apiBase: string): Error {
 }
 
 /**
- * discord.js's own internal sharding: one gateway connection per shard, all in this process, so they share
- * one store connection, index and metrics registry. Not `ShardingManager`, which would start a whole Poquan per
- * shard (each with its own Telegram adapter and HTTP port). A guild's events arrive on shard
- * `(guild_id >> 22) % shardCount`, but any shard can answer any conversation: its state is in the shared store.
+ * discord.js's own internal sharding: one gateway connection per shard this process runs (`shardIds`, else all
+ * of them), so those shards share one store connection, index and metrics registry. Not `ShardingManager`, which
+ * would start a whole Poquan per shard (each with its own Telegram adapter and HTTP port). Several instances split
+ * the shards by each running some ids of the same `shards` total. A guild's events arrive on shard
+ * `(guild_id >> 22) % shardCount` and DMs on shard 0, but any shard can answer any conversation: its state is in
+ * the shared store.
  * @see https://discord.com/developers/docs/events/gateway#sharding
  */
-export function shardingOptions(shards: 'auto' | number): Pick<ClientOptions, 'shards' | 'shardCount'> {
+export function shardingOptions(
+  shards: 'auto' | number,
+  shardIds?: number[],
+): Pick<ClientOptions, 'shards' | 'shardCount'> {
   if (shards === 'auto') return { shards: 'auto' };
-  return { shards: Array.from({ length: shards }, (_, id) => id), shardCount: shards };
+  return { shards: shardIds ?? Array.from({ length: shards }, (_, id) => id), shardCount: shards };
 }
 
 /**
@@ -104,8 +109,8 @@ export function createDiscordClient(poquan: Poquan, options: DiscordBotOptions =
     // Answer a question even if it was deleted meanwhile, instead of failing the reply.
     failIfNotExists: false,
     rest: { api: poquan.config.discord.apiBase },
-    // SHARD_COUNT: discord.js runs every shard in this process ('auto' asks Discord how many it recommends).
-    ...shardingOptions(poquan.config.discord.shards),
+    // SHARD_COUNT and SHARD_IDS: discord.js runs these shards in this process ('auto': Discord's recommendation).
+    ...shardingOptions(poquan.config.discord.shards, poquan.config.discord.shardIds),
   });
   const previewRest = createPreviewRest(poquan.config.discord.apiBase, token);
   const answersInFlight = createInFlightAnswers({ store: poquan.store, atomic: poquan.atomic, log });
@@ -193,7 +198,10 @@ export function createDiscordClient(poquan: Poquan, options: DiscordBotOptions =
         await client.destroy();
         throw startFailure(error, poquan.config.discord.apiBase);
       }
-      log.info({ user: client.user?.tag, guilds: client.guilds.cache.size }, 'discord adapter ready');
+      log.info(
+        { user: client.user?.tag, guilds: client.guilds.cache.size, shards: client.options.shards },
+        'discord adapter ready',
+      );
       void resumeOrphans();
     },
     stop(graceMs) {

@@ -11,12 +11,13 @@ import {
   describeOptions,
 } from '../../../commands/command.ts';
 import { findCommand, plainTextCommand } from '../../../commands/index.ts';
+import { parseCommandArgs } from '../../../commands/parse-args.ts';
 import { userKeyOf } from '../../core/access.ts';
 import { catalogFor } from '../../core/catalog/catalog.ts';
-import { describeErrorForUser, InputError, isRefusal } from '../../core/errors.ts';
+import { describeErrorForUser, isRefusal } from '../../core/errors.ts';
 import { interfaceLanguage } from '../../core/interface-language.ts';
 import type { Logger } from '../../core/logger.ts';
-import { languageOf, languageOfLocale } from '../../core/question.ts';
+import { languageOf, languageOfLocale, type ReplyLanguage } from '../../core/question.ts';
 import { contextConversationId, rememberAnswerMessages, turnOf } from './conversations.ts';
 import { type AnswerSurface, deliverMessages, streamAnswer } from './deliver.ts';
 import { reportError } from './errors.ts';
@@ -27,15 +28,16 @@ import { interactionSurface } from './surfaces.ts';
 
 type CommandInteraction = ChatInputCommandInteraction | MessageContextMenuCommandInteraction;
 
-/** Reads a slash command's options into the plain object its zod schema validates. */
+/**
+ * Reads a slash command's options into the plain object its zod schema validates. Values are taken as sent, of
+ * whatever type: a command registered earlier with other options can still send them, and the schema, not
+ * discord.js's typed getters (which throw), says what is wrong.
+ */
 function commandArgs(spec: CommandSpec, interaction: ChatInputCommandInteraction): Record<string, unknown> {
   const args: Record<string, unknown> = {};
   for (const option of describeOptions(spec)) {
-    const value =
-      option.type === 'boolean'
-        ? interaction.options.getBoolean(option.name)
-        : interaction.options.getString(option.name);
-    if (value !== null) args[option.name] = value;
+    const value = interaction.options.get(option.name)?.value;
+    if (value !== undefined) args[option.name] = value;
   }
   return args;
 }
@@ -67,14 +69,14 @@ async function runCommand(
   command: ReturnType<typeof commandOf>,
   interaction: CommandInteraction,
   context: CommandContext,
+  /** The asker's interface language: what is wrong with the command itself is said in it. */
+  locale: ReplyLanguage,
 ): Promise<CommandReply> {
-  if (!command) return { type: 'message', text: catalogFor(context.language).discord.unknownCommand };
+  if (!command) return { type: 'message', text: catalogFor(locale).discord.unknownCommand };
   if (interaction.isMessageContextMenuCommand() && !command.words) {
-    return { type: 'message', text: catalogFor(context.language).discord.noTextInMessage };
+    return { type: 'message', text: catalogFor(locale).discord.noTextInMessage };
   }
-  const parsed = command.spec.args.safeParse(command.args);
-  if (!parsed.success) throw new InputError(parsed.error.issues.map((issue) => issue.message).join('; '));
-  return command.spec.handler(parsed.data, context);
+  return command.spec.handler(parseCommandArgs(command.spec, command.args, locale), context);
 }
 
 /**
@@ -155,15 +157,12 @@ export async function handleInteraction(interaction: Interaction, options: Handl
   const tell = (chunks: string[]) =>
     ephemeral ? deliverMessages(surface, chunks, log) : tellPrivately(interaction, surface, chunks, log);
   try {
-    const reply = await runCommand(command, interaction, {
-      poquan,
-      platform: 'discord',
-      conversationId,
-      userKey,
-      language,
-      signal: options.signal,
-      log,
-    });
+    const reply = await runCommand(
+      command,
+      interaction,
+      { poquan, platform: 'discord', conversationId, userKey, language, signal: options.signal, log },
+      locale,
+    );
     if (reply.type === 'message') {
       await tell(renderDiscordText(reply.text));
       return;

@@ -2,7 +2,7 @@ import { cleanContent, type Message } from 'discord.js';
 import { plainTextCommand } from '../../../commands/index.ts';
 import { userKeyOf } from '../../core/access.ts';
 import { catalogFor } from '../../core/catalog/catalog.ts';
-import { describeErrorForUser } from '../../core/errors.ts';
+import { describeErrorForUser, RateLimitedError } from '../../core/errors.ts';
 import { interfaceLanguage } from '../../core/interface-language.ts';
 import { languageOf, languageOfLocale } from '../../core/question.ts';
 import {
@@ -93,7 +93,6 @@ export async function handleMessage(message: Message, options: HandlerOptions): 
       await deliverMessages(surface, renderDiscordText(catalogFor(language).discord.mentionHint), log);
       return;
     }
-    channel.sendTyping().catch((error: unknown) => reportError(log, error, 'typing indicator failed'));
     const { spec, option } = plainTextCommand('discord');
     const reply = await spec.handler(
       { [option]: question },
@@ -103,6 +102,8 @@ export async function handleMessage(message: Message, options: HandlerOptions): 
       await deliverMessages(surface, renderDiscordText(reply.text), log);
       return;
     }
+    // Only now, with the question admitted: a user told once about the rate limit sees nothing at all.
+    channel.sendTyping().catch((error: unknown) => reportError(log, error, 'typing indicator failed'));
     inFlightId = `message:${message.id}`;
     await options.inFlight.begin({
       id: inFlightId,
@@ -123,6 +124,10 @@ export async function handleMessage(message: Message, options: HandlerOptions): 
       await rememberAnswerMessages(poquan.store, log, messageIds, answer, poquan.config.memory.ttlMs);
     }
   } catch (error) {
+    if (error instanceof RateLimitedError && error.alreadyTold) {
+      log.debug('over the rate limit again; ignored (the user was told once)');
+      return;
+    }
     reportError(log, error, 'question failed');
     await deliverMessages(surface, renderDiscordText(describeErrorForUser(error, language)), log);
   } finally {

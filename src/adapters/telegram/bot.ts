@@ -4,9 +4,17 @@ import { Bot, type BotError, type Context } from 'grammy';
 import type { Message } from 'grammy/types';
 import { type CommandSpec, describeOptions } from '../../../commands/command.ts';
 import { findCommand, plainTextCommand } from '../../../commands/index.ts';
+import { parseCommandArgs } from '../../../commands/parse-args.ts';
 import { userKeyOf } from '../../core/access.ts';
 import { catalogFor } from '../../core/catalog/catalog.ts';
-import { ConfigError, describeErrorForUser, InputError, isRefusal, LlmError } from '../../core/errors.ts';
+import {
+  ConfigError,
+  describeErrorForUser,
+  InputError,
+  isRefusal,
+  LlmError,
+  RateLimitedError,
+} from '../../core/errors.ts';
 import { interfaceLanguage } from '../../core/interface-language.ts';
 import type { Logger } from '../../core/logger.ts';
 import { languageOf, languageOfLocale, type ReplyLanguage } from '../../core/question.ts';
@@ -58,9 +66,7 @@ const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 function argsFor(spec: CommandSpec, rest: string, language: ReplyLanguage): Record<string, unknown> {
   const field =
     spec.plainTextOption ?? describeOptions(spec).find((option) => option.type === 'string')?.name;
-  const parsed = spec.args.safeParse(field ? { [field]: rest } : {});
-  if (parsed.success) return parsed.data;
-  throw new InputError(catalogFor(language).errors.unreadableCommand(spec.name));
+  return parseCommandArgs(spec, field ? { [field]: rest } : {}, language);
 }
 
 /** Who is asking, for the per-user rate limit; anonymous group admins count as their group. */
@@ -184,6 +190,11 @@ export function createTelegramBot(poquan: Poquan, options: TelegramAdapterOption
     if (isChatUnreachable(error)) {
       // Blocked by the user or removed from the group: there is no one to tell, so nothing is sent.
       requestLog.info({ error: describeErrorForLog(error, token) }, 'chat unreachable; update dropped');
+      return;
+    }
+    if (error instanceof RateLimitedError && error.alreadyTold) {
+      // One notice per user per window: a group is not flooded with refusals.
+      requestLog.debug('over the rate limit again; ignored (the user was told once)');
       return;
     }
     const expected = error instanceof InputError || isRefusal(error);

@@ -75,9 +75,14 @@ export interface Catalog {
     budgetBot(resetsAt: string): string;
     storeUnavailable: string;
     unexpected: string;
-    /** Telegram: a command whose words could not be read. */
-    unreadableCommand(name: string): string;
     unknownCommand(name: string): string;
+    /** Options a command got that it can't use; `command` is `/name`, `option` the option's name. */
+    unreadableOptions(command: string): string;
+    missingOption(command: string, option: string): string;
+    optionTooLong(command: string, option: string, maxLength: number): string;
+    optionNotBoolean(command: string, option: string): string;
+    optionNotText(command: string, option: string): string;
+    optionInvalid(command: string, option: string): string;
   };
   answers: {
     offlineIntro: string;

@@ -22,8 +22,14 @@ export const en: Catalog = {
       `This bot has used up its token budget for today. Questions are accepted again after the reset at ${at}.`,
     storeUnavailable: 'My memory store is unavailable; please try again shortly.',
     unexpected: 'Something went wrong on my side while answering. It has been logged; please try again.',
-    unreadableCommand: (name) => `I couldn't read that /${name}. See /help.`,
     unknownCommand: (name) => `There is no /${name} command. See /help.`,
+    unreadableOptions: (command) => `I couldn't read the options of ${command}. See /help.`,
+    missingOption: (command, option) => `${command} needs the "${option}" option.`,
+    optionTooLong: (command, option, maxLength) =>
+      `The "${option}" option of ${command} is too long: at most ${new Intl.NumberFormat('en').format(maxLength)} characters.`,
+    optionNotBoolean: (command, option) => `The "${option}" option of ${command} must be true or false.`,
+    optionNotText: (command, option) => `The "${option}" option of ${command} must be text.`,
+    optionInvalid: (command, option) => `The "${option}" option of ${command} is not valid. See /help.`,
   },
   answers: {
     offlineIntro: 'From the knowledge file (offline mode, quoting the most relevant sentences):',

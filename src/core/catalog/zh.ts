@@ -18,8 +18,14 @@ export const zh: Catalog = {
     budgetBot: (at) => `本机器人今天的令牌额度已用完，所有人都要等到 ${at} 重置后才能继续提问。`,
     storeUnavailable: '存储暂时不可用，请稍后再试。',
     unexpected: '回答时出了点问题，已记录在日志中，请稍后再试。',
-    unreadableCommand: (name) => `无法读取 /${name} 的参数，请查看 /help。`,
     unknownCommand: (name) => `没有 /${name} 这个命令，请查看 /help。`,
+    unreadableOptions: (command) => `无法读取 ${command} 的选项，请查看 /help。`,
+    missingOption: (command, option) => `${command} 需要填写“${option}”选项。`,
+    optionTooLong: (command, option, maxLength) =>
+      `${command} 的“${option}”选项太长了，最多 ${maxLength} 个字符。`,
+    optionNotBoolean: (command, option) => `${command} 的“${option}”选项只能是 true 或 false。`,
+    optionNotText: (command, option) => `${command} 的“${option}”选项必须是文字。`,
+    optionInvalid: (command, option) => `${command} 的“${option}”选项无效，请查看 /help。`,
   },
   answers: {
     offlineIntro: '知识库中最相关的原文语句（离线模式，仅引用原文）：',
