@@ -6,11 +6,12 @@
 
 import { createGlossaryMatcher } from '../src/core/glossary.ts';
 import type { KnowledgeBase } from '../src/core/knowledge.ts';
-import { createBm25Retriever, type Retriever } from '../src/core/retriever.ts';
+import { createRetriever, type Retriever } from '../src/core/retriever.ts';
 import { tokenize } from '../src/core/tokenize.ts';
-import { createCompactBm25Retriever } from './compact-bm25.ts';
+import { createBm25Retriever } from '../src/search/bm25-retriever.ts';
 import { collectGarbage } from './heap.ts';
 import { loadBenchInputs } from './inputs.ts';
+import { createReferenceIndex } from './reference-bm25.ts';
 import {
   formatCount,
   formatMiB,
@@ -57,7 +58,7 @@ const implementations: Implementation[] = [
   {
     name: 'recommended: compact index (bench/compact-bm25.ts)',
     shipped: false,
-    create: (kb) => createCompactBm25Retriever(kb),
+    create: (kb) => createRetriever(kb, createReferenceIndex(kb.passages, tokenize)),
   },
 ];
 

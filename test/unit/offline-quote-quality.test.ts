@@ -4,7 +4,7 @@ import { readQaFile } from '../../src/core/evaluate.ts';
 import { loadKnowledge } from '../../src/core/knowledge.ts';
 import { extractiveAnswer } from '../../src/core/offline-answer.ts';
 import { detectLanguage } from '../../src/core/question.ts';
-import { createBm25Retriever } from '../../src/core/retriever.ts';
+import { createBm25Retriever } from '../../src/search/bm25-retriever.ts';
 
 const knowledge = await loadKnowledge('knowledge');
 const retriever = createBm25Retriever(knowledge);
