@@ -115,7 +115,9 @@ describe('knowledge hot reload', () => {
       '## Robotics\n\nThe Zhejiang robotics quota for humanoid start-ups.\n',
     );
     await expect
-      .poll(() => poquan.retriever().retrievePassages('Zhejiang robotics quota', 4).length, { timeout: 8000 })
+      .poll(() => poquan.retriever().retrievePassages('Zhejiang robotics quota', 4).length, {
+        timeout: 15_000,
+      })
       .toBeGreaterThan(0);
   });
 
