@@ -12,7 +12,8 @@ import {
 } from '../src/core/evaluate.ts';
 import type { KnowledgeBase } from '../src/core/knowledge.ts';
 import { buildPrompt } from '../src/core/prompt.ts';
-import { type Bm25Options, createBm25Retriever, defaultMinScore } from '../src/core/retriever.ts';
+import { defaultMinScore } from '../src/core/retriever.ts';
+import { type Bm25Options, createBm25Retriever } from '../src/search/bm25-retriever.ts';
 import { estimateTokens } from '../test/fakes/fake-llm.ts';
 import { loadBenchInputs, loadWholeFiles } from './inputs.ts';
 import { formatCount, formatPercent, type SectionResult, type Table } from './report.ts';

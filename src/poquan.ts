@@ -16,11 +16,13 @@ import { type MeteredAnswerer, meterAnswers } from './core/metering.ts';
 import { createMetrics, type Metrics } from './core/metrics.ts';
 import type { PriceTable } from './core/providers.ts';
 import { createRateLimiter, type RateLimiter } from './core/rate-limit.ts';
-import { createBm25Retriever, type Retriever } from './core/retriever.ts';
+import { createRetriever, type Retriever } from './core/retriever.ts';
 import { StoreOpenError } from './core/sqlite-store.ts';
 import { type AtomicStore, type OpenedStore, openStore, type Store } from './core/store.ts';
 import { type Asker, createAsker } from './core/turn.ts';
 import type { WorkQueue, WorkQueueOptions } from './core/work-queue.ts';
+import { createBm25Retriever } from './search/bm25-retriever.ts';
+import { loadKnowledgeOffThread } from './search/load-off-thread.ts';
 
 /**
  * The assembled core every entry point (CLI, bot process, tests) works with. Built only here, so the
@@ -108,13 +110,21 @@ interface IndexedKnowledge {
   context: ContextStrategy;
 }
 
-/** Everything built once per knowledge version; swapped as one object on reload. */
+/** The settings the context strategy is chosen with. */
+function contextSettings(config: Config) {
+  return { ...config.context, topK: config.retrieval.topK };
+}
+
+/**
+ * Everything built once per knowledge version; swapped as one object on reload. Built on this thread at
+ * start, when nothing is answering yet and a small file is ready soonest.
+ */
 async function indexKnowledge(config: Config): Promise<IndexedKnowledge> {
   const knowledge = await loadKnowledge(config.knowledgeDir);
   return {
     knowledge,
     retriever: createBm25Retriever(knowledge),
-    context: chooseContextStrategy(knowledge, { ...config.context, topK: config.retrieval.topK }),
+    context: chooseContextStrategy(knowledge, contextSettings(config)),
   };
 }
 
@@ -144,6 +154,11 @@ export async function createPoquan(
 ): Promise<Poquan> {
   let current = await indexKnowledge(config);
   const watchers = new Set<FSWatcher>();
+  /** Stops a reload's worker when Poquan closes. */
+  const closing = new AbortController();
+  let reloadsStarted = 0;
+  /** The reload whose knowledge is live: one started earlier that finishes later must not replace it. */
+  let liveReload = 0;
   const opened = await openConfiguredStore(config, logger);
   const store = opened.kv;
   // The OpenAI client loads only when a model is configured: an offline `poquan ask` starts without it.
@@ -170,17 +185,31 @@ export async function createPoquan(
     isAdmin: (userKey) => access.isAdmin(userKey),
   });
 
+  /** Builds off the main thread, so answers go on from the current version until the swap. */
   async function reloadKnowledge() {
-    const next = await indexKnowledge(config);
-    if (next.knowledge.version === current.knowledge.version) {
+    const started = ++reloadsStarted;
+    const next = await loadKnowledgeOffThread(
+      {
+        dir: config.knowledgeDir,
+        context: contextSettings(config),
+        currentVersion: current.knowledge.version,
+      },
+      closing.signal,
+    );
+    if (!next || next.knowledge.version === current.knowledge.version || started < liveReload) {
       return { changed: false, version: current.knowledge.version };
     }
-    current = next;
+    liveReload = started;
+    current = {
+      knowledge: next.knowledge,
+      retriever: createRetriever(next.knowledge, next.index),
+      context: next.context,
+    };
     logger.info(
-      { knowledgeVersion: next.knowledge.version, passages: next.knowledge.passages.length },
+      { knowledgeVersion: current.knowledge.version, passages: current.knowledge.passages.length },
       'knowledge reloaded',
     );
-    return { changed: true, version: next.knowledge.version };
+    return { changed: true, version: current.knowledge.version };
   }
 
   /**
@@ -306,6 +335,7 @@ export async function createPoquan(
     answer,
     ask: createAsker({ answer, budgets, rateLimiter, feedback, logger, metrics: counting }),
     async close() {
+      closing.abort(new Error('Poquan closed during a knowledge reload'));
       for (const watcher of watchers) watcher.close();
       await opened.close();
     },

@@ -1,6 +1,6 @@
-import MiniSearch from 'minisearch';
 import { createGlossaryMatcher } from './glossary.ts';
 import type { KnowledgeBase, Passage } from './knowledge.ts';
+import type { PassageIndex } from './passage-index.ts';
 import { tokenize } from './tokenize.ts';
 
 /** A passage with its relevance score; higher is better, scores are only comparable within one query. */
@@ -35,11 +35,9 @@ export interface RetrieveOptions {
   focus?: string[];
 }
 
-export interface Bm25Options {
+export interface RetrieverOptions {
   /** Expand queries with glossary synonyms (default true). Off only for the benchmark baseline. */
   expandWithGlossary?: boolean;
-  /** Tokenizer for passages and queries (default: the bilingual `tokenize`). */
-  tokenizer?: (text: string) => string[];
   /** Absolute BM25 score below which a passage counts as noise. */
   minScore?: number;
   /** Passages scoring under this share of the best passage's score are dropped as noise. */
@@ -63,39 +61,31 @@ function capitalisedWords(text: string): string {
 }
 
 /**
- * BM25 over the knowledge passages through MiniSearch (BM25+ scoring, custom tokenizer, no dependencies).
- * The index is built once per knowledge version; queries are synchronous and allocation-light.
+ * BM25 retrieval over `index`, which must hold `knowledge.passages` in order. Queries are synchronous: the
+ * index is built before (off the main thread for a reload, see `src/search/`).
  */
-export function createBm25Retriever(knowledge: KnowledgeBase, options: Bm25Options = {}): Retriever {
-  const tokenizer = options.tokenizer ?? tokenize;
+export function createRetriever(
+  knowledge: KnowledgeBase,
+  index: PassageIndex,
+  options: RetrieverOptions = {},
+): Retriever {
   const minScore = options.minScore ?? defaultMinScore;
   const minShareOfBest = options.minShareOfBest ?? defaultMinShareOfBest;
   const expand = options.expandWithGlossary === false ? () => [] : createGlossaryMatcher(knowledge.glossary);
-  const byId = new Map(knowledge.passages.map((passage) => [passage.id, passage]));
-  const index = new MiniSearch<Passage>({
-    fields: ['text', 'heading'],
-    storeFields: [],
-    tokenize: tokenizer,
-    processTerm: (term) => term,
-  });
-  index.addAll(knowledge.passages);
-  // Terms are looked up as already tokenized, so the index is asked exactly about each one.
-  const exactTerms = { tokenize: (text: string) => text.split(' '), processTerm: (term: string) => term };
-  const passagesWith = (term: string) => index.search(term, exactTerms).map((result) => result.id as string);
 
-  /** Ids of the passages naming the first focus text that names something distinctive. */
-  function focusedIds(focus: string[]): Set<string> | undefined {
+  /** Positions of the passages naming the first focus text that names something distinctive. */
+  function focusedPositions(focus: string[]): Set<number> | undefined {
     for (const text of focus) {
       const names = tokenize(
         [capitalisedWords(text), ...expand(text).filter((term) => /\p{Lu}/u.test(term))].join(' '),
       );
-      const ids = new Set<string>();
+      const positions = new Set<number>();
       for (const name of new Set(names)) {
-        const found = passagesWith(name);
+        const found = index.passagesWith(name);
         if (found.length > knowledge.passages.length * maxFocusShare) continue;
-        for (const id of found) ids.add(id);
+        for (const position of found) positions.add(position);
       }
-      if (ids.size > 0) return ids;
+      if (positions.size > 0) return positions;
     }
     return undefined;
   }
@@ -103,24 +93,27 @@ export function createBm25Retriever(knowledge: KnowledgeBase, options: Bm25Optio
   return {
     knowledgeVersion: knowledge.version,
     retrievePassages(query, k, options = {}) {
-      const expanded = [query, ...expand(query)].join(' ');
-      const results = index.search(expanded, { boost: { text: 1, heading: 0.4 }, combineWith: 'OR' });
+      const terms = index.tokenize([query, ...expand(query)].join(' '));
+      const results = index.search(terms, k);
       const best = results[0]?.score ?? 0;
       const floor = Math.max(minScore, best * minShareOfBest);
       let kept = results.filter((result) => result.score >= floor);
-      const focus = options.focus && kept.length > 0 ? focusedIds(options.focus) : undefined;
+      const focus = options.focus && kept.length > 0 ? focusedPositions(options.focus) : undefined;
       if (focus) {
-        const named = kept.filter((result) => focus.has(result.id as string));
-        if (named.length > 0) kept = named;
+        // The best k naming the focus, against the floor of the best overall.
+        const named = index.search(terms, k, (position) => focus.has(position));
+        const aboveFloor = named.filter((result) => result.score >= floor);
+        if (aboveFloor.length > 0) kept = aboveFloor;
       }
-      return kept
-        .slice(0, k)
-        .map((result) => ({ passage: byId.get(result.id) as Passage, score: result.score }));
+      return kept.map((result) => ({
+        passage: knowledge.passages[result.position] as Passage,
+        score: result.score,
+      }));
     },
     countKnownTerms(text) {
       const terms = tokenize(text);
       const candidates = new Set([...terms, ...tokenize(expand(text).join(' '))]);
-      const known = [...candidates].filter((term) => passagesWith(term).length > 0).length;
+      const known = [...candidates].filter((term) => index.passagesWith(term).length > 0).length;
       return { terms: terms.length, known };
     },
   };

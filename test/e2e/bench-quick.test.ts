@@ -125,7 +125,7 @@ describe('npm run bench -- --quick', () => {
       (section) => (section as { goals: { goal: string }[] }).goals,
     );
     const text = goals.map((goal) => goal.goal).join('\n');
-    expect(text).toMatch(/p99 < 1 ms on the real file/);
+    expect(text).toMatch(/p99 ≤ 1 ms on the real file/);
     expect(text).toMatch(/< 30 ms added to first text/);
     expect(text).toMatch(/within one edit interval/);
     expect(text).toMatch(/no errors/);

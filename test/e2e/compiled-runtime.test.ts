@@ -96,8 +96,8 @@ describe('the compiled runtime', { timeout: 120_000 }, () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('Liang Wenfeng');
     const loaded = packagesIn(run.modules);
-    expect(loaded).toContain('minisearch');
-    for (const heavy of ['openai', 'grammy', 'discord.js', 'prom-client', 'tsx']) {
+    expect(run.modules).toContain('dist/src/search/bm25-index.js');
+    for (const heavy of ['openai', 'grammy', 'discord.js', 'prom-client', 'tsx', 'minisearch']) {
       expect(loaded).not.toContain(heavy);
     }
   });

@@ -5,7 +5,7 @@ import { loadKnowledge } from '../../src/core/knowledge.ts';
 import { extractiveAnswer, offlinePassagePool } from '../../src/core/offline-answer.ts';
 import { retrieveWithParaphrases } from '../../src/core/paraphrases.ts';
 import { detectLanguage } from '../../src/core/question.ts';
-import { createBm25Retriever } from '../../src/core/retriever.ts';
+import { createBm25Retriever } from '../../src/search/bm25-retriever.ts';
 
 const knowledge = await loadKnowledge('knowledge');
 const retriever = createBm25Retriever(knowledge);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseKnowledgeFile } from '../../src/core/knowledge.ts';
 import { paraphraseGroupsOf, paraphrasesOf, retrieveWithParaphrases } from '../../src/core/paraphrases.ts';
-import { createBm25Retriever } from '../../src/core/retriever.ts';
+import { createBm25Retriever } from '../../src/search/bm25-retriever.ts';
 
 const file = parseKnowledgeFile(
   'k.md',

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { evaluateCase, readQaFile, summarizeEvaluation } from '../../src/core/evaluate.ts';
 import { loadKnowledge } from '../../src/core/knowledge.ts';
-import { createBm25Retriever } from '../../src/core/retriever.ts';
+import { createBm25Retriever } from '../../src/search/bm25-retriever.ts';
 
 const knowledge = await loadKnowledge('knowledge');
 const qa = await readQaFile('test/fixtures/qa.jsonl');

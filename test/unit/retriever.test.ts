@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadKnowledge, parseKnowledgeFile } from '../../src/core/knowledge.ts';
-import { createBm25Retriever } from '../../src/core/retriever.ts';
+import { createBm25Retriever } from '../../src/search/bm25-retriever.ts';
 
 const miniDir = new URL('../fixtures/knowledge-mini', import.meta.url).pathname;
 
