@@ -1,11 +1,15 @@
 import { z } from 'zod';
 import type { ReplyLanguage } from '../src/core/question.ts';
+import type { Topic } from '../src/core/topic.ts';
 import { type CommandPlatform, defineCommand, type Localized } from './command.ts';
 
-const intro: Localized = {
-  en: 'Ask me about China\'s AI race — DeepSeek, Qwen, Ernie Bot, Doubao, the "six little tigers", state AI funding, Chatbot Arena standings. I answer from my knowledge file and cite the passages as [1], [2].',
-  zh: '我可以回答关于中国人工智能竞赛的问题——DeepSeek（深度求索）、通义千问、文心一言、豆包、“六小虎”、国家对人工智能的投资、Chatbot Arena 排名等。回答基于知识库，并以 [1]、[2] 标注出处。',
-};
+/** What the bot answers questions about, with the topic's examples when it has some. */
+function intro(topic: Topic, language: ReplyLanguage): string {
+  const examples = topic.examples?.[language];
+  return language === 'zh'
+    ? `我可以回答关于${topic.zh}的问题${examples ? `，例如 ${examples}` : ''}。回答基于知识库，并以 [1]、[2] 标注出处。`
+    : `Ask me about ${topic.en}${examples ? ` — for example ${examples}` : ''}. I answer from my knowledge file and cite the passages as [1], [2].`;
+}
 
 const sharedCommands: Localized = {
   en: [
@@ -61,11 +65,11 @@ const howToAsk: Record<CommandPlatform, { first: Localized; after: Localized }> 
   },
 };
 
-/** The how-to text for one platform, shared by `/help` and Telegram's `/start`. */
-export function helpText(platform: CommandPlatform, language: ReplyLanguage): string {
+/** The how-to text for one platform and topic, shared by `/help` and Telegram's `/start`. */
+export function helpText(platform: CommandPlatform, language: ReplyLanguage, topic: Topic): string {
   const { first, after } = howToAsk[platform];
   return [
-    intro[language],
+    intro(topic, language),
     '',
     first[language],
     sharedCommands[language],
@@ -80,7 +84,7 @@ export const helpCommand = defineCommand({
   name: 'help',
   description: { en: 'How to ask questions and what each command does', zh: '使用说明和命令列表' },
   args: z.object({}),
-  async handler(_args, { language, platform }) {
-    return { type: 'message', text: helpText(platform, language) };
+  async handler(_args, { poquan, language, platform }) {
+    return { type: 'message', text: helpText(platform, language, poquan.topic()) };
   },
 });

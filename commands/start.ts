@@ -14,6 +14,6 @@ export const startCommand = defineCommand({
       language === 'zh'
         ? `你好！我是**破圈 Poquan**，知识库共 ${passages} 段。`
         : `Hi! I'm **Poquan** (破圈), with ${passages} passages of knowledge.`;
-    return { type: 'message', text: `${greeting}\n\n${helpText('telegram', language)}` };
+    return { type: 'message', text: `${greeting}\n\n${helpText('telegram', language, poquan.topic())}` };
   },
 });

@@ -387,11 +387,17 @@ program
   )
   .action(async () => {
     const config = await readConfig();
-    const [{ deployDiscordCommands }, { createLogger }] = await Promise.all([
-      import('./adapters/discord/index.ts'),
-      import('./core/logger.ts'),
-    ]);
-    process.stdout.write(`${await deployDiscordCommands(config, createLogger(config.logLevel ?? 'warn'))}\n`);
+    const [{ deployDiscordCommands }, { createLogger }, { loadKnowledge }, { resolveTopic }] =
+      await Promise.all([
+        import('./adapters/discord/index.ts'),
+        import('./core/logger.ts'),
+        import('./core/knowledge.ts'),
+        import('./core/topic.ts'),
+      ]);
+    // The descriptions name the topic, which the knowledge's front matter may set.
+    const topic = resolveTopic(config.topic, (await loadKnowledge(config.knowledgeDir)).topic);
+    const logger = createLogger(config.logLevel ?? 'warn');
+    process.stdout.write(`${await deployDiscordCommands(config, logger, topic)}\n`);
   });
 
 try {

@@ -19,6 +19,7 @@ import { createRateLimiter, type RateLimiter } from './core/rate-limit.ts';
 import { createBm25Retriever, type Retriever } from './core/retriever.ts';
 import { StoreOpenError } from './core/sqlite-store.ts';
 import { type AtomicStore, type OpenedStore, openStore, type Store } from './core/store.ts';
+import { resolveTopic, type Topic } from './core/topic.ts';
 
 /**
  * The assembled core every entry point (CLI, bot process, tests) works with. Built only here, so the
@@ -31,6 +32,8 @@ export interface Poquan {
   retriever(): Retriever;
   /** Full-context or retrieve mode for the current knowledge version, and why. */
   context(): ContextStrategy;
+  /** What the bot answers questions about: `BOT_TOPIC`, else the knowledge's front matter, else the default. */
+  topic(): Topic;
   llm: LlmClient | undefined;
   /** Answers a question; pass `userKey` so the answer counts against the asker's budget. */
   answer: MeteredAnswerer;
@@ -97,15 +100,18 @@ interface IndexedKnowledge {
   knowledge: KnowledgeBase;
   retriever: Retriever;
   context: ContextStrategy;
+  topic: Topic;
 }
 
 /** Everything built once per knowledge version; swapped as one object on reload. */
 async function indexKnowledge(config: Config): Promise<IndexedKnowledge> {
   const knowledge = await loadKnowledge(config.knowledgeDir);
+  const topic = resolveTopic(config.topic, knowledge.topic);
   return {
     knowledge,
-    retriever: createBm25Retriever(knowledge),
-    context: chooseContextStrategy(knowledge, { ...config.context, topK: config.retrieval.topK }),
+    retriever: createBm25Retriever(knowledge, { minScore: config.retrieval.relevanceFloor }),
+    context: chooseContextStrategy(knowledge, { ...config.context, topK: config.retrieval.topK, topic }),
+    topic,
   };
 }
 
@@ -256,6 +262,7 @@ export async function createPoquan(
     knowledge: () => current.knowledge,
     retriever: () => current.retriever,
     context: () => current.context,
+    topic: () => current.topic,
     llm,
     memory,
     store,
@@ -277,6 +284,7 @@ export async function createPoquan(
         retriever: () => current.retriever,
         knowledge: () => current.knowledge,
         context: () => current.context,
+        topic: () => current.topic,
         followUpRewriteTimeoutMs: config.followUpRewriteTimeoutMs,
         llm,
         memory,

@@ -2,6 +2,7 @@ import type { KnowledgeBase } from './knowledge.ts';
 import type { ReplyLanguage } from './question.ts';
 import type { ScoredPassage } from './retriever.ts';
 import { createSentenceRanker, type ScoredSentence, type SentenceRanker } from './sentence-scoring.ts';
+import { defaultTopic, type Topic } from './topic.ts';
 
 /** One quote that answers, two that support it: enough to read as an answer, short enough for a chat. */
 const offlineQuoteCount = 3;
@@ -19,11 +20,12 @@ const wording = {
   },
 };
 
-/** The fixed reply when no passage matches, in the asker's language. Costs no model call. */
-export function notCoveredAnswer(language: ReplyLanguage): string {
+/** The fixed reply when no passage matches, in the asker's language, naming the topic. Costs no model call. */
+export function notCoveredAnswer(language: ReplyLanguage, topic: Topic = defaultTopic): string {
+  const examples = topic.examples?.[language];
   return language === 'zh'
-    ? '知识库没有涉及这个问题。我只能回答关于中国人工智能竞赛的问题，例如 DeepSeek、通义千问、“六小虎”或国家对人工智能的投资。'
-    : 'The knowledge file doesn\'t cover that. I can answer questions about China\'s AI race, such as DeepSeek, Qwen, the "six little tigers" or state AI funding.';
+    ? `知识库没有涉及这个问题。我只能回答关于${topic.zh}的问题${examples ? `，例如 ${examples}` : ''}。`
+    : `The knowledge file doesn't cover that. I can answer questions about ${topic.en}${examples ? `, such as ${examples}` : ''}.`;
 }
 
 const rankers = new WeakMap<KnowledgeBase, SentenceRanker>();
