@@ -210,14 +210,25 @@ export function readKnowledgeText(bytes: Uint8Array): { text: string } | { probl
   } catch {
     return { problem: 'is not valid UTF-8 text (a binary file?)' };
   }
+  const problem = describeNonText(text);
+  return problem ? { problem } : { text: text.replace(/^\uFEFF/, '') };
+}
+
+/**
+ * Why decoded text is not text, or undefined when it is: NUL or other control characters (a binary file), or
+ * replacement characters from an earlier bad conversion. The problem names the line it starts on.
+ */
+export function describeNonText(text: string): string | undefined {
+  const lineAt = (index: number) => text.slice(0, index).split('\n').length;
   const control = /[^\P{Cc}\t\n\r\f]/u.exec(text);
   if (control) {
     const code = control[0].codePointAt(0)?.toString(16).padStart(4, '0');
-    return { problem: `contains the control character U+${code} (a binary file?)` };
+    return `contains the control character U+${code} on line ${lineAt(control.index)} (a binary file?)`;
   }
-  if (text.includes('\uFFFD'))
-    return { problem: 'contains U+FFFD replacement characters (a broken conversion?)' };
-  return { text: text.replace(/^\uFEFF/, '') };
+  const replacement = text.indexOf('\uFFFD');
+  if (replacement !== -1)
+    return `contains U+FFFD replacement characters from line ${lineAt(replacement)} (a broken conversion?)`;
+  return undefined;
 }
 
 /**
