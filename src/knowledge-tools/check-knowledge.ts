@@ -10,9 +10,9 @@ import { topicFromFrontMatter } from '../core/topic.ts';
 import {
   findGlossaryGaps,
   type GlossaryGap,
-  lowerCaseWordsOf,
   mostlyChinese,
   type NumberedParagraph,
+  wordUsesOf,
 } from './glossary-gaps.ts';
 
 /** One thing wrong with a knowledge file, at a line when it has one. */
@@ -238,11 +238,11 @@ export function gapProblems(file: string, gaps: GlossaryGap[]): KnowledgeProblem
   }));
 }
 
-/** Every knowledge file of a directory, scanned, with the glossary of them all and the words they use in lower case. */
+/** Every knowledge file of a directory, scanned, with the glossary of them all. */
 export async function scanKnowledgeDir(
   dir: string,
   today: string,
-): Promise<{ files: ScannedFile[]; glossary: GlossaryEntry[]; lowerCaseWords: Set<string> }> {
+): Promise<{ files: ScannedFile[]; glossary: GlossaryEntry[] }> {
   let names: string[];
   try {
     names = (await readdir(dir, { withFileTypes: true }))
@@ -260,11 +260,7 @@ export async function scanKnowledgeDir(
     files.push(scanKnowledgeFile(path, await readFile(path), today));
   }
   const glossary = files.flatMap((file) => file.glossary);
-  const lowerCaseWords = lowerCaseWordsOf(
-    files.flatMap((file) => file.paragraphs.map((p) => p.text)),
-    glossary,
-  );
-  return { files, glossary, lowerCaseWords };
+  return { files, glossary };
 }
 
 /**
@@ -274,7 +270,11 @@ export async function scanKnowledgeDir(
  * names and figures of English text that no glossary row renders in Chinese. Returns every problem, in file order.
  */
 export async function checkKnowledgeDir(dir: string, today: string): Promise<KnowledgeProblem[]> {
-  const { files, glossary, lowerCaseWords } = await scanKnowledgeDir(dir, today);
+  const { files, glossary } = await scanKnowledgeDir(dir, today);
+  const uses = wordUsesOf(
+    files.flatMap((file) => file.paragraphs.map((paragraph) => paragraph.text)),
+    glossary,
+  );
   if (files.length === 0) return [{ file: dir, message: 'has no .md or .txt knowledge files' }];
   const problems: KnowledgeProblem[] = [];
   const seen = new Map<string, { file: string; line: number }>();
@@ -295,7 +295,7 @@ export async function checkKnowledgeDir(dir: string, today: string): Promise<Kno
       }
     }
     if (!file.chinese)
-      problems.push(...gapProblems(file.file, findGlossaryGaps(file.paragraphs, glossary, lowerCaseWords)));
+      problems.push(...gapProblems(file.file, findGlossaryGaps(file.paragraphs, glossary, uses)));
   }
   return problems;
 }

@@ -101,12 +101,13 @@ function needsRendering(written: string): boolean {
  * A name counts as rendered when glossary terms cover all its words that are names (so "Professor James Pang" is
  * covered by rows for "Professor" and "James Pang"); a figure when a glossary term states the same value. Words
  * Chinese text writes as they are (acronyms, ChatGPT, DeepSeek-R1), month names, nationalities and sentence openers
- * need no rendering, nor does a capitalised word the text also uses in lower case (a sentence's first word).
+ * need no rendering, nor does a sentence's first word unless the knowledge capitalises it inside sentences too and
+ * never writes it in lower case (see `wordUsesOf`).
  */
 export function findGlossaryGaps(
   paragraphs: NumberedParagraph[],
   glossary: GlossaryEntry[],
-  lowerCaseWords: Set<string>,
+  uses: WordUses,
 ): GlossaryGap[] {
   // "Hong Kong University of Science and Technology (Guangzhou)" also covers its two parts written apart.
   const latinTerms = glossary
@@ -140,10 +141,13 @@ export function findGlossaryGaps(
       for (const run of capitalisedRuns(sentence)) {
         const needsName = run.words.some((word, index) => {
           const lower = word.toLowerCase();
-          if (months.has(lower) || demonyms.has(lower) || connectors.has(lower) || writtenAsIs(word))
+          const singular = lower.replace(/s$/, '');
+          if (months.has(singular) || demonyms.has(lower) || connectors.has(lower) || writtenAsIs(word))
             return false;
-          const opensSentence = run.atStart && index === 0;
-          return !(opensSentence && (sentenceOpeners.has(lower) || lowerCaseWords.has(stemOf(lower))));
+          if (!(run.atStart && index === 0)) return true;
+          // A sentence's first word is a name only if the text also capitalises it inside sentences.
+          const stem = stemOf(lower);
+          return !sentenceOpeners.has(lower) && !uses.lowerCase.has(stem) && uses.capitalisedInside.has(stem);
         });
         if (needsName) note({ kind: 'name', term: run.words.join(' '), line });
       }
@@ -163,14 +167,25 @@ function stemOf(word: string): string {
   return tokenize(word)[0] ?? word;
 }
 
-/**
- * The words (stemmed) that texts and the glossary's English terms use in lower case, so a capitalised sentence
- * opener ("State backing …", "Analysts at …") is seen as a word, not a name.
- */
-export function lowerCaseWordsOf(texts: string[], glossary: GlossaryEntry[]): Set<string> {
-  const words = new Set<string>();
+/** How a knowledge's words are used: what tells a capitalised sentence opener ("Tables for …") from a name. */
+export interface WordUses {
+  /** Stems of the words used in lower case, in the text or in the glossary's English terms. */
+  lowerCase: Set<string>;
+  /** Stems of the capitalised words used inside sentences, where only names are capitalised. */
+  capitalisedInside: Set<string>;
+}
+
+/** The word uses of texts and the glossary's English terms. */
+export function wordUsesOf(texts: string[], glossary: GlossaryEntry[]): WordUses {
+  const uses: WordUses = { lowerCase: new Set(), capitalisedInside: new Set() };
   const english = glossary.flatMap((entry) => entry.terms.filter((term) => !containsCjk(term)));
-  for (const text of [...texts, ...english])
-    for (const match of text.matchAll(/(?<![\p{L}])\p{Ll}+(?![\p{L}])/gu)) words.add(stemOf(match[0]));
-  return words;
+  for (const text of [...texts, ...english]) {
+    for (const match of text.matchAll(/(?<![\p{L}])\p{Ll}+(?![\p{L}])/gu))
+      uses.lowerCase.add(stemOf(match[0]));
+    for (const sentence of text.split(/(?<=[.!?])\s+/)) {
+      for (const match of sentence.matchAll(/(?<=[\p{L}\p{N},;:]\s+)\p{Lu}\p{L}*/gu))
+        uses.capitalisedInside.add(stemOf(match[0].toLowerCase()));
+    }
+  }
+  return uses;
 }

@@ -5,7 +5,7 @@ import { InputError } from '../core/errors.ts';
 import { type SuggestedRow, suggestGlossaryRows, type TermToRender } from '../core/glossary-suggestion.ts';
 import type { LlmClient } from '../core/llm.ts';
 import { scanKnowledgeDir, scanKnowledgeFile } from './check-knowledge.ts';
-import { findGlossaryGaps } from './glossary-gaps.ts';
+import { findGlossaryGaps, wordUsesOf } from './glossary-gaps.ts';
 
 /** Where the suggestions for `file` go: next to the knowledge, under a name the loader never reads. */
 export function suggestionsPath(dir: string, file: string): string {
@@ -64,7 +64,10 @@ export async function suggestGlossary(
   const knowledge = await scanKnowledgeDir(dir, options.today);
   const inDir = knowledge.files.some((other) => resolve(other.file) === resolve(file));
   const glossary = inDir ? knowledge.glossary : [...knowledge.glossary, ...scanned.glossary];
-  const gaps = findGlossaryGaps(scanned.paragraphs, glossary, knowledge.lowerCaseWords).map((gap) => ({
+  const texts = [...knowledge.files, ...(inDir ? [] : [scanned])].flatMap((f) =>
+    f.paragraphs.map((p) => p.text),
+  );
+  const gaps = findGlossaryGaps(scanned.paragraphs, glossary, wordUsesOf(texts, glossary)).map((gap) => ({
     term: gap.term,
     kind: gap.kind,
     context: scanned.paragraphs.find((paragraph) => paragraph.line === gap.line)?.text.slice(0, 300) ?? '',
