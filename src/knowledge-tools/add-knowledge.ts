@@ -168,13 +168,13 @@ export async function addKnowledgeFiles(
     try {
       bytes = await readFile(path);
     } catch (error) {
-      refused.push(`${path}: cannot be read (${(error as NodeJS.ErrnoException).code ?? error})`);
+      refused.push(`${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? error})`);
       continue;
     }
     const file = prepareKnowledgeFile(path, bytes, options);
-    if ('problem' in file) refused.push(`${path} ${file.problem}; nothing was added`);
+    if ('problem' in file) refused.push(`${path} ${file.problem}`);
     else if (existsSync(join(dir, file.name)) || prepared.some((other) => other.name === file.name))
-      refused.push(`${path}: ${join(dir, file.name)} already exists; remove it first to replace it`);
+      refused.push(`${path} would replace ${join(dir, file.name)}; remove that file first to replace it`);
     else prepared.push(file);
   }
   if (refused.length > 0) throw new InputError(refused.join('\n'));

@@ -71,7 +71,7 @@ function decodePage(bytes: Uint8Array): { html: string } | { problem: string } {
   } catch (error) {
     return error instanceof RangeError
       ? { problem: `declares the unknown charset "${charset}"` }
-      : { problem: `is not valid ${charset} text (a binary file?)` };
+      : { problem: `is not valid ${charset.toUpperCase()} text (a binary file?)` };
   }
   const problem = describeNonText(html);
   return problem ? { problem } : { html: html.replace(/^\uFEFF/, '') };
