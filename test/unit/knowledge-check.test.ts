@@ -123,7 +123,7 @@ describe('poquan knowledge check', () => {
     [
       'a row with no Chinese',
       '| Unitree Robotics | Unitree | |\n',
-      'glossary row has no Chinese in the 中文 column',
+      'glossary row has no Chinese in the 中文 column (to keep a name as it is, write it in both columns)',
     ],
     ['an empty term', '| 宇树科技 / | Unitree | |\n', 'glossary row has an empty term between slashes'],
   ])('reports a malformed glossary table: %s', async (_kind, row, message) => {
