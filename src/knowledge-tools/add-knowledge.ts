@@ -132,9 +132,16 @@ export function prepareKnowledgeFile(
   options: { overrides?: KnowledgeOverrides; today: string },
 ): PreparedKnowledgeFile | { problem: string } {
   const note = `Added with \`poquan knowledge add\` from ${basename(path)} on ${options.today}.`;
-  const made = articleText(path, bytes, options.overrides ?? {}, note);
-  if ('problem' in made) return made;
-  const parsed = parseKnowledgeFile(made.name, made.content);
+  let made: ReturnType<typeof articleText>;
+  let parsed: ReturnType<typeof parseKnowledgeFile>;
+  try {
+    made = articleText(path, bytes, options.overrides ?? {}, note);
+    if ('problem' in made) return made;
+    parsed = parseKnowledgeFile(made.name, made.content);
+  } catch (error) {
+    // Front matter that is not YAML, or a topic in one language only.
+    return { problem: `has malformed front matter: ${(error as Error).message.split('\n')[0]}` };
+  }
   if (parsed.passages.length === 0) return { problem: 'has no text to answer from' };
   const prepared: PreparedKnowledgeFile = {
     from: path,
