@@ -165,7 +165,7 @@ async function evaluate(options: {
         ...rows,
         `  out of scope: ${report.outOfScope.rejected}/${report.outOfScope.questions} rejected (${pct(report.outOfScope.rejectionRate)})`,
         floor
-          ? `  relevance floor: ${inForce} in force (RELEVANCE_FLOOR); recommended ${floor.recommended} for this knowledge and QA file: keeps ${floor.keptInScope}/${floor.inScope} findable answers, refuses ${floor.refusedOutOfScope}/${floor.outOfScope} out-of-scope questions${floor.outOfScope === 0 ? ' (add out_of_scope questions to tune it)' : ''}`
+          ? `  relevance floor: ${inForce} in force (RELEVANCE_FLOOR); recommended ${floor.recommended} for this knowledge and QA file: keeps ${floor.keptInScope}/${floor.inScope} findable answers, refuses ${floor.refusedOutOfScope}/${floor.outOfScope} out-of-scope questions (scores kept ≥ ${floor.lowestKept}, refused ≤ ${floor.highestRefused})${floor.outOfScope === 0 ? ' (add out_of_scope questions to tune it)' : ''}`
           : `  relevance floor: ${inForce} in force (RELEVANCE_FLOOR); no recommendation: no in-scope question finds its facts`,
         misses.length
           ? `Misses:\n${misses.map((m) => `  - ${m.q}${m.outOfScope ? ` (out of scope, ${m.retrieved} passages retrieved)` : ''}`).join('\n')}`

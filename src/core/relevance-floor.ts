@@ -10,6 +10,9 @@ export interface FloorRecommendation {
   /** Out-of-scope questions whose best passage scores below the floor (so they get "not covered"). */
   refusedOutOfScope: number;
   outOfScope: number;
+  /** The margin around the floor: the lowest score kept and the highest refused (0 when none is). */
+  lowestKept: number;
+  highestRefused: number;
 }
 
 interface Point {
@@ -57,7 +60,12 @@ export function recommendRelevanceFloor(
       best = { floor, correct, gap };
   }
   const recommended = Math.round((best?.floor ?? 0) * 100) / 100;
+  const scores = (kept: boolean) =>
+    points.map((point) => point.score).filter((score) => score >= recommended === kept);
+  const round = (score: number) => Math.round(score * 100) / 100;
   return {
+    lowestKept: round(Math.min(...scores(true))),
+    highestRefused: round(Math.max(0, ...scores(false))),
     recommended,
     keptInScope: points.filter((point) => point.inScope && point.score >= recommended).length,
     inScope,
