@@ -6,7 +6,7 @@ import type { TerminalStyle } from './render.ts';
 export function renderAddedFile(file: PreparedKnowledgeFile, dir: string, style: TerminalStyle): string {
   const about = [file.publication, file.date, file.url].filter(Boolean).join(', ');
   const lines = [
-    style.bold(`Added ${join(dir, file.name)}`) + `: "${file.title}"${about ? ` (${about})` : ''}`,
+    `${style.bold(`Added ${join(dir, file.name)}`)}: "${file.title}"${about ? ` (${about})` : ''}`,
     `${file.passages.length} passage${file.passages.length === 1 ? '' : 's'}:`,
   ];
   for (const passage of file.passages) {
