@@ -9,10 +9,10 @@ import { defineCommand } from './command.ts';
  */
 export const askCommand = defineCommand({
   name: 'ask',
-  description: {
-    en: "Ask a question about China's AI race; the answer cites its sources",
-    zh: '提问关于中国人工智能竞赛的问题，回答附带出处',
-  },
+  description: (topic) => ({
+    en: `Ask a question about ${topic.en}; the answer cites its sources`,
+    zh: `提问关于${topic.zh}的问题，回答附带出处`,
+  }),
   args: z.object({
     question: z
       .string()

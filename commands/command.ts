@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { Logger } from '../src/core/logger.ts';
 import type { ReplyLanguage } from '../src/core/question.ts';
+import type { Topic } from '../src/core/topic.ts';
 import type { TurnEvent } from '../src/core/turn.ts';
 import type { Poquan } from '../src/poquan.ts';
 
@@ -48,8 +49,11 @@ export type CommandReply =
 export interface CommandSpec<Args extends z.ZodObject = z.ZodObject> {
   /** Lower-case, `^[a-z0-9_]{1,32}$`, valid on both platforms. */
   name: string;
-  /** At most 100 characters in each language (Discord's limit; Telegram allows 256). */
-  description: Localized;
+  /**
+   * At most 100 characters in each language (Discord's limit; Telegram allows 256); a function when it names
+   * the topic (see `describeCommand`).
+   */
+  description: Localized | ((topic: Topic) => Localized);
   /** Options; each field carries `.meta({ descriptions: Localized })`. */
   args: Args;
   /** Platforms where the command exists; all when absent. */
@@ -75,6 +79,21 @@ export interface CommandSpec<Args extends z.ZodObject = z.ZodObject> {
 /** Keeps a command's argument types when it is stored in the registry. */
 export function defineCommand<Args extends z.ZodObject>(spec: CommandSpec<Args>): CommandSpec<Args> {
   return spec;
+}
+
+/** Discord's limit on a command description, the tighter of the two platforms'. */
+export const maxDescriptionChars = 100;
+
+/**
+ * A command's description for the topic in force. A description naming a long topic could pass Discord's limit;
+ * then the description for the topic without its words is used, so registration never fails on a topic.
+ */
+export function describeCommand(spec: CommandSpec, topic: Topic): Localized {
+  if (typeof spec.description !== 'function') return spec.description;
+  const described = spec.description(topic);
+  const fits = (text: string) => text.length <= maxDescriptionChars;
+  if (fits(described.en) && fits(described.zh)) return described;
+  return spec.description({ en: 'the knowledge', zh: '知识库内容' });
 }
 
 /** A command option as platforms need to declare it. */

@@ -1,13 +1,14 @@
 import { z } from 'zod';
 import { catalogFor } from '../src/core/catalog/catalog.ts';
 import type { ReplyLanguage } from '../src/core/question.ts';
+import type { Topic } from '../src/core/topic.ts';
 import { type CommandPlatform, defineCommand } from './command.ts';
 
-/** The how-to text for one platform, shared by `/help` and Telegram's `/start`. */
-export function helpText(platform: CommandPlatform, language: ReplyLanguage): string {
+/** The how-to text for one platform and topic, shared by `/help` and Telegram's `/start`. */
+export function helpText(platform: CommandPlatform, language: ReplyLanguage, topic: Topic): string {
   const { commands } = catalogFor(language);
   return [
-    commands.helpIntro,
+    commands.helpIntro(topic[language], topic.examples?.[language]),
     '',
     commands.helpFirst[platform],
     commands.helpCommands,
@@ -22,7 +23,7 @@ export const helpCommand = defineCommand({
   name: 'help',
   description: { en: 'How to ask questions and what each command does', zh: '使用说明和命令列表' },
   args: z.object({}),
-  async handler(_args, { language, platform }) {
-    return { type: 'message', text: helpText(platform, language) };
+  async handler(_args, { poquan, language, platform }) {
+    return { type: 'message', text: helpText(platform, language, poquan.topic()) };
   },
 });

@@ -11,6 +11,6 @@ export const startCommand = defineCommand({
   platforms: ['telegram'],
   async handler(_args, { poquan, language }) {
     const greeting = catalogFor(language).commands.greeting(poquan.knowledge().passages.length);
-    return { type: 'message', text: `${greeting}\n\n${helpText('telegram', language)}` };
+    return { type: 'message', text: `${greeting}\n\n${helpText('telegram', language, poquan.topic())}` };
   },
 });

@@ -114,9 +114,16 @@ async function evaluate(options: {
   answers?: boolean;
 }): Promise<void> {
   if (options.answers) return evaluateAnswers(options);
-  const [{ evaluateCase, readQaFile, summarizeEvaluation }, { SingleBar }] = await Promise.all([
+  const [
+    { evaluateCase, readQaFile, summarizeEvaluation },
+    { SingleBar },
+    { recommendRelevanceFloor },
+    { createBm25Retriever },
+  ] = await Promise.all([
     import('./core/evaluate.ts'),
     import('cli-progress'),
+    import('./core/relevance-floor.ts'),
+    import('./search/bm25-retriever.ts'),
   ]);
   await withPoquan(async (poquan) => {
     const cases = await readQaFile(options.qa);
@@ -136,8 +143,12 @@ async function evaluate(options: {
     }
     if (!options.json) bar.stop();
     const report = summarizeEvaluation(results, options.k);
+    // Scores below the floor in force are never seen through `poquan.retriever()`; the recommendation needs them all.
+    const unfloored = createBm25Retriever(poquan.knowledge(), { minScore: 0 });
+    const floor = recommendRelevanceFloor(unfloored, cases, options.k);
+    const inForce = poquan.config.retrieval.relevanceFloor;
     if (options.json) {
-      process.stdout.write(`${JSON.stringify(report)}\n`);
+      process.stdout.write(`${JSON.stringify({ ...report, relevanceFloor: { inForce, ...floor } })}\n`);
       return;
     }
     const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
@@ -151,6 +162,9 @@ async function evaluate(options: {
         `Retrieval on ${options.qa} (k=${options.k}, knowledge ${poquan.knowledge().version})`,
         ...rows,
         `  out of scope: ${report.outOfScope.rejected}/${report.outOfScope.questions} rejected (${pct(report.outOfScope.rejectionRate)})`,
+        floor
+          ? `  relevance floor: ${inForce} in force (RELEVANCE_FLOOR); recommended ${floor.recommended} for this knowledge and QA file: keeps ${floor.keptInScope}/${floor.inScope} findable answers, refuses ${floor.refusedOutOfScope}/${floor.outOfScope} out-of-scope questions (scores kept ≥ ${floor.lowestKept}, refused ≤ ${floor.highestRefused})${floor.outOfScope === 0 ? ' (add out_of_scope questions to tune it)' : ''}`
+          : `  relevance floor: ${inForce} in force (RELEVANCE_FLOOR); no recommendation: no in-scope question finds its facts`,
         misses.length
           ? `Misses:\n${misses.map((m) => `  - ${m.q}${m.outOfScope ? ` (out of scope, ${m.retrieved} passages retrieved)` : ''}`).join('\n')}`
           : 'No misses.',
@@ -313,6 +327,127 @@ program
   .option('--json', 'print the full report as JSON')
   .action(evaluate);
 
+function today(): string {
+  return new Date().toISOString().slice(0, 10);
+}
+
+async function knowledgeDir(dir: string | undefined): Promise<string> {
+  return dir ?? (await readConfig()).knowledgeDir;
+}
+
+async function knowledgeAdd(
+  files: string[],
+  options: { dir?: string; title?: string; source?: string; date?: string; url?: string },
+): Promise<void> {
+  const [{ addKnowledgeFiles }, { describeBadDate }, { renderAddedFile }] = await Promise.all([
+    import('./knowledge-tools/add-knowledge.ts'),
+    import('./knowledge-tools/check-knowledge.ts'),
+    import('./adapters/cli/knowledge-report.ts'),
+  ]);
+  const { dir, ...overrides } = options;
+  if (Object.keys(overrides).length > 0 && files.length > 1)
+    throw new InputError(
+      '--title, --source, --date and --url describe one file: add the files one at a time.',
+    );
+  const badDate = overrides.date === undefined ? undefined : describeBadDate(overrides.date, today());
+  if (badDate) throw new InputError(`--date: ${badDate}`);
+  const target = await knowledgeDir(dir);
+  const added = await addKnowledgeFiles(files, target, { overrides, today: today() });
+  for (const file of added) process.stdout.write(renderAddedFile(file, target, style));
+}
+
+async function knowledgeCheck(options: { dir?: string }): Promise<void> {
+  const { checkKnowledgeDir, formatProblem } = await import('./knowledge-tools/check-knowledge.ts');
+  const dir = await knowledgeDir(options.dir);
+  const problems = await checkKnowledgeDir(dir, today());
+  for (const problem of problems) process.stdout.write(`${formatProblem(problem)}\n`);
+  if (problems.length === 0) {
+    process.stdout.write(`${dir}: every knowledge file is fine.\n`);
+    return;
+  }
+  const gaps = problems.some((problem) =>
+    problem.message.endsWith('has no Chinese rendering in the glossary'),
+  );
+  process.stderr.write(
+    `poquan: ${problems.length} problem${problems.length === 1 ? '' : 's'} in ${dir}${gaps ? '; `poquan knowledge glossary --suggest FILE` proposes the missing Chinese renderings' : ''}\n`,
+  );
+  process.exitCode = 1;
+}
+
+async function knowledgeGlossary(options: { suggest?: string; dir?: string }): Promise<void> {
+  if (!options.suggest) throw new InputError('Say which file: poquan knowledge glossary --suggest FILE');
+  const config = await readConfig();
+  const { suggestGlossary, acceptedPath } = await import('./knowledge-tools/suggest-glossary.ts');
+  const llm =
+    config.llm.mode === 'llm' ? (await import('./core/llm.ts')).createOpenAiLlm(config.llm) : undefined;
+  const dir = options.dir ?? config.knowledgeDir;
+  const result = await suggestGlossary(options.suggest, dir, {
+    llm,
+    timeoutMs: config.llm.timeoutMs,
+    today: today(),
+  });
+  if (result.gaps.length === 0) {
+    process.stdout.write(
+      `Every name and figure in ${options.suggest} has a Chinese rendering in the glossary.\n`,
+    );
+    return;
+  }
+  const rendered = new Set(result.rows.map((row) => row.english));
+  const lines = result.rows.map(
+    (row) => `  ${row.chinese}  ←  ${row.english}${row.note ? `  (${row.note})` : ''}`,
+  );
+  const missing = result.gaps.filter((gap) => !rendered.has(gap.term)).map((gap) => gap.term);
+  if (result.path) {
+    lines.unshift(`Wrote ${result.rows.length} suggested glossary rows to ${result.path} (not live):`);
+    lines.push(
+      `Review each row (correct or delete it), then make them live: mv ${result.path} ${acceptedPath(result.path)}`,
+    );
+  }
+  if (missing.length > 0) lines.push(`No suggestion for: ${missing.join(', ')}`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+  if (!result.path) {
+    process.stderr.write(
+      `poquan: the model's reply held no usable glossary rows for ${options.suggest} (expected "n | 中文 | note" lines); nothing was written\n`,
+    );
+    process.exitCode = 1;
+  }
+}
+
+const knowledge = program
+  .command('knowledge')
+  .description('add articles to the knowledge, check it, and suggest Chinese glossary rows');
+
+knowledge
+  .command('add')
+  .description(
+    'add saved web pages (.html), Markdown or text files as knowledge files; prints their passages',
+  )
+  .argument('<file...>', 'the files to add; nothing is added when any of them is not an article')
+  .option('--dir <dir>', 'the knowledge directory (default: KNOWLEDGE_DIR)')
+  .option('--title <text>', "the article's title, instead of the file's own")
+  .option('--source <name>', 'the publication, instead of the page metadata')
+  .option('--date <YYYY-MM-DD>', 'when its facts were current, instead of the page metadata')
+  .option('--url <url>', "the article's address, instead of the page metadata")
+  .action(knowledgeAdd);
+
+knowledge
+  .command('check')
+  .description('check every knowledge file; prints one line per problem (file:line) and exits 1 when any')
+  .option('--dir <dir>', 'the knowledge directory (default: KNOWLEDGE_DIR)')
+  .action(knowledgeCheck);
+
+knowledge
+  .command('glossary')
+  .description(
+    'ask the model for Chinese renderings of the names and figures in a file that the glossary lacks',
+  )
+  .option(
+    '--suggest <file>',
+    'the knowledge file to find missing renderings in; rows go to a file for review',
+  )
+  .option('--dir <dir>', 'the knowledge directory (default: KNOWLEDGE_DIR)')
+  .action(knowledgeGlossary);
+
 program
   .command('feedback')
   .description('what users thought of the answers (👍/👎 in Telegram and Discord)')
@@ -388,11 +523,17 @@ program
   )
   .action(async () => {
     const config = await readConfig();
-    const [{ deployDiscordCommands }, { createLogger }] = await Promise.all([
-      import('./adapters/discord/index.ts'),
-      import('./core/logger.ts'),
-    ]);
-    process.stdout.write(`${await deployDiscordCommands(config, createLogger(config.logLevel ?? 'warn'))}\n`);
+    const [{ deployDiscordCommands }, { createLogger }, { loadKnowledge }, { resolveTopic }] =
+      await Promise.all([
+        import('./adapters/discord/index.ts'),
+        import('./core/logger.ts'),
+        import('./core/knowledge.ts'),
+        import('./core/topic.ts'),
+      ]);
+    // The descriptions name the topic, which the knowledge's front matter may set.
+    const topic = resolveTopic(config.topic, (await loadKnowledge(config.knowledgeDir)).topic);
+    const logger = createLogger(config.logLevel ?? 'warn');
+    process.stdout.write(`${await deployDiscordCommands(config, logger, topic)}\n`);
   });
 
 try {

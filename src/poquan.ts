@@ -19,6 +19,7 @@ import { createRateLimiter, type RateLimiter } from './core/rate-limit.ts';
 import { createRetriever, type Retriever } from './core/retriever.ts';
 import { StoreOpenError } from './core/sqlite-store.ts';
 import { type AtomicStore, type OpenedStore, openStore, type Store } from './core/store.ts';
+import { resolveTopic, type Topic } from './core/topic.ts';
 import { type Asker, createAsker } from './core/turn.ts';
 import type { WorkQueue, WorkQueueOptions } from './core/work-queue.ts';
 import { createBm25Retriever } from './search/bm25-retriever.ts';
@@ -35,6 +36,8 @@ export interface Poquan {
   retriever(): Retriever;
   /** Full-context or retrieve mode for the current knowledge version, and why. */
   context(): ContextStrategy;
+  /** What the bot answers questions about: `BOT_TOPIC`, else the knowledge's front matter, else the default. */
+  topic(): Topic;
   llm: LlmClient | undefined;
   /**
    * One user turn, as every platform runs it: limits checked, the answer streamed, recorded for feedback. Adapters
@@ -108,6 +111,7 @@ interface IndexedKnowledge {
   knowledge: KnowledgeBase;
   retriever: Retriever;
   context: ContextStrategy;
+  topic: Topic;
 }
 
 /** The settings the context strategy is chosen with. */
@@ -121,10 +125,12 @@ function contextSettings(config: Config) {
  */
 async function indexKnowledge(config: Config): Promise<IndexedKnowledge> {
   const knowledge = await loadKnowledge(config.knowledgeDir);
+  const topic = resolveTopic(config.topic, knowledge.topic);
   return {
     knowledge,
-    retriever: createBm25Retriever(knowledge),
-    context: chooseContextStrategy(knowledge, contextSettings(config)),
+    retriever: createBm25Retriever(knowledge, { minScore: config.retrieval.relevanceFloor }),
+    context: chooseContextStrategy(knowledge, { ...contextSettings(config), topic }),
+    topic,
   };
 }
 
@@ -192,6 +198,7 @@ export async function createPoquan(
       {
         dir: config.knowledgeDir,
         context: contextSettings(config),
+        ...(config.topic ? { topicSetting: config.topic } : {}),
         currentVersion: current.knowledge.version,
       },
       closing.signal,
@@ -202,8 +209,9 @@ export async function createPoquan(
     liveReload = started;
     current = {
       knowledge: next.knowledge,
-      retriever: createRetriever(next.knowledge, next.index),
+      retriever: createRetriever(next.knowledge, next.index, { minScore: config.retrieval.relevanceFloor }),
       context: next.context,
+      topic: resolveTopic(config.topic, next.knowledge.topic),
     };
     logger.info(
       { knowledgeVersion: current.knowledge.version, passages: current.knowledge.passages.length },
@@ -296,6 +304,7 @@ export async function createPoquan(
       retriever: () => current.retriever,
       knowledge: () => current.knowledge,
       context: () => current.context,
+      topic: () => current.topic,
       followUpRewriteTimeoutMs: config.followUpRewriteTimeoutMs,
       llm,
       memory,
@@ -321,6 +330,7 @@ export async function createPoquan(
     knowledge: () => current.knowledge,
     retriever: () => current.retriever,
     context: () => current.context,
+    topic: () => current.topic,
     llm,
     memory,
     store,

@@ -19,6 +19,7 @@ import { buildPrompt } from './prompt.ts';
 import { cleanQuestion, detectLanguage, type ReplyLanguage } from './question.ts';
 import type { Retriever, ScoredPassage } from './retriever.ts';
 import type { Store } from './store.ts';
+import type { Topic } from './topic.ts';
 
 /** What `answer()` needs; built once by the composition root. `retriever` is a getter so hot reload can swap it. */
 export interface AnswerDeps {
@@ -33,6 +34,8 @@ export interface AnswerDeps {
    * means retrieve mode with no date.
    */
   context?: () => ContextStrategy;
+  /** What the bot answers questions about, for the rules and the "not covered" reply; absent: the default. */
+  topic?: () => Topic;
   /** A follow-up's search query is rewritten by the model within this time; 0 or absent: lexically only. */
   followUpRewriteTimeoutMs?: number;
   /** Absent in offline mode. */
@@ -90,8 +93,9 @@ function notCoveredReply(
   language: ReplyLanguage,
   context: ContextStrategy | undefined,
   afterKnowledge: boolean,
+  topic: Topic | undefined,
 ): string {
-  const text = notCoveredAnswer(language);
+  const text = notCoveredAnswer(language, topic);
   const date = context?.timeline.date;
   if (!date || !(afterKnowledge || asksAboutNow(question))) return text;
   return catalogFor(language).answers.joinSentences(text, knowledgeDateNote(date, language));
@@ -233,7 +237,7 @@ export function createAnswerer(deps: AnswerDeps): Answerer {
     let given: ScoredPassage[] = passages;
     if (!deps.llm || notCovered) {
       const text = notCovered
-        ? notCoveredReply(question, language, context, afterKnowledge)
+        ? notCoveredReply(question, language, context, afterKnowledge, deps.topic?.())
         : extractiveAnswer(question, passages, language, deps.knowledge?.());
       yield { type: 'text', delta: text };
       done = {
@@ -258,7 +262,7 @@ export function createAnswerer(deps: AnswerDeps): Answerer {
             systemMessage: fullContext.systemMessage,
             relevant,
           })
-        : buildPrompt(question, passages, history);
+        : buildPrompt(question, passages, history, undefined, deps.topic?.());
       if (fullContext) given = fullContext.passages;
       try {
         const request = options.signal ? { signal: options.signal } : {};

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ConfigError } from './errors.ts';
 import { type ProviderName, providerNames, providerPresets } from './providers.ts';
+import { maxTopicChars, type Topic } from './topic.ts';
 
 const onOff = z.enum(['on', 'off']);
 const positiveInt = z.coerce.number().int().positive();
@@ -30,6 +31,12 @@ const pricePerM = z.coerce
   .min(0, 'must not be negative')
   .optional();
 
+const topicLine = z
+  .string()
+  .max(maxTopicChars, `must be at most ${maxTopicChars} characters`)
+  .regex(/^[^\r\n]*$/, 'must be one line')
+  .optional();
+
 /**
  * Every setting Poquan reads, as it appears in the environment. Parsed once at start-up; the rest of the
  * program receives the typed `Config`, never `process.env`.
@@ -56,6 +63,12 @@ export const EnvSchema = z.object({
   LLM_MAX_TOKENS: positiveInt.default(2000),
 
   RETRIEVAL_TOP_K: z.coerce.number().int().min(1).max(20).default(4),
+  RELEVANCE_FLOOR: z.coerce
+    .number({ error: 'must be a number, e.g. 6 (`poquan eval` recommends one)' })
+    .min(0, 'must be 0 or more')
+    .default(6),
+  BOT_TOPIC: optionalText.pipe(topicLine),
+  BOT_TOPIC_ZH: optionalText.pipe(topicLine),
   CONTEXT_MODE: z.enum(['auto', 'full', 'retrieve']).default('auto'),
   CONTEXT_BUDGET_TOKENS: positiveInt.default(16_000),
   FOLLOW_UP_REWRITE_TIMEOUT_MS: z.coerce.number().int().min(0).max(60_000).default(0),
@@ -184,7 +197,11 @@ function toConfig(env: z.infer<typeof EnvSchema>) {
       maxRetries: env.LLM_MAX_RETRIES,
       maxTokens: env.LLM_MAX_TOKENS,
     },
-    retrieval: { topK: env.RETRIEVAL_TOP_K },
+    /** `relevanceFloor`: the BM25 score below which a passage is noise, not an answer. */
+    retrieval: { topK: env.RETRIEVAL_TOP_K, relevanceFloor: env.RELEVANCE_FLOOR },
+    /** Set: what the bot answers questions about, overriding the knowledge's front matter (see `resolveTopic`). */
+    topic:
+      env.BOT_TOPIC && env.BOT_TOPIC_ZH ? ({ en: env.BOT_TOPIC, zh: env.BOT_TOPIC_ZH } as Topic) : undefined,
     /** `auto` gives the model every passage while the whole knowledge fits `budgetTokens` (estimated). */
     context: { mode: env.CONTEXT_MODE as ContextMode, budgetTokens: env.CONTEXT_BUDGET_TOKENS },
     /** A follow-up's search query is rewritten by the model within this time; 0 (default) = the lexical rule only. */
@@ -298,6 +315,14 @@ export function loadConfig(env: Record<string, string | undefined>, fallbacks: C
   if (parsed.data.TELEGRAM_WEBHOOK_URL && !parsed.data.TELEGRAM_WEBHOOK_SECRET) {
     throw new ConfigError(
       'Invalid configuration: TELEGRAM_WEBHOOK_SECRET: is required when TELEGRAM_WEBHOOK_URL is set (e.g. the output of `openssl rand -hex 32`)',
+    );
+  }
+  // A topic in one language only would leave the other language's users with the default topic's wording.
+  const { BOT_TOPIC, BOT_TOPIC_ZH } = parsed.data;
+  if ((BOT_TOPIC === undefined) !== (BOT_TOPIC_ZH === undefined)) {
+    const missing = BOT_TOPIC === undefined ? 'BOT_TOPIC' : 'BOT_TOPIC_ZH';
+    throw new ConfigError(
+      `Invalid configuration: ${missing}: is required when ${missing === 'BOT_TOPIC' ? 'BOT_TOPIC_ZH' : 'BOT_TOPIC'} is set (the topic line in English and in Chinese)`,
     );
   }
   // Half a price table would mix the operator's prices with the preset's, possibly in another currency.

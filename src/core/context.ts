@@ -6,6 +6,7 @@ import { renderSystemMessage } from './prompt.ts';
 import type { ReplyLanguage } from './question.ts';
 import type { ScoredPassage } from './retriever.ts';
 import { estimateTokens, formatTokens } from './token-estimate.ts';
+import type { Topic } from './topic.ts';
 
 /**
  * What the model is shown for one knowledge version. `full`: every passage, numbered in file order, in one
@@ -38,10 +39,10 @@ export interface ContextStrategy {
  */
 export function chooseContextStrategy(
   knowledge: KnowledgeBase,
-  settings: { mode: ContextMode; budgetTokens: number; topK: number },
+  settings: { mode: ContextMode; budgetTokens: number; topK: number; topic?: Topic },
 ): ContextStrategy {
   const passages = knowledge.passages.map((passage) => ({ passage, score: 0 }));
-  const systemMessage = renderSystemMessage(passages);
+  const systemMessage = renderSystemMessage(passages, settings.topic);
   const fullContextTokens = estimateTokens(systemMessage);
   const full =
     settings.mode === 'full' || (settings.mode === 'auto' && fullContextTokens <= settings.budgetTokens);

@@ -5,6 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import { ConfigError } from './errors.ts';
 import { type GlossaryEntry, parseGlossaryTable } from './glossary.ts';
 import { splitSentences } from './sentences.ts';
+import { type Topic, topicFromFrontMatter } from './topic.ts';
 
 /** One retrievable piece of a knowledge file, small enough to quote and cite on its own. */
 export interface Passage {
@@ -26,6 +27,8 @@ export interface KnowledgeFileInfo {
   title: string;
   publication?: string;
   date?: string;
+  /** The front matter's `topic`/`topic_zh`: what the bot answers questions about. */
+  topic?: Topic;
   passageCount: number;
 }
 
@@ -34,6 +37,8 @@ export interface KnowledgeBase {
   passages: Passage[];
   glossary: GlossaryEntry[];
   files: KnowledgeFileInfo[];
+  /** The topic of the first file (in name order) that declares one. */
+  topic?: Topic;
   version: string;
 }
 
@@ -51,7 +56,8 @@ function slugify(heading: string): string {
   return slug.slice(0, 60) || 'section';
 }
 
-function splitFrontMatter(content: string): { meta: Record<string, unknown>; body: string } {
+/** The YAML front matter between `---` lines at the top (empty when there is none) and the text after it. */
+export function splitFrontMatter(content: string): { meta: Record<string, unknown>; body: string } {
   const match = /^---\r?\n([\s\S]*?)\r?\n---\r?\n?/.exec(content);
   if (!match) return { meta: {}, body: content };
   const meta = parseYaml(match[1] ?? '') as unknown;
@@ -184,6 +190,9 @@ export function parseKnowledgeFile(
   const publication = meta.source ?? meta.publication;
   if (typeof publication === 'string') info.publication = publication;
   if (date) info.date = date;
+  const topic = topicFromFrontMatter(meta);
+  if (topic && 'problem' in topic) throw new Error(topic.problem);
+  if (topic) info.topic = topic;
   return { info, passages, glossary };
 }
 
@@ -201,20 +210,32 @@ export function readKnowledgeText(bytes: Uint8Array): { text: string } | { probl
   } catch {
     return { problem: 'is not valid UTF-8 text (a binary file?)' };
   }
+  const problem = describeNonText(text);
+  return problem ? { problem } : { text: text.replace(/^\uFEFF/, '') };
+}
+
+/**
+ * Why decoded text is not text, or undefined when it is: NUL or other control characters (a binary file), or
+ * replacement characters from an earlier bad conversion. The problem names the line it starts on.
+ */
+export function describeNonText(text: string): string | undefined {
+  const lineAt = (index: number) => text.slice(0, index).split('\n').length;
   const control = /[^\P{Cc}\t\n\r\f]/u.exec(text);
   if (control) {
     const code = control[0].codePointAt(0)?.toString(16).padStart(4, '0');
-    return { problem: `contains the control character U+${code} (a binary file?)` };
+    return `contains the control character U+${code} on line ${lineAt(control.index)} (a binary file?)`;
   }
-  if (text.includes('\uFFFD'))
-    return { problem: 'contains U+FFFD replacement characters (a broken conversion?)' };
-  return { text: text.replace(/^\uFEFF/, '') };
+  const replacement = text.indexOf('\uFFFD');
+  if (replacement !== -1)
+    return `contains U+FFFD replacement characters from line ${lineAt(replacement)} (a broken conversion?)`;
+  return undefined;
 }
 
 /**
  * Loads every `.md` and `.txt` file in `dir`. A missing directory, an unreadable file, a file that is not text
- * (see `readKnowledgeText`) or one with no passages fails with a `ConfigError` naming it, so an operator knows which
- * file to fix; nothing of such a load goes live.
+ * (see `readKnowledgeText`) or one with neither passages nor glossary rows fails with a `ConfigError` naming it,
+ * so an operator knows which file to fix; nothing of such a load goes live. A file of glossary rows alone (an
+ * accepted `poquan knowledge glossary --suggest` file) is fine.
  */
 export async function loadKnowledge(dir: string): Promise<KnowledgeBase> {
   let names: string[];
@@ -251,13 +272,16 @@ export async function loadKnowledge(dir: string): Promise<KnowledgeBase> {
     } catch (error) {
       throw new ConfigError(`Knowledge file "${path}" is malformed: ${(error as Error).message}`);
     }
-    if (parsed.passages.length === 0)
+    if (parsed.passages.length === 0 && parsed.glossary.length === 0)
       throw new ConfigError(`Knowledge file "${path}" has no text to answer from`);
     hash.update(name).update('\0').update(content).update('\0');
     base.passages.push(...parsed.passages);
     base.glossary.push(...parsed.glossary);
     base.files.push(parsed.info);
+    base.topic ??= parsed.info.topic;
   }
+  if (base.passages.length === 0)
+    throw new ConfigError(`KNOWLEDGE_DIR: no file in "${dir}" has text to answer from, only glossary rows`);
   base.version = hash.digest('hex').slice(0, 12);
   return base;
 }

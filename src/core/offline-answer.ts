@@ -3,6 +3,7 @@ import type { KnowledgeBase } from './knowledge.ts';
 import type { ReplyLanguage } from './question.ts';
 import type { ScoredPassage } from './retriever.ts';
 import { createSentenceRanker, type ScoredSentence, type SentenceRanker } from './sentence-scoring.ts';
+import { defaultTopic, type Topic } from './topic.ts';
 
 /** One quote that answers, two that support it: enough to read as an answer, short enough for a chat. */
 const offlineQuoteCount = 3;
@@ -14,9 +15,9 @@ const offlineQuoteCount = 3;
  */
 export const offlinePassagePool = 8;
 
-/** The fixed reply when no passage matches, in the asker's language. Costs no model call. */
-export function notCoveredAnswer(language: ReplyLanguage): string {
-  return catalogFor(language).answers.notCovered;
+/** The fixed reply when no passage matches, in the asker's language, naming the topic. Costs no model call. */
+export function notCoveredAnswer(language: ReplyLanguage, topic: Topic = defaultTopic): string {
+  return catalogFor(language).answers.notCovered(topic[language], topic.examples?.[language]);
 }
 
 const rankers = new WeakMap<KnowledgeBase, SentenceRanker>();

@@ -1,5 +1,6 @@
 import type { Turn } from './memory.ts';
 import type { ScoredPassage } from './retriever.ts';
+import { defaultTopic, type Topic } from './topic.ts';
 
 /** A chat message in the OpenAI wire format, the only shape the LLM port accepts. */
 export interface ChatMessage {
@@ -8,10 +9,12 @@ export interface ChatMessage {
 }
 
 /**
- * The fixed rules. They come first and never change between requests, so DeepSeek's context cache can
- * reuse them; anything that varies (passages, history, question) comes after.
+ * The fixed rules for a topic. They come first and never change between requests (the topic changes only with
+ * the knowledge or the settings), so DeepSeek's context cache can reuse them; anything that varies (passages,
+ * history, question) comes after.
  */
-export const systemRules = `You are Poquan (破圈), an assistant that answers questions about China's AI race using only the numbered passages supplied in <passages>.
+export function systemRulesFor(topic: Topic): string {
+  return `You are Poquan (破圈), an assistant that answers questions about ${topic.en} using only the numbered passages supplied in <passages>.
 
 Rules:
 1. Use only facts stated in the passages. Add no outside knowledge, guesses or later events.
@@ -22,6 +25,10 @@ Rules:
 6. Be concise: a short paragraph or a few bullet points, in plain Markdown (bold, italics, lists, links). No tables, no HTML.
 7. Each passage's date attribute says when its source was written; the passages know nothing later. When a question asks about now, the latest or the current state of something, say "as of <date>" with that date (in Chinese "截至<date>") and do not present the passages as today's news. For events after that date, say the knowledge runs only to that date.
 8. The user's latest message may end with a line "Most relevant passages: [n], …", naming where search found the best matches. Read those first, but answer from whichever passages hold the facts, and cite those.`;
+}
+
+/** The rules for the default topic, China's AI race. */
+export const systemRules = systemRulesFor(defaultTopic);
 
 function escapeAttribute(value: string): string {
   return value.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
@@ -47,9 +54,9 @@ function stripCitationMarkers(text: string): string {
   return text.replace(/\s?\[\d+\](?:\[\d+\])*/g, '');
 }
 
-/** The system message: the fixed rules, then the numbered passages. */
-export function renderSystemMessage(passages: ScoredPassage[]): string {
-  return `${systemRules}\n\n${renderPassages(passages)}`;
+/** The system message: the fixed rules for the topic, then the numbered passages. */
+export function renderSystemMessage(passages: ScoredPassage[], topic: Topic = defaultTopic): string {
+  return `${systemRulesFor(topic)}\n\n${renderPassages(passages)}`;
 }
 
 /** The line that points the model at retrieval's best passages when it was given every passage. */
@@ -68,7 +75,8 @@ export interface PromptContext {
 /**
  * Builds the request: rules, then passages, then earlier turns, then the question — stable part first.
  * With `context` the system message is the prebuilt full-context one and the question ends with the
- * numbers of the most relevant passages. The API key never enters a prompt; it travels only in the HTTP
+ * numbers of the most relevant passages (its rules name the topic it was built for; `topic` is for the rules of a
+ * retrieve-mode system message). The API key never enters a prompt; it travels only in the HTTP
  * Authorization header.
  */
 export function buildPrompt(
@@ -76,8 +84,9 @@ export function buildPrompt(
   passages: ScoredPassage[],
   history: Turn[],
   context?: PromptContext,
+  topic: Topic = defaultTopic,
 ): ChatMessage[] {
-  const system = context ? context.systemMessage : renderSystemMessage(passages);
+  const system = context ? context.systemMessage : renderSystemMessage(passages, topic);
   const last =
     context && context.relevant.length > 0
       ? `${question}\n\n${relevantPassagesLine(context.relevant)}`

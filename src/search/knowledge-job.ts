@@ -7,12 +7,15 @@ import type { ContextMode } from '../core/config.ts';
 import type { ContextStrategy } from '../core/context.ts';
 import type { GlossaryEntry } from '../core/glossary.ts';
 import type { KnowledgeFileInfo, Passage } from '../core/knowledge.ts';
+import type { Topic } from '../core/topic.ts';
 import type { Bm25IndexData } from './bm25-index.ts';
 
 /** The worker's input (`workerData`). */
 export interface KnowledgeJob {
   dir: string;
   context: { mode: ContextMode; budgetTokens: number; topK: number };
+  /** `BOT_TOPIC`/`BOT_TOPIC_ZH` when set: it wins over the topic the knowledge declares. */
+  topicSetting?: Topic;
   /** The version already live: when the directory still holds it, nothing is built. */
   currentVersion?: string;
 }
@@ -26,6 +29,7 @@ export type WorkerMessage =
       kind: 'done';
       glossary: GlossaryEntry[];
       files: KnowledgeFileInfo[];
+      topic?: Topic;
       version: string;
       index: Bm25IndexData;
       /** Absent in full mode, whose strategy refers to the passages themselves and is rebuilt on arrival. */

@@ -8,6 +8,7 @@ import { chooseContextStrategy } from '../core/context.ts';
 import { ConfigError } from '../core/errors.ts';
 import { loadKnowledge } from '../core/knowledge.ts';
 import { tokenize } from '../core/tokenize.ts';
+import { resolveTopic } from '../core/topic.ts';
 import { buildBm25IndexData, transferablesOf } from './bm25-index.ts';
 import { type KnowledgeJob, nextSlice, passagesPerSlice, type WorkerMessage } from './knowledge-job.ts';
 
@@ -23,7 +24,8 @@ try {
     port.close();
   } else {
     const index = buildBm25IndexData(knowledge.passages, tokenize);
-    const context = chooseContextStrategy(knowledge, job.context);
+    const topic = resolveTopic(job.topicSetting, knowledge.topic);
+    const context = chooseContextStrategy(knowledge, { ...job.context, topic });
     let sent = 0;
     const sendNext = () => {
       if (sent < knowledge.passages.length) {
@@ -32,7 +34,7 @@ try {
         return;
       }
       const { glossary, files, version } = knowledge;
-      const done = { kind: 'done', glossary, files, version, index } as const;
+      const done = { kind: 'done', glossary, files, topic: knowledge.topic, version, index } as const;
       send(context.mode === 'full' ? done : { ...done, context }, transferablesOf(index));
       port.close();
     };

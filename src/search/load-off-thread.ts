@@ -8,6 +8,7 @@ import { ConfigError } from '../core/errors.ts';
 import type { KnowledgeBase, Passage } from '../core/knowledge.ts';
 import type { PassageIndex } from '../core/passage-index.ts';
 import { tokenize } from '../core/tokenize.ts';
+import { resolveTopic } from '../core/topic.ts';
 import { openBm25Index } from './bm25-index.ts';
 import { type KnowledgeJob, nextSlice, type WorkerMessage } from './knowledge-job.ts';
 
@@ -76,10 +77,21 @@ export function loadKnowledgeOffThread(
             reject(message.configError ? new ConfigError(message.message) : new Error(message.message)),
           );
         case 'done': {
-          const { glossary, files, version } = message;
-          const knowledge: KnowledgeBase = { passages, glossary, files, version };
+          const { glossary, files, topic, version } = message;
+          const knowledge: KnowledgeBase = {
+            passages,
+            glossary,
+            files,
+            version,
+            ...(topic ? { topic } : {}),
+          };
           const index = openBm25Index(message.index, tokenize);
-          const context = message.context ?? chooseContextStrategy(knowledge, job.context);
+          const context =
+            message.context ??
+            chooseContextStrategy(knowledge, {
+              ...job.context,
+              topic: resolveTopic(job.topicSetting, topic),
+            });
           return settle(() => resolve({ knowledge, index, context }));
         }
       }

@@ -15,6 +15,7 @@ import type {
 import type { CompletionUsage } from 'openai/resources/completions';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildRewritePrompt } from '../../src/core/follow-up.ts';
+import { buildGlossarySuggestionPrompt } from '../../src/core/glossary-suggestion.ts';
 import { type FakeLlm, type FakeReply, startFakeLlm } from './fake-llm.ts';
 
 /** DeepSeek's extra request field; the SDK forwards unknown body fields untouched. */
@@ -270,6 +271,21 @@ describe('fake LLM', () => {
     expect(queued.choices[0]?.message.content).toBe('Who founded Zhipu AI?');
     const { chunks } = await drain(streamParams());
     expect(joined(chunks, 'content')).toBe('queued answer');
+  });
+
+  it('answers a glossary suggestion request with a line for each term whose rendering it knows', async () => {
+    fake.setRenderings({ 'Yang Zhilin': '杨植麟', '32 billion': '320亿' });
+    const reply = (await client.chat.completions.create({
+      model: 'deepseek-chat',
+      messages: buildGlossarySuggestionPrompt([
+        { term: 'Yang Zhilin', kind: 'name', context: 'Moonshot AI was founded by Yang Zhilin.' },
+        { term: 'Harbourline', kind: 'name', context: 'Analysts at Harbourline Research said so.' },
+        { term: '32 billion', kind: 'figure', context: '32 billion are active for each token.' },
+      ]),
+    })) as ChatCompletion;
+    expect(reply.choices[0]?.message.content).toBe(
+      '1 | 杨植麟 | rendering known to the fake model\n3 | 320亿 | rendering known to the fake model',
+    );
   });
 
   it('rejects a wrong key with DeepSeek 401, masked to the last four characters, as AuthenticationError', async () => {

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { rewriteInstructions } from '../../src/core/follow-up.ts';
+import { glossarySuggestionInstructions } from '../../src/core/glossary-suggestion.ts';
 import { splitSentences } from '../../src/core/sentences.ts';
 
 /**
@@ -84,6 +85,12 @@ export interface FakeLlm {
   enqueueRewrite(...replies: FakeReply[]): void;
   /** Set the reply used when the queue is empty. */
   setDefault(reply: FakeReply): void;
+  /**
+   * The Chinese renderings the fake knows, by English term, for glossary suggestion requests (system message =
+   * Poquan's `glossarySuggestionInstructions`): it answers `n | rendering | note` for each numbered term it knows
+   * and nothing for the others, as a model that follows the instructions does. Such requests use the answer queue.
+   */
+  setRenderings(renderings: Record<string, string>): void;
   /** Stops listening and destroys every open connection, including hanging and keep-alive ones. */
   close(): Promise<void>;
 }
@@ -367,6 +374,23 @@ function isRewriteRequest(messages: WireMessage[]): boolean {
   return system !== undefined && contentText(system.content) === rewriteInstructions;
 }
 
+/** True for Poquan's glossary suggestion request, recognised by its fixed instructions. */
+function isGlossaryRequest(messages: WireMessage[]): boolean {
+  const system = messages.find((message) => message.role === 'system');
+  return system !== undefined && contentText(system.content) === glossarySuggestionInstructions;
+}
+
+/** One `n | rendering | note` line for each numbered term of the request that `renderings` knows. */
+function glossaryReply(messages: WireMessage[], renderings: Record<string, string>): string {
+  const terms = [...lastUserMessage(messages).matchAll(/^(\d+)\. (.+?) \((?:name|figure); in: /gm)];
+  return terms
+    .flatMap(([, n, term]) => {
+      const rendering = renderings[term as string];
+      return rendering ? [`${n} | ${rendering} | rendering known to the fake model`] : [];
+    })
+    .join('\n');
+}
+
 /** A literal-minded rewrite: the latest message followed by the last user question before it. */
 function rewrittenQuery(messages: WireMessage[]): string {
   const request = lastUserMessage(messages);
@@ -397,13 +421,16 @@ interface Plan {
   usage: Usage;
 }
 
-function planFor(reply: FakeReply, body: Record<string, unknown>, cache: PromptCache): Plan {
+function planFor(reply: FakeReply, body: Record<string, unknown>, state: State): Plan {
+  const { cache } = state;
   const messages = messagesOf(body);
   const content =
     reply.content ??
     (isRewriteRequest(messages)
       ? rewrittenQuery(messages)
-      : [groundedAnswer(messages), reply.addedClaim].filter(Boolean).join(' '));
+      : isGlossaryRequest(messages)
+        ? glossaryReply(messages, state.renderings)
+        : [groundedAnswer(messages), reply.addedClaim].filter(Boolean).join(' '));
   const reasoning = thinkingDisabled(body) ? '' : (reply.reasoning ?? defaultReasoning(messages));
   const prompt = JSON.stringify(body.messages);
   const promptTokens = estimateTokens(messages.map((message) => contentText(message.content)).join(''));
@@ -589,6 +616,7 @@ interface State {
   /** Set: the only models completions accept; unset: any model name is accepted. */
   models: string[] | undefined;
   cache: PromptCache;
+  renderings: Record<string, string>;
 }
 
 /** Why a request can't reach the model: its status and DeepSeek-style message, or undefined when it can. */
@@ -629,7 +657,7 @@ async function answer(
     const options = reply.retryAfter === undefined ? {} : { retryAfter: reply.retryAfter };
     return sendError(res, req, reply.status, options);
   }
-  const plan = planFor(reply, body, state.cache);
+  const plan = planFor(reply, body, state);
   if (body.stream === true) await streamCompletion(res, plan, body, record);
   else await sendCompletion(res, plan);
 }
@@ -689,6 +717,7 @@ export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLl
     apiKey: options.apiKey,
     models: options.models,
     cache: new PromptCache(),
+    renderings: {},
   };
   const server = createServer((req, res) => {
     handle(req, res, state).catch(() => {
@@ -709,6 +738,9 @@ export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLl
     enqueueRewrite: (...replies) => void state.rewriteQueue.push(...replies),
     setDefault: (reply) => {
       state.defaultReply = reply;
+    },
+    setRenderings: (renderings) => {
+      state.renderings = renderings;
     },
     close: () =>
       new Promise<void>((resolve) => {

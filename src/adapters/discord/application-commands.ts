@@ -6,10 +6,11 @@ import {
   InteractionContextType,
   type RESTPostAPIApplicationCommandsJSONBody,
 } from 'discord.js';
-import { describeOptions } from '../../../commands/command.ts';
+import { describeCommand, describeOptions } from '../../../commands/command.ts';
 import { commandsFor } from '../../../commands/index.ts';
 import { catalogFor } from '../../core/catalog/catalog.ts';
 import type { Config } from '../../core/config.ts';
+import { resolveTopic, type Topic } from '../../core/topic.ts';
 
 /** The message context-menu command that asks about the selected message's text. */
 
@@ -36,7 +37,7 @@ const adminsOnly = { default_member_permissions: '0' };
 /**
  * The application commands, generated from the platform-neutral specs in `commands/` (names, English
  * descriptions with `zh-CN` localizations, options, admins-only visibility for operator commands) plus the
- * "Ask Poquan" message command. Guild
+ * "Ask Poquan" message command; descriptions name `topic` (the knowledge's, see `resolveTopic`). Guild
  * registrations leave out `contexts`/`integration_types`, which Discord only accepts on global commands.
  * A question's `max_length` is the configured question limit, so Discord stops an over-long one client-side.
  * @see https://discord.com/developers/docs/interactions/application-commands#application-command-object
@@ -44,6 +45,7 @@ const adminsOnly = { default_member_permissions: '0' };
 export function buildDiscordCommands(
   config: Config,
   scope: 'global' | 'guild',
+  topic: Topic = resolveTopic(config.topic, undefined),
 ): RESTPostAPIApplicationCommandsJSONBody[] {
   const extra = scope === 'global' ? availability : {};
   const slashCommands = commandsFor('discord').map((spec): RESTPostAPIApplicationCommandsJSONBody => {
@@ -70,11 +72,12 @@ export function buildDiscordCommands(
               ),
             },
     );
+    const description = describeCommand(spec, topic);
     return {
       type: ApplicationCommandType.ChatInput,
       name: spec.name,
-      description: spec.description.en,
-      description_localizations: { 'zh-CN': spec.description.zh },
+      description: description.en,
+      description_localizations: { 'zh-CN': description.zh },
       ...(options.length > 0 ? { options } : {}),
       ...(spec.operatorOnly ? adminsOnly : {}),
       ...extra,

@@ -2,6 +2,7 @@ import { type APIApplicationCommand, DiscordAPIError, REST, Routes } from 'disco
 import type { Config } from '../../core/config.ts';
 import { ConfigError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
+import type { Topic } from '../../core/topic.ts';
 import { buildDiscordCommands } from './application-commands.ts';
 
 /** The fields of a command, registered or desired, that the comparison reads. */
@@ -92,10 +93,10 @@ function refusal(error: unknown, applicationId: string): unknown {
 /**
  * Registers Poquan's application commands — globally, or in `DISCORD_GUILD_ID` when set (guild commands
  * update instantly, handy while developing) — with one bulk overwrite (PUT), after reading what is
- * registered now. Skips the PUT when nothing changed. Returns a human summary for `poquan deploy-commands`.
+ * registered now; descriptions name `topic` (default: `BOT_TOPIC`, else China's AI race). Skips the PUT when nothing changed. Returns a human summary for `poquan deploy-commands`.
  * @see https://discord.com/developers/docs/interactions/application-commands#bulk-overwrite-global-application-commands
  */
-export async function deployDiscordCommands(config: Config, logger: Logger): Promise<string> {
+export async function deployDiscordCommands(config: Config, logger: Logger, topic?: Topic): Promise<string> {
   const { token, applicationId, apiBase, guildId } = config.discord;
   if (!token || !applicationId) {
     throw new ConfigError('deploy-commands needs DISCORD_TOKEN and DISCORD_APPLICATION_ID.');
@@ -104,7 +105,7 @@ export async function deployDiscordCommands(config: Config, logger: Logger): Pro
   const route = guildId
     ? Routes.applicationGuildCommands(applicationId, guildId)
     : Routes.applicationCommands(applicationId);
-  const desired = buildDiscordCommands(config, guildId ? 'guild' : 'global');
+  const desired = buildDiscordCommands(config, guildId ? 'guild' : 'global', topic);
   let current: APIApplicationCommand[];
   try {
     current = (await rest.get(route)) as APIApplicationCommand[];

@@ -1,4 +1,5 @@
 import { GrammyError, HttpError } from 'grammy';
+import { describeCommand } from '../../../commands/command.ts';
 import { commandsFor } from '../../../commands/index.ts';
 import { ConfigError, StartupError } from '../../core/errors.ts';
 import type { Poquan } from '../../poquan.ts';
@@ -70,7 +71,10 @@ export async function startTelegramAdapter(
   const commands = commandsFor('telegram').filter((command) => !command.operatorOnly);
   const registrations = (['en', 'zh'] as const).map((language) =>
     bot.api.setMyCommands(
-      commands.map((command) => ({ command: command.name, description: command.description[language] })),
+      commands.map((command) => ({
+        command: command.name,
+        description: describeCommand(command, poquan.topic())[language],
+      })),
       language === 'zh' ? { language_code: 'zh' } : {},
     ),
   );

@@ -87,7 +87,8 @@ export interface Catalog {
   answers: {
     offlineIntro: string;
     offlineEnable: string;
-    notCovered: string;
+    /** `topic` completes "questions about …"; `examples` names a few things it covers. */
+    notCovered(topic: string, examples: string | undefined): string;
     /** Appended to the not-covered reply for a question about a later time. */
     knowledgeRunsTo(date: string): string;
     /** Joins a reply and a note after it (Chinese needs no space). */
@@ -122,7 +123,7 @@ export interface Catalog {
     greeting(passages: number): string;
     reset: string;
     operatorsOnly(name: string): string;
-    helpIntro: string;
+    helpIntro(topic: string, examples: string | undefined): string;
     helpCommands: string;
     helpOtherLanguage: string;
     helpFirst: Record<HelpPlatform, string>;

@@ -35,8 +35,8 @@ export const en: Catalog = {
     offlineIntro: 'From the knowledge file (offline mode, quoting the most relevant sentences):',
     offlineEnable:
       '_No model is configured, so these are quotes, not a written answer. Set `LLM_API_KEY` (DeepSeek by default) to get one._',
-    notCovered:
-      'The knowledge file doesn\'t cover that. I can answer questions about China\'s AI race, such as DeepSeek, Qwen, the "six little tigers" or state AI funding.',
+    notCovered: (topic, examples) =>
+      `The knowledge file doesn't cover that. I can answer questions about ${topic}${examples ? `, such as ${examples}` : ''}.`,
     knowledgeRunsTo: (date) => `The knowledge file runs to ${date}; it has nothing on later events.`,
     joinSentences: (first, second) => `${first} ${second}`,
     date: (year, month, day) =>
@@ -110,8 +110,8 @@ export const en: Catalog = {
     greeting: (passages) => `Hi! I'm **Poquan** (破圈), with ${passages} passages of knowledge.`,
     reset: "Done — I've forgotten this conversation.",
     operatorsOnly: (name) => `Sorry, /${name} is only for this bot's operators.`,
-    helpIntro:
-      'Ask me about China\'s AI race — DeepSeek, Qwen, Ernie Bot, Doubao, the "six little tigers", state AI funding, Chatbot Arena standings. I answer from my knowledge file and cite the passages as [1], [2].',
+    helpIntro: (topic, examples) =>
+      `Ask me about ${topic}${examples ? ` — for example ${examples}` : ''}. I answer from my knowledge file and cite the passages as [1], [2].`,
     helpCommands: [
       '• `/sources` — the passages behind my last answer',
       '• `/reset` — forget our conversation',

@@ -31,8 +31,8 @@ export const zh: Catalog = {
     offlineIntro: '知识库中最相关的原文语句（离线模式，仅引用原文）：',
     offlineEnable:
       '_尚未配置模型，以上为原文摘录而非生成的回答。设置 `LLM_API_KEY`（默认使用 DeepSeek）即可获得完整回答。_',
-    notCovered:
-      '知识库没有涉及这个问题。我只能回答关于中国人工智能竞赛的问题，例如 DeepSeek、通义千问、“六小虎”或国家对人工智能的投资。',
+    notCovered: (topic, examples) =>
+      `知识库没有涉及这个问题。我只能回答关于${topic}的问题${examples ? `，例如 ${examples}` : ''}。`,
     knowledgeRunsTo: (date) => `知识库的内容截至${date}，不包含之后的事件。`,
     joinSentences: (first, second) => `${first}${second}`,
     date: (year, month, day) => `${year}年${month ? `${month}月` : ''}${day ? `${day}日` : ''}`,
@@ -104,8 +104,8 @@ export const zh: Catalog = {
     greeting: (passages) => `你好！我是**破圈 Poquan**，知识库共 ${passages} 段。`,
     reset: '好的，我已忘记之前的对话。',
     operatorsOnly: (name) => `抱歉，/${name} 仅限本机器人的管理员使用。`,
-    helpIntro:
-      '我可以回答关于中国人工智能竞赛的问题——DeepSeek（深度求索）、通义千问、文心一言、豆包、“六小虎”、国家对人工智能的投资、Chatbot Arena 排名等。回答基于知识库，并以 [1]、[2] 标注出处。',
+    helpIntro: (topic, examples) =>
+      `我可以回答关于${topic}的问题${examples ? `，例如 ${examples}` : ''}。回答基于知识库，并以 [1]、[2] 标注出处。`,
     helpCommands: [
       '• `/sources` — 查看上一个回答引用的段落',
       '• `/reset` — 清除对话记忆',
