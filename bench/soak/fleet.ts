@@ -94,6 +94,8 @@ export async function startFleet(settings: FleetSettings): Promise<Fleet> {
     TELEGRAM_API_ROOT: settings.telegram.url,
     TELEGRAM_WEBHOOK_URL: `${lb.url}${webhookPath}`,
     TELEGRAM_WEBHOOK_SECRET: webhookSecret,
+    // A killed instance's updates are taken over by the live one after 2 s, not the default 15 s.
+    TELEGRAM_WEBHOOK_LEASE_MS: '2000',
     HTTP_HOST: '127.0.0.1',
   };
   // The inspector lets the soak collect garbage and read memory inside each process (see heap-probe.ts).
