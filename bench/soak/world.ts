@@ -112,6 +112,8 @@ const nextId = () => `q${String(nextQuestion++).padStart(4, '0')}`;
 
 /** Closed while the Discord process is down: users wait for the bot to come back before asking there. */
 let discordOpen: Promise<void> = Promise.resolve();
+/** How long after Discord users stop asking its process is killed: time for the last question to be read. */
+const discordSettleMs = 500;
 let reopenDiscord: (() => void) | undefined;
 
 /** Last call or request touching each chat (Telegram chat id, Discord channel id or interaction token). */
@@ -492,6 +494,8 @@ function collectReplies(): void {
         own.since,
         next?.since ?? Number.POSITIVE_INFINITY,
         own.token,
+        // A private answer whose interaction can no longer be used goes to the asker by DM.
+        question.kind === 'discord-ask-private' ? question.asker.split(':')[1] : undefined,
       )) {
         if (isDiscordPreview(message.content)) question.frozenPreviews.push(message.content);
         else question.finalReplies.push(message.content);
@@ -510,7 +514,9 @@ process.on('message', (request: WorldRequest) => {
     discordOpen = new Promise((resolve) => {
       reopenDiscord = resolve;
     });
-    send({ type: 'discord-paused' });
+    // A question sent in the last instant before the kill reaches a process that has not yet read it, and
+    // Discord never redelivers an event to a new session: the kill waits until what was sent has arrived.
+    setTimeout(() => send({ type: 'discord-paused' }), discordSettleMs);
   } else if (request.type === 'resume-discord') {
     reopenDiscord?.();
   } else if (request.type === 'report') {

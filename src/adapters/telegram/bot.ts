@@ -23,6 +23,7 @@ import { retryTelegramCalls } from './api-retries.ts';
 import { describeErrorForLog, isChatUnreachable } from './errors.ts';
 import { handleFeedbackCallback } from './feedback.ts';
 import { createMessageTrail } from './message-trail.ts';
+import { previewRecordFor } from './preview-record.ts';
 import { escapeHtml, renderTelegramText } from './render.ts';
 import {
   conversationIdFor,
@@ -113,8 +114,19 @@ export function createTelegramBot(poquan: Poquan, options: TelegramAdapterOption
     return work;
   };
 
-  const reply = (message: Message, requestLog: Logger, html: string[]) =>
-    createMessageTrail(bot.api, replyPlaceFor(message), requestLog, { minGapMs: 0 }).show(html);
+  /**
+   * Replies to the update's message. The messages an earlier attempt at the same update left (a preview frozen
+   * by a kill) are edited into this reply, so a replayed question refused or failed now leaves no "thinking…".
+   */
+  const reply = async (updateId: number, message: Message, requestLog: Logger, html: string[]) => {
+    const record = previewRecordFor(poquan.store, updateId, requestLog);
+    const trail = createMessageTrail(bot.api, replyPlaceFor(message), requestLog, {
+      minGapMs: 0,
+      earlier: await record.load(),
+      onChange: record.save,
+    });
+    await trail.show(html);
+  };
 
   bot.use(async (ctx, next) => {
     const id = randomUUID().slice(0, 8);
@@ -148,7 +160,7 @@ export function createTelegramBot(poquan: Poquan, options: TelegramAdapterOption
     if (!spec) {
       if (incoming.kind === 'plain' || !incoming.explicit) return;
       const text = catalogFor(uiLanguage(message, poquan)).errors.unknownCommand(incoming.name);
-      return reply(message, requestLog, [escapeHtml(text)]);
+      return reply(ctx.update.update_id, message, requestLog, [escapeHtml(text)]);
     }
     const words = incoming.kind === 'plain' ? incoming.text : incoming.rest;
     const language = languageOf(words, uiLanguage(message, poquan));
@@ -164,7 +176,9 @@ export function createTelegramBot(poquan: Poquan, options: TelegramAdapterOption
         signal: controller.signal,
         log: requestLog,
       });
-      if (result.type === 'message') return await reply(message, requestLog, renderTelegramText(result.text));
+      if (result.type === 'message') {
+        return await reply(ctx.update.update_id, message, requestLog, renderTelegramText(result.text));
+      }
       await streamAnswer(
         { api: ctx.api, poquan, log: requestLog, token, timing, drafts },
         replyPlaceFor(message),
@@ -204,12 +218,14 @@ export function createTelegramBot(poquan: Poquan, options: TelegramAdapterOption
     if (!message) return;
     const sentence = describeErrorForUser(error, languageFor(message, poquan));
     return track(
-      reply(message, requestLog, [escapeHtml(sentence)]).catch((replyError: unknown) => {
-        requestLog.error(
-          { error: describeErrorForLog(replyError, token) },
-          'could not send the error message',
-        );
-      }),
+      reply(ctx.update.update_id, message, requestLog, [escapeHtml(sentence)]).catch(
+        (replyError: unknown) => {
+          requestLog.error(
+            { error: describeErrorForLog(replyError, token) },
+            'could not send the error message',
+          );
+        },
+      ),
     );
   });
 
