@@ -126,6 +126,7 @@ export function createTelegramBot(poquan: Poquan, options: TelegramAdapterOption
       onChange: record.save,
     });
     await trail.show(html);
+    await record.markDelivered();
   };
 
   bot.use(async (ctx, next) => {
@@ -155,6 +156,10 @@ export function createTelegramBot(poquan: Poquan, options: TelegramAdapterOption
     const requestLog = ctx.request?.log ?? log;
     const incoming = routeMessage(message, ctx.me);
     if (incoming.kind === 'ignore') return requestLog.debug({ reason: incoming.reason }, 'message ignored');
+    if (await previewRecordFor(poquan.store, ctx.update.update_id, requestLog).wasDelivered()) {
+      // A replay of an update whose reply a killed process had already sent: answering again would repeat it.
+      return requestLog.info('update already answered before a restart; not answered again');
+    }
     const spec =
       incoming.kind === 'plain' ? plainTextCommand('telegram').spec : findCommand('telegram', incoming.name);
     if (!spec) {

@@ -8,18 +8,24 @@ const recordTtlMs = 24 * 3_600_000;
 /**
  * The messages an answer to one update has put in its chat so far (a group's growing preview, say), kept in the
  * store, so the process that answers the update again after a kill edits them into the new answer instead of
- * leaving a frozen preview above it. A failing store costs only that: the new answer is sent as new messages.
+ * leaving a frozen preview above it, and skips an update whose reply an earlier attempt already delivered (killed
+ * before it could mark the update done). A failing store costs only that: the new answer is sent as new messages.
  */
 export interface PreviewRecord {
   /** The messages an earlier attempt left ([] the first time). */
   load(): Promise<SentMessage[]>;
   /** Records the messages the answer shows now. */
   save(messages: SentMessage[]): Promise<void>;
+  /** Records that the update's final reply is in the chat: a replay of the update is then not answered again. */
+  markDelivered(): Promise<void>;
+  /** True once an earlier attempt delivered the final reply (false when the store can't tell). */
+  wasDelivered(): Promise<boolean>;
 }
 
 /** The record of the answer to update `updateId`. */
 export function previewRecordFor(store: Store, updateId: number, log: Logger): PreviewRecord {
   const key = `telegram:preview:${updateId}`;
+  const deliveredKey = `${key}:delivered`;
   return {
     async load() {
       try {
@@ -34,6 +40,21 @@ export function previewRecordFor(store: Store, updateId: number, log: Logger): P
         await withStore('write', () => store.set(key, messages, recordTtlMs));
       } catch (error) {
         log.debug({ err: error }, 'could not record the messages sent');
+      }
+    },
+    async markDelivered() {
+      try {
+        await withStore('write', () => store.set(deliveredKey, true, recordTtlMs));
+      } catch (error) {
+        log.debug({ err: error }, 'could not record the delivery');
+      }
+    },
+    async wasDelivered() {
+      try {
+        return (await withStore('read', () => store.get<boolean>(deliveredKey))) === true;
+      } catch (error) {
+        log.debug({ err: error }, 'could not read whether an earlier attempt delivered');
+        return false;
       }
     },
   };

@@ -178,6 +178,7 @@ export async function streamAnswer(
   const empty = describeErrorForUser(new LlmError('empty', 'empty answer'), request.language);
   const replyMarkup = done.votable ? feedbackKeyboard(done.answerId) : undefined;
   await trail.show(final.length > 0 ? final : [escapeHtml(empty)], replyMarkup ? { replyMarkup } : {});
+  await record.markDelivered();
   log.info({ answerId: done.answerId, messages: trail.size }, 'delivered');
   return done;
 }
