@@ -82,7 +82,8 @@ describe('token budgets', () => {
       cleanups.push(() => redis.stop());
       const shared = { STORE_URL: redis.url, STORE_NAMESPACE: 'budget-test', BUDGET_USER_DAILY_TOKENS: '10' };
       const first = await startTelegramHarness(cleanups, shared);
-      const second = await startTelegramHarness(cleanups, shared);
+      // The same bot on both: the second instance's updates continue the bot's update ids.
+      const second = await startTelegramHarness(cleanups, shared, { telegram: { firstUpdateId: 1000 } });
 
       expect(await first.ask(foundersQuestion)).toEqual([expect.stringMatching(groundedAnswer)]);
       expect(await second.ask('Who runs the national AI fund?')).toEqual([

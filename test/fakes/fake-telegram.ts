@@ -117,6 +117,11 @@ export interface FakeTelegramOptions {
   webhookUrl?: string;
   /** How long the fake waits before redelivering after a failed webhook delivery (ms; Telegram waits longer). */
   webhookRetryMs?: number;
+  /**
+   * The first `update_id` (default 1). Update ids count per bot: two fakes standing for one bot's traffic split
+   * over two instances must not hand out the same ids, as Telegram never would.
+   */
+  firstUpdateId?: number;
 }
 
 /** One webhook POST the fake made. */
@@ -475,7 +480,7 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
   const watchers = new Set<() => void>();
   const deliveredAt = new Map<number, number>();
   let poller: { limit: number; respond(updates: Update[]): void } | undefined;
-  let nextUpdateId = 1;
+  let nextUpdateId = options.firstUpdateId ?? 1;
   const state = {
     webhookUrl: options.webhookUrl ?? '',
     webhookSecret: '',

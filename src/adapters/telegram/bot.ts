@@ -119,7 +119,7 @@ export function createTelegramBot(poquan: Poquan, options: TelegramAdapterOption
    * by a kill) are edited into this reply, so a replayed question refused or failed now leaves no "thinking…".
    */
   const reply = async (updateId: number, message: Message, requestLog: Logger, html: string[]) => {
-    const record = previewRecordFor(poquan.store, updateId, requestLog);
+    const record = previewRecordFor(poquan.store, bot.botInfo.id, updateId, requestLog);
     const trail = createMessageTrail(bot.api, replyPlaceFor(message), requestLog, {
       minGapMs: 0,
       earlier: await record.load(),
@@ -156,7 +156,7 @@ export function createTelegramBot(poquan: Poquan, options: TelegramAdapterOption
     const requestLog = ctx.request?.log ?? log;
     const incoming = routeMessage(message, ctx.me);
     if (incoming.kind === 'ignore') return requestLog.debug({ reason: incoming.reason }, 'message ignored');
-    if (await previewRecordFor(poquan.store, ctx.update.update_id, requestLog).wasDelivered()) {
+    if (await previewRecordFor(poquan.store, ctx.me.id, ctx.update.update_id, requestLog).wasDelivered()) {
       // A replay of an update whose reply a killed process had already sent: answering again would repeat it.
       return requestLog.info('update already answered before a restart; not answered again');
     }
@@ -185,7 +185,7 @@ export function createTelegramBot(poquan: Poquan, options: TelegramAdapterOption
         return await reply(ctx.update.update_id, message, requestLog, renderTelegramText(result.text));
       }
       await streamAnswer(
-        { api: ctx.api, poquan, log: requestLog, token, timing, drafts },
+        { api: ctx.api, botId: ctx.me.id, poquan, log: requestLog, token, timing, drafts },
         replyPlaceFor(message),
         {
           updateId: ctx.update.update_id,

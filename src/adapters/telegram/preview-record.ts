@@ -22,9 +22,12 @@ export interface PreviewRecord {
   wasDelivered(): Promise<boolean>;
 }
 
-/** The record of the answer to update `updateId`. */
-export function previewRecordFor(store: Store, updateId: number, log: Logger): PreviewRecord {
-  const key = `telegram:preview:${updateId}`;
+/**
+ * The record of the answer to update `updateId` of bot `botId`: update ids count per bot, and two bots may share a
+ * store.
+ */
+export function previewRecordFor(store: Store, botId: number, updateId: number, log: Logger): PreviewRecord {
+  const key = `telegram:${botId}:preview:${updateId}`;
   const deliveredKey = `${key}:delivered`;
   return {
     async load() {

@@ -34,6 +34,8 @@ export interface StreamTiming {
 /** What streaming one answer needs from the bot around it. */
 export interface StreamContext {
   api: Api;
+  /** The bot answering: its update ids are its own. */
+  botId: number;
   poquan: Poquan;
   log: Logger;
   token: string;
@@ -91,7 +93,7 @@ export async function streamAnswer(
   const { api, poquan, log } = context;
   const options = { showReasoning: poquan.config.showReasoning, language: request.language };
   const isPrivate = place.chatType === 'private';
-  const record = previewRecordFor(poquan.store, request.updateId, log);
+  const record = previewRecordFor(poquan.store, context.botId, request.updateId, log);
   const trail = createMessageTrail(api, place, log, {
     minGapMs: isPrivate ? 0 : context.timing.messageGapMs,
     earlier: await record.load(),
