@@ -56,8 +56,8 @@ export interface FakeGuild {
 }
 
 /**
- * The gateway shard that receives a guild's events: `(guild_id >> 22) % shardCount`, Discord's own formula.
- * @see https://discord.com/developers/docs/events/gateway#sharding
+ * The gateway shard that receives a guild's events: `(guild_id >> 22) % shardCount`, Discord's own formula
+ * (Discord's developer documentation, Gateway, "Sharding").
  */
 export function shardOfGuild(guildId: string, shardCount: number): number {
   return Number((BigInt(guildId) >> 22n) % BigInt(shardCount));

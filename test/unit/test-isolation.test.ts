@@ -22,7 +22,7 @@ describe('the environment tests run in', () => {
       ...Object.fromEntries(Object.keys(EnvSchema.shape).map((key) => [key, 'x'])),
       LLM_SOMETHING_NEW: 'x',
       OPENAI_API_KEY: 'sk-real',
-      OPENAI_BASE_URL: 'https://api.openai.com/v1',
+      OPENAI_BASE_URL: 'https://llm.example.com/v1',
       DEEPSEEK_API_KEY: 'sk-real',
       TELEGRAM_TOKEN: 'x',
       DISCORD_BOT_TOKEN: 'x',
