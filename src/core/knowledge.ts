@@ -232,15 +232,12 @@ export function describeNonText(text: string): string | undefined {
 }
 
 /**
- * Loads every `.md` and `.txt` file in `dir`. A missing directory, an unreadable file, a file that is not text
- * (see `readKnowledgeText`) or one with neither passages nor glossary rows fails with a `ConfigError` naming it,
- * so an operator knows which file to fix; nothing of such a load goes live. A file of glossary rows alone (an
- * accepted `poquan knowledge glossary --suggest` file) is fine.
+ * The knowledge files of `dir` (`.md` and `.txt`, links included), in name order: the order they load in. An
+ * unreadable directory fails with a `ConfigError` naming `KNOWLEDGE_DIR`.
  */
-export async function loadKnowledge(dir: string): Promise<KnowledgeBase> {
-  let names: string[];
+export async function knowledgeFileNames(dir: string): Promise<string[]> {
   try {
-    names = (await readdir(dir, { withFileTypes: true }))
+    return (await readdir(dir, { withFileTypes: true }))
       .filter((entry) => (entry.isFile() || entry.isSymbolicLink()) && /\.(md|txt)$/i.test(entry.name))
       .map((entry) => entry.name)
       .sort();
@@ -249,6 +246,16 @@ export async function loadKnowledge(dir: string): Promise<KnowledgeBase> {
       `KNOWLEDGE_DIR: cannot read directory "${dir}" (${(error as NodeJS.ErrnoException).code ?? error})`,
     );
   }
+}
+
+/**
+ * Loads every `.md` and `.txt` file in `dir`. A missing directory, an unreadable file, a file that is not text
+ * (see `readKnowledgeText`) or one with neither passages nor glossary rows fails with a `ConfigError` naming it,
+ * so an operator knows which file to fix; nothing of such a load goes live. A file of glossary rows alone (an
+ * accepted `poquan knowledge glossary --suggest` file) is fine.
+ */
+export async function loadKnowledge(dir: string): Promise<KnowledgeBase> {
+  const names = await knowledgeFileNames(dir);
   if (names.length === 0) throw new ConfigError(`KNOWLEDGE_DIR: no .md or .txt files in "${dir}"`);
 
   const hash = createHash('sha256');

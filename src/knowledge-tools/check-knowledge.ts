@@ -1,10 +1,9 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { ConfigError } from '../core/errors.ts';
 import type { GlossaryEntry } from '../core/glossary.ts';
 import { parseGlossaryTable } from '../core/glossary.ts';
-import { readKnowledgeText } from '../core/knowledge.ts';
+import { knowledgeFileNames, readKnowledgeText } from '../core/knowledge.ts';
 import { containsCjk } from '../core/tokenize.ts';
 import { topicFromFrontMatter } from '../core/topic.ts';
 import {
@@ -243,17 +242,7 @@ export async function scanKnowledgeDir(
   dir: string,
   today: string,
 ): Promise<{ files: ScannedFile[]; glossary: GlossaryEntry[] }> {
-  let names: string[];
-  try {
-    names = (await readdir(dir, { withFileTypes: true }))
-      .filter((entry) => (entry.isFile() || entry.isSymbolicLink()) && /\.(md|txt)$/i.test(entry.name))
-      .map((entry) => entry.name)
-      .sort();
-  } catch (error) {
-    throw new ConfigError(
-      `KNOWLEDGE_DIR: cannot read directory "${dir}" (${(error as NodeJS.ErrnoException).code ?? error})`,
-    );
-  }
+  const names = await knowledgeFileNames(dir);
   const files: ScannedFile[] = [];
   for (const name of names) {
     const path = join(dir, name);
