@@ -9,7 +9,7 @@
 import { createDiscordClient } from '../src/adapters/discord/client.ts';
 import { startTelegramAdapter } from '../src/adapters/telegram/index.ts';
 import { loadConfig } from '../src/core/config.ts';
-import { createLogger } from '../src/core/logger.ts';
+import { createLogger } from '../src/logging/logger.ts';
 import { createPoquan } from '../src/poquan.ts';
 import { type FakeDiscord, startFakeDiscord } from '../test/fakes/fake-discord.ts';
 import { fakeUser } from '../test/fakes/fake-discord-fixtures.ts';

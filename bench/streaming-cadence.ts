@@ -148,7 +148,7 @@ async function runWorker(root: string, runs: { fast: number; slow: number }): Pr
   const { startTelegramAdapter } = await load('src/adapters/telegram/index.ts');
   const { createDiscordClient } = await load('src/adapters/discord/client.ts');
   const { loadConfig } = await load('src/core/config.ts');
-  const { createLogger } = await load('src/core/logger.ts');
+  const { createLogger } = await load('src/logging/logger.ts');
   const { createPoquan } = await load('src/poquan.ts');
   const result: WorkerResult = {};
   let id = 0;

@@ -9,7 +9,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { startTelegramAdapter } from '../src/adapters/telegram/index.ts';
 import { loadConfig } from '../src/core/config.ts';
-import { createLogger } from '../src/core/logger.ts';
+import { createLogger } from '../src/logging/logger.ts';
 import { createPoquan, type Poquan } from '../src/poquan.ts';
 import type { FakeReply } from '../test/fakes/fake-llm.ts';
 import type { FakesReport, FakesRequest } from './fakes-process.ts';

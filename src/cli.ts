@@ -33,7 +33,7 @@ async function withPoquan<T>(run: (poquan: Poquan) => Promise<T>, configured?: C
   const config = configured ?? (await readConfig());
   const [{ createPoquan }, { createLogger }] = await Promise.all([
     import('./poquan.ts'),
-    import('./core/logger.ts'),
+    import('./logging/logger.ts'),
   ]);
   const poquan = await createPoquan(config, createLogger(config.logLevel ?? 'warn'), { countMetrics: false });
   try {
@@ -379,7 +379,9 @@ async function knowledgeGlossary(options: { suggest?: string; dir?: string }): P
   const config = await readConfig();
   const { suggestGlossary, acceptedPath } = await import('./knowledge-tools/suggest-glossary.ts');
   const llm =
-    config.llm.mode === 'llm' ? (await import('./core/llm.ts')).createOpenAiLlm(config.llm) : undefined;
+    config.llm.mode === 'llm'
+      ? (await import('./llm/openai-client.ts')).createOpenAiLlm(config.llm)
+      : undefined;
   const dir = options.dir ?? config.knowledgeDir;
   const result = await suggestGlossary(options.suggest, dir, {
     llm,
@@ -526,7 +528,7 @@ program
     const [{ deployDiscordCommands }, { createLogger }, { loadKnowledge }, { resolveTopic }] =
       await Promise.all([
         import('./adapters/discord/index.ts'),
-        import('./core/logger.ts'),
+        import('./logging/logger.ts'),
         import('./core/knowledge.ts'),
         import('./core/topic.ts'),
       ]);

@@ -1,11 +1,12 @@
 import { type Config, loadConfig } from './core/config.ts';
 import { chooseContextStrategy, describeContextStrategy } from './core/context.ts';
 import { type KnowledgeBase, loadKnowledge } from './core/knowledge.ts';
-import { StoreOpenError } from './core/sqlite-store.ts';
-import { openStore } from './core/store.ts';
+import { storeKeys } from './core/store-keys.ts';
 import { check, type DoctorCheck } from './doctor/check.ts';
 import { checkModel } from './doctor/model.ts';
 import { checkDiscordToken, checkTelegramToken } from './doctor/platforms.ts';
+import { openStore } from './store/open-store.ts';
+import { StoreOpenError } from './store/store-open-error.ts';
 
 export type { DoctorCheck } from './doctor/check.ts';
 
@@ -54,7 +55,7 @@ export async function runDoctor(env: Record<string, string | undefined>): Promis
         const store = await openStore(config.storeUrl, config.storeNamespace);
         try {
           await store.ping();
-          await store.kv.set('doctor:write-test', Date.now(), 10_000);
+          await store.set(storeKeys.doctorWriteTest, Date.now(), 10_000);
           return `${store.kind} store reachable and writable`;
         } finally {
           await store.close();

@@ -1,5 +1,5 @@
 import type { Config } from './core/config.ts';
-import { createLogger } from './core/logger.ts';
+import { createLogger } from './logging/logger.ts';
 import { createPoquan } from './poquan.ts';
 import { type HttpRoute, type RunningHttpServer, startHttpServer } from './server/http.ts';
 

@@ -13,17 +13,18 @@ import type { LlmClient } from './core/llm.ts';
 import type { Logger } from './core/logger.ts';
 import { type ConversationMemory, createConversationMemory } from './core/memory.ts';
 import { type MeteredAnswerer, meterAnswers } from './core/metering.ts';
-import { createMetrics, type Metrics } from './core/metrics.ts';
 import type { PriceTable } from './core/providers.ts';
 import { createRateLimiter, type RateLimiter } from './core/rate-limit.ts';
 import { createRetriever, type Retriever } from './core/retriever.ts';
-import { StoreOpenError } from './core/sqlite-store.ts';
-import { type AtomicStore, type OpenedStore, openStore, type Store } from './core/store.ts';
+import type { AtomicStore, Store } from './core/store.ts';
 import { resolveTopic, type Topic } from './core/topic.ts';
 import { type Asker, createAsker } from './core/turn.ts';
 import type { WorkQueue, WorkQueueOptions } from './core/work-queue.ts';
+import { createMetrics, type PrometheusMetrics } from './metrics/prometheus-metrics.ts';
 import { createBm25Retriever } from './search/bm25-retriever.ts';
 import { loadKnowledgeOffThread } from './search/load-off-thread.ts';
+import { type OpenedStore, openStore } from './store/open-store.ts';
+import { StoreOpenError } from './store/store-open-error.ts';
 
 /**
  * The assembled core every entry point (CLI, bot process, tests) works with. Built only here, so the
@@ -65,7 +66,7 @@ export interface Poquan {
   /** Resolves when the store answers; readiness checks call it. */
   pingStore(): Promise<void>;
   /** The Prometheus registry and counters; with `countMetrics: false`, made (empty) on first read. */
-  metrics: Metrics;
+  metrics: PrometheusMetrics;
   /**
    * Reloads the knowledge directory and swaps knowledge and index together, so an answer in flight keeps
    * the version it started with. A broken file throws and leaves the current knowledge in place.
@@ -166,10 +167,12 @@ export async function createPoquan(
   /** The reload whose knowledge is live: one started earlier that finishes later must not replace it. */
   let liveReload = 0;
   const opened = await openConfiguredStore(config, logger);
-  const store = opened.kv;
+  const store: Store = opened;
   // The OpenAI client loads only when a model is configured: an offline `poquan ask` starts without it.
   const llm =
-    config.llm.mode === 'llm' ? (await import('./core/llm.ts')).createOpenAiLlm(config.llm) : undefined;
+    config.llm.mode === 'llm'
+      ? (await import('./llm/openai-client.ts')).createOpenAiLlm(config.llm)
+      : undefined;
   const memory = createConversationMemory(store, config.memory);
   logger.info(
     {
@@ -186,7 +189,7 @@ export async function createPoquan(
   const access = createAccessPolicy(config);
   const prices = resolvePrices(config.llm, config.prices);
   const budgets = createBudgets({
-    atomic: opened.atomic,
+    atomic: store,
     settings: config.budget,
     isAdmin: (userKey) => access.isAdmin(userKey),
   });
@@ -292,13 +295,12 @@ export async function createPoquan(
   }
 
   const feedback = createFeedbackStore({
-    kv: store,
-    atomic: opened.atomic,
+    store,
     retentionMs: config.feedback.retentionMs,
     provider: llm?.provider,
     votes: counting?.votes,
   });
-  const rateLimiter = createRateLimiter(opened.atomic, config.rateLimitPerMinute);
+  const rateLimiter = createRateLimiter(store, config.rateLimitPerMinute);
   const answer = meterAnswers(
     createAnswerer({
       retriever: () => current.retriever,
@@ -334,7 +336,7 @@ export async function createPoquan(
     llm,
     memory,
     store,
-    atomic: opened.atomic,
+    atomic: store,
     openQueue: opened.openQueue,
     feedback,
     pingStore: opened.ping,

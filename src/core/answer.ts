@@ -19,6 +19,7 @@ import { buildPrompt } from './prompt.ts';
 import { cleanQuestion, detectLanguage, type ReplyLanguage } from './question.ts';
 import type { Retriever, ScoredPassage } from './retriever.ts';
 import type { Store } from './store.ts';
+import { storeKeys } from './store-keys.ts';
 import type { Topic } from './topic.ts';
 
 /** What `answer()` needs; built once by the composition root. `retriever` is a getter so hot reload can swap it. */
@@ -183,11 +184,13 @@ export function createAnswerer(deps: AnswerDeps): Answerer {
 
     const cacheKey =
       history.length === 0 && deps.cache && deps.cacheTtlMs > 0
-        ? `answer:${createHash('sha256')
-            .update(
-              `${normalizeForCache(question)}\0${knowledgeVersion}\0${mode}\0${model ?? ''}\0${deps.llm?.baseUrl ?? ''}\0${context?.mode ?? 'retrieve'}`,
-            )
-            .digest('hex')}`
+        ? storeKeys.answerCache(
+            createHash('sha256')
+              .update(
+                `${normalizeForCache(question)}\0${knowledgeVersion}\0${mode}\0${model ?? ''}\0${deps.llm?.baseUrl ?? ''}\0${context?.mode ?? 'retrieve'}`,
+              )
+              .digest('hex'),
+          )
         : undefined;
     const cached = cacheKey ? await readCache(cacheKey) : undefined;
     if (cached) {

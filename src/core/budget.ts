@@ -1,6 +1,7 @@
 import type { Usage } from './answer-events.ts';
 import type { Config } from './config.ts';
 import type { AtomicStore } from './store.ts';
+import { storeKeys } from './store-keys.ts';
 
 const dayMs = 86_400_000;
 
@@ -87,8 +88,8 @@ export function createBudgets(options: BudgetOptions): Budgets {
       const day = today();
       if (exempt(userKey)) return { allowed: true };
       const [user, bot] = await Promise.all([
-        settings.userDailyTokens === undefined ? 0 : read(`budget:user:${userKey}:${day.id}`, day.ttlMs),
-        settings.dailyTokens === undefined ? 0 : read(`budget:bot:${day.id}`, day.ttlMs),
+        settings.userDailyTokens === undefined ? 0 : read(storeKeys.userTokens(userKey, day.id), day.ttlMs),
+        settings.dailyTokens === undefined ? 0 : read(storeKeys.botTokens(day.id), day.ttlMs),
       ]);
       if (settings.dailyTokens !== undefined && bot >= settings.dailyTokens) {
         return { allowed: false, scope: 'bot', resetsAt: day.resetsAt };
@@ -103,20 +104,20 @@ export function createBudgets(options: BudgetOptions): Budgets {
       const day = today();
       const tokens = budgetTokens(usage, settings.countCachedTokens);
       await Promise.all([
-        tokens > 0 ? atomic.incrementBy(`budget:bot:${day.id}`, tokens, day.ttlMs) : undefined,
+        tokens > 0 ? atomic.incrementBy(storeKeys.botTokens(day.id), tokens, day.ttlMs) : undefined,
         userKey && tokens > 0
-          ? atomic.incrementBy(`budget:user:${userKey}:${day.id}`, tokens, day.ttlMs)
+          ? atomic.incrementBy(storeKeys.userTokens(userKey, day.id), tokens, day.ttlMs)
           : undefined,
-        userKey ? atomic.incrementBy(`budget:answers:${userKey}:${day.id}`, 1, day.ttlMs) : undefined,
+        userKey ? atomic.incrementBy(storeKeys.userAnswers(userKey, day.id), 1, day.ttlMs) : undefined,
       ]);
     },
 
     async read(userKey) {
       const day = today();
       const [answers, tokens, bot] = await Promise.all([
-        read(`budget:answers:${userKey}:${day.id}`, day.ttlMs),
-        read(`budget:user:${userKey}:${day.id}`, day.ttlMs),
-        settings.dailyTokens === undefined ? 0 : read(`budget:bot:${day.id}`, day.ttlMs),
+        read(storeKeys.userAnswers(userKey, day.id), day.ttlMs),
+        read(storeKeys.userTokens(userKey, day.id), day.ttlMs),
+        settings.dailyTokens === undefined ? 0 : read(storeKeys.botTokens(day.id), day.ttlMs),
       ]);
       const limit = exempt(userKey) ? undefined : settings.userDailyTokens;
       return {

@@ -5,7 +5,8 @@ import type { AnswerMode } from './config.ts';
 import type { Cost } from './cost.ts';
 import type { Metrics } from './metrics.ts';
 import type { ReplyLanguage } from './question.ts';
-import { type AtomicStore, type Store, withStore } from './store.ts';
+import { type Store, withStore } from './store.ts';
+import { storeKeys } from './store-keys.ts';
 
 /** A user's verdict on an answer. */
 export type Vote = 'up' | 'down';
@@ -92,8 +93,7 @@ export interface FeedbackStore {
 
 /** Options for `createFeedbackStore`. */
 export interface FeedbackStoreOptions {
-  kv: Store;
-  atomic: AtomicStore;
+  store: Store;
   /** How long answers, votes and index entries are kept. */
   retentionMs: number;
   /** The model provider answers come from; absent in offline mode. */
@@ -157,35 +157,26 @@ export function describeHandoff(contact: string, language: ReplyLanguage): strin
 }
 
 /**
- * An append-only list of strings per UTC day, safe with several instances on one store: each entry claims a
- * numbered slot through `AtomicStore.claimOnce` (SET NX on Redis), so two writers never take the same slot and
- * nothing is lost — unlike a read-modify-write list, which can drop entries when two instances append at once.
- * A per-day count is kept only as a hint; readers go on past it until a whole batch of slots is empty, so a
- * stale hint or a slot claimed by a writer that crashed before writing costs nothing.
+ * An append-only list of strings per UTC day, kept as a store list: entries appended by several instances at
+ * once are all kept. Days recorded by versions before lists (one numbered slot per entry, and a count) are
+ * still read, until their retention runs out.
  */
-function createDayIndex(kv: Store, atomic: AtomicStore, name: string, ttlMs: number) {
+function createDayIndex(store: Store, listKey: (day: string) => string, ttlMs: number) {
   const batch = 50;
-  const nextSlot = new Map<string, number>();
-  const countKey = (day: string) => `${name}:${day}:count`;
-  const slotKey = (day: string, slot: number) => `${name}:${day}:${slot}`;
+  const readSlots = async (day: string): Promise<string[]> => {
+    const count = await store.get<number>(`${listKey(day)}:count`);
+    if (count === undefined) return [];
+    const values: string[] = [];
+    for (let start = 0; ; start += batch) {
+      const keys = Array.from({ length: batch }, (_, i) => `${listKey(day)}:${start + i}`);
+      const found = (await store.getMany<string>(keys)).filter((value) => typeof value === 'string');
+      values.push(...found);
+      if (found.length === 0 && start + batch >= count) return values;
+    }
+  };
   return {
-    async add(day: string, value: string): Promise<void> {
-      let slot = nextSlot.get(day) ?? (await kv.get<number>(countKey(day))) ?? 0;
-      while (!(await atomic.claimOnce(`${name}:${day}:claim:${slot}`, ttlMs))) slot += 1;
-      nextSlot.set(day, slot + 1);
-      await kv.set(slotKey(day, slot), value, ttlMs);
-      await kv.set(countKey(day), slot + 1, ttlMs);
-    },
-    async list(day: string): Promise<string[]> {
-      const count = (await kv.get<number>(countKey(day))) ?? 0;
-      const values: string[] = [];
-      for (let start = 0; ; start += batch) {
-        const keys = Array.from({ length: batch }, (_, i) => slotKey(day, start + i));
-        const found = (await kv.getMany<string>(keys)).filter((value) => typeof value === 'string');
-        values.push(...found);
-        if (found.length === 0 && start + batch >= count) return values;
-      }
-    },
+    add: (day: string, value: string) => store.appendToList(listKey(day), value, ttlMs),
+    list: async (day: string) => [...(await readSlots(day)), ...(await store.readList(listKey(day)))],
   };
 }
 
@@ -210,19 +201,19 @@ function createKeyedQueue() {
  * write wins — at worst a vote cast in that instant counts as another user). Store failures throw `StoreError`.
  */
 export function createFeedbackStore(options: FeedbackStoreOptions): FeedbackStore {
-  const { kv, atomic, retentionMs } = options;
+  const { store, retentionMs } = options;
   const now = options.now ?? Date.now;
-  const answers = createDayIndex(kv, atomic, 'feedback:answers-by-day', retentionMs);
-  const votes = createDayIndex(kv, atomic, 'feedback:votes-by-day', retentionMs);
+  const answers = createDayIndex(store, storeKeys.answersOfDay, retentionMs);
+  const votes = createDayIndex(store, storeKeys.votesOfDay, retentionMs);
   const inOrder = createKeyedQueue();
-  const answerKey = (answerId: string) => `feedback:answer:${answerId}`;
+  const answerKey = storeKeys.feedbackAnswer;
   let salt: Promise<string> | undefined;
 
   const loadSalt = async () => {
-    const existing = await kv.get<string>('feedback:salt');
+    const existing = await store.get<string>(storeKeys.feedbackSalt);
     if (existing) return existing;
-    await kv.set('feedback:salt', randomBytes(32).toString('hex'));
-    return (await kv.get<string>('feedback:salt')) as string;
+    await store.set(storeKeys.feedbackSalt, randomBytes(32).toString('hex'));
+    return (await store.get<string>(storeKeys.feedbackSalt)) as string;
   };
   const hashUser = async (voterId: string) => {
     salt ??= withStore('read', loadSalt).catch((error: unknown) => {
@@ -238,11 +229,12 @@ export function createFeedbackStore(options: FeedbackStoreOptions): FeedbackStor
   const loadMany = async <T>(keys: string[]): Promise<T[]> =>
     keys.length === 0
       ? []
-      : (await withStore('read', () => kv.getMany<T>(keys))).filter((value): value is Awaited<T> =>
+      : (await withStore('read', () => store.getMany<T>(keys))).filter((value): value is Awaited<T> =>
           Boolean(value),
         );
 
-  const getAnswer = (answerId: string) => withStore('read', () => kv.get<AnswerRecord>(answerKey(answerId)));
+  const getAnswer = (answerId: string) =>
+    withStore('read', () => store.get<AnswerRecord>(answerKey(answerId)));
 
   return {
     async recordAnswer(done, context) {
@@ -266,7 +258,7 @@ export function createFeedbackStore(options: FeedbackStoreOptions): FeedbackStor
         deliveredAt: now(),
       };
       await withStore('write', async () => {
-        await kv.set(answerKey(record.answerId), record, retentionMs);
+        await store.set(answerKey(record.answerId), record, retentionMs);
         await answers.add(dayOf(record.deliveredAt), record.answerId);
       });
       return record;
@@ -280,10 +272,10 @@ export function createFeedbackStore(options: FeedbackStoreOptions): FeedbackStor
         return { status: 'unknown_answer' };
       }
       const userHash = await hashUser(voterId);
-      const key = `feedback:vote:${answerId}:${userHash}`;
+      const key = storeKeys.feedbackVote(answerId, userHash);
       return inOrder(key, () =>
         withStore('write', async (): Promise<VoteOutcome> => {
-          const previous = await kv.get<VoteRecord>(key);
+          const previous = await store.get<VoteRecord>(key);
           if (previous?.vote === vote) return { status: 'unchanged', record: previous };
           const at = now();
           const record: VoteRecord = {
@@ -293,7 +285,7 @@ export function createFeedbackStore(options: FeedbackStoreOptions): FeedbackStor
             createdAt: previous?.createdAt ?? at,
             updatedAt: at,
           };
-          await kv.set(key, record, retentionMs);
+          await store.set(key, record, retentionMs);
           // A changed vote keeps its slot under the day it was first cast.
           if (!previous) await votes.add(dayOf(at), key);
           options.votes?.inc({ platform: answer.platform, vote, change: previous ? 'true' : 'false' });
@@ -302,7 +294,7 @@ export function createFeedbackStore(options: FeedbackStoreOptions): FeedbackStor
       );
     },
 
-    claimHandoff: (answerId) => atomic.claimOnce(`feedback:handoff:${answerId}`, retentionMs),
+    claimHandoff: (answerId) => store.claimOnce(storeKeys.feedbackHandoff(answerId), retentionMs),
 
     async listAnswers(day) {
       const ids = await withStore('read', () => answers.list(day));

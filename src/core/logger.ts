@@ -1,27 +1,20 @@
-import { pino } from 'pino';
-
-/** The structured logger type used everywhere; adapters add a child with their platform and a request id. */
-export type Logger = pino.Logger;
-
-/** Keys whose values are never written to a log, wherever they appear. */
-const redactedPaths = [
-  'apiKey',
-  'token',
-  'authorization',
-  '*.apiKey',
-  '*.token',
-  '*.authorization',
-  'headers.authorization',
-  '*.headers.authorization',
-];
+/** One log method: structured details first (errors under `err`), then the message. */
+export interface LogFn {
+  (details: object, message?: string): void;
+  (message: string): void;
+}
 
 /**
- * JSON logs to stderr (stdout stays free for answers and `--json` output), with secrets redacted by key.
- * Tests pass a stream to read the lines back.
+ * The structured logger the core and adapters write to; `src/logging` implements it on pino. Adapters add a
+ * child with their platform and a request id. Whatever is logged under `err` goes through one serialiser that
+ * scrubs every configured secret, so callers log errors as they are.
  */
-export function createLogger(level: string, destination: number | pino.DestinationStream = 2): Logger {
-  return pino(
-    { level, redact: { paths: redactedPaths, censor: '[redacted]' } },
-    typeof destination === 'number' ? pino.destination(destination) : destination,
-  );
+export interface Logger {
+  trace: LogFn;
+  debug: LogFn;
+  info: LogFn;
+  warn: LogFn;
+  error: LogFn;
+  fatal: LogFn;
+  child(bindings: Record<string, unknown>): Logger;
 }

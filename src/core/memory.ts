@@ -1,5 +1,6 @@
 import type { Citation } from './answer-events.ts';
 import { type Store, withStore } from './store.ts';
+import { storeKeys } from './store-keys.ts';
 
 /** One question and the answer given to it, as remembered for follow-ups and `/sources`. */
 export interface Turn {
@@ -27,7 +28,7 @@ export function createConversationMemory(
   store: Store,
   options: { turns: number; ttlMs: number },
 ): ConversationMemory {
-  const key = (id: string) => `conversation:${id}`;
+  const key = storeKeys.conversation;
   return {
     async load(conversationId) {
       const turns = await withStore('read', () => store.get<Turn[]>(key(conversationId)));

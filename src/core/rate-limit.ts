@@ -1,4 +1,5 @@
 import type { AtomicStore } from './store.ts';
+import { storeKeys } from './store-keys.ts';
 
 /**
  * The outcome of asking for one more answer: allowed, or refused with when to come back. `firstRefusal` is true
@@ -30,13 +31,13 @@ export function createRateLimiter(
     async take(userKey) {
       if (perMinute === 0) return { allowed: true };
       const at = now();
-      const decision = await atomic.takeFromWindow(`ratelimit:${userKey}`, perMinute, windowMs, at);
+      const decision = await atomic.takeFromWindow(storeKeys.rateWindow(userKey), perMinute, windowMs, at);
       if (decision.allowed) return decision;
       // Every refusal until the oldest question leaves the window shares that moment, and so this key.
       const reopensAt = at + decision.retryAfterMs;
       const ttlMs = Math.max(1, decision.retryAfterMs);
       const firstRefusal = await atomic
-        .claimOnce(`ratelimit-notice:${userKey}:${reopensAt}`, ttlMs)
+        .claimOnce(storeKeys.rateLimitNotice(userKey, reopensAt), ttlMs)
         .catch(() => true);
       return {
         allowed: false,

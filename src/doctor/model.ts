@@ -1,6 +1,6 @@
 import type { Config } from '../core/config.ts';
 import { describeErrorForUser, LlmError, type LlmErrorKind } from '../core/errors.ts';
-import { createOpenAiLlm } from '../core/llm.ts';
+import { createOpenAiLlm } from '../llm/openai-client.ts';
 import { type DoctorCheck, failed, jsonBody, networkReason } from './check.ts';
 
 const modelFixes: Partial<Record<LlmErrorKind, string>> = {

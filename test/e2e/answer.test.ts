@@ -1,17 +1,17 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Keyv from 'keyv';
 import { afterEach, describe, expect, it } from 'vitest';
 import { aboutCommand } from '../../commands/about.ts';
 import { createAnswerer } from '../../src/core/answer.ts';
 import type { AnswerDone, AnswerEvent } from '../../src/core/answer-events.ts';
 import { loadConfig } from '../../src/core/config.ts';
 import { InputError, LlmError } from '../../src/core/errors.ts';
-import { createLogger } from '../../src/core/logger.ts';
 import { createConversationMemory } from '../../src/core/memory.ts';
+import { createLogger } from '../../src/logging/logger.ts';
 import { createPoquan, type Poquan } from '../../src/poquan.ts';
 import { type FakeLlm, startFakeLlm } from '../fakes/fake-llm.ts';
+import { failingStore } from '../fixtures/failing-store.ts';
 
 const knowledgeDir = 'test/fixtures/knowledge-mini';
 const cleanups: Array<() => Promise<void>> = [];
@@ -262,22 +262,7 @@ describe('answer() with a model', () => {
   it('keeps answering without memory when the store fails', async () => {
     const llm = await fakeModel();
     const poquan = await poquanOn(llm);
-    const failing = new Keyv({
-      throwOnErrors: true,
-      store: {
-        get: async () => {
-          throw new Error('SQLITE_BUSY: database is locked');
-        },
-        set: async () => {
-          throw new Error('SQLITE_BUSY: database is locked');
-        },
-        delete: async () => false,
-        clear: async () => {},
-        on() {
-          return this;
-        },
-      } as never,
-    });
+    const failing = failingStore('SQLITE_BUSY: database is locked');
     const answer = createAnswerer({
       retriever: poquan.retriever,
       llm: poquan.llm,

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type OpenedStore, openStore } from '../../src/core/store.ts';
+import { type OpenedStore, openStore } from '../../src/store/open-store.ts';
 import { type RedisServer, startRedisServer, withoutRedis } from '../servers/redis-server.ts';
 
 /**
@@ -42,7 +42,7 @@ for (const [kind, url] of stores) {
     }
 
     it('adds every concurrent increment exactly once and returns the running total', async () => {
-      const { atomic } = await open();
+      const atomic = await open();
       const totals = await Promise.all(
         Array.from({ length: 40 }, (_, i) => atomic.incrementBy('budget:test:sum', i + 1, 60_000)),
       );
@@ -52,7 +52,7 @@ for (const [kind, url] of stores) {
     });
 
     it('starts a missing counter at 0 and keeps its first expiry however often it grows', async () => {
-      const { atomic } = await open();
+      const atomic = await open();
       expect(await atomic.incrementBy('budget:test:ttl', 0, 2000)).toBe(0);
       expect(await atomic.incrementBy('budget:test:ttl', 5, 2000)).toBe(5);
       await delay(1000);
@@ -72,8 +72,8 @@ describe.skipIf(withoutRedis)('incrementBy on Redis shared by two instances', ()
     ]);
     opened.push(a, b);
     await Promise.all(
-      Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).atomic.incrementBy('budget:bot', 10, 60_000)),
+      Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).incrementBy('budget:bot', 10, 60_000)),
     );
-    expect(await a.atomic.incrementBy('budget:bot', 0, 60_000)).toBe(200);
+    expect(await a.incrementBy('budget:bot', 0, 60_000)).toBe(200);
   });
 });

@@ -4,9 +4,10 @@ import { join, resolve } from 'node:path';
 import type { APIMessage } from 'discord.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { contextConversationId } from '../../src/adapters/discord/conversations.ts';
-import { type InFlightAnswer, inFlightKeys } from '../../src/adapters/discord/in-flight.ts';
+import type { InFlightAnswer } from '../../src/adapters/discord/in-flight.ts';
 import { createConversationMemory } from '../../src/core/memory.ts';
-import { openStore } from '../../src/core/store.ts';
+import { storeKeys } from '../../src/core/store-keys.ts';
+import { openStore } from '../../src/store/open-store.ts';
 import { type FakeDiscord, startFakeDiscord } from '../fakes/fake-discord.ts';
 import { channelIdOf, fakeUser, snowflake, userMessage } from '../fakes/fake-discord-fixtures.ts';
 import { askedQuestion, type FakeLlm, startFakeLlm } from '../fakes/fake-llm.ts';
@@ -186,7 +187,7 @@ describe('Discord after kill -9', () => {
     // The private question went on in the asker's private conversation, not the public one.
     const store = await openStore(storeUrl);
     cleanups.push(() => store.close());
-    const memory = createConversationMemory(store.kv, { turns: 6, ttlMs: 60_000 });
+    const memory = createConversationMemory(store, { turns: 6, ttlMs: 60_000 });
     const place = { channelId: channelIdOf(discord.channel), isThread: false, isDm: false, userId: asker.id };
     const privateTurns = await memory.load(contextConversationId({ ...place, isPrivate: true }));
     const publicTurns = await memory.load(contextConversationId(place));
@@ -203,10 +204,10 @@ describe('Discord after kill -9', () => {
 
     // Sixteen minutes pass: the records are that old, and Discord no longer accepts the interaction tokens.
     const store = await openStore(storeUrl);
-    for (const id of await store.atomic.membersOf(inFlightKeys.index)) {
-      const key = inFlightKeys.record(id);
-      const record = (await store.kv.get<InFlightAnswer>(key)) as InFlightAnswer;
-      await store.kv.set(key, { ...record, startedAt: record.startedAt - 16 * 60_000 });
+    for (const id of await store.membersOf(storeKeys.discordInFlightIndex)) {
+      const key = storeKeys.discordInFlight(id);
+      const record = (await store.get<InFlightAnswer>(key)) as InFlightAnswer;
+      await store.set(key, { ...record, startedAt: record.startedAt - 16 * 60_000 });
     }
     await store.close();
     discord.expireInteraction(publicAsk.token);
@@ -262,8 +263,8 @@ describe('Discord after kill -9', () => {
       messageId: question.id,
       answerMessageId: deletedReply,
     };
-    await poquan.store.set(inFlightKeys.record(record.id), record);
-    await poquan.atomic.addToSet(inFlightKeys.index, record.id);
+    await poquan.store.set(storeKeys.discordInFlight(record.id), record);
+    await poquan.store.addToSet(storeKeys.discordInFlightIndex, record.id);
 
     const answered = await discord.waitForRequest(
       (r) =>
@@ -277,7 +278,9 @@ describe('Discord after kill -9', () => {
       discord.requests.some((r) => r.path.endsWith(`/messages/${deletedReply}`) && r.status === 404),
     ).toBe(true);
     // The record goes once the answer is delivered: a later restart has nothing to resume.
-    await expect.poll(() => poquan.atomic.membersOf(inFlightKeys.index), { timeout: 5000 }).toEqual([]);
-    expect(await poquan.store.get(inFlightKeys.record(record.id))).toBeUndefined();
+    await expect
+      .poll(() => poquan.store.membersOf(storeKeys.discordInFlightIndex), { timeout: 5000 })
+      .toEqual([]);
+    expect(await poquan.store.get(storeKeys.discordInFlight(record.id))).toBeUndefined();
   }, 60_000);
 });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDiscordClient } from '../../src/adapters/discord/client.ts';
 import { loadConfig } from '../../src/core/config.ts';
-import { createLogger } from '../../src/core/logger.ts';
+import { createLogger } from '../../src/logging/logger.ts';
 import { createPoquan } from '../../src/poquan.ts';
 import { startFakeDiscord } from '../fakes/fake-discord.ts';
 import { channelIdOf, fakeGuild, fakeUser, type Place } from '../fakes/fake-discord-fixtures.ts';

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/core/config.ts';
-import { createLogger } from '../../src/core/logger.ts';
+import { createLogger } from '../../src/logging/logger.ts';
 import { createPoquan, type Poquan } from '../../src/poquan.ts';
 import { type ReadinessCheck, startHttpServer } from '../../src/server/http.ts';
 import { startFakeLlm } from '../fakes/fake-llm.ts';

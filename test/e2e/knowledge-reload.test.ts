@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { generateCorpus } from '../../bench/synthetic-corpus.ts';
 import type { AnswerDone } from '../../src/core/answer-events.ts';
 import { loadConfig } from '../../src/core/config.ts';
-import { createLogger } from '../../src/core/logger.ts';
+import { createLogger } from '../../src/logging/logger.ts';
 import { createPoquan, type Poquan } from '../../src/poquan.ts';
 
 const cleanups: Array<() => Promise<void>> = [];

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StoreError } from '../../src/core/errors.ts';
 import { createConversationMemory } from '../../src/core/memory.ts';
 import { createRateLimiter } from '../../src/core/rate-limit.ts';
-import { type OpenedStore, openStore } from '../../src/core/store.ts';
+import { type OpenedStore, openStore } from '../../src/store/open-store.ts';
 import { type RedisServer, startRedisServer, withoutRedis } from '../servers/redis-server.ts';
 
 let redis: RedisServer;
@@ -25,8 +25,8 @@ afterAll(async () => {
 
 describe.skipIf(withoutRedis)('Redis store shared by two instances', () => {
   it('continues a conversation written by instance A when read by instance B', async () => {
-    const a = createConversationMemory((await instance()).kv, { turns: 4, ttlMs: 60_000 });
-    const b = createConversationMemory((await instance()).kv, { turns: 4, ttlMs: 60_000 });
+    const a = createConversationMemory(await instance(), { turns: 4, ttlMs: 60_000 });
+    const b = createConversationMemory(await instance(), { turns: 4, ttlMs: 60_000 });
     await a.append('telegram:1', {
       question: 'q1',
       answer: 'a1',
@@ -39,15 +39,13 @@ describe.skipIf(withoutRedis)('Redis store shared by two instances', () => {
 
   it('lets only one instance claim a redelivered update', async () => {
     const claims = await Promise.all(
-      (await Promise.all([instance(), instance(), instance()])).map((s) =>
-        s.atomic.claimOnce('update:42', 60_000),
-      ),
+      (await Promise.all([instance(), instance(), instance()])).map((s) => s.claimOnce('update:42', 60_000)),
     );
     expect(claims.filter(Boolean)).toHaveLength(1);
   });
 
   it('counts one user across instances against one limit', async () => {
-    const limiters = (await Promise.all([instance(), instance()])).map((s) => createRateLimiter(s.atomic, 3));
+    const limiters = (await Promise.all([instance(), instance()])).map((s) => createRateLimiter(s, 3));
     const decisions = await Promise.all(
       Array.from({ length: 8 }, (_, i) => limiters[i % 2]?.take('telegram:7')),
     );
@@ -57,8 +55,8 @@ describe.skipIf(withoutRedis)('Redis store shared by two instances', () => {
   });
 
   it('keeps namespaces apart, so two bots can share one Redis', async () => {
-    const first = createConversationMemory((await instance('bot-a')).kv, { turns: 4, ttlMs: 60_000 });
-    const second = createConversationMemory((await instance('bot-b')).kv, { turns: 4, ttlMs: 60_000 });
+    const first = createConversationMemory(await instance('bot-a'), { turns: 4, ttlMs: 60_000 });
+    const second = createConversationMemory(await instance('bot-b'), { turns: 4, ttlMs: 60_000 });
     await first.append('chat', {
       question: 'only a',
       answer: '',
@@ -75,7 +73,7 @@ describe.skipIf(withoutRedis)('Redis store shared by two instances', () => {
     await redis.stop();
     const started = Date.now();
     await expect(store.ping()).rejects.toThrow(StoreError);
-    await expect(store.kv.get('anything')).rejects.toThrow();
+    await expect(store.get('anything')).rejects.toThrow();
     expect(Date.now() - started).toBeLessThan(2000);
     await redis.start();
     await expect
@@ -88,7 +86,7 @@ describe.skipIf(withoutRedis)('Redis store shared by two instances', () => {
         { timeout: 8000, interval: 200 },
       )
       .toBe('up');
-    await store.kv.set('after', 1);
-    expect(await store.kv.get('after')).toBe(1);
+    await store.set('after', 1);
+    expect(await store.get('after')).toBe(1);
   });
 });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openStore } from '../../src/core/store.ts';
+import { openStore } from '../../src/store/open-store.ts';
 
 /**
  * The bot and `poquan chat` share one SQLite file, so claims, rate windows and counters must hold across
@@ -49,7 +49,7 @@ function startWorker(file: string, args: number[]) {
 }
 
 describe('two processes on one SQLite file', () => {
-  it('claim each key exactly once, admit no more than the window limit, and add up counters exactly', async () => {
+  it('claim each key exactly once, admit no more than the window limit, add up counters and keep every list entry', async () => {
     const file = join(dir, 'shared.sqlite');
     const keys = 200;
     const increments = 100;
@@ -71,7 +71,11 @@ describe('two processes on one SQLite file', () => {
     expect(new Set(totals).size).toBe(totals.length);
     expect(Math.max(...totals)).toBe(2 * sum);
     const store = await openStore(`sqlite://${file}`, 'shared-file-test');
-    expect(await store.kv.get('counter')).toBe(2 * sum);
+    expect(await store.get('counter')).toBe(2 * sum);
+    // Appends raced for the same list; none was lost.
+    const list = await store.readList('list');
+    expect(new Set(list).size).toBe(2 * increments);
+    expect(list).toHaveLength(2 * increments);
     await store.close();
   }, 120_000);
 });

@@ -4,7 +4,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { openStore } from '../../src/core/store.ts';
+import { openStore } from '../../src/store/open-store.ts';
 import { type FakeTelegram, startFakeTelegram } from '../fakes/fake-telegram.ts';
 import { type PoquanProcess, runPoquan, startPoquanProcess } from '../servers/poquan-process.ts';
 import { startRedisServer, withoutRedis } from '../servers/redis-server.ts';

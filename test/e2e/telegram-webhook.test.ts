@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startTelegramAdapter } from '../../src/adapters/telegram/index.ts';
 import { loadConfig } from '../../src/core/config.ts';
 import { ConfigError } from '../../src/core/errors.ts';
-import { createLogger } from '../../src/core/logger.ts';
+import { createLogger } from '../../src/logging/logger.ts';
 import { createPoquan } from '../../src/poquan.ts';
 import { type FakeTelegram, startFakeTelegram } from '../fakes/fake-telegram.ts';
 import { cleanCwd } from '../servers/poquan-env.ts';

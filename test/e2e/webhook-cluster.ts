@@ -1,7 +1,7 @@
 import { type RunningTelegramAdapter, startTelegramAdapter } from '../../src/adapters/telegram/index.ts';
 import { setTelegramWebhook } from '../../src/adapters/telegram/webhook-registration.ts';
 import { loadConfig } from '../../src/core/config.ts';
-import { createLogger } from '../../src/core/logger.ts';
+import { createLogger } from '../../src/logging/logger.ts';
 import { createPoquan, type Poquan } from '../../src/poquan.ts';
 import { type RunningHttpServer, startHttpServer } from '../../src/server/http.ts';
 import { type FakeLlm, type FakeLlmOptions, startFakeLlm } from '../fakes/fake-llm.ts';

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { budgetDayStart, budgetTokens, createBudgets } from '../../src/core/budget.ts';
 import { loadConfig } from '../../src/core/config.ts';
-import { type OpenedStore, openStore } from '../../src/core/store.ts';
+import { type OpenedStore, openStore } from '../../src/store/open-store.ts';
 
 const opened: OpenedStore[] = [];
 afterEach(async () => {
@@ -14,7 +14,7 @@ async function budgetsOn(env: Record<string, string>, clock: { now: number }, ad
   const store = await openStore('memory://');
   opened.push(store);
   return createBudgets({
-    atomic: store.atomic,
+    atomic: store,
     settings: loadConfig(env).budget,
     isAdmin: (userKey) => admins.includes(userKey),
     now: () => clock.now,

@@ -8,7 +8,7 @@ import {
   type InFlightAnswer,
   type InFlightAnswers,
 } from '../../src/adapters/discord/in-flight.ts';
-import { type OpenedStore, openStore } from '../../src/core/store.ts';
+import { type OpenedStore, openStore } from '../../src/store/open-store.ts';
 
 /**
  * The registry of Discord answers in flight: what one instance records is found by another only once its owner
@@ -28,7 +28,7 @@ async function sharedFile(): Promise<() => Promise<InFlightAnswers>> {
   return async () => {
     const store = await openStore(`sqlite://${join(dir, 'store.sqlite')}`);
     opened.push(store);
-    return createInFlightAnswers({ store: store.kv, atomic: store.atomic, log: pino({ level: 'silent' }) });
+    return createInFlightAnswers({ store, log: pino({ level: 'silent' }) });
   };
 }
 

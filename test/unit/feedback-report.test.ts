@@ -12,7 +12,7 @@ import {
   parseReportRange,
   summarizeFeedback,
 } from '../../src/core/feedback-report.ts';
-import { type OpenedStore, openStore } from '../../src/core/store.ts';
+import { type OpenedStore, openStore } from '../../src/store/open-store.ts';
 import { expectedSeedReport, expectedSeedSpend, seedFeedback } from '../fixtures/feedback-seed.ts';
 
 const opened: OpenedStore[] = [];

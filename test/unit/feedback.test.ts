@@ -8,8 +8,8 @@ import {
   encodeFeedbackAction,
   shouldHandOff,
 } from '../../src/core/feedback.ts';
-import { createMetrics } from '../../src/core/metrics.ts';
-import { type OpenedStore, openStore } from '../../src/core/store.ts';
+import { createMetrics } from '../../src/metrics/prometheus-metrics.ts';
+import { type OpenedStore, openStore } from '../../src/store/open-store.ts';
 
 const opened: OpenedStore[] = [];
 afterEach(async () => {
@@ -24,8 +24,7 @@ async function feedbackOn(clock: { now: number }, provider = 'deepseek') {
   opened.push(store);
   const metrics = createMetrics();
   const feedback = createFeedbackStore({
-    kv: store.kv,
-    atomic: store.atomic,
+    store,
     retentionMs: 30 * day,
     provider,
     now: () => clock.now,
@@ -114,7 +113,7 @@ describe('feedback store', () => {
     });
     expect(vote?.userHash).toMatch(/^[0-9a-f]{64}$/);
     expect(JSON.stringify(vote)).not.toContain('987654321');
-    const salt = await store.kv.get<string>('feedback:salt');
+    const salt = await store.get<string>('feedback:salt');
     expect(salt).toMatch(/^[0-9a-f]{64}$/);
   });
 
@@ -181,11 +180,10 @@ describe('feedback store', () => {
     expect(listed.sort()).toEqual([...ids].sort());
   });
 
-  it('indexes correctly when two instances share the store, each with its own slot hint', async () => {
+  it('indexes correctly when two instances share the store', async () => {
     const clock = { now: march1 };
     const { store } = await feedbackOn(clock);
-    const make = () =>
-      createFeedbackStore({ kv: store.kv, atomic: store.atomic, retentionMs: day, now: () => clock.now });
+    const make = () => createFeedbackStore({ store, retentionMs: day, now: () => clock.now });
     const [one, two] = [make(), make()];
     await Promise.all(
       Array.from({ length: 40 }, (_, i) =>
@@ -193,6 +191,19 @@ describe('feedback store', () => {
       ),
     );
     expect(await one.listAnswers('2026-03-01')).toHaveLength(40);
+  });
+
+  it('still lists the answers of a day recorded before day lists (one numbered slot each, and a count)', async () => {
+    const clock = { now: march1 };
+    const { store, feedback } = await feedbackOn(clock);
+    const earlier = await feedback.recordAnswer(done({ answerId: 'old1' }), asked);
+    // What the earlier version left: the record, slot 0 and the count; no day list.
+    await store.delete('feedback:answers-by-day:2026-03-01');
+    await store.set('feedback:answers-by-day:2026-03-01:0', earlier.answerId, day);
+    await store.set('feedback:answers-by-day:2026-03-01:count', 1, day);
+    await feedback.recordAnswer(done({ answerId: 'new1' }), asked);
+    const listed = (await feedback.listAnswers('2026-03-01')).map((a) => a.answerId);
+    expect(listed).toEqual(['old1', 'new1']);
   });
 
   it('offers the 👎 hand-off once per answer, and only for a new or changed 👎 on a covered answer', async () => {

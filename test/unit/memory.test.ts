@@ -1,9 +1,9 @@
-import Keyv from 'keyv';
 import { describe, expect, it } from 'vitest';
 import { StoreError } from '../../src/core/errors.ts';
 import { createConversationMemory, type Turn } from '../../src/core/memory.ts';
 import { createRateLimiter } from '../../src/core/rate-limit.ts';
-import { openStore } from '../../src/core/store.ts';
+import { openStore } from '../../src/store/open-store.ts';
+import { failingStore } from '../fixtures/failing-store.ts';
 
 function turn(question: string): Turn {
   return { question, answer: `answer to ${question}`, citations: [], knowledgeVersion: 'v', at: 0 };
@@ -11,7 +11,7 @@ function turn(question: string): Turn {
 
 describe('conversation memory', () => {
   it('keeps the last N turns per conversation and forgets on reset', async () => {
-    const memory = createConversationMemory((await openStore('memory://')).kv, { turns: 2, ttlMs: 60_000 });
+    const memory = createConversationMemory(await openStore('memory://'), { turns: 2, ttlMs: 60_000 });
     for (const q of ['one', 'two', 'three']) await memory.append('chat:1', turn(q));
     await memory.append('chat:2', turn('other'));
     expect((await memory.load('chat:1')).map((t) => t.question)).toEqual(['two', 'three']);
@@ -23,29 +23,16 @@ describe('conversation memory', () => {
   it('survives a restart when the store is a SQLite file', async () => {
     const path = `sqlite:///tmp/poquan-memory-${process.pid}-${Date.now()}.sqlite`;
     const first = await openStore(path);
-    await createConversationMemory(first.kv, { turns: 5, ttlMs: 60_000 }).append('chat:9', turn('kept'));
+    await createConversationMemory(first, { turns: 5, ttlMs: 60_000 }).append('chat:9', turn('kept'));
     await first.close();
     const second = await openStore(path);
-    const turns = await createConversationMemory(second.kv, { turns: 5, ttlMs: 60_000 }).load('chat:9');
+    const turns = await createConversationMemory(second, { turns: 5, ttlMs: 60_000 }).load('chat:9');
     expect(turns[0]?.question).toBe('kept');
     await second.close();
   });
 
   it('reports a failing store as a StoreError', async () => {
-    const broken = new Keyv({
-      throwOnErrors: true,
-      store: {
-        get: async () => {
-          throw new Error('disk I/O error');
-        },
-        set: async () => false,
-        delete: async () => false,
-        clear: async () => {},
-        on() {
-          return this;
-        },
-      } as never,
-    });
+    const broken = failingStore('disk I/O error');
     const memory = createConversationMemory(broken, { turns: 2, ttlMs: 1000 });
     await expect(memory.load('x')).rejects.toThrow(StoreError);
   });
@@ -54,7 +41,7 @@ describe('conversation memory', () => {
 describe('rate limiter', () => {
   it('allows N questions a minute per user and says when the next one is accepted', async () => {
     let now = 1_000_000;
-    const limiter = createRateLimiter((await openStore('memory://')).atomic, 2, () => now);
+    const limiter = createRateLimiter(await openStore('memory://'), 2, () => now);
     expect(await limiter.take('telegram:1')).toEqual({ allowed: true });
     now += 10_000;
     expect(await limiter.take('telegram:1')).toEqual({ allowed: true });
@@ -70,7 +57,7 @@ describe('rate limiter', () => {
 
   it('marks only the first refusal until the user may ask again, then the first of the next stretch', async () => {
     let now = 1_000_000;
-    const limiter = createRateLimiter((await openStore('memory://')).atomic, 1, () => now);
+    const limiter = createRateLimiter(await openStore('memory://'), 1, () => now);
     const firstRefusals = async () => {
       const decisions = await Promise.all(Array.from({ length: 4 }, () => limiter.take('telegram:1')));
       return decisions.map((decision) => !decision.allowed && decision.firstRefusal);
@@ -86,13 +73,13 @@ describe('rate limiter', () => {
   });
 
   it('counts concurrent questions exactly once each', async () => {
-    const limiter = createRateLimiter((await openStore('memory://')).atomic, 5);
+    const limiter = createRateLimiter(await openStore('memory://'), 5);
     const decisions = await Promise.all(Array.from({ length: 12 }, () => limiter.take('burst')));
     expect(decisions.filter((d) => d.allowed)).toHaveLength(5);
   });
 
   it('is off when the limit is 0', async () => {
-    const limiter = createRateLimiter((await openStore('memory://')).atomic, 0);
+    const limiter = createRateLimiter(await openStore('memory://'), 0);
     for (let i = 0; i < 20; i++) expect((await limiter.take('u')).allowed).toBe(true);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { startQueueConsumer } from '../../src/adapters/shared/queue-consumer.ts';
-import { createLogger } from '../../src/core/logger.ts';
 import type { QueuedItem } from '../../src/core/work-queue.ts';
+import { createLogger } from '../../src/logging/logger.ts';
 import { createMemoryWorkQueue } from '../../src/store/memory-queue.ts';
 
 /**

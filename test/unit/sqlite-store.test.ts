@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'libsql';
 import { afterAll, describe, expect, it } from 'vitest';
-import { StoreOpenError } from '../../src/core/sqlite-store.ts';
-import { openStore } from '../../src/core/store.ts';
+import { openStore } from '../../src/store/open-store.ts';
+import { StoreOpenError } from '../../src/store/store-open-error.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'poquan-sqlite-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -24,19 +24,19 @@ describe('the SQLite store', () => {
     legacy.close();
 
     const store = await openStore(`sqlite://${path}`, 'poquan');
-    expect(await store.kv.get('memory:chat:1')).toEqual([{ question: 'kept' }]);
-    expect(await store.kv.get('feedback:salt')).toBe('salt');
+    expect(await store.get('memory:chat:1')).toEqual([{ question: 'kept' }]);
+    expect(await store.get('feedback:salt')).toBe('salt');
     // The live claim still holds; the expired one can be taken again.
-    expect(await store.atomic.claimOnce('telegram:update:7', 60_000)).toBe(false);
-    expect(await store.atomic.claimOnce('telegram:update:8', 60_000)).toBe(true);
+    expect(await store.claimOnce('telegram:update:7', 60_000)).toBe(false);
+    expect(await store.claimOnce('telegram:update:8', 60_000)).toBe(true);
     await store.close();
   });
 
   it('deletes expired rows when it opens the file', async () => {
     const path = join(dir, 'sweep.sqlite');
     const first = await openStore(`sqlite://${path}`, 'poquan');
-    await first.kv.set('short', 'gone', 1);
-    await first.kv.set('long', 'kept', 60_000);
+    await first.set('short', 'gone', 1);
+    await first.set('long', 'kept', 60_000);
     await first.close();
     await new Promise((resolve) => setTimeout(resolve, 20));
     await (await openStore(`sqlite://${path}`, 'poquan')).close();

@@ -1,8 +1,9 @@
 import type { Update } from 'grammy/types';
-import Keyv from 'keyv';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { createUpdateInbox } from '../../src/adapters/telegram/durable-polling.ts';
+import { openMemoryStore } from '../../src/store/memory-store.ts';
+import { failingStore } from '../fixtures/failing-store.ts';
 
 const update = (id: number) => ({ update_id: id, message: { text: `q${id}` } }) as unknown as Update;
 
@@ -16,7 +17,7 @@ function logCapture() {
 
 describe('Telegram update inbox', () => {
   it('hands an update a killed process left unfinished to the next process, once', async () => {
-    const store = new Keyv();
+    const store = openMemoryStore('poquan');
     const crashed = createUpdateInbox(store, logCapture().log);
     expect(await crashed.admit([update(1), update(2)])).toHaveLength(2);
     await crashed.settle(1);
@@ -31,14 +32,14 @@ describe('Telegram update inbox', () => {
   });
 
   it('ignores a batch it has already handled', async () => {
-    const inbox = createUpdateInbox(new Keyv(), logCapture().log);
+    const inbox = createUpdateInbox(openMemoryStore('poquan'), logCapture().log);
     await inbox.admit([update(5)]);
     await inbox.settle(5);
     expect(await inbox.admit([update(5)])).toEqual([]);
   });
 
   it('gives up on an update that stopped the bot three times, saying so', async () => {
-    const store = new Keyv();
+    const store = openMemoryStore('poquan');
     await createUpdateInbox(store, logCapture().log).admit([update(7)]);
     expect(await createUpdateInbox(store, logCapture().log).takeUnfinished()).toHaveLength(1);
     expect(await createUpdateInbox(store, logCapture().log).takeUnfinished()).toHaveLength(1);
@@ -53,7 +54,7 @@ describe('Telegram update inbox', () => {
   });
 
   it('does not replay a question more than a day old', async () => {
-    const store = new Keyv();
+    const store = openMemoryStore('poquan');
     let clock = 0;
     await createUpdateInbox(store, logCapture().log, () => clock).admit([update(8)]);
     clock = 25 * 3_600_000;
@@ -61,19 +62,7 @@ describe('Telegram update inbox', () => {
   });
 
   it('passes updates on, with a warning, while the store is down', async () => {
-    const failing = new Keyv({
-      throwOnErrors: true,
-      store: {
-        get: async () => Promise.reject(new Error('SQLITE_BUSY: database is locked')),
-        set: async () => Promise.reject(new Error('SQLITE_BUSY: database is locked')),
-        delete: async () => false,
-        clear: async () => {},
-        on() {
-          return this;
-        },
-      } as never,
-    });
-    failing.on('error', () => {});
+    const failing = failingStore('SQLITE_BUSY: database is locked');
     const { lines, log } = logCapture();
     const inbox = createUpdateInbox(failing, log);
     expect(await inbox.takeUnfinished()).toEqual([]);

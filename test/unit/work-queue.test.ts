@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { type OpenedStore, openStore } from '../../src/core/store.ts';
 import type { QueuedItem, WorkQueue } from '../../src/core/work-queue.ts';
+import { type OpenedStore, openStore } from '../../src/store/open-store.ts';
 import { type Cleanups, runCleanups } from '../e2e/harness.ts';
 import { startRedisServer, withoutRedis } from '../servers/redis-server.ts';
 

@@ -10,6 +10,7 @@ import {
 } from 'discord.js';
 import { ConfigError, StartupError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
+import { storeKeys } from '../../core/store-keys.ts';
 import type { Poquan } from '../../poquan.ts';
 import { createPreviewRest } from './deliver.ts';
 import { reportError } from './errors.ts';
@@ -113,7 +114,7 @@ export function createDiscordClient(poquan: Poquan, options: DiscordBotOptions =
     ...shardingOptions(poquan.config.discord.shards, poquan.config.discord.shardIds),
   });
   const previewRest = createPreviewRest(poquan.config.discord.apiBase, token);
-  const answersInFlight = createInFlightAnswers({ store: poquan.store, atomic: poquan.atomic, log });
+  const answersInFlight = createInFlightAnswers({ store: poquan.store, log });
   const inFlight = new Set<Promise<void>>();
   const cancel = new AbortController();
   // Every answer in flight listens for the shutdown and stops listening when done: more than Node's default of
@@ -132,7 +133,7 @@ export function createDiscordClient(poquan: Poquan, options: DiscordBotOptions =
     inFlight: answersInFlight,
     async claim(eventKey) {
       try {
-        return await poquan.atomic.claimOnce(`discord:${eventKey}`, claimTtlMs);
+        return await poquan.atomic.claimOnce(storeKeys.discordEventClaim(eventKey), claimTtlMs);
       } catch (error) {
         reportError(requestLog, error, 'could not claim the event; handling it anyway');
         return true;

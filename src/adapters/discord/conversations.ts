@@ -2,6 +2,7 @@ import type { AnswerDone } from '../../core/answer-events.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { ConversationMemory, Turn } from '../../core/memory.ts';
 import { type Store, withStore } from '../../core/store.ts';
+import { storeKeys } from '../../core/store-keys.ts';
 import { reportError } from './errors.ts';
 
 /** Where a question was asked, as far as memory is concerned. */
@@ -35,7 +36,7 @@ export interface AnswerMessage {
   turn: Turn;
 }
 
-const messageKey = (messageId: string) => `discord:message:${messageId}`;
+const messageKey = storeKeys.discordAnswerMessage;
 
 /** The turn a finished answer adds to its conversation, as a reply to it will see it. */
 export function turnOf(question: string, done: AnswerDone): Turn {

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../core/logger.ts';
 import type { ReplyLanguage } from '../../core/question.ts';
-import { type AtomicStore, type Store, withStore } from '../../core/store.ts';
+import { type Store, withStore } from '../../core/store.ts';
+import { storeKeys } from '../../core/store-keys.ts';
 import { reportError } from './errors.ts';
 
 /**
@@ -48,14 +49,9 @@ const recordTtlMs = 24 * 3_600_000;
 /** An instance that has not renewed its lease for this long is gone, and its answers are taken over. */
 export const ownerLeaseMs = 10_000;
 
-/** Where the records live in the store: a set of ids, and a record per id. */
-export const inFlightKeys = {
-  index: 'discord:in-flight',
-  record: (id: string) => `discord:in-flight:${id}`,
-};
-const indexKey = inFlightKeys.index;
-const recordKey = inFlightKeys.record;
-const leaseKey = (owner: string) => `discord:instance:${owner}`;
+const indexKey = storeKeys.discordInFlightIndex;
+const recordKey = storeKeys.discordInFlight;
+const leaseKey = storeKeys.discordInstanceLease;
 
 /** The registry of answers in flight, shared through the store by every instance on one bot token. */
 export interface InFlightAnswers {
@@ -82,12 +78,8 @@ export interface InFlightAnswers {
  * process that died (a SIGKILL, a crash, a lost machine). Taking one over claims `resume:<id>:<old owner>` once
  * and rewrites the record with the new owner, so if that instance dies too, the record is an orphan again.
  */
-export function createInFlightAnswers(deps: {
-  store: Store;
-  atomic: AtomicStore;
-  log: Logger;
-}): InFlightAnswers {
-  const { store, atomic, log } = deps;
+export function createInFlightAnswers(deps: { store: Store; log: Logger }): InFlightAnswers {
+  const { store, log } = deps;
   const owner = randomUUID();
   const quietly = async (what: string, operation: () => Promise<unknown>) => {
     try {
@@ -103,7 +95,7 @@ export function createInFlightAnswers(deps: {
     begin: (record) =>
       quietly('record the answer in flight', async () => {
         await save({ ...record, owner });
-        await atomic.addToSet(indexKey, record.id);
+        await store.addToSet(indexKey, record.id);
       }),
     note: (id, fields) =>
       quietly('update the answer in flight', async () => {
@@ -113,12 +105,12 @@ export function createInFlightAnswers(deps: {
     finish: (id) =>
       quietly('forget the delivered answer', async () => {
         await store.delete(recordKey(id));
-        await atomic.removeFromSet(indexKey, id);
+        await store.removeFromSet(indexKey, id);
       }),
     renewLease: () =>
       quietly('renew the instance lease', () => store.set(leaseKey(owner), Date.now(), ownerLeaseMs)),
     async takeOrphans() {
-      const ids = await withStore('read', () => atomic.membersOf(indexKey));
+      const ids = await withStore('read', () => store.membersOf(indexKey));
       if (ids.length === 0) return [];
       const records = await withStore('read', () =>
         store.getMany<InFlightAnswer>(ids.map((id) => recordKey(id))),
@@ -128,13 +120,13 @@ export function createInFlightAnswers(deps: {
         const record = records[index];
         if (!record) {
           // Expired after a day, or finished between the two reads: nothing left to do for it.
-          await quietly('drop a stale id', () => atomic.removeFromSet(indexKey, id));
+          await quietly('drop a stale id', () => store.removeFromSet(indexKey, id));
           continue;
         }
         if (record.owner === owner) continue;
         if ((await withStore('read', () => store.get(leaseKey(record.owner)))) !== undefined) continue;
         const claimed = await withStore('claim', () =>
-          atomic.claimOnce(`discord:resume:${id}:${record.owner}`, recordTtlMs),
+          store.claimOnce(storeKeys.discordResumeClaim(id, record.owner), recordTtlMs),
         );
         if (!claimed) continue;
         // Read again after the claim: one its owner finished meanwhile must not be brought back.

@@ -10,6 +10,7 @@ import type { Bot, Context } from 'grammy';
 import type { Update } from 'grammy/types';
 import type { Logger } from '../../core/logger.ts';
 import { type Store, withStore } from '../../core/store.ts';
+import { storeKeys } from '../../core/store-keys.ts';
 import { handleUpdateFully, mayReplay } from './update-handling.ts';
 
 /** An update this process has received and not yet finished handling. */
@@ -38,7 +39,7 @@ export interface UpdateInbox {
   takeUnfinished(): Promise<Update[]>;
 }
 
-const inboxKey = 'telegram:inbox';
+const inboxKey = storeKeys.telegramInbox;
 /** Settled ids remembered in memory, so a batch Telegram sends twice is not handled twice. */
 const recentlySettledLimit = 1000;
 

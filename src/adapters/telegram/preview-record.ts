@@ -1,5 +1,6 @@
 import type { Logger } from '../../core/logger.ts';
 import { type Store, withStore } from '../../core/store.ts';
+import { storeKeys } from '../../core/store-keys.ts';
 import type { SentMessage } from './message-trail.ts';
 
 /** As long as Telegram retries an update: a replay later than that starts from nothing anyway. */
@@ -27,8 +28,8 @@ export interface PreviewRecord {
  * store.
  */
 export function previewRecordFor(store: Store, botId: number, updateId: number, log: Logger): PreviewRecord {
-  const key = `telegram:${botId}:preview:${updateId}`;
-  const deliveredKey = `${key}:delivered`;
+  const key = storeKeys.telegramPreview(botId, updateId);
+  const deliveredKey = storeKeys.telegramDelivered(botId, updateId);
   return {
     async load() {
       try {

@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import type { Api } from 'grammy';
 import type { Update } from 'grammy/types';
 import type { Logger } from '../../core/logger.ts';
+import { storeKeys } from '../../core/store-keys.ts';
 import type { Admission } from '../../core/work-queue.ts';
 import type { Poquan } from '../../poquan.ts';
 import type { HttpRoute } from '../../server/http.ts';
@@ -99,7 +100,7 @@ export function createTelegramWebhook(
   const token = poquan.config.telegram.token ?? '';
   const describeError = (error: unknown) => describeErrorForLog(error, token);
   const expectedSecret = digest(options.secret);
-  const queue = poquan.openQueue(`telegram:${bot.botInfo.id}:updates`, {
+  const queue = poquan.openQueue(storeKeys.telegramUpdateQueue(bot.botInfo.id), {
     consumer: `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
     leaseMs,
     retentionMs: maxReplayAgeMs,

@@ -3,18 +3,11 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Keyv, { type KeyvStoreAdapter } from 'keyv';
 import Database from 'libsql';
-import { createSqliteWorkQueue } from '../store/sqlite-queue.ts';
-import { ConfigError } from './errors.ts';
-import type { AtomicStore, OpenedStore } from './store.ts';
-import { assertWholeAmount, withStore } from './store.ts';
-
-/**
- * The SQLite file named by `STORE_URL` exists but cannot be used as a store (not a database, corrupt,
- * unreadable). Raised at start, so the operator gets one line naming the setting instead of a crash loop.
- */
-export class StoreOpenError extends ConfigError {
-  override name = 'StoreOpenError';
-}
+import { type Store, withStore } from '../core/store.ts';
+import { assertWholeAmount, keyvEntries } from './keyv-entries.ts';
+import type { OpenedStore } from './open-store.ts';
+import { createSqliteWorkQueue } from './sqlite-queue.ts';
+import { StoreOpenError } from './store-open-error.ts';
 
 /**
  * How long a SQLite call keeps retrying while another process on the same file (the bot and `poquan chat`,
@@ -202,11 +195,14 @@ class SqliteKeyvAdapter extends EventEmitter implements KeyvStoreAdapter {
 }
 
 /**
- * Claims, rate windows, counters and sets as SQL on the shared file, so they hold across every process that
- * opens it: a claim is one conditional upsert; a window, a counter and a set change are a read-modify-write
- * inside `BEGIN IMMEDIATE`. Keys carry Keyv's `namespace:` prefix and values Keyv's format, so `kv.get` reads them.
+ * Claims, rate windows, counters, lists and sets as SQL on the shared file, so they hold across every process
+ * that opens it: a claim is one conditional upsert; a window, a counter, an append and a set change are a
+ * read-modify-write inside `BEGIN IMMEDIATE`. Keys carry Keyv's `namespace:` prefix and values Keyv's format, so `kv.get` reads them.
  */
-function createSqliteAtomicStore(db: Database.Database, namespace: string): AtomicStore {
+function createSqliteAtomicStore(
+  db: Database.Database,
+  namespace: string,
+): Omit<Store, 'get' | 'getMany' | 'set' | 'delete'> {
   const prefixed = (key: string) => `${namespace}:${key}`;
   const claim = db.prepare(
     'INSERT INTO keyv (key, value, expires) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, expires = excluded.expires WHERE keyv.expires IS NOT NULL AND keyv.expires <= ?',
@@ -273,6 +269,22 @@ function createSqliteAtomicStore(db: Database.Database, namespace: string): Atom
           }),
         );
       }),
+    appendToList: (key, value, ttlMs) =>
+      withStore('append', () =>
+        whenUnlocked(() =>
+          inWriteTransaction(db, () => {
+            const stored = readLive(prefixed(key))?.value;
+            const list = Array.isArray(stored) ? [...(stored as string[]), value] : [value];
+            const expires = Date.now() + ttlMs;
+            write.run([prefixed(key), serialize(list, expires), expires]);
+          }),
+        ),
+      ),
+    readList: (key) =>
+      withStore('read list', async () => {
+        const stored = (await whenUnlocked(() => readLive(prefixed(key))))?.value;
+        return Array.isArray(stored) ? (stored as string[]) : [];
+      }),
     addToSet: (key, member) =>
       changeSet('set add', key, (members) => (members.includes(member) ? members : [...members, member])),
     removeFromSet: (key, member) =>
@@ -307,8 +319,8 @@ export async function openSqliteStore(path: string, namespace: string): Promise<
   sweeper.unref();
   return {
     kind: 'sqlite',
-    kv,
-    atomic: createSqliteAtomicStore(db, namespace),
+    ...keyvEntries(kv),
+    ...createSqliteAtomicStore(db, namespace),
     openQueue: (name, options) => createSqliteWorkQueue(db, `${namespace}:${name}`, options),
     ping: () =>
       withStore('ping', async () => {
