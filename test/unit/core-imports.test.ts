@@ -10,9 +10,6 @@ import { describe, expect, it } from 'vitest';
 const core = new URL('../../src/core/', import.meta.url).pathname;
 const infrastructure = /^(openai|keyv|@keyv\/.+|@redis\/.+|redis|libsql|prom-client|pino|minisearch)(\/.*)?$/;
 
-/** Imports the index-scale branch (issue 16) removes when the passage index moves to src/search. */
-const pendingMove: Record<string, string[]> = { 'retriever.ts': ['minisearch'] };
-
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
     entry.isDirectory()
@@ -45,7 +42,6 @@ describe('src/core', () => {
       const name = relative(core, file);
       return specifiersOf(readFileSync(file, 'utf8'))
         .filter((specifier) => infrastructure.test(specifier))
-        .filter((specifier) => !pendingMove[name]?.includes(specifier))
         .map((specifier) => `${name} imports ${specifier}`);
     });
     expect(offending).toEqual([]);
