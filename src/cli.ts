@@ -29,13 +29,19 @@ async function readConfig(fallbacks?: ConfigFallbacks): Promise<Config> {
   return loadConfig(process.env, fallbacks);
 }
 
+/** The CLI's logger: warnings and worse on stderr unless LOG_LEVEL says otherwise, configured secrets scrubbed. */
+async function loggerFor(config: Config) {
+  const [{ createLogger }, { secretsOf }] = await Promise.all([
+    import('./logging/logger.ts'),
+    import('./core/config.ts'),
+  ]);
+  return createLogger(config.logLevel ?? 'warn', 2, secretsOf(config));
+}
+
 async function withPoquan<T>(run: (poquan: Poquan) => Promise<T>, configured?: Config): Promise<T> {
   const config = configured ?? (await readConfig());
-  const [{ createPoquan }, { createLogger }] = await Promise.all([
-    import('./poquan.ts'),
-    import('./logging/logger.ts'),
-  ]);
-  const poquan = await createPoquan(config, createLogger(config.logLevel ?? 'warn'), { countMetrics: false });
+  const [{ createPoquan }, logger] = await Promise.all([import('./poquan.ts'), loggerFor(config)]);
+  const poquan = await createPoquan(config, logger, { countMetrics: false });
   try {
     return await run(poquan);
   } finally {
@@ -525,16 +531,14 @@ program
   )
   .action(async () => {
     const config = await readConfig();
-    const [{ deployDiscordCommands }, { createLogger }, { loadKnowledge }, { resolveTopic }] =
-      await Promise.all([
-        import('./adapters/discord/index.ts'),
-        import('./logging/logger.ts'),
-        import('./core/knowledge.ts'),
-        import('./core/topic.ts'),
-      ]);
+    const [{ deployDiscordCommands }, logger, { loadKnowledge }, { resolveTopic }] = await Promise.all([
+      import('./adapters/discord/index.ts'),
+      loggerFor(config),
+      import('./core/knowledge.ts'),
+      import('./core/topic.ts'),
+    ]);
     // The descriptions name the topic, which the knowledge's front matter may set.
     const topic = resolveTopic(config.topic, (await loadKnowledge(config.knowledgeDir)).topic);
-    const logger = createLogger(config.logLevel ?? 'warn');
     process.stdout.write(`${await deployDiscordCommands(config, logger, topic)}\n`);
   });
 

@@ -1,4 +1,4 @@
-import type { Config } from './core/config.ts';
+import { type Config, secretsOf } from './core/config.ts';
 import { createLogger } from './logging/logger.ts';
 import { createPoquan } from './poquan.ts';
 import { type HttpRoute, type RunningHttpServer, startHttpServer } from './server/http.ts';
@@ -31,7 +31,7 @@ export async function startBot(config: Config): Promise<void> {
   let requested: string | undefined;
   process.once('SIGINT', () => onSignal('SIGINT'));
   process.once('SIGTERM', () => onSignal('SIGTERM'));
-  const logger = createLogger(config.logLevel ?? 'info');
+  const logger = createLogger(config.logLevel ?? 'info', 2, secretsOf(config));
   const poquan = await createPoquan(config, logger);
   const running: RunningAdapter[] = [];
   const stopWatching = poquan.watchKnowledge();

@@ -280,13 +280,28 @@ function toConfig(env: z.infer<typeof EnvSchema>) {
 /** The validated, typed settings every part of Poquan receives. */
 export type Config = ReturnType<typeof toConfig>;
 
-/** Names of settings whose values must never be printed. */
-export const secretSettings = [
-  'LLM_API_KEY',
-  'TELEGRAM_BOT_TOKEN',
-  'TELEGRAM_WEBHOOK_SECRET',
-  'DISCORD_TOKEN',
-] as const;
+/**
+ * The configured values that must never be printed: the model key, both bot tokens, the webhook secret and the
+ * password in `STORE_URL` (as written there, URL-encoded, and decoded). The logger scrubs them from every line.
+ */
+export function secretsOf(config: Config): string[] {
+  const secrets = [
+    config.llm.apiKey,
+    config.telegram.token,
+    config.telegram.webhook?.secret,
+    config.discord.token,
+  ];
+  const storePassword = URL.canParse(config.storeUrl) ? new URL(config.storeUrl).password : '';
+  if (storePassword) {
+    secrets.push(storePassword);
+    try {
+      secrets.push(decodeURIComponent(storePassword));
+    } catch {
+      // A stray % is not an escape: the password is as written.
+    }
+  }
+  return secrets.filter((secret): secret is string => Boolean(secret));
+}
 
 /** Values an entry point supplies for settings the environment leaves unset or empty, e.g. the image's PORT. */
 export type ConfigFallbacks = Partial<Record<keyof typeof EnvSchema.shape, string | undefined>>;

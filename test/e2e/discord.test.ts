@@ -1,4 +1,3 @@
-import { Writable } from 'node:stream';
 import type { APIMessage } from 'discord.js';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -6,7 +5,8 @@ import { buildDiscordCommands } from '../../src/adapters/discord/application-com
 import { createDiscordClient, type DiscordBot } from '../../src/adapters/discord/client.ts';
 import { deployDiscordCommands } from '../../src/adapters/discord/deploy.ts';
 import { startDiscordAdapter } from '../../src/adapters/discord/index.ts';
-import { loadConfig } from '../../src/core/config.ts';
+import { loadConfig, secretsOf } from '../../src/core/config.ts';
+import { createLogger } from '../../src/logging/logger.ts';
 import { createPoquan, type Poquan } from '../../src/poquan.ts';
 import {
   discordErrors,
@@ -39,15 +39,6 @@ async function start(env: Record<string, string> = {}, llmOptions: Parameters<ty
   const llm = await startFakeLlm(llmOptions);
   cleanups.push(() => llm.close());
   const logs: string[] = [];
-  const logger = pino(
-    { level: 'debug' },
-    new Writable({
-      write(chunk, _encoding, done) {
-        logs.push(String(chunk));
-        done();
-      },
-    }),
-  );
   const config = loadConfig({
     KNOWLEDGE_DIR: 'test/fixtures/knowledge-mini',
     STORE_URL: 'memory://',
@@ -60,6 +51,7 @@ async function start(env: Record<string, string> = {}, llmOptions: Parameters<ty
     SHOW_REASONING: 'off',
     ...env,
   });
+  const logger = createLogger('debug', { write: (line: string) => void logs.push(line) }, secretsOf(config));
   const poquan = await createPoquan(config, logger);
   cleanups.push(() => poquan.close());
   const bot = createDiscordClient(poquan, { editIntervalMs: 150 });

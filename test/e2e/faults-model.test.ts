@@ -107,7 +107,7 @@ afterAll(() => runCleanups(cleanups));
 
 /** Whether a log line reports a failure of this kind (the core's warning, or an adapter's error fields). */
 const reportsKind = (entry: Record<string, unknown>, kind: string) =>
-  [entry, entry.err, entry.error].some((fields) => (fields as { kind?: unknown } | undefined)?.kind === kind);
+  [entry, entry.err].some((fields) => (fields as { kind?: unknown } | undefined)?.kind === kind);
 
 /** A bot on either platform, reduced to what these specs use: ask a question, read what the user sees. */
 interface AskingBot {

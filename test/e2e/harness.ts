@@ -1,10 +1,11 @@
 import type { APIUser } from 'discord.js';
-import { pino } from 'pino';
 import { expect, type TestContext } from 'vitest';
 import { createDiscordClient, type DiscordBot } from '../../src/adapters/discord/client.ts';
 import { type RunningTelegramAdapter, startTelegramAdapter } from '../../src/adapters/telegram/index.ts';
-import { loadConfig } from '../../src/core/config.ts';
+import { type Config, loadConfig, secretsOf } from '../../src/core/config.ts';
 import { dayOf, type Vote, type VoteRecord } from '../../src/core/feedback.ts';
+import type { Logger } from '../../src/core/logger.ts';
+import { createLogger } from '../../src/logging/logger.ts';
 import { createPoquan, type Poquan } from '../../src/poquan.ts';
 import { type FakeDiscord, type RecordedRequest, startFakeDiscord } from '../fakes/fake-discord.ts';
 import { fakeUser, type Place } from '../fakes/fake-discord-fixtures.ts';
@@ -54,14 +55,16 @@ export interface CapturedLogs {
   errors(): string[];
 }
 
-function captureLogs(): { logs: CapturedLogs; logger: pino.Logger } {
+/** The project's logger, as `poquan start` makes it (the configured secrets scrubbed), writing into `lines`. */
+function captureLogs(config: Config): { logs: CapturedLogs; logger: Logger } {
   const lines: string[] = [];
   const logs: CapturedLogs = {
     lines,
     entries: () => lines.map((line) => JSON.parse(line)),
     errors: () => lines.filter((line) => (JSON.parse(line) as { level: number }).level >= 50),
   };
-  return { logs, logger: pino({ level: 'debug' }, { write: (line: string) => void lines.push(line) }) };
+  const logger = createLogger('debug', { write: (line: string) => void lines.push(line) }, secretsOf(config));
+  return { logs, logger };
 }
 
 /** Settings every harness uses: the mini knowledge, throwaway memory, no cache, no rate limit, no retries. */
@@ -94,8 +97,9 @@ export async function startPoquanOnFakeModel(
 ): Promise<{ llm: FakeLlm; poquan: Poquan; logs: CapturedLogs }> {
   const llm = await startFakeLlm(llmOptions);
   cleanups.push(() => llm.close());
-  const { logs, logger } = captureLogs();
-  const poquan = await createPoquan(loadConfig({ ...baseEnv, LLM_BASE_URL: llm.url, ...env }), logger);
+  const config = loadConfig({ ...baseEnv, LLM_BASE_URL: llm.url, ...env });
+  const { logs, logger } = captureLogs(config);
+  const poquan = await createPoquan(config, logger);
   cleanups.push(() => poquan.close());
   return { llm, poquan, logs };
 }

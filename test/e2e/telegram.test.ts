@@ -364,7 +364,7 @@ describe('Telegram adapter', () => {
       'The model provider rejected the API key. The operator needs to check LLM_API_KEY.',
     ]);
     const failed = bot.logs.map((line) => JSON.parse(line)).find((entry) => entry.msg === 'update failed');
-    expect(failed).toMatchObject({ level: 40, chatId: group.id, error: { type: 'LlmError', kind: 'auth' } });
+    expect(failed).toMatchObject({ level: 40, chatId: group.id, err: { type: 'LlmError', kind: 'auth' } });
     expect(failed.requestId).toMatch(/^[0-9a-f]{8}$/);
   });
 

@@ -1,6 +1,6 @@
 import type { Message, UserFromGetMe } from 'grammy/types';
 import { describe, expect, it } from 'vitest';
-import { describeErrorForLog, redactToken } from '../../src/adapters/telegram/errors.ts';
+import { redactToken } from '../../src/adapters/telegram/errors.ts';
 import { conversationIdFor, replyPlaceFor, routeMessage } from '../../src/adapters/telegram/routing.ts';
 
 const me = { id: 123, is_bot: true, first_name: 'Poquan', username: 'PoquanBot' } as UserFromGetMe;
@@ -99,14 +99,12 @@ describe('Telegram message routing', () => {
   });
 });
 
-describe('Telegram error logging', () => {
-  it('removes the bot token from messages, stacks and causes', () => {
+describe('Telegram start-up failures', () => {
+  it('never quote the bot token, configured or not', () => {
     const token = '123456:ABC-def_ghi';
-    const cause = new Error(`request to http://127.0.0.1:1/bot${token}/getMe failed, reason: ECONNREFUSED`);
-    const error = new Error('Network request failed', { cause });
-    const logged = JSON.stringify(describeErrorForLog(error, token));
-    expect(logged).not.toContain('ABC-def_ghi');
-    expect(logged).toContain('bot[redacted]');
+    expect(redactToken(`request to http://127.0.0.1:1/bot${token}/getMe failed`, token)).toBe(
+      'request to http://127.0.0.1:1/bot[redacted]/getMe failed',
+    );
     expect(redactToken('see bot999:XYZ/sendMessage', 'other')).toBe('see bot[redacted]/sendMessage');
   });
 });

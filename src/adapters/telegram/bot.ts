@@ -20,7 +20,7 @@ import type { Logger } from '../../core/logger.ts';
 import { languageOf, languageOfLocale, type ReplyLanguage } from '../../core/question.ts';
 import type { Poquan } from '../../poquan.ts';
 import { retryTelegramCalls } from './api-retries.ts';
-import { describeErrorForLog, isChatUnreachable } from './errors.ts';
+import { isChatUnreachable } from './errors.ts';
 import { handleFeedbackCallback } from './feedback.ts';
 import { createMessageTrail } from './message-trail.ts';
 import { previewRecordFor } from './preview-record.ts';
@@ -185,7 +185,7 @@ export function createTelegramBot(poquan: Poquan, options: TelegramAdapterOption
         return await reply(ctx.update.update_id, message, requestLog, renderTelegramText(result.text));
       }
       await streamAnswer(
-        { api: ctx.api, botId: ctx.me.id, poquan, log: requestLog, token, timing, drafts },
+        { api: ctx.api, botId: ctx.me.id, poquan, log: requestLog, timing, drafts },
         replyPlaceFor(message),
         {
           updateId: ctx.update.update_id,
@@ -200,7 +200,7 @@ export function createTelegramBot(poquan: Poquan, options: TelegramAdapterOption
   });
 
   bot.on('callback_query:data', (ctx) =>
-    handleFeedbackCallback(ctx, { poquan, log: ctx.request?.log ?? log, token }),
+    handleFeedbackCallback(ctx, { poquan, log: ctx.request?.log ?? log }),
   );
 
   bot.catch((botError: BotError<TelegramContext>) => {
@@ -208,7 +208,7 @@ export function createTelegramBot(poquan: Poquan, options: TelegramAdapterOption
     const requestLog = ctx.request?.log ?? log;
     if (isChatUnreachable(error)) {
       // Blocked by the user or removed from the group: there is no one to tell, so nothing is sent.
-      requestLog.info({ error: describeErrorForLog(error, token) }, 'chat unreachable; update dropped');
+      requestLog.info({ err: error }, 'chat unreachable; update dropped');
       return;
     }
     if (error instanceof RateLimitedError && error.alreadyTold) {
@@ -218,17 +218,14 @@ export function createTelegramBot(poquan: Poquan, options: TelegramAdapterOption
     }
     const expected = error instanceof InputError || isRefusal(error);
     const level = expected ? 'info' : error instanceof LlmError ? 'warn' : 'error';
-    requestLog[level]({ error: describeErrorForLog(error, token) }, 'update failed');
+    requestLog[level]({ err: error }, 'update failed');
     const message = ctx.message;
     if (!message) return;
     const sentence = describeErrorForUser(error, languageFor(message, poquan));
     return track(
       reply(ctx.update.update_id, message, requestLog, [escapeHtml(sentence)]).catch(
         (replyError: unknown) => {
-          requestLog.error(
-            { error: describeErrorForLog(replyError, token) },
-            'could not send the error message',
-          );
+          requestLog.error({ err: replyError }, 'could not send the error message');
         },
       ),
     );

@@ -1,5 +1,4 @@
 import { GrammyError, HttpError } from 'grammy';
-import { LlmError } from '../../core/errors.ts';
 
 /** Telegram rejected our HTML (`400 can't parse entities`): the text must be resent without markup. */
 export function isParseError(error: unknown): boolean {
@@ -72,39 +71,11 @@ export function isPassingFault(error: unknown): boolean {
 }
 
 /**
- * Removes the bot token from any text. grammY puts the token in request URLs, and network errors (node-fetch's
- * `FetchError`) repeat the URL in their message, so every string we log from an error passes through here.
+ * Removes the bot token from a text shown to the operator (a start-up failure, `poquan webhook`'s output).
+ * grammY puts the token in request URLs, and network errors (node-fetch's `FetchError`) repeat the URL in their
+ * message. Log lines need no call: the logger scrubs every configured secret.
  */
 export function redactToken(text: string, token: string): string {
   const withoutToken = token ? text.replaceAll(token, '[redacted]') : text;
   return withoutToken.replace(/bot\d+:[\w-]+/g, 'bot[redacted]');
-}
-
-/**
- * A plain, token-free description of an error for a structured log line (logged under `error`, not pino's
- * `err`, whose serializer would rewrite it): its type, message and stack, and the fields that say what failed
- * (Bot API method, code and description; model error kind; the cause). The raw error is never logged: grammY
- * errors carry request payloads and network errors carry URLs with the token.
- */
-export function describeErrorForLog(error: unknown, token: string, depth = 0): Record<string, unknown> {
-  if (!(error instanceof Error)) return { message: redactToken(String(error), token) };
-  const described: Record<string, unknown> = {
-    type: error.name,
-    message: redactToken(error.message, token),
-    stack: error.stack && redactToken(error.stack, token),
-  };
-  if (error instanceof GrammyError) {
-    Object.assign(described, {
-      method: error.method,
-      error_code: error.error_code,
-      description: redactToken(error.description, token),
-      retry_after: error.parameters.retry_after,
-    });
-  }
-  if (error instanceof LlmError) {
-    Object.assign(described, { kind: error.kind, status: error.options.status });
-  }
-  const cause = error instanceof HttpError ? error.error : error.cause;
-  if (cause !== undefined && depth < 3) described.cause = describeErrorForLog(cause, token, depth + 1);
-  return described;
 }

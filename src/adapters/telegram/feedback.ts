@@ -12,7 +12,6 @@ import { interfaceLanguage } from '../../core/interface-language.ts';
 import type { Logger } from '../../core/logger.ts';
 import { detectLanguage, languageOfLocale, type ReplyLanguage } from '../../core/question.ts';
 import type { Poquan } from '../../poquan.ts';
-import { describeErrorForLog } from './errors.ts';
 import { escapeHtml } from './render.ts';
 import { conversationIdFor } from './routing.ts';
 
@@ -20,7 +19,6 @@ import { conversationIdFor } from './routing.ts';
 export interface FeedbackDeps {
   poquan: Poquan;
   log: Logger;
-  token: string;
 }
 
 /**
@@ -94,10 +92,7 @@ export async function handleFeedbackCallback(ctx: Context, deps: FeedbackDeps): 
       conversationId: answerMessage ? conversationIdFor(answerMessage) : 'telegram:inaccessible',
     });
   } catch (error) {
-    deps.log.warn(
-      { error: describeErrorForLog(error, deps.token), answerId: action.answerId },
-      'could not record a vote',
-    );
+    deps.log.warn({ err: error, answerId: action.answerId }, 'could not record a vote');
     await ctx.answerCallbackQuery({ text: describeVoteOutcome('failed', language) });
     return;
   }
@@ -107,9 +102,6 @@ export async function handleFeedbackCallback(ctx: Context, deps: FeedbackDeps): 
   try {
     await postHandoff(ctx, deps, action.answerId, outcome.record.question);
   } catch (error) {
-    deps.log.warn(
-      { error: describeErrorForLog(error, deps.token), answerId: action.answerId },
-      'could not post the hand-off line',
-    );
+    deps.log.warn({ err: error, answerId: action.answerId }, 'could not post the hand-off line');
   }
 }

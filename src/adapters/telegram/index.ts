@@ -6,7 +6,7 @@ import type { Poquan } from '../../poquan.ts';
 import type { HttpRoute } from '../../server/http.ts';
 import { createTelegramBot, type TelegramAdapterOptions } from './bot.ts';
 import { createUpdateInbox, startDurablePolling } from './durable-polling.ts';
-import { describeErrorForLog, redactToken } from './errors.ts';
+import { redactToken } from './errors.ts';
 import { telegramUpdateTypes } from './update-types.ts';
 import { checkWebhookRegistration, createTelegramWebhook } from './webhook.ts';
 
@@ -80,13 +80,13 @@ export async function startTelegramAdapter(
   );
   for (const result of await Promise.allSettled(registrations)) {
     if (result.status === 'rejected') {
-      log.warn({ error: describeErrorForLog(result.reason, token) }, 'could not register the command menu');
+      log.warn({ err: result.reason }, 'could not register the command menu');
     }
   }
 
   if (webhookSettings) {
     const webhook = createTelegramWebhook({ bot, settle }, poquan, { ...webhookSettings, log });
-    await checkWebhookRegistration(bot.api, webhookSettings.url, { log, token });
+    await checkWebhookRegistration(bot.api, webhookSettings.url, { log });
     log.info({ username: bot.botInfo.username, mode: 'webhook' }, 'telegram adapter started');
     return {
       name: 'telegram',
@@ -118,7 +118,7 @@ export async function startTelegramAdapter(
     } catch (error) {
       if (!signal?.aborted) {
         polling = false;
-        log.warn({ error: describeErrorForLog(error, token) }, 'fetching updates failed');
+        log.warn({ err: error }, 'fetching updates failed');
       }
       throw error;
     }
@@ -131,7 +131,7 @@ export async function startTelegramAdapter(
     log,
   });
   runner.task()?.catch((error: unknown) => {
-    log.error({ error: describeErrorForLog(error, token) }, 'fetching updates stopped');
+    log.error({ err: error }, 'fetching updates stopped');
   });
   log.info({ username: bot.botInfo.username }, 'telegram adapter started');
 

@@ -6,13 +6,7 @@ import type { TurnDone, TurnEvent } from '../../core/turn.ts';
 import type { Poquan } from '../../poquan.ts';
 import { consumeThrottled, PreviewSkipped } from '../shared/throttled-answer.ts';
 import { withoutRetries } from './api-retries.ts';
-import {
-  describeErrorForLog,
-  isMethodMissing,
-  isParseError,
-  isPassingFault,
-  retryAfterMs,
-} from './errors.ts';
+import { isMethodMissing, isParseError, isPassingFault, retryAfterMs } from './errors.ts';
 import { feedbackKeyboard, telegramHandoff } from './feedback.ts';
 import { createMessageTrail } from './message-trail.ts';
 import { previewRecordFor } from './preview-record.ts';
@@ -38,7 +32,6 @@ export interface StreamContext {
   botId: number;
   poquan: Poquan;
   log: Logger;
-  token: string;
   timing: StreamTiming;
   /** Shared by the bot: false once the server has shown it has no `sendMessageDraft`. */
   drafts: { available: boolean; nextId: number };
@@ -54,7 +47,7 @@ function startTyping(context: StreamContext, place: ReplyPlace): () => void {
         place.threadId ? { message_thread_id: place.threadId } : {},
       ),
     ).catch((error: unknown) => {
-      context.log.debug({ error: describeErrorForLog(error, context.token) }, 'typing action failed');
+      context.log.debug({ err: error }, 'typing action failed');
     });
   };
   tick();
@@ -123,10 +116,7 @@ export async function streamAnswer(
         if (retryAfterMs(error) !== undefined || isPassingFault(error)) throw error;
         useDrafts = false;
         if (isMethodMissing(error)) context.drafts.available = false;
-        log.warn(
-          { error: describeErrorForLog(error, context.token) },
-          'drafts unavailable; streaming by edits',
-        );
+        log.warn({ err: error }, 'drafts unavailable; streaming by edits');
       }
     }
     await trail.show(preview);
@@ -150,17 +140,14 @@ export async function streamAnswer(
           const retryAfter = retryAfterMs(error) ?? (isPassingFault(error) ? 0 : undefined);
           if (retryAfter === undefined) throw error;
           log.info(
-            { retryAfterMs: retryAfter, error: describeErrorForLog(error, context.token) },
+            { retryAfterMs: retryAfter, err: error },
             'preview refused for now; skipping previews meanwhile',
           );
           throw new PreviewSkipped(retryAfter, { cause: error });
         }
       },
       onUpdateError(error) {
-        log.warn(
-          { error: describeErrorForLog(error, context.token) },
-          'preview update failed; waiting for the end',
-        );
+        log.warn({ err: error }, 'preview update failed; waiting for the end');
       },
     });
   } catch (error) {

@@ -40,16 +40,15 @@ export async function handleUpdateFully<C extends Context>(
   bot: Bot<C>,
   update: Update,
   log: Logger,
-  describeError: (error: unknown) => unknown = (error) => error,
 ): Promise<void> {
   try {
     await bot.handleUpdate(update);
   } catch (error) {
     try {
       if (error instanceof BotError) await bot.errorHandler(error as BotError<C>);
-      else log.error({ err: describeError(error) }, 'update failed');
+      else log.error({ err: error }, 'update failed');
     } catch (handlerError) {
-      log.error({ err: describeError(handlerError) }, 'the error handler failed');
+      log.error({ err: handlerError }, 'the error handler failed');
     }
   }
 }

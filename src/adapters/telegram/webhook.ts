@@ -10,7 +10,6 @@ import type { Poquan } from '../../poquan.ts';
 import type { HttpRoute } from '../../server/http.ts';
 import { startQueueConsumer } from '../shared/queue-consumer.ts';
 import type { TelegramBot } from './bot.ts';
-import { describeErrorForLog, redactToken } from './errors.ts';
 import { sequenceKeyOf } from './routing.ts';
 import { handleUpdateFully, maxReplayAgeMs, mayReplay } from './update-handling.ts';
 
@@ -97,8 +96,6 @@ export function createTelegramWebhook(
 ): TelegramWebhook {
   const { bot } = telegram;
   const { log, leaseMs } = options;
-  const token = poquan.config.telegram.token ?? '';
-  const describeError = (error: unknown) => describeErrorForLog(error, token);
   const expectedSecret = digest(options.secret);
   const queue = poquan.openQueue(storeKeys.telegramUpdateQueue(bot.botInfo.id), {
     consumer: `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
@@ -117,7 +114,7 @@ export function createTelegramWebhook(
         if (!mayReplay(update.update_id, earlier, updateLog, Date.now())) return;
         updateLog.info({ attempts }, 'answering an update a stopped instance left unanswered');
       }
-      await handleUpdateFully(bot, update, updateLog, describeError);
+      await handleUpdateFully(bot, update, updateLog);
     },
   });
   let serving = true;
@@ -133,16 +130,13 @@ export function createTelegramWebhook(
       queue
         .add({ id: String(update.update_id), group: sequenceKeyOf(update), payload: body })
         .catch((error: unknown): Admission | 'unqueued' => {
-          updateLog.warn(
-            { error: describeError(error) },
-            'could not queue the update in the store; handling it anyway',
-          );
+          updateLog.warn({ err: error }, 'could not queue the update in the store; handling it anyway');
           return 'unqueued';
         }),
     );
     handOffs = queueing;
     return queueing.then((admission) => {
-      if (admission === 'unqueued') void handleUpdateFully(bot, update, updateLog, describeError);
+      if (admission === 'unqueued') void handleUpdateFully(bot, update, updateLog);
       else if (admission === 'finished')
         updateLog.info('redelivered update already taken and answered; ignored');
       else if (admission === 'pending') {
@@ -191,16 +185,16 @@ export function createTelegramWebhook(
 export async function checkWebhookRegistration(
   api: Api,
   url: string,
-  { log, token }: { log: Logger; token: string },
+  { log }: { log: Logger },
 ): Promise<void> {
   try {
     const info = await api.getWebhookInfo();
     if (info.url === url) return;
     log.warn(
-      { registered: info.url ? redactToken(info.url, token) : 'none' },
+      { registered: info.url || 'none' },
       'TELEGRAM_WEBHOOK_URL is not the registered webhook, so no updates will arrive; run `poquan webhook set`',
     );
   } catch (error) {
-    log.warn({ error: describeErrorForLog(error, token) }, 'could not read the webhook registration');
+    log.warn({ err: error }, 'could not read the webhook registration');
   }
 }
