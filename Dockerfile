@@ -8,6 +8,7 @@ WORKDIR /app
 COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY commands ./commands
+COPY scripts ./scripts
 # `npm ci` runs the `prepare` script, which builds dist/ (`npm run build`); then the dev tools go.
 RUN npm ci --no-audit --no-fund \
   && npm prune --omit=dev --no-audit --no-fund

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { catalogFor } from '../src/core/catalog/catalog.ts';
-import { describeContextStrategy } from '../src/core/context.ts';
-import { poquanVersion } from '../src/version.ts';
+import { catalogFor } from '#core/catalog/catalog.js';
+import { describeContextStrategy } from '#core/context.js';
+import { poquanVersion } from '#src/version.js';
 import { defineCommand } from './command.ts';
 
 /** `/about`: what this instance runs on — knowledge files, passage count, model, context mode, version. */

@@ -1,9 +1,9 @@
 import type { z } from 'zod';
-import type { Logger } from '../src/core/logger.ts';
-import type { ReplyLanguage } from '../src/core/question.ts';
-import type { Topic } from '../src/core/topic.ts';
-import type { TurnEvent } from '../src/core/turn.ts';
-import type { Poquan } from '../src/poquan.ts';
+import type { Logger } from '#core/logger.js';
+import type { ReplyLanguage } from '#core/question.js';
+import type { Topic } from '#core/topic.js';
+import type { TurnEvent } from '#core/turn.js';
+import type { Poquan } from '#src/poquan.js';
 
 /** Text in each language Poquan speaks; platforms map these to their own locale codes. */
 export interface Localized {

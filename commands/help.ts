@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { catalogFor } from '../src/core/catalog/catalog.ts';
-import type { ReplyLanguage } from '../src/core/question.ts';
-import type { Topic } from '../src/core/topic.ts';
+import { catalogFor } from '#core/catalog/catalog.js';
+import type { ReplyLanguage } from '#core/question.js';
+import type { Topic } from '#core/topic.js';
 import { type CommandPlatform, defineCommand } from './command.ts';
 
 /** The how-to text for one platform and topic, shared by `/help` and Telegram's `/start`. */

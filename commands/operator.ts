@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { catalogFor } from '../src/core/catalog/catalog.ts';
+import { catalogFor } from '#core/catalog/catalog.js';
 import type { CommandSpec } from './command.ts';
 
 /**

@@ -1,6 +1,6 @@
-import { catalogFor } from '../src/core/catalog/catalog.ts';
-import { InputError } from '../src/core/errors.ts';
-import type { ReplyLanguage } from '../src/core/question.ts';
+import { catalogFor } from '#core/catalog/catalog.js';
+import { InputError } from '#core/errors.js';
+import type { ReplyLanguage } from '#core/question.js';
 import { type CommandSpec, describeOptions } from './command.ts';
 
 /** One validation failure, as much of zod's issue as the sentence needs. */

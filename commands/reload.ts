@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { catalogFor } from '../src/core/catalog/catalog.ts';
-import { ConfigError } from '../src/core/errors.ts';
+import { catalogFor } from '#core/catalog/catalog.js';
+import { ConfigError } from '#core/errors.js';
 import { defineOperatorCommand } from './operator.ts';
 
 /**

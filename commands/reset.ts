@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { catalogFor } from '../src/core/catalog/catalog.ts';
+import { catalogFor } from '#core/catalog/catalog.js';
 import { defineCommand } from './command.ts';
 
 /** `/reset`: forget this conversation, so the next question starts fresh. */

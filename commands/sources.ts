@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { catalogFor } from '../src/core/catalog/catalog.ts';
-import { headUnits } from '../src/core/text.ts';
+import { catalogFor } from '#core/catalog/catalog.js';
+import { headUnits } from '#core/text.js';
 import { defineCommand } from './command.ts';
 import { quoteUserText } from './markdown.ts';
 

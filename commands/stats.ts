@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { catalogFor } from '../src/core/catalog/catalog.ts';
-import { formatCost } from '../src/core/cost.ts';
-import { dayOf } from '../src/core/feedback.ts';
-import type { ReplyLanguage } from '../src/core/question.ts';
-import { type SpendSummary, summarizeSpend } from '../src/core/spend.ts';
-import type { CountsBy } from '../src/core/usage.ts';
-import { readUsage } from '../src/core/usage.ts';
-import type { Poquan } from '../src/poquan.ts';
+import { catalogFor } from '#core/catalog/catalog.js';
+import { formatCost } from '#core/cost.js';
+import { dayOf } from '#core/feedback.js';
+import type { ReplyLanguage } from '#core/question.js';
+import { type SpendSummary, summarizeSpend } from '#core/spend.js';
+import type { CountsBy } from '#core/usage.js';
+import { readUsage } from '#core/usage.js';
+import type { Poquan } from '#src/poquan.js';
 import { defineOperatorCommand } from './operator.ts';
 
 const dayMs = 86_400_000;

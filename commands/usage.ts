@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { catalogFor } from '../src/core/catalog/catalog.ts';
+import { catalogFor } from '#core/catalog/catalog.js';
 import { defineCommand } from './command.ts';
 
 const utcTime = (ms: number) => `${new Date(ms).toISOString().slice(11, 16)} UTC`;

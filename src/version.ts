@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 
 /**
- * The nearest package.json above this module: the repository's, whether the code runs from `src/` (tsx,
- * tests) or compiled from `dist/src/`, which holds no package.json of its own.
+ * The nearest package.json above this module: the repository's when the code runs from `src/` (tsx, tests),
+ * `dist/package.json` (written by the build with the same version) when it runs compiled from `dist/src/`.
  */
 function readOwnPackage(): { version: string } {
   for (let dir = new URL('./', import.meta.url); ; dir = new URL('../', dir)) {

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const buildInfo = join(root, 'dist', '.tsbuildinfo');
-const inputs = ['src', 'commands', 'package.json', 'tsconfig.json', 'tsconfig.build.json'];
+const inputs = ['src', 'commands', 'scripts', 'package.json', 'tsconfig.json', 'tsconfig.build.json'];
 
 function newestChange(path: string): number {
   const stat = statSync(path);
@@ -24,6 +24,7 @@ export default function buildDist(): void {
   if (Math.max(...inputs.map((input) => newestChange(join(root, input)))) < builtAt) return;
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
   execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+  execFileSync(process.execPath, ['scripts/write-dist-package.mjs'], { cwd: root, stdio: 'inherit' });
   // tsc leaves its build info untouched when no output changed (e.g. a file only saved again).
   const now = new Date();
   utimesSync(buildInfo, now, now);
