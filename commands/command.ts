@@ -123,8 +123,3 @@ export function describeOptions(spec: CommandSpec): CommandOption[] {
     return option;
   });
 }
-
-/** Pick the wording for the asker's language. */
-export function localize(text: Localized, language: ReplyLanguage): string {
-  return text[language];
-}

@@ -2,7 +2,6 @@ import { Status } from 'discord.js';
 import type { Poquan } from '../../poquan.ts';
 import { createDiscordClient } from './client.ts';
 
-export { createDiscordClient } from './client.ts';
 export { deployDiscordCommands } from './deploy.ts';
 
 /**

@@ -10,7 +10,7 @@ import { redactToken } from './errors.ts';
 import { telegramUpdateTypes } from './update-types.ts';
 import { checkWebhookRegistration, createTelegramWebhook } from './webhook.ts';
 
-export { createTelegramBot, type TelegramAdapterOptions, type TelegramBot } from './bot.ts';
+export type { TelegramAdapterOptions } from './bot.ts';
 
 /** A started adapter, as the bot process keeps it until shutdown. */
 export interface RunningTelegramAdapter {
