@@ -1,4 +1,5 @@
 import { afterAll } from 'vitest';
+import { failOnStrayConsoleOutput } from './console-guard.ts';
 import { removeDeveloperSettings } from './developer-settings.ts';
 import { installLoopbackGuard, takeRefusedConnections } from './loopback-guard.ts';
 import { removeCleanCwd } from './servers/poquan-env.ts';
@@ -14,6 +15,8 @@ process.loadEnvFile = (path?: string | URL) => {
 };
 
 installLoopbackGuard();
+
+failOnStrayConsoleOutput();
 
 afterAll(() => {
   removeCleanCwd();
