@@ -12,7 +12,7 @@ import { z } from 'zod';
 import type { AnswerDone } from '../src/core/answer-events.ts';
 import { loadConfig } from '../src/core/config.ts';
 import { createLogger } from '../src/logging/logger.ts';
-import { createPoquan, type Poquan } from '../src/poquan.ts';
+import { createPoquan, type Poquan } from '../src/composition-root.ts';
 import { type FakeLlm, parsePassages, startFakeLlm } from '../test/fakes/fake-llm.ts';
 import { knowledgeDir } from './inputs.ts';
 import {

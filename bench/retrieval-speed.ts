@@ -17,7 +17,7 @@ import type { PassageIndex } from '../src/core/passage-index.ts';
 import { createRetriever, type Retriever } from '../src/core/retriever.ts';
 import { tokenize } from '../src/core/tokenize.ts';
 import { createLogger } from '../src/logging/logger.ts';
-import { createPoquan } from '../src/poquan.ts';
+import { createPoquan } from '../src/composition-root.ts';
 import { buildBm25IndexData, openBm25Index } from '../src/search/bm25-index.ts';
 import { collectGarbage } from './heap.ts';
 import { knowledgeDir, loadBenchInputs } from './inputs.ts';

@@ -149,7 +149,7 @@ async function runWorker(root: string, runs: { fast: number; slow: number }): Pr
   const { createDiscordClient } = await load('src/adapters/discord/client.ts');
   const { loadConfig } = await load('src/core/config.ts');
   const { createLogger } = await load('src/logging/logger.ts');
-  const { createPoquan } = await load('src/poquan.ts');
+  const { createPoquan } = await load('src/composition-root.ts');
   const result: WorkerResult = {};
   let id = 0;
   for (const [name, model] of Object.entries(models)) {

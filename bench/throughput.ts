@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { startTelegramAdapter } from '../src/adapters/telegram/index.ts';
 import { loadConfig } from '../src/core/config.ts';
 import { createLogger } from '../src/logging/logger.ts';
-import { createPoquan, type Poquan } from '../src/poquan.ts';
+import { createPoquan, type Poquan } from '../src/composition-root.ts';
 import type { FakeReply } from '../test/fakes/fake-llm.ts';
 import type { FakesReport, FakesRequest } from './fakes-process.ts';
 import { collectGarbage } from './heap.ts';

@@ -11,7 +11,7 @@ import { loadConfig } from '../src/core/config.ts';
 import type { QaCase } from '../src/core/evaluate.ts';
 import type { ScoredPassage } from '../src/core/retriever.ts';
 import { createLogger } from '../src/logging/logger.ts';
-import { createPoquan, type Poquan } from '../src/poquan.ts';
+import { createPoquan, type Poquan } from '../src/composition-root.ts';
 import { type FakeLlm, startFakeLlm } from '../test/fakes/fake-llm.ts';
 import { knowledgeDir, loadBenchInputs, loadWholeFiles } from './inputs.ts';
 import { formatCount, formatPercent, type SectionOptions, type SectionResult, type Table } from './report.ts';

@@ -9,9 +9,9 @@ export const aboutCommand = defineCommand({
   name: 'about',
   description: { en: 'Knowledge files, model and version of this bot', zh: '本机器人的知识库、模型和版本' },
   args: z.object({}),
-  async handler(_args, { poquan, language }) {
+  async handler(_args, { services, language }) {
     const { commands } = catalogFor(language);
-    const knowledge = poquan.knowledge();
+    const knowledge = services.knowledge();
     const files = knowledge.files.map((file) => {
       const origin = [file.publication, file.date].filter(Boolean).join(', ');
       return `• ${file.title}${origin ? ` (${origin})` : ''} — ${file.source}, ${commands.passages(file.passageCount)}`;
@@ -21,8 +21,8 @@ export const aboutCommand = defineCommand({
       knowledgeVersion: knowledge.version,
       passages: knowledge.passages.length,
       files,
-      model: poquan.llm ? `${poquan.llm.model} (${poquan.llm.provider})` : undefined,
-      context: describeContextStrategy(poquan.context(), language),
+      model: services.llm ? `${services.llm.model} (${services.llm.provider})` : undefined,
+      context: describeContextStrategy(services.context(), language),
     });
     return { type: 'message', text: lines.join('\n') };
   },

@@ -4,7 +4,7 @@ import { defineCommand } from './command.ts';
 
 /**
  * `/ask <question>`: the main job, and what a plain message to the bot runs. The answer streams from the core's
- * one turn (`poquan.ask`), which checks the daily budgets and the per-user rate limit before any model call and
+ * one turn (`services.ask`), which checks the daily budgets and the per-user rate limit before any model call and
  * records the answer for feedback, so every platform (and the CLI) answers and refuses alike.
  */
 export const askCommand = defineCommand({
@@ -25,7 +25,7 @@ export const askCommand = defineCommand({
   }),
   streams: true,
   plainTextOption: 'question',
-  async handler({ question }, { poquan, platform, conversationId, userKey, language, signal, log }) {
+  async handler({ question }, { services, platform, conversationId, userKey, language, signal, log }) {
     if (!question.trim()) {
       return { type: 'message', text: catalogFor(language).commands.askHint };
     }
@@ -33,7 +33,7 @@ export const askCommand = defineCommand({
       type: 'stream',
       question,
       language,
-      events: await poquan.ask({
+      events: await services.ask({
         question,
         conversationId,
         userKey,

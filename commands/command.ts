@@ -1,9 +1,16 @@
 import type { z } from 'zod';
+import type { AccessPolicy } from '#core/access.js';
+import type { Budgets } from '#core/budget.js';
+import type { ContextStrategy } from '#core/context.js';
+import type { FeedbackStore } from '#core/feedback.js';
+import type { KnowledgeBase } from '#core/knowledge.js';
+import type { LlmClient } from '#core/llm.js';
 import type { Logger } from '#core/logger.js';
+import type { ConversationMemory } from '#core/memory.js';
+import type { Metrics } from '#core/metrics.js';
 import type { ReplyLanguage } from '#core/question.js';
 import type { Topic } from '#core/topic.js';
-import type { TurnEvent } from '#core/turn.js';
-import type { Poquan } from '#src/poquan.js';
+import type { Asker, TurnEvent } from '#core/turn.js';
 
 /** Text in each language Poquan speaks; platforms map these to their own locale codes. */
 export interface Localized {
@@ -14,9 +21,32 @@ export interface Localized {
 /** Where a command runs. */
 export type CommandPlatform = 'telegram' | 'discord' | 'cli';
 
-/** Everything a command handler may use: the core, and who is asking where. */
+/**
+ * What commands may use of the assembled core, as ports: the one user turn, the knowledge, conversation memory,
+ * limits, feedback and counters. Never the store, the model client's transport or an adapter. The composition
+ * root's `Poquan` satisfies it; a test may hand a command just these.
+ */
+export interface CommandServices {
+  /** One user turn: admitted, answered, recorded for feedback (see `core/turn.ts`). */
+  ask: Asker;
+  knowledge(): KnowledgeBase;
+  topic(): Topic;
+  /** Full-context or retrieve mode for the current knowledge version, and why. */
+  context(): ContextStrategy;
+  /** The configured model; undefined in offline mode. */
+  llm: LlmClient | undefined;
+  memory: ConversationMemory;
+  budgets: Budgets;
+  feedback: FeedbackStore;
+  metrics: Metrics;
+  access: AccessPolicy;
+  logger: Logger;
+  reloadKnowledge(): Promise<{ changed: boolean; version: string }>;
+}
+
+/** Everything a command handler may use: the core's services, and who is asking where. */
 export interface CommandContext {
-  poquan: Poquan;
+  services: CommandServices;
   /** Where the command was typed, for replies that differ by platform (such as `/help`). */
   platform: CommandPlatform;
   /** Chosen by the adapter: a Telegram chat (and topic), a Discord thread or DM, a CLI session. */

@@ -23,7 +23,7 @@ export const helpCommand = defineCommand({
   name: 'help',
   description: { en: 'How to ask questions and what each command does', zh: '使用说明和命令列表' },
   args: z.object({}),
-  async handler(_args, { poquan, language, platform }) {
-    return { type: 'message', text: helpText(platform, language, poquan.topic()) };
+  async handler(_args, { services, language, platform }) {
+    return { type: 'message', text: helpText(platform, language, services.topic()) };
   },
 });

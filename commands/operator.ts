@@ -12,12 +12,12 @@ export function defineOperatorCommand<Args extends z.ZodObject>(spec: CommandSpe
     ...spec,
     operatorOnly: true,
     async handler(args, context) {
-      const { poquan, userKey, language } = context;
-      if (!poquan.access.isAdmin(userKey)) {
-        poquan.logger.info({ command: spec.name, userKey }, 'operator command refused: not an admin');
+      const { services, userKey, language } = context;
+      if (!services.access.isAdmin(userKey)) {
+        services.logger.info({ command: spec.name, userKey }, 'operator command refused: not an admin');
         return { type: 'message', text: catalogFor(language).commands.operatorsOnly(spec.name) };
       }
-      poquan.logger.info({ command: spec.name, userKey }, 'operator command');
+      services.logger.info({ command: spec.name, userKey }, 'operator command');
       return spec.handler(args, context);
     },
   };

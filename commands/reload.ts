@@ -16,18 +16,18 @@ export const reloadCommand = defineOperatorCommand({
   },
   args: z.object({}),
   platforms: ['telegram', 'discord'],
-  async handler(_args, { poquan, language }) {
+  async handler(_args, { services, language }) {
     const { commands } = catalogFor(language);
     try {
-      const { changed, version } = await poquan.reloadKnowledge();
-      const passages = poquan.knowledge().passages.length;
+      const { changed, version } = await services.reloadKnowledge();
+      const passages = services.knowledge().passages.length;
       if (!changed) {
         return { type: 'message', text: commands.reloadUnchanged(version) };
       }
       return { type: 'message', text: commands.reloaded(version, passages) };
     } catch (error) {
-      const current = poquan.knowledge().version;
-      poquan.logger.error({ err: error, knowledgeVersion: current }, 'reload command failed');
+      const current = services.knowledge().version;
+      services.logger.error({ err: error, knowledgeVersion: current }, 'reload command failed');
       // A ConfigError names the file and what is wrong with it; anything else belongs in the log only.
       const reason = error instanceof ConfigError ? error.message : undefined;
       return { type: 'message', text: commands.reloadFailed(current, reason) };

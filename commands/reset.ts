@@ -7,8 +7,8 @@ export const resetCommand = defineCommand({
   name: 'reset',
   description: { en: 'Forget this conversation and start fresh', zh: '清除本对话的记忆，重新开始' },
   args: z.object({}),
-  async handler(_args, { poquan, conversationId, language }) {
-    await poquan.memory.reset(conversationId);
+  async handler(_args, { services, conversationId, language }) {
+    await services.memory.reset(conversationId);
     return { type: 'message', text: catalogFor(language).commands.reset };
   },
 });

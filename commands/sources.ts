@@ -16,13 +16,13 @@ export const sourcesCommand = defineCommand({
   name: 'sources',
   description: { en: 'Show the passages behind the last answer', zh: '查看上一个回答引用的段落' },
   args: z.object({}),
-  async handler(_args, { poquan, conversationId, language }) {
+  async handler(_args, { services, conversationId, language }) {
     const { commands } = catalogFor(language);
-    const last = (await poquan.memory.load(conversationId)).at(-1);
+    const last = (await services.memory.load(conversationId)).at(-1);
     if (!last || last.citations.length === 0) {
       return { type: 'message', text: commands.noSources };
     }
-    const passages = new Map(poquan.knowledge().passages.map((passage) => [passage.id, passage]));
+    const passages = new Map(services.knowledge().passages.map((passage) => [passage.id, passage]));
     const lines = last.citations.map((citation) => {
       const passage = passages.get(citation.id);
       const body = passage ? excerpt(passage.text) : commands.passageRemoved;

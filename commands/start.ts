@@ -9,8 +9,8 @@ export const startCommand = defineCommand({
   description: { en: 'What this bot knows and how to ask', zh: '机器人简介和提问方式' },
   args: z.object({}),
   platforms: ['telegram'],
-  async handler(_args, { poquan, language }) {
-    const greeting = catalogFor(language).commands.greeting(poquan.knowledge().passages.length);
-    return { type: 'message', text: `${greeting}\n\n${helpText('telegram', language, poquan.topic())}` };
+  async handler(_args, { services, language }) {
+    const greeting = catalogFor(language).commands.greeting(services.knowledge().passages.length);
+    return { type: 'message', text: `${greeting}\n\n${helpText('telegram', language, services.topic())}` };
   },
 });

@@ -6,7 +6,7 @@ import type { ReplyLanguage } from '#core/question.js';
 import { type SpendSummary, summarizeSpend } from '#core/spend.js';
 import type { CountsBy } from '#core/usage.js';
 import { readUsage } from '#core/usage.js';
-import type { Poquan } from '#src/poquan.js';
+import type { CommandServices } from './command.ts';
 import { defineOperatorCommand } from './operator.ts';
 
 const dayMs = 86_400_000;
@@ -26,10 +26,10 @@ function describeSpend(spend: SpendSummary, language: ReplyLanguage): string {
  * Today's and the last 7 days' answers (UTC days, every instance) from the feedback store, which records each
  * delivered answer with its usage, cost and asker hash.
  */
-async function describeRecentSpend(poquan: Poquan, language: ReplyLanguage): Promise<string[]> {
+async function describeRecentSpend(services: CommandServices, language: ReplyLanguage): Promise<string[]> {
   const now = Date.now();
   const days = Array.from({ length: 7 }, (_, i) => dayOf(now - i * dayMs));
-  const perDay = await Promise.all(days.map((day) => poquan.feedback.listAnswers(day)));
+  const perDay = await Promise.all(days.map((day) => services.feedback.listAnswers(day)));
   const week = summarizeSpend(perDay.flat());
   const users = week.topUsers.map((user) => `${user.user} ${user.tokens}`).join(', ');
   return catalogFor(language).commands.recentSpend(
@@ -69,14 +69,14 @@ export const statsCommand = defineOperatorCommand({
   },
   args: z.object({}),
   platforms: ['telegram', 'discord'],
-  async handler(_args, { poquan, language }) {
-    const usage = await readUsage(poquan.metrics, process.uptime());
+  async handler(_args, { services, language }) {
+    const usage = await readUsage(services.metrics, process.uptime());
     const { commands } = catalogFor(language);
-    const recent = await describeRecentSpend(poquan, language).catch((error: unknown) => {
-      poquan.logger.warn({ err: error }, 'feedback store unavailable; /stats without daily figures');
+    const recent = await describeRecentSpend(services, language).catch((error: unknown) => {
+      services.logger.warn({ err: error }, 'feedback store unavailable; /stats without daily figures');
       return [commands.statsUnavailable];
     });
-    const knowledge = poquan.knowledge();
+    const knowledge = services.knowledge();
     const counts = (by: CountsBy) => formatCounts(by, commands.none);
     const lines = commands.stats({
       recent,

@@ -15,8 +15,8 @@ export const usageCommand = defineCommand({
     zh: '你今天的回答数、令牌用量和剩余额度',
   },
   args: z.object({}),
-  async handler(_args, { poquan, userKey, language }) {
-    const usage = await poquan.budgets.read(userKey);
+  async handler(_args, { services, userKey, language }) {
+    const usage = await services.budgets.read(userKey);
     const lines = catalogFor(language).commands.usage({ ...usage, resetsAt: utcTime(usage.resetsAt) });
     return { type: 'message', text: lines.join('\n') };
   },

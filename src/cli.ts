@@ -5,10 +5,10 @@ import { createInterface } from 'node:readline/promises';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { describeCliError, LimitReachedError } from './adapters/cli/errors.ts';
 import { terminalStyle, wantsColor } from './adapters/cli/render.ts';
+import type { Poquan } from './composition-root.ts';
 import type { Config, ConfigFallbacks } from './core/config.ts';
 import { ConfigError, describeErrorForUser, InputError, LlmError, StartupError } from './core/errors.ts';
 import type { QaCase } from './core/evaluate.ts';
-import type { Poquan } from './poquan.ts';
 import { poquanVersion } from './version.ts';
 
 // Every command imports what it needs when it runs, so `--help` loads no SDK and an offline `ask` no model
@@ -40,7 +40,7 @@ async function loggerFor(config: Config) {
 
 async function withPoquan<T>(run: (poquan: Poquan) => Promise<T>, configured?: Config): Promise<T> {
   const config = configured ?? (await readConfig());
-  const [{ createPoquan }, logger] = await Promise.all([import('./poquan.ts'), loggerFor(config)]);
+  const [{ createPoquan }, logger] = await Promise.all([import('./composition-root.ts'), loggerFor(config)]);
   const poquan = await createPoquan(config, logger, { countMetrics: false });
   try {
     return await run(poquan);

@@ -1,6 +1,6 @@
+import { createPoquan } from './composition-root.ts';
 import { type Config, secretsOf } from './core/config.ts';
 import { createLogger } from './logging/logger.ts';
-import { createPoquan } from './poquan.ts';
 import { type HttpRoute, type RunningHttpServer, startHttpServer } from './server/http.ts';
 
 /** A started platform adapter; `stop` stops taking new work and waits (bounded) for answers in flight. */
@@ -77,7 +77,7 @@ export async function startBot(config: Config): Promise<void> {
       http = await startHttpServer({
         port: config.http.port,
         host: config.http.host,
-        poquan,
+        services: poquan,
         logger,
         routes: running.flatMap((adapter) => adapter.routes ?? []),
         checks: running.map((adapter) => ({

@@ -29,7 +29,7 @@ import { formatCost } from '../../src/core/cost.ts';
 import { type AnswerRecord, dayOf } from '../../src/core/feedback.ts';
 import { summarizeSpend } from '../../src/core/spend.ts';
 import { createLogger } from '../../src/logging/logger.ts';
-import { createPoquan } from '../../src/poquan.ts';
+import { createPoquan } from '../../src/composition-root.ts';
 import buildDist from '../../test/build-dist.ts';
 import { removeCleanCwd } from '../../test/servers/poquan-env.ts';
 import { planRedisTests, startRedisServer } from '../../test/servers/redis-server.ts';

@@ -1,7 +1,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { KnowledgeBase } from '../core/knowledge.ts';
 import type { Logger } from '../core/logger.ts';
-import type { Poquan } from '../poquan.ts';
+import type { PrometheusMetrics } from '../metrics/prometheus-metrics.ts';
 
 /** One thing that must work for this instance to take traffic; `check` throws (or rejects) with why not. */
 export interface ReadinessCheck {
@@ -19,7 +20,12 @@ export interface HttpRoute {
 export interface HttpServerOptions {
   port: number;
   host?: string;
-  poquan: Poquan;
+  /** What the built-in routes read: the knowledge (`/readyz`, `/healthz`), the store's health, the counters. */
+  services: {
+    knowledge(): KnowledgeBase;
+    pingStore(): Promise<void>;
+    metrics: Pick<PrometheusMetrics, 'registry'>;
+  };
   /** Checks beyond the built-in store and knowledge checks, e.g. "Telegram is polling". */
   checks?: ReadinessCheck[];
   routes?: HttpRoute[];
@@ -64,13 +70,13 @@ function sendJson(response: ServerResponse, status: number, body: unknown): void
  * (Prometheus text format), plus routes such as the Telegram webhook.
  */
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
-  const { poquan, logger } = options;
+  const { services, logger } = options;
   const checks: ReadinessCheck[] = [
-    { name: 'store', check: () => poquan.pingStore() },
+    { name: 'store', check: () => services.pingStore() },
     {
       name: 'knowledge',
       check: async () => {
-        if (poquan.knowledge().passages.length === 0) throw new Error('no passages loaded');
+        if (services.knowledge().passages.length === 0) throw new Error('no passages loaded');
       },
     },
     ...(options.checks ?? []),
@@ -88,13 +94,13 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
         const ready = results.every((result) => result.ok);
         return sendJson(response, ready ? 200 : 503, {
           status: ready ? 'ready' : 'not ready',
-          knowledgeVersion: poquan.knowledge().version,
+          knowledgeVersion: services.knowledge().version,
           checks: results,
         });
       }
       if (request.method === 'GET' && path === '/metrics') {
-        const body = await poquan.metrics.registry.metrics();
-        response.writeHead(200, { 'content-type': poquan.metrics.registry.contentType });
+        const body = await services.metrics.registry.metrics();
+        response.writeHead(200, { 'content-type': services.metrics.registry.contentType });
         return response.end(body);
       }
       sendJson(response, 404, { error: 'not found' });

@@ -3,13 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { aboutCommand } from '../../commands/about.ts';
+import { createPoquan, type Poquan } from '../../src/composition-root.ts';
 import { createAnswerer } from '../../src/core/answer.ts';
 import type { AnswerDone, AnswerEvent } from '../../src/core/answer-events.ts';
 import { loadConfig } from '../../src/core/config.ts';
 import { InputError, LlmError } from '../../src/core/errors.ts';
 import { createConversationMemory } from '../../src/core/memory.ts';
 import { createLogger } from '../../src/logging/logger.ts';
-import { createPoquan, type Poquan } from '../../src/poquan.ts';
 import { type FakeLlm, startFakeLlm } from '../fakes/fake-llm.ts';
 import { failingStore } from '../fixtures/failing-store.ts';
 
@@ -333,7 +333,7 @@ describe('answer() with the whole knowledge in context (CONTEXT_MODE=auto, knowl
     expect(messages.at(-1)?.content).toBe('Who founded DeepSeek?');
     const reply = await aboutCommand.handler(
       {},
-      { poquan, platform: 'cli', conversationId: 'c', userKey: 'u', language: 'en' },
+      { services: poquan, platform: 'cli', conversationId: 'c', userKey: 'u', language: 'en' },
     );
     expect(reply).toMatchObject({
       text: expect.stringMatching(
@@ -344,7 +344,7 @@ describe('answer() with the whole knowledge in context (CONTEXT_MODE=auto, knowl
 
   it('/about names full context with its size, in English and Chinese', async () => {
     const poquan = await poquanWith(shipped);
-    const context = { poquan, platform: 'cli' as const, conversationId: 'c', userKey: 'u' };
+    const context = { services: poquan, platform: 'cli' as const, conversationId: 'c', userKey: 'u' };
     const english = await aboutCommand.handler({}, { ...context, language: 'en' });
     const chinese = await aboutCommand.handler({}, { ...context, language: 'zh' });
     const passages = poquan.knowledge().passages.length;

@@ -1,6 +1,6 @@
 import type { APIMessage, APIUser } from 'discord.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Poquan } from '../../src/poquan.ts';
+import type { Poquan } from '../../src/composition-root.ts';
 import type { FakeDiscord, RecordedRequest } from '../fakes/fake-discord.ts';
 import { fakeUser, type Place } from '../fakes/fake-discord-fixtures.ts';
 import type { FakeLlm } from '../fakes/fake-llm.ts';

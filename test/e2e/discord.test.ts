@@ -5,9 +5,9 @@ import { buildDiscordCommands } from '../../src/adapters/discord/application-com
 import { createDiscordClient, type DiscordBot } from '../../src/adapters/discord/client.ts';
 import { deployDiscordCommands } from '../../src/adapters/discord/deploy.ts';
 import { startDiscordAdapter } from '../../src/adapters/discord/index.ts';
+import { createPoquan, type Poquan } from '../../src/composition-root.ts';
 import { loadConfig, secretsOf } from '../../src/core/config.ts';
 import { createLogger } from '../../src/logging/logger.ts';
-import { createPoquan, type Poquan } from '../../src/poquan.ts';
 import {
   discordErrors,
   type FakeDiscord,

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Poquan } from '../../src/poquan.ts';
+import type { Poquan } from '../../src/composition-root.ts';
 import type { FakeReply } from '../fakes/fake-llm.ts';
 import {
   type Cleanups,

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { createPoquan, type Poquan } from '../../src/composition-root.ts';
 import { loadConfig } from '../../src/core/config.ts';
 import { createLogger } from '../../src/logging/logger.ts';
-import { createPoquan, type Poquan } from '../../src/poquan.ts';
 import { type ReadinessCheck, startHttpServer } from '../../src/server/http.ts';
 import { startFakeLlm } from '../fakes/fake-llm.ts';
 import { startRedisServer, withoutRedis } from '../servers/redis-server.ts';
@@ -20,7 +20,7 @@ async function serve(env: Record<string, string> = {}, checks: ReadinessCheck[] 
   const server = await startHttpServer({
     port: 0,
     host: '127.0.0.1',
-    poquan,
+    services: poquan,
     checks,
     logger: createLogger('silent'),
   });

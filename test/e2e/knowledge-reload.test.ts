@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateCorpus } from '../../bench/synthetic-corpus.ts';
+import { createPoquan, type Poquan } from '../../src/composition-root.ts';
 import type { AnswerDone } from '../../src/core/answer-events.ts';
 import { loadConfig } from '../../src/core/config.ts';
 import { createLogger } from '../../src/logging/logger.ts';
-import { createPoquan, type Poquan } from '../../src/poquan.ts';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {

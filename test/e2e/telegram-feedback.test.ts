@@ -1,6 +1,6 @@
 import type { InlineKeyboardMarkup, User } from 'grammy/types';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Poquan } from '../../src/poquan.ts';
+import type { Poquan } from '../../src/composition-root.ts';
 import type { FakeLlm } from '../fakes/fake-llm.ts';
 import type { FakeChat, FakeTelegram, StoredMessage } from '../fakes/fake-telegram.ts';
 import { type Cleanups, expectedVote, recentVotes, runCleanups, startTelegramHarness } from './harness.ts';

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTelegramAdapter } from '../../src/adapters/telegram/index.ts';
+import { createPoquan } from '../../src/composition-root.ts';
 import { loadConfig } from '../../src/core/config.ts';
 import { ConfigError } from '../../src/core/errors.ts';
 import { createLogger } from '../../src/logging/logger.ts';
-import { createPoquan } from '../../src/poquan.ts';
 import { type FakeTelegram, startFakeTelegram } from '../fakes/fake-telegram.ts';
 import { cleanCwd } from '../servers/poquan-env.ts';
 import { runPoquan } from '../servers/poquan-process.ts';

@@ -4,8 +4,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { readableChars } from '../../src/adapters/shared/throttled-answer.ts';
 import { type RunningTelegramAdapter, startTelegramAdapter } from '../../src/adapters/telegram/index.ts';
 import { htmlToPlainText } from '../../src/adapters/telegram/render.ts';
+import { createPoquan } from '../../src/composition-root.ts';
 import { loadConfig } from '../../src/core/config.ts';
-import { createPoquan } from '../../src/poquan.ts';
 import type { FakeLlm, FakeLlmOptions } from '../fakes/fake-llm.ts';
 import { askedQuestion } from '../fakes/fake-llm.ts';
 import {

@@ -1,8 +1,8 @@
 import { type RunningTelegramAdapter, startTelegramAdapter } from '../../src/adapters/telegram/index.ts';
 import { setTelegramWebhook } from '../../src/adapters/telegram/webhook-registration.ts';
+import { createPoquan, type Poquan } from '../../src/composition-root.ts';
 import { loadConfig } from '../../src/core/config.ts';
 import { createLogger } from '../../src/logging/logger.ts';
-import { createPoquan, type Poquan } from '../../src/poquan.ts';
 import { type RunningHttpServer, startHttpServer } from '../../src/server/http.ts';
 import { type FakeLlm, type FakeLlmOptions, startFakeLlm } from '../fakes/fake-llm.ts';
 import { type FakeChat, type FakeTelegram, startFakeTelegram } from '../fakes/fake-telegram.ts';
@@ -112,7 +112,7 @@ export async function startWebhookCluster(options: WebhookClusterOptions): Promi
     const http = await startHttpServer({
       port: 0,
       host: '127.0.0.1',
-      poquan,
+      services: poquan,
       logger,
       routes: adapter.routes,
       checks: [

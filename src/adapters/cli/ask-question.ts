@@ -1,8 +1,8 @@
+import type { CommandServices } from '../../../commands/command.ts';
 import { cliUserKey } from '../../core/access.ts';
 import { describeErrorForUser, isRefusal } from '../../core/errors.ts';
 import { detectLanguage } from '../../core/question.ts';
 import type { TurnEvent } from '../../core/turn.ts';
-import type { Poquan } from '../../poquan.ts';
 import { LimitReachedError } from './errors.ts';
 
 /**
@@ -12,12 +12,12 @@ import { LimitReachedError } from './errors.ts';
  * question's language.
  */
 export async function* askAsCli(
-  poquan: Poquan,
+  services: Pick<CommandServices, 'ask'>,
   question: string,
   conversationId: string,
 ): AsyncGenerator<TurnEvent> {
   try {
-    yield* await poquan.ask({ question, conversationId, userKey: cliUserKey, platform: 'cli' });
+    yield* await services.ask({ question, conversationId, userKey: cliUserKey, platform: 'cli' });
   } catch (error) {
     if (!isRefusal(error)) throw error;
     throw new LimitReachedError(describeErrorForUser(error, detectLanguage(question)), { cause: error });

@@ -1,10 +1,11 @@
 import { createInterface } from 'node:readline/promises';
 import type { Readable } from 'node:stream';
+import type { CommandServices } from '../../../commands/command.ts';
 import { findCommand } from '../../../commands/index.ts';
 import { cliUserKey } from '../../core/access.ts';
+import type { Config } from '../../core/config.ts';
 import { interfaceLanguage } from '../../core/interface-language.ts';
 import { detectLanguage } from '../../core/question.ts';
-import type { Poquan } from '../../poquan.ts';
 import { askAsCli } from './ask-question.ts';
 import { describeCliError, LimitReachedError } from './errors.ts';
 import { type AnswerOutput, printAnswerStream } from './print-answer.ts';
@@ -16,7 +17,7 @@ import { renderMarkdownForTerminal } from './terminal-markdown.ts';
  * CLI user under the same budgets and rate limit as `poquan ask`.
  */
 export async function runChat(
-  poquan: Poquan,
+  services: CommandServices & { config: Pick<Config, 'defaultLanguage'> },
   input: Readable,
   output: AnswerOutput,
   conversationId: string,
@@ -25,7 +26,7 @@ export async function runChat(
   const prompt = () => output.err.write(output.style.bold('you › '));
   output.err.write(
     output.style.dim(
-      `Poquan chat (${poquan.llm ? poquan.llm.model : 'offline mode'}). /sources, /reset, /usage, /exit.\n`,
+      `Poquan chat (${services.llm ? services.llm.model : 'offline mode'}). /sources, /reset, /usage, /exit.\n`,
     ),
   );
   prompt();
@@ -38,7 +39,7 @@ export async function runChat(
     if (line === '/exit' || line === '/quit') break;
     // A bare command has no words to go by: DEFAULT_LANGUAGE decides, English when it is `auto`.
     const language =
-      detectLanguage(line) === 'zh' ? 'zh' : interfaceLanguage(poquan.config.defaultLanguage, 'en');
+      detectLanguage(line) === 'zh' ? 'zh' : interfaceLanguage(services.config.defaultLanguage, 'en');
     try {
       if (line.startsWith('/')) {
         const name = line.slice(1).split(/\s+/)[0] ?? '';
@@ -51,14 +52,14 @@ export async function runChat(
         } else {
           const reply = await command.handler(
             {},
-            { poquan, platform: 'cli', conversationId, userKey: cliUserKey, language },
+            { services, platform: 'cli', conversationId, userKey: cliUserKey, language },
           );
           if (reply.type === 'message') {
             output.out.write(`${renderMarkdownForTerminal(reply.text, output.style.color)}\n`);
           }
         }
       } else {
-        await printAnswerStream(askAsCli(poquan, line, conversationId), output);
+        await printAnswerStream(askAsCli(services, line, conversationId), output);
       }
     } catch (error) {
       if (error instanceof LimitReachedError) {
@@ -67,7 +68,7 @@ export async function runChat(
       } else {
         // One line, as `poquan ask` prints it; the details (a stack) are for LOG_LEVEL=debug, not mid-conversation.
         output.err.write(`poquan: ${describeCliError(error)}\n`);
-        poquan.logger.debug({ err: error }, 'chat question failed');
+        services.logger.debug({ err: error }, 'chat question failed');
       }
     }
     output.out.write('\n');

@@ -11,13 +11,13 @@ import {
 import { ConfigError, StartupError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { storeKeys } from '../../core/store-keys.ts';
-import type { Poquan } from '../../poquan.ts';
 import { createPreviewRest } from './deliver.ts';
 import { reportError } from './errors.ts';
 import { createInFlightAnswers, ownerLeaseMs } from './in-flight.ts';
 import { handleInteraction } from './interactions.ts';
 import { type HandlerOptions, handleMessage } from './messages.ts';
 import { resumeAnswer } from './resume.ts';
+import type { DiscordServices } from './services.ts';
 
 /** A Discord bot built around one discord.js Client; `start` connects, `stop` drains and disconnects. */
 export interface DiscordBot {
@@ -99,22 +99,22 @@ export function shardingOptions(
  * gateway) at `DISCORD_API_BASE`. Each interaction and message is handled independently and tracked, so
  * `stop` can wait for the answers in flight.
  */
-export function createDiscordClient(poquan: Poquan, options: DiscordBotOptions = {}): DiscordBot {
-  const { token } = poquan.config.discord;
+export function createDiscordClient(services: DiscordServices, options: DiscordBotOptions = {}): DiscordBot {
+  const { token } = services.config.discord;
   if (!token) throw new ConfigError('The Discord adapter needs DISCORD_TOKEN.');
-  const log: Logger = poquan.logger.child({ platform: 'discord' });
+  const log: Logger = services.logger.child({ platform: 'discord' });
   const client = new Client({
     intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.DirectMessages],
     partials: [Partials.Channel],
     allowedMentions: { parse: [], repliedUser: false },
     // Answer a question even if it was deleted meanwhile, instead of failing the reply.
     failIfNotExists: false,
-    rest: { api: poquan.config.discord.apiBase },
+    rest: { api: services.config.discord.apiBase },
     // SHARD_COUNT and SHARD_IDS: discord.js runs these shards in this process ('auto': Discord's recommendation).
-    ...shardingOptions(poquan.config.discord.shards, poquan.config.discord.shardIds),
+    ...shardingOptions(services.config.discord.shards, services.config.discord.shardIds),
   });
-  const previewRest = createPreviewRest(poquan.config.discord.apiBase, token);
-  const answersInFlight = createInFlightAnswers({ store: poquan.store, log });
+  const previewRest = createPreviewRest(services.config.discord.apiBase, token);
+  const answersInFlight = createInFlightAnswers({ store: services.store, log });
   const inFlight = new Set<Promise<void>>();
   const cancel = new AbortController();
   // Every answer in flight listens for the shutdown and stops listening when done: more than Node's default of
@@ -124,7 +124,7 @@ export function createDiscordClient(poquan: Poquan, options: DiscordBotOptions =
   let stopped: Promise<void> | undefined;
 
   const handlerOptions = (requestLog: Logger): HandlerOptions => ({
-    poquan,
+    services,
     log: requestLog,
     editIntervalMs: options.editIntervalMs ?? 1000,
     previewRest,
@@ -133,7 +133,7 @@ export function createDiscordClient(poquan: Poquan, options: DiscordBotOptions =
     inFlight: answersInFlight,
     async claim(eventKey) {
       try {
-        return await poquan.atomic.claimOnce(storeKeys.discordEventClaim(eventKey), claimTtlMs);
+        return await services.store.claimOnce(storeKeys.discordEventClaim(eventKey), claimTtlMs);
       } catch (error) {
         reportError(requestLog, error, 'could not claim the event; handling it anyway');
         return true;
@@ -197,7 +197,7 @@ export function createDiscordClient(poquan: Poquan, options: DiscordBotOptions =
       } catch (error) {
         clearInterval(leaseTimer);
         await client.destroy();
-        throw startFailure(error, poquan.config.discord.apiBase);
+        throw startFailure(error, services.config.discord.apiBase);
       }
       log.info(
         { user: client.user?.tag, guilds: client.guilds.cache.size, shards: client.options.shards },

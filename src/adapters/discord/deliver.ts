@@ -8,11 +8,11 @@ import {
 import type { Logger } from '../../core/logger.ts';
 import type { ReplyLanguage } from '../../core/question.ts';
 import type { TurnDone, TurnEvent } from '../../core/turn.ts';
-import type { Poquan } from '../../poquan.ts';
 import { consumeThrottled, PreviewSkipped } from '../shared/throttled-answer.ts';
 import { reportError } from './errors.ts';
 import { discordHandoff, feedbackRow } from './feedback.ts';
 import { renderDiscordAnswer, renderDiscordProgress } from './render.ts';
+import type { DiscordServices } from './services.ts';
 
 /**
  * What a message carries besides its content: the vote buttons under a finished answer, and the one mention
@@ -109,7 +109,7 @@ export async function deliverMessages(
 
 /** What streaming an answer needs besides the surface. */
 export interface StreamOptions {
-  poquan: Poquan;
+  services: DiscordServices;
   log: Logger;
   /** Minimum time between live edits (Discord allows about one edit per second per message). */
   editIntervalMs: number;
@@ -140,12 +140,12 @@ export async function streamAnswer(
   /** The guild asked in (null in DMs), for the hand-off role. */
   guildId: string | null = null,
 ): Promise<StreamedAnswer> {
-  const { poquan, log } = options;
-  const render = { showReasoning: poquan.config.showReasoning, language: reply.language };
+  const { services, log } = options;
+  const render = { showReasoning: services.config.showReasoning, language: reply.language };
   let shown = '';
   const { done, reasoning } = await consumeThrottled(reply.events, {
     intervalMs: options.editIntervalMs,
-    hideReasoning: poquan.config.showReasoning === 'off',
+    hideReasoning: services.config.showReasoning === 'off',
     update: async (snapshot) => {
       const content = renderDiscordProgress(snapshot, render);
       if (content === shown) return false;
@@ -168,7 +168,7 @@ export async function streamAnswer(
     onUpdateError: (error) =>
       reportError(log, error, 'live edit failed; the final answer will still be sent'),
   });
-  const handoff = done.notCovered ? discordHandoff(poquan, guildId, render.language) : undefined;
+  const handoff = done.notCovered ? discordHandoff(services, guildId, render.language) : undefined;
   const chunks = renderDiscordAnswer(done, reasoning, {
     ...render,
     ...(handoff ? { handoff: handoff.line } : {}),

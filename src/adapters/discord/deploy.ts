@@ -84,7 +84,7 @@ function refusal(error: unknown, applicationId: string): unknown {
   }
   if (error.status === 403) {
     return new ConfigError(
-      `Discord refused the commands of application ${applicationId} (403 ${error.message}): DISCORD_APPLICATION_ID must be the application DISCORD_TOKEN belongs to (poquan doctor shows which).`,
+      `Discord refused the commands of application ${applicationId} (403 ${error.message}): DISCORD_APPLICATION_ID must be the application DISCORD_TOKEN belongs to (services doctor shows which).`,
     );
   }
   return error;

@@ -19,9 +19,9 @@ import {
 } from '../../core/feedback.ts';
 import { interfaceLanguage } from '../../core/interface-language.ts';
 import { detectLanguage, languageOfLocale, type ReplyLanguage } from '../../core/question.ts';
-import type { Poquan } from '../../poquan.ts';
 import { reportError } from './errors.ts';
 import type { HandlerOptions } from './messages.ts';
+import type { DiscordServices } from './services.ts';
 
 /**
  * The action row with 👍 / 👎 under a finished answer; each button's `custom_id` is `fb:<answerId>:up|down`
@@ -50,11 +50,11 @@ export interface DiscordHandoff {
  * roles exist only in guilds, and a guild's own id is its @everyone role, which the bot never pings.
  */
 export function discordHandoff(
-  poquan: Poquan,
+  services: DiscordServices,
   guildId: string | null | undefined,
   language: ReplyLanguage,
 ): DiscordHandoff | undefined {
-  const roleId = poquan.config.handoff.discordRoleId;
+  const roleId = services.config.handoff.discordRoleId;
   if (!roleId || !guildId || roleId === guildId) return undefined;
   return {
     line: describeHandoff(`<@&${roleId}>`, language),
@@ -75,9 +75,9 @@ export async function handleFeedbackButton(
 ): Promise<void> {
   const action = decodeFeedbackAction(interaction.customId);
   if (!action || !(await options.claim(`interaction:${interaction.id}`))) return;
-  const { poquan, log } = options;
-  const language = interfaceLanguage(poquan.config.defaultLanguage, languageOfLocale(interaction.locale));
-  const allowed = poquan.access.mayUse({
+  const { services, log } = options;
+  const language = interfaceLanguage(services.config.defaultLanguage, languageOfLocale(interaction.locale));
+  const allowed = services.access.mayUse({
     platform: 'discord',
     placeId: interaction.guildId ?? undefined,
     isPrivate: !interaction.inGuild(),
@@ -93,7 +93,7 @@ export async function handleFeedbackButton(
   }
   let outcome: VoteOutcome | 'failed';
   try {
-    outcome = await poquan.feedback.vote({
+    outcome = await services.feedback.vote({
       answerId: action.answerId,
       voterId: `discord:${interaction.user.id}`,
       vote: action.vote,
@@ -106,8 +106,8 @@ export async function handleFeedbackButton(
   if (outcome === 'failed') return;
   log.info({ answerId: action.answerId, vote: action.vote, status: outcome.status }, 'feedback');
   if (!shouldHandOff(outcome)) return;
-  const handoff = discordHandoff(poquan, interaction.guildId, detectLanguage(outcome.record.question));
-  if (!handoff || !(await poquan.feedback.claimHandoff(action.answerId))) return;
+  const handoff = discordHandoff(services, interaction.guildId, detectLanguage(outcome.record.question));
+  if (!handoff || !(await services.feedback.claimHandoff(action.answerId))) return;
   const ephemeral = interaction.message.flags.has(MessageFlags.Ephemeral);
   await interaction.followUp({
     content: handoff.line,

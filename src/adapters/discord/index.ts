@@ -1,6 +1,6 @@
 import { Status } from 'discord.js';
-import type { Poquan } from '../../poquan.ts';
 import { createDiscordClient } from './client.ts';
+import type { DiscordServices } from './services.ts';
 
 export { deployDiscordCommands } from './deploy.ts';
 
@@ -10,9 +10,9 @@ export { deployDiscordCommands } from './deploy.ts';
  * down (for `/readyz`); `stop` drains answers in flight within `graceMs`.
  */
 export async function startDiscordAdapter(
-  poquan: Poquan,
+  services: DiscordServices,
 ): Promise<{ name: 'discord'; isConnected(): boolean; stop(graceMs: number): Promise<void> }> {
-  const bot = createDiscordClient(poquan);
+  const bot = createDiscordClient(services);
   await bot.start();
   // `isReady()` stays true while the gateway is reconnecting; every shard's own status says whether events arrive.
   const isConnected = () =>

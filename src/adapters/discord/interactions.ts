@@ -108,10 +108,10 @@ export async function handleInteraction(interaction: Interaction, options: Handl
   if (interaction.isButton()) return handleFeedbackButton(interaction, options);
   if (!interaction.isChatInputCommand() && !interaction.isMessageContextMenuCommand()) return;
   if (!(await options.claim(`interaction:${interaction.id}`))) return;
-  const { poquan, log } = options;
-  const locale = interfaceLanguage(poquan.config.defaultLanguage, languageOfLocale(interaction.locale));
+  const { services, log } = options;
+  const locale = interfaceLanguage(services.config.defaultLanguage, languageOfLocale(interaction.locale));
   const userKey = userKeyOf('discord', interaction.user.id);
-  const allowed = poquan.access.mayUse({
+  const allowed = services.access.mayUse({
     platform: 'discord',
     placeId: interaction.guildId ?? undefined,
     isPrivate: !interaction.inGuild(),
@@ -160,7 +160,7 @@ export async function handleInteraction(interaction: Interaction, options: Handl
     const reply = await runCommand(
       command,
       interaction,
-      { poquan, platform: 'discord', conversationId, userKey, language, signal: options.signal, log },
+      { services, platform: 'discord', conversationId, userKey, language, signal: options.signal, log },
       locale,
     );
     if (reply.type === 'message') {
@@ -185,7 +185,7 @@ export async function handleInteraction(interaction: Interaction, options: Handl
     const { messageIds, done } = await streamAnswer(surface, reply, options, interaction.guildId);
     if (!ephemeral && interaction.inGuild()) {
       const answer = { conversationId, askerId: interaction.user.id, turn: turnOf(done.question, done) };
-      await rememberAnswerMessages(poquan.store, log, messageIds, answer, poquan.config.memory.ttlMs);
+      await rememberAnswerMessages(services.store, log, messageIds, answer, services.config.memory.ttlMs);
     }
   } catch (error) {
     reportError(log, error, 'command failed');

@@ -51,14 +51,14 @@ export function questionFromMessage(message: Message, botId: string): string {
  * @see https://discord.com/developers/docs/events/gateway#message-content-intent
  */
 export async function handleMessage(message: Message, options: HandlerOptions): Promise<void> {
-  const { poquan, log } = options;
+  const { services, log } = options;
   if (message.author.bot || message.system || message.webhookId) return;
   const botId = message.client.user.id;
   const isDm = !message.inGuild();
   const repliesToBot = message.mentions.repliedUser?.id === botId;
   if (!isDm && !message.mentions.users.has(botId) && !repliesToBot) return;
   const userKey = userKeyOf('discord', message.author.id);
-  const allowed = poquan.access.mayUse({
+  const allowed = services.access.mayUse({
     platform: 'discord',
     placeId: message.guildId ?? undefined,
     isPrivate: isDm,
@@ -71,12 +71,12 @@ export async function handleMessage(message: Message, options: HandlerOptions): 
   const question = questionFromMessage(message, botId);
   const language = languageOf(
     question,
-    interfaceLanguage(poquan.config.defaultLanguage, languageOfLocale(message.guild?.preferredLocale)),
+    interfaceLanguage(services.config.defaultLanguage, languageOfLocale(message.guild?.preferredLocale)),
   );
   const replyTo = repliesToBot ? message.reference?.messageId : undefined;
   const place = { channelId: channel.id, isThread: channel.isThread(), isDm, userId: message.author.id };
   const conversationId = replyTo
-    ? await conversationForReply({ store: poquan.store, memory: poquan.memory, log }, replyTo, place)
+    ? await conversationForReply({ store: services.store, memory: services.memory, log }, replyTo, place)
     : contextConversationId(place);
   // Set once the reply is a question being answered: from then on a restart would resume it.
   let inFlightId: string | undefined;
@@ -96,7 +96,7 @@ export async function handleMessage(message: Message, options: HandlerOptions): 
     const { spec, option } = plainTextCommand('discord');
     const reply = await spec.handler(
       { [option]: question },
-      { poquan, platform: 'discord', conversationId, userKey, language, signal: options.signal, log },
+      { services, platform: 'discord', conversationId, userKey, language, signal: options.signal, log },
     );
     if (reply.type === 'message') {
       await deliverMessages(surface, renderDiscordText(reply.text), log);
@@ -121,7 +121,7 @@ export async function handleMessage(message: Message, options: HandlerOptions): 
     const { messageIds, done } = await streamAnswer(surface, reply, options, message.guildId);
     if (!isDm) {
       const answer = { conversationId, askerId: message.author.id, turn: turnOf(done.question, done) };
-      await rememberAnswerMessages(poquan.store, log, messageIds, answer, poquan.config.memory.ttlMs);
+      await rememberAnswerMessages(services.store, log, messageIds, answer, services.config.memory.ttlMs);
     }
   } catch (error) {
     if (error instanceof RateLimitedError && error.alreadyTold) {

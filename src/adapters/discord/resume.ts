@@ -75,7 +75,7 @@ async function endInterrupted(record: InFlightAnswer, options: ResumeOptions, ag
  * is removed afterwards; never throws.
  */
 export async function resumeAnswer(record: InFlightAnswer, options: ResumeOptions): Promise<void> {
-  const { log, poquan } = options;
+  const { log, services } = options;
   const ageMs = (options.now ?? Date.now)() - record.startedAt;
   try {
     if (ageMs > interactionTokenMs - timeToAnswerMs) {
@@ -88,7 +88,7 @@ export async function resumeAnswer(record: InFlightAnswer, options: ResumeOption
     const reply = await spec.handler(
       { [option]: record.question },
       {
-        poquan,
+        services,
         platform: 'discord',
         conversationId: record.conversationId,
         userKey: userKeyOf('discord', record.userId),
@@ -109,7 +109,7 @@ export async function resumeAnswer(record: InFlightAnswer, options: ResumeOption
         askerId: record.userId,
         turn: turnOf(done.question, done),
       };
-      await rememberAnswerMessages(poquan.store, log, messageIds, answer, poquan.config.memory.ttlMs);
+      await rememberAnswerMessages(services.store, log, messageIds, answer, services.config.memory.ttlMs);
     }
   } catch (error) {
     // Refused, or the model failed before any text: the frozen preview gives way to the sentence saying so.

@@ -18,7 +18,6 @@ import {
 import { interfaceLanguage } from '../../core/interface-language.ts';
 import type { Logger } from '../../core/logger.ts';
 import { languageOf, languageOfLocale, type ReplyLanguage } from '../../core/question.ts';
-import type { Poquan } from '../../poquan.ts';
 import { retryTelegramCalls } from './api-retries.ts';
 import { isChatUnreachable } from './errors.ts';
 import { handleFeedbackCallback } from './feedback.ts';
@@ -32,6 +31,7 @@ import {
   routeMessage,
   sequenceKeyOf,
 } from './routing.ts';
+import type { TelegramServices } from './services.ts';
 import { type StreamTiming, streamAnswer } from './stream-answer.ts';
 
 /** Per-update data the adapter keeps on grammY's context: a request id and a logger that carries it. */
@@ -78,13 +78,13 @@ function userKeyFor(message: Message): string {
 }
 
 /** The language of an error sentence for a message: that of its words after any command, else the interface's. */
-function languageFor(message: Message, poquan: Poquan): ReplyLanguage {
-  return languageOf((message.text ?? '').replace(/^\/\S+/, ''), uiLanguage(message, poquan));
+function languageFor(message: Message, services: TelegramServices): ReplyLanguage {
+  return languageOf((message.text ?? '').replace(/^\/\S+/, ''), uiLanguage(message, services));
 }
 
 /** Interface texts for a message without words to go by: `DEFAULT_LANGUAGE`, else the user's Telegram language. */
-function uiLanguage(message: Message, poquan: Poquan): ReplyLanguage {
-  return interfaceLanguage(poquan.config.defaultLanguage, languageOfLocale(message.from?.language_code));
+function uiLanguage(message: Message, services: TelegramServices): ReplyLanguage {
+  return interfaceLanguage(services.config.defaultLanguage, languageOfLocale(message.from?.language_code));
 }
 
 /**
@@ -94,10 +94,13 @@ function uiLanguage(message: Message, poquan: Poquan): ReplyLanguage {
  * failure into a sentence in the chat and a token-free log line. It does not fetch updates;
  * `startTelegramAdapter` does.
  */
-export function createTelegramBot(poquan: Poquan, options: TelegramAdapterOptions = {}): TelegramBot {
-  const { token, apiRoot } = poquan.config.telegram;
+export function createTelegramBot(
+  services: TelegramServices,
+  options: TelegramAdapterOptions = {},
+): TelegramBot {
+  const { token, apiRoot } = services.config.telegram;
   if (!token) throw new ConfigError('TELEGRAM_BOT_TOKEN is not set.');
-  const log = poquan.logger.child({ adapter: 'telegram' });
+  const log = services.logger.child({ adapter: 'telegram' });
   const timing = { ...defaultTiming, ...options };
   const bot = new Bot<TelegramContext>(token, { client: { apiRoot } });
   bot.api.config.use(retryTelegramCalls());
@@ -119,7 +122,7 @@ export function createTelegramBot(poquan: Poquan, options: TelegramAdapterOption
    * by a kill) are edited into this reply, so a replayed question refused or failed now leaves no "thinking…".
    */
   const reply = async (updateId: number, message: Message, requestLog: Logger, html: string[]) => {
-    const record = previewRecordFor(poquan.store, bot.botInfo.id, updateId, requestLog);
+    const record = previewRecordFor(services.store, bot.botInfo.id, updateId, requestLog);
     const trail = createMessageTrail(bot.api, replyPlaceFor(message), requestLog, {
       minGapMs: 0,
       earlier: await record.load(),
@@ -139,7 +142,7 @@ export function createTelegramBot(poquan: Poquan, options: TelegramAdapterOption
   });
 
   bot.use(async (ctx, next) => {
-    const allowed = poquan.access.mayUse({
+    const allowed = services.access.mayUse({
       platform: 'telegram',
       placeId: ctx.chat?.id,
       isPrivate: ctx.chat?.type === 'private',
@@ -156,7 +159,7 @@ export function createTelegramBot(poquan: Poquan, options: TelegramAdapterOption
     const requestLog = ctx.request?.log ?? log;
     const incoming = routeMessage(message, ctx.me);
     if (incoming.kind === 'ignore') return requestLog.debug({ reason: incoming.reason }, 'message ignored');
-    if (await previewRecordFor(poquan.store, ctx.me.id, ctx.update.update_id, requestLog).wasDelivered()) {
+    if (await previewRecordFor(services.store, ctx.me.id, ctx.update.update_id, requestLog).wasDelivered()) {
       // A replay of an update whose reply a killed process had already sent: answering again would repeat it.
       return requestLog.info('update already answered before a restart; not answered again');
     }
@@ -164,16 +167,16 @@ export function createTelegramBot(poquan: Poquan, options: TelegramAdapterOption
       incoming.kind === 'plain' ? plainTextCommand('telegram').spec : findCommand('telegram', incoming.name);
     if (!spec) {
       if (incoming.kind === 'plain' || !incoming.explicit) return;
-      const text = catalogFor(uiLanguage(message, poquan)).errors.unknownCommand(incoming.name);
+      const text = catalogFor(uiLanguage(message, services)).errors.unknownCommand(incoming.name);
       return reply(ctx.update.update_id, message, requestLog, [escapeHtml(text)]);
     }
     const words = incoming.kind === 'plain' ? incoming.text : incoming.rest;
-    const language = languageOf(words, uiLanguage(message, poquan));
+    const language = languageOf(words, uiLanguage(message, services));
     const controller = new AbortController();
     answers.add(controller);
     try {
       const result = await spec.handler(argsFor(spec, words, language), {
-        poquan,
+        services,
         platform: 'telegram',
         conversationId: conversationIdFor(message),
         userKey: userKeyFor(message),
@@ -185,7 +188,7 @@ export function createTelegramBot(poquan: Poquan, options: TelegramAdapterOption
         return await reply(ctx.update.update_id, message, requestLog, renderTelegramText(result.text));
       }
       await streamAnswer(
-        { api: ctx.api, botId: ctx.me.id, poquan, log: requestLog, timing, drafts },
+        { api: ctx.api, botId: ctx.me.id, services, log: requestLog, timing, drafts },
         replyPlaceFor(message),
         {
           updateId: ctx.update.update_id,
@@ -200,7 +203,7 @@ export function createTelegramBot(poquan: Poquan, options: TelegramAdapterOption
   });
 
   bot.on('callback_query:data', (ctx) =>
-    handleFeedbackCallback(ctx, { poquan, log: ctx.request?.log ?? log }),
+    handleFeedbackCallback(ctx, { services, log: ctx.request?.log ?? log }),
   );
 
   bot.catch((botError: BotError<TelegramContext>) => {
@@ -221,7 +224,7 @@ export function createTelegramBot(poquan: Poquan, options: TelegramAdapterOption
     requestLog[level]({ err: error }, 'update failed');
     const message = ctx.message;
     if (!message) return;
-    const sentence = describeErrorForUser(error, languageFor(message, poquan));
+    const sentence = describeErrorForUser(error, languageFor(message, services));
     return track(
       reply(ctx.update.update_id, message, requestLog, [escapeHtml(sentence)]).catch(
         (replyError: unknown) => {

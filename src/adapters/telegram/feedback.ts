@@ -11,13 +11,13 @@ import {
 import { interfaceLanguage } from '../../core/interface-language.ts';
 import type { Logger } from '../../core/logger.ts';
 import { detectLanguage, languageOfLocale, type ReplyLanguage } from '../../core/question.ts';
-import type { Poquan } from '../../poquan.ts';
 import { escapeHtml } from './render.ts';
 import { conversationIdFor } from './routing.ts';
+import type { TelegramServices } from './services.ts';
 
 /** What handling feedback needs from the bot around it. */
 export interface FeedbackDeps {
-  poquan: Poquan;
+  services: TelegramServices;
   log: Logger;
 }
 
@@ -38,18 +38,18 @@ export function feedbackKeyboard(answerId: string): InlineKeyboardMarkup {
 }
 
 /** The line pointing to `HANDOFF_TELEGRAM_USERNAME`, or undefined when no one is configured. */
-export function telegramHandoff(poquan: Poquan, language: ReplyLanguage): string | undefined {
-  const username = poquan.config.handoff.telegramUsername;
+export function telegramHandoff(services: TelegramServices, language: ReplyLanguage): string | undefined {
+  const username = services.config.handoff.telegramUsername;
   return username ? describeHandoff(`@${username}`, language) : undefined;
 }
 
 /** Posts the hand-off line as a reply to the rated answer, once per answer however many users vote 👎. */
 async function postHandoff(ctx: Context, deps: FeedbackDeps, answerId: string, question: string) {
   const message = ctx.callbackQuery?.message;
-  const line = telegramHandoff(deps.poquan, detectLanguage(question));
+  const line = telegramHandoff(deps.services, detectLanguage(question));
   // Telegram sends an inaccessible message (date 0) when the answer is too old or was deleted.
   if (!line || !message || message.date === 0) return;
-  if (!(await deps.poquan.feedback.claimHandoff(answerId))) return;
+  if (!(await deps.services.feedback.claimHandoff(answerId))) return;
   const answer = message as Message;
   await ctx.api.sendMessage(answer.chat.id, `<i>${escapeHtml(line)}</i>`, {
     parse_mode: 'HTML',
@@ -77,14 +77,14 @@ export async function handleFeedbackCallback(ctx: Context, deps: FeedbackDeps): 
     return;
   }
   const language = interfaceLanguage(
-    deps.poquan.config.defaultLanguage,
+    deps.services.config.defaultLanguage,
     languageOfLocale(query.from.language_code),
   );
   // Telegram sends an inaccessible message (date 0) when the answer is too old or was deleted.
   const answerMessage = query.message && query.message.date !== 0 ? (query.message as Message) : undefined;
   let outcome: VoteOutcome;
   try {
-    outcome = await deps.poquan.feedback.vote({
+    outcome = await deps.services.feedback.vote({
       answerId: action.answerId,
       voterId: `telegram:${query.from.id}`,
       vote: action.vote,

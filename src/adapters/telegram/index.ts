@@ -2,11 +2,11 @@ import { GrammyError, HttpError } from 'grammy';
 import { describeCommand } from '../../../commands/command.ts';
 import { commandsFor } from '../../../commands/index.ts';
 import { ConfigError, StartupError } from '../../core/errors.ts';
-import type { Poquan } from '../../poquan.ts';
 import type { HttpRoute } from '../../server/http.ts';
 import { createTelegramBot, type TelegramAdapterOptions } from './bot.ts';
 import { createUpdateInbox, startDurablePolling } from './durable-polling.ts';
 import { redactToken } from './errors.ts';
+import type { TelegramServices } from './services.ts';
 import { telegramUpdateTypes } from './update-types.ts';
 import { checkWebhookRegistration, createTelegramWebhook } from './webhook.ts';
 
@@ -36,14 +36,14 @@ export interface RunningTelegramAdapter {
  * @see https://grammy.dev/plugins/runner
  */
 export async function startTelegramAdapter(
-  poquan: Poquan,
+  services: TelegramServices,
   options: TelegramAdapterOptions = {},
 ): Promise<RunningTelegramAdapter> {
-  const { bot, settle } = createTelegramBot(poquan, options);
-  const token = poquan.config.telegram.token ?? '';
-  const log = poquan.logger.child({ adapter: 'telegram' });
-  const webhookSettings = poquan.config.telegram.webhook;
-  if (webhookSettings && !poquan.config.http) {
+  const { bot, settle } = createTelegramBot(services, options);
+  const token = services.config.telegram.token ?? '';
+  const log = services.logger.child({ adapter: 'telegram' });
+  const webhookSettings = services.config.telegram.webhook;
+  if (webhookSettings && !services.config.http) {
     throw new ConfigError(
       'TELEGRAM_WEBHOOK_URL is set but PORT is not: webhooks are received by the HTTP server, so set PORT (e.g. 8080).',
     );
@@ -64,7 +64,7 @@ export async function startTelegramAdapter(
     const cause = error instanceof HttpError ? error.error : error;
     const reason = redactToken(cause instanceof Error ? cause.message : String(cause), token);
     throw new StartupError(
-      `Could not reach the Telegram Bot API at start (TELEGRAM_API_ROOT ${poquan.config.telegram.apiRoot}): ${reason}`,
+      `Could not reach the Telegram Bot API at start (TELEGRAM_API_ROOT ${services.config.telegram.apiRoot}): ${reason}`,
     );
   }
   // Operator commands work when typed, but the menu everyone sees leaves them out.
@@ -73,7 +73,7 @@ export async function startTelegramAdapter(
     bot.api.setMyCommands(
       commands.map((command) => ({
         command: command.name,
-        description: describeCommand(command, poquan.topic())[language],
+        description: describeCommand(command, services.topic())[language],
       })),
       language === 'zh' ? { language_code: 'zh' } : {},
     ),
@@ -85,7 +85,7 @@ export async function startTelegramAdapter(
   }
 
   if (webhookSettings) {
-    const webhook = createTelegramWebhook({ bot, settle }, poquan, { ...webhookSettings, log });
+    const webhook = createTelegramWebhook({ bot, settle }, services, { ...webhookSettings, log });
     await checkWebhookRegistration(bot.api, webhookSettings.url, { log });
     log.info({ username: bot.botInfo.username, mode: 'webhook' }, 'telegram adapter started');
     return {
@@ -125,7 +125,7 @@ export async function startTelegramAdapter(
   });
   // Updates are kept in the store until handled, so a crash mid-answer loses none (see durable-polling.ts).
   const runner = await startDurablePolling(bot, {
-    inbox: createUpdateInbox(poquan.store, log),
+    inbox: createUpdateInbox(services.store, log),
     // callback_query: presses on the 👍 / 👎 buttons under answers.
     fetch: { timeout: 30, allowed_updates: telegramUpdateTypes },
     log,

@@ -3,7 +3,6 @@ import { describeErrorForUser, LlmError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { ReplyLanguage } from '../../core/question.ts';
 import type { TurnDone, TurnEvent } from '../../core/turn.ts';
-import type { Poquan } from '../../poquan.ts';
 import { consumeThrottled, PreviewSkipped } from '../shared/throttled-answer.ts';
 import { withoutRetries } from './api-retries.ts';
 import { isMethodMissing, isParseError, isPassingFault, retryAfterMs } from './errors.ts';
@@ -12,6 +11,7 @@ import { createMessageTrail } from './message-trail.ts';
 import { previewRecordFor } from './preview-record.ts';
 import { escapeHtml, htmlToPlainText, renderTelegramAnswer, renderTelegramPreview } from './render.ts';
 import type { ReplyPlace } from './routing.ts';
+import type { TelegramServices } from './services.ts';
 
 /** The streaming cadence; Telegram allows about one edit per second per chat and twenty per minute in a group. */
 export interface StreamTiming {
@@ -30,7 +30,7 @@ export interface StreamContext {
   api: Api;
   /** The bot answering: its update ids are its own. */
   botId: number;
-  poquan: Poquan;
+  services: TelegramServices;
   log: Logger;
   timing: StreamTiming;
   /** Shared by the bot: false once the server has shown it has no `sendMessageDraft`. */
@@ -83,10 +83,10 @@ export async function streamAnswer(
     signal: AbortSignal;
   },
 ): Promise<TurnDone> {
-  const { api, poquan, log } = context;
-  const options = { showReasoning: poquan.config.showReasoning, language: request.language };
+  const { api, services, log } = context;
+  const options = { showReasoning: services.config.showReasoning, language: request.language };
   const isPrivate = place.chatType === 'private';
-  const record = previewRecordFor(poquan.store, context.botId, request.updateId, log);
+  const record = previewRecordFor(services.store, context.botId, request.updateId, log);
   const trail = createMessageTrail(api, place, log, {
     minGapMs: isPrivate ? 0 : context.timing.messageGapMs,
     earlier: await record.load(),
@@ -126,7 +126,7 @@ export async function streamAnswer(
   try {
     result = await consumeThrottled(request.events, {
       intervalMs: isPrivate ? context.timing.privateIntervalMs : context.timing.groupIntervalMs,
-      hideReasoning: poquan.config.showReasoning === 'off',
+      hideReasoning: services.config.showReasoning === 'off',
       async update(snapshot) {
         const preview = renderTelegramPreview(snapshot, options);
         if (preview.length === 0) return false;
@@ -158,7 +158,7 @@ export async function streamAnswer(
     stopTyping?.();
   }
   const { done, reasoning } = result;
-  const handoff = done.notCovered ? telegramHandoff(poquan, request.language) : undefined;
+  const handoff = done.notCovered ? telegramHandoff(services, request.language) : undefined;
   const final = renderTelegramAnswer(done, reasoning, {
     ...options,
     stopped: request.signal.aborted,

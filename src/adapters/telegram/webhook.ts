@@ -6,11 +6,11 @@ import type { Update } from 'grammy/types';
 import type { Logger } from '../../core/logger.ts';
 import { storeKeys } from '../../core/store-keys.ts';
 import type { Admission } from '../../core/work-queue.ts';
-import type { Poquan } from '../../poquan.ts';
 import type { HttpRoute } from '../../server/http.ts';
 import { startQueueConsumer } from '../shared/queue-consumer.ts';
 import type { TelegramBot } from './bot.ts';
 import { sequenceKeyOf } from './routing.ts';
+import type { TelegramServices } from './services.ts';
 import { handleUpdateFully, maxReplayAgeMs, mayReplay } from './update-handling.ts';
 
 /** The Telegram webhook as one instance serves it. */
@@ -91,13 +91,13 @@ function parseUpdate(body: string): Update | undefined {
  */
 export function createTelegramWebhook(
   telegram: TelegramBot,
-  poquan: Poquan,
+  services: TelegramServices,
   options: TelegramWebhookOptions,
 ): TelegramWebhook {
   const { bot } = telegram;
   const { log, leaseMs } = options;
   const expectedSecret = digest(options.secret);
-  const queue = poquan.openQueue(storeKeys.telegramUpdateQueue(bot.botInfo.id), {
+  const queue = services.openQueue(storeKeys.telegramUpdateQueue(bot.botInfo.id), {
     consumer: `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
     leaseMs,
     retentionMs: maxReplayAgeMs,

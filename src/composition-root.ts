@@ -16,7 +16,7 @@ import { type MeteredAnswerer, meterAnswers } from './core/metering.ts';
 import type { PriceTable } from './core/providers.ts';
 import { createRateLimiter, type RateLimiter } from './core/rate-limit.ts';
 import { createRetriever, type Retriever } from './core/retriever.ts';
-import type { AtomicStore, Store } from './core/store.ts';
+import type { Store } from './core/store.ts';
 import { resolveTopic, type Topic } from './core/topic.ts';
 import { type Asker, createAsker } from './core/turn.ts';
 import type { WorkQueue, WorkQueueOptions } from './core/work-queue.ts';
@@ -27,8 +27,11 @@ import { type OpenedStore, openStore } from './store/open-store.ts';
 import { StoreOpenError } from './store/store-open-error.ts';
 
 /**
- * The assembled core every entry point (CLI, bot process, tests) works with. Built only here, so the
- * rest of the code receives ports, never constructs concrete stores or clients itself.
+ * The assembled core, built by the composition root (`createPoquan`) and nowhere else: the only place concrete
+ * stores, clients and indexes are constructed. Entry points (`src/main.ts`, `src/start-bots.ts`) and tests hold
+ * it; adapters and commands receive it through the narrow interfaces they declare (`CommandServices`,
+ * `TelegramServices`, `DiscordServices`, the HTTP server's `services`), so each one's dependencies show in its
+ * signature.
  */
 export interface Poquan {
   config: Config;
@@ -55,10 +58,8 @@ export interface Poquan {
   prices: PriceTable | undefined;
   /** Allowlists and operator rights, decided once for every adapter. */
   access: AccessPolicy;
-  /** Shared key-value state (conversations, caches, platform message mappings). */
+  /** Shared state (conversations, caches, platform message mappings, claims and counters). */
   store: Store;
-  /** Atomic operations on the same store, e.g. claiming a redelivered update once. */
-  atomic: AtomicStore;
   /** A durable work queue in the same store, shared by every instance (webhook updates wait there). */
   openQueue(name: string, options: WorkQueueOptions): WorkQueue;
   /** Delivered answers and their 👍/👎 votes, for `poquan feedback report`. */
@@ -336,7 +337,6 @@ export async function createPoquan(
     llm,
     memory,
     store,
-    atomic: store,
     openQueue: opened.openQueue,
     feedback,
     pingStore: opened.ping,
