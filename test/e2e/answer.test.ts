@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { aboutCommand } from '../../commands/about.ts';
 import { createPoquan, type Poquan } from '../../src/composition-root.ts';
 import { createAnswerer } from '../../src/core/answer.ts';
@@ -12,21 +12,21 @@ import { createConversationMemory } from '../../src/core/memory.ts';
 import { createLogger } from '../../src/logging/logger.ts';
 import { type FakeLlm, startFakeLlm } from '../fakes/fake-llm.ts';
 import { failingStore } from '../fixtures/failing-store.ts';
+import { it } from '../fixtures/it.ts';
+import type { Cleanups } from './harness.ts';
 
 const knowledgeDir = 'test/fixtures/knowledge-mini';
-const cleanups: Array<() => Promise<void>> = [];
 
-afterEach(async () => {
-  await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()));
-});
-
-async function fakeModel(options: Parameters<typeof startFakeLlm>[0] = {}): Promise<FakeLlm> {
+async function fakeModel(
+  cleanups: Cleanups,
+  options: Parameters<typeof startFakeLlm>[0] = {},
+): Promise<FakeLlm> {
   const llm = await startFakeLlm(options);
   cleanups.push(() => llm.close());
   return llm;
 }
 
-async function poquanWith(env: Record<string, string>): Promise<Poquan> {
+async function poquanWith(cleanups: Cleanups, env: Record<string, string>): Promise<Poquan> {
   const poquan = await createPoquan(
     loadConfig({ KNOWLEDGE_DIR: knowledgeDir, STORE_URL: 'memory://', LLM_MAX_RETRIES: '0', ...env }),
     createLogger('silent'),
@@ -35,8 +35,8 @@ async function poquanWith(env: Record<string, string>): Promise<Poquan> {
   return poquan;
 }
 
-async function poquanOn(llm: FakeLlm, env: Record<string, string> = {}): Promise<Poquan> {
-  return poquanWith({ LLM_BASE_URL: llm.url, LLM_API_KEY: 'sk-test-key-1234', ...env });
+async function poquanOn(cleanups: Cleanups, llm: FakeLlm, env: Record<string, string> = {}): Promise<Poquan> {
+  return poquanWith(cleanups, { LLM_BASE_URL: llm.url, LLM_API_KEY: 'sk-test-key-1234', ...env });
 }
 
 async function collect(events: AsyncIterable<AnswerEvent>) {
@@ -49,8 +49,8 @@ async function collect(events: AsyncIterable<AnswerEvent>) {
 }
 
 describe('answer() offline', () => {
-  it('quotes the best passages with citations and says how to enable the model', async () => {
-    const poquan = await poquanWith({});
+  it('quotes the best passages with citations and says how to enable the model', async ({ cleanups }) => {
+    const poquan = await poquanWith(cleanups, {});
     const { done, text } = await collect(poquan.answer('Who is the founder of High-Flyer?', 'c1'));
     expect(done.mode).toBe('offline');
     expect(text).toContain('Liang Wenfeng');
@@ -59,8 +59,10 @@ describe('answer() offline', () => {
     expect(done.citations[0]).toMatchObject({ n: 1, id: 'mini#deepseek-s-founder-1', source: 'mini.md' });
   });
 
-  it('answers an out-of-scope question with a plain "not covered", in the asker language', async () => {
-    const poquan = await poquanWith({});
+  it('answers an out-of-scope question with a plain "not covered", in the asker language', async ({
+    cleanups,
+  }) => {
+    const poquan = await poquanWith(cleanups, {});
     const english = await collect(poquan.answer('What is the weather in Paris tomorrow?', 'c1'));
     expect(english.done).toMatchObject({ notCovered: true, citations: [] });
     expect(english.text).toMatch(/doesn't cover/);
@@ -68,20 +70,20 @@ describe('answer() offline', () => {
     expect(chinese.text).toMatch(/知识库没有涉及/);
   });
 
-  it('rejects an empty question before doing anything', async () => {
-    const poquan = await poquanWith({});
+  it('rejects an empty question before doing anything', async ({ cleanups }) => {
+    const poquan = await poquanWith(cleanups, {});
     await expect(collect(poquan.answer('   ', 'c1'))).rejects.toThrow(InputError);
   });
 });
 
 describe('answer() with a model', () => {
-  it('streams reasoning and text separately and ends with citations and usage', async () => {
-    const llm = await fakeModel();
+  it('streams reasoning and text separately and ends with citations and usage', async ({ cleanups }) => {
+    const llm = await fakeModel(cleanups);
     llm.enqueue({
       reasoning: 'The passage names the founder.',
       content: 'Liang Wenfeng founded High-Flyer in 2015 [1].',
     });
-    const poquan = await poquanOn(llm);
+    const poquan = await poquanOn(cleanups, llm);
     const { all, done, text, reasoning } = await collect(poquan.answer('Who founded High-Flyer?', 'c1'));
     expect(reasoning).toBe('The passage names the founder.');
     expect(text).toBe('Liang Wenfeng founded High-Flyer in 2015 [1].');
@@ -97,9 +99,11 @@ describe('answer() with a model', () => {
     expect(done.usage?.completionTokens).toBeGreaterThan(0);
   });
 
-  it('sends DeepSeek the rules first, delimited passages, the question last, thinking on and usage requested', async () => {
-    const llm = await fakeModel();
-    const poquan = await poquanOn(llm);
+  it('sends DeepSeek the rules first, delimited passages, the question last, thinking on and usage requested', async ({
+    cleanups,
+  }) => {
+    const llm = await fakeModel(cleanups);
+    const poquan = await poquanOn(cleanups, llm);
     await collect(poquan.answer('Who founded High-Flyer?', 'c1'));
     const [request] = llm.requests;
     expect(request?.headers.authorization).toBe('Bearer sk-test-key-1234');
@@ -117,18 +121,20 @@ describe('answer() with a model', () => {
     expect(JSON.stringify(request?.body)).not.toContain('sk-test-key-1234');
   });
 
-  it('turns thinking off when LLM_THINKING=off and then yields no reasoning', async () => {
-    const llm = await fakeModel();
-    const poquan = await poquanOn(llm, { LLM_THINKING: 'off' });
+  it('turns thinking off when LLM_THINKING=off and then yields no reasoning', async ({ cleanups }) => {
+    const llm = await fakeModel(cleanups);
+    const poquan = await poquanOn(cleanups, llm, { LLM_THINKING: 'off' });
     const { reasoning, text } = await collect(poquan.answer('Who founded High-Flyer?', 'c1'));
     expect(llm.requests[0]?.body.thinking).toEqual({ type: 'disabled' });
     expect(reasoning).toBe('');
     expect(text).toContain('[1]');
   });
 
-  it('continues a conversation: the second request carries the first turn, and its prefix hits the cache', async () => {
-    const llm = await fakeModel();
-    const poquan = await poquanOn(llm);
+  it('continues a conversation: the second request carries the first turn, and its prefix hits the cache', async ({
+    cleanups,
+  }) => {
+    const llm = await fakeModel(cleanups);
+    const poquan = await poquanOn(cleanups, llm);
     await collect(poquan.answer('Who founded High-Flyer?', 'c1'));
     const second = await collect(poquan.answer('How big is the national AI industry investment fund?', 'c1'));
     const messages = llm.requests[1]?.body.messages as Array<{ role: string; content: string }>;
@@ -138,9 +144,11 @@ describe('answer() with a model', () => {
     expect(second.done.usage?.promptCacheHitTokens).toBeGreaterThan(0);
   });
 
-  it('serves an identical first question from the answer cache without calling the model again', async () => {
-    const llm = await fakeModel();
-    const poquan = await poquanOn(llm);
+  it('serves an identical first question from the answer cache without calling the model again', async ({
+    cleanups,
+  }) => {
+    const llm = await fakeModel(cleanups);
+    const poquan = await poquanOn(cleanups, llm);
     const first = await collect(poquan.answer('Who founded High-Flyer?', 'a'));
     const second = await collect(poquan.answer('who founded high-flyer', 'b'));
     expect(llm.requests).toHaveLength(1);
@@ -151,80 +159,85 @@ describe('answer() with a model', () => {
     });
   });
 
-  it('never serves a cached answer from another model endpoint', async () => {
+  it('never serves a cached answer from another model endpoint', async ({ cleanups }) => {
     const dir = await mkdtemp(join(tmpdir(), 'poquan-cache-'));
     cleanups.push(() => rm(dir, { recursive: true, force: true }));
     const storeUrl = `sqlite://${join(dir, 'poquan.sqlite')}`;
-    const before = await fakeModel();
-    const first = await poquanOn(before, { STORE_URL: storeUrl });
+    const before = await fakeModel(cleanups);
+    const first = await poquanOn(cleanups, before, { STORE_URL: storeUrl });
     await collect(first.answer('Who founded High-Flyer?', 'a'));
-    const after = await fakeModel();
-    const second = await poquanOn(after, { STORE_URL: storeUrl });
+    const after = await fakeModel(cleanups);
+    const second = await poquanOn(cleanups, after, { STORE_URL: storeUrl });
     const { done } = await collect(second.answer('Who founded High-Flyer?', 'b'));
     expect(done.cached).toBe(false);
     expect(after.requests).toHaveLength(1);
   });
 
-  it('does not call the model for a question the knowledge does not cover', async () => {
-    const llm = await fakeModel();
-    const poquan = await poquanOn(llm);
+  it('does not call the model for a question the knowledge does not cover', async ({ cleanups }) => {
+    const llm = await fakeModel(cleanups);
+    const poquan = await poquanOn(cleanups, llm);
     const { done } = await collect(poquan.answer('What is the weather in Paris tomorrow?', 'c1'));
     expect(done.notCovered).toBe(true);
     expect(llm.requests).toHaveLength(0);
   });
 
-  it.each([
+  it.for([
     [401, 'auth'],
     [402, 'auth'],
     [429, 'rate_limit'],
     [500, 'unavailable'],
     [503, 'unavailable'],
     [400, 'bad_request'],
-  ] as const)('turns an HTTP %i from the provider into LlmError(%s)', async (status, kind) => {
-    const llm = await fakeModel();
-    llm.enqueue({ status });
-    const poquan = await poquanOn(llm);
-    const error = await collect(poquan.answer('Who founded High-Flyer?', 'c1')).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(LlmError);
-    expect((error as LlmError).kind).toBe(kind);
-    expect((error as LlmError).options.status).toBe(status);
-  });
+  ] as const)(
+    'turns an HTTP %i from the provider into LlmError(%s)',
+    async ([status, kind], { cleanups }) => {
+      const llm = await fakeModel(cleanups);
+      llm.enqueue({ status });
+      const poquan = await poquanOn(cleanups, llm);
+      const error = await collect(poquan.answer('Who founded High-Flyer?', 'c1')).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(LlmError);
+      expect((error as LlmError).kind).toBe(kind);
+      expect((error as LlmError).options.status).toBe(status);
+    },
+  );
 
-  it('reports Retry-After on a 429', async () => {
-    const llm = await fakeModel();
+  it('reports Retry-After on a 429', async ({ cleanups }) => {
+    const llm = await fakeModel(cleanups);
     llm.enqueue({ status: 429, retryAfter: 7 });
-    const poquan = await poquanOn(llm);
+    const poquan = await poquanOn(cleanups, llm);
     const error = (await collect(poquan.answer('Who founded High-Flyer?', 'c1')).catch(
       (e: unknown) => e,
     )) as LlmError;
     expect(error.options.retryAfterSeconds).toBe(7);
   });
 
-  it('retries a 503 before the stream starts and then answers', async () => {
-    const llm = await fakeModel();
+  it('retries a 503 before the stream starts and then answers', async ({ cleanups }) => {
+    const llm = await fakeModel(cleanups);
     llm.enqueue({ status: 503, retryAfter: 0 });
-    const poquan = await poquanOn(llm, { LLM_MAX_RETRIES: '1' });
+    const poquan = await poquanOn(cleanups, llm, { LLM_MAX_RETRIES: '1' });
     const { done } = await collect(poquan.answer('Who founded High-Flyer?', 'c1'));
     expect(llm.requests).toHaveLength(2);
     expect(done.incomplete).toBe(false);
   });
 
-  it('rejects a wrong key with an auth error', async () => {
-    const llm = await fakeModel({ apiKey: 'sk-right' });
-    const poquan = await poquanOn(llm, { LLM_API_KEY: 'sk-wrong' });
+  it('rejects a wrong key with an auth error', async ({ cleanups }) => {
+    const llm = await fakeModel(cleanups, { apiKey: 'sk-right' });
+    const poquan = await poquanOn(cleanups, llm, { LLM_API_KEY: 'sk-wrong' });
     await expect(collect(poquan.answer('Who founded High-Flyer?', 'c1'))).rejects.toMatchObject({
       kind: 'auth',
     });
   });
 
-  it('keeps the partial answer, marked incomplete, when the stream is cut mid-answer', async () => {
-    const llm = await fakeModel();
+  it('keeps the partial answer, marked incomplete, when the stream is cut mid-answer', async ({
+    cleanups,
+  }) => {
+    const llm = await fakeModel(cleanups);
     llm.enqueue({
       content: 'Liang Wenfeng founded High-Flyer in 2015 and financed DeepSeek himself [1].',
       cutAfterChunks: 3,
       chunkChars: 5,
     });
-    const poquan = await poquanOn(llm);
+    const poquan = await poquanOn(cleanups, llm);
     const { done, text } = await collect(poquan.answer('Who founded High-Flyer?', 'c1'));
     expect(text).toBe('Liang Wenfeng f');
     expect(done).toMatchObject({ incomplete: true, answer: 'Liang Wenfeng f' });
@@ -232,36 +245,36 @@ describe('answer() with a model', () => {
     expect((await poquan.memory.load('c1'))[0]?.answer).toBe('Liang Wenfeng f');
   });
 
-  it('ends a stream with a malformed SSE line without crashing', async () => {
-    const llm = await fakeModel();
+  it('ends a stream with a malformed SSE line without crashing', async ({ cleanups }) => {
+    const llm = await fakeModel(cleanups);
     llm.enqueue({ content: 'Liang Wenfeng founded High-Flyer [1].', malformed: true });
-    const poquan = await poquanOn(llm);
+    const poquan = await poquanOn(cleanups, llm);
     const outcome = await collect(poquan.answer('Who founded High-Flyer?', 'c1')).catch((e: unknown) => e);
     if (outcome instanceof LlmError) expect(outcome.kind).toBeDefined();
     else expect((outcome as { done: AnswerDone }).done.type).toBe('done');
   });
 
-  it('times out a provider that never answers', async () => {
-    const llm = await fakeModel();
+  it('times out a provider that never answers', async ({ cleanups }) => {
+    const llm = await fakeModel(cleanups);
     llm.enqueue({ hang: true });
-    const poquan = await poquanOn(llm, { LLM_TIMEOUT_MS: '300' });
+    const poquan = await poquanOn(cleanups, llm, { LLM_TIMEOUT_MS: '300' });
     await expect(collect(poquan.answer('Who founded High-Flyer?', 'c1'))).rejects.toMatchObject({
       kind: 'timeout',
     });
   });
 
-  it('treats an empty answer as an error rather than sending nothing', async () => {
-    const llm = await fakeModel();
+  it('treats an empty answer as an error rather than sending nothing', async ({ cleanups }) => {
+    const llm = await fakeModel(cleanups);
     llm.enqueue({ content: '' });
-    const poquan = await poquanOn(llm);
+    const poquan = await poquanOn(cleanups, llm);
     await expect(collect(poquan.answer('Who founded High-Flyer?', 'c1'))).rejects.toMatchObject({
       kind: 'empty',
     });
   });
 
-  it('keeps answering without memory when the store fails', async () => {
-    const llm = await fakeModel();
-    const poquan = await poquanOn(llm);
+  it('keeps answering without memory when the store fails', async ({ cleanups }) => {
+    const llm = await fakeModel(cleanups);
+    const poquan = await poquanOn(cleanups, llm);
     const failing = failingStore('SQLITE_BUSY: database is locked');
     const answer = createAnswerer({
       retriever: poquan.retriever,
@@ -293,9 +306,11 @@ function relevantNumbers(request: FakeLlm['requests'][number] | undefined): numb
 }
 
 describe('answer() with the whole knowledge in context (CONTEXT_MODE=auto, knowledge under budget)', () => {
-  it('sends every question from every chat the same system message, and names the best passages in the question', async () => {
-    const llm = await fakeModel();
-    const poquan = await poquanOn(llm, shipped);
+  it('sends every question from every chat the same system message, and names the best passages in the question', async ({
+    cleanups,
+  }) => {
+    const llm = await fakeModel(cleanups);
+    const poquan = await poquanOn(cleanups, llm, shipped);
     await collect(poquan.answer('Who founded DeepSeek?', 'telegram:1'));
     const second = await collect(poquan.answer('六小虎包括哪些公司？', 'discord:2'));
     const [first, next] = answerRequests(llm).map(messagesOf);
@@ -315,18 +330,22 @@ describe('answer() with the whole knowledge in context (CONTEXT_MODE=auto, knowl
     expect(second.done.usage?.promptCacheHitTokens).toBeGreaterThan(0);
   });
 
-  it('gives each passage its file date and tells the model to answer "as of" that date', async () => {
-    const llm = await fakeModel();
-    const poquan = await poquanOn(llm, shipped);
+  it('gives each passage its file date and tells the model to answer "as of" that date', async ({
+    cleanups,
+  }) => {
+    const llm = await fakeModel(cleanups);
+    const poquan = await poquanOn(cleanups, llm, shipped);
     await collect(poquan.answer("What is DeepSeek's latest model?", 'c1'));
     const system = messagesOf(answerRequests(llm)[0])[0]?.content ?? '';
     expect(system).toMatch(/<passage n="1" [^\n]* date="2025-02">\n/);
     expect(system).toContain('"as of <date>"');
   });
 
-  it('falls back to top-k retrieval when the knowledge exceeds CONTEXT_BUDGET_TOKENS, and /about says so', async () => {
-    const llm = await fakeModel();
-    const poquan = await poquanOn(llm, { ...shipped, CONTEXT_BUDGET_TOKENS: '1000' });
+  it('falls back to top-k retrieval when the knowledge exceeds CONTEXT_BUDGET_TOKENS, and /about says so', async ({
+    cleanups,
+  }) => {
+    const llm = await fakeModel(cleanups);
+    const poquan = await poquanOn(cleanups, llm, { ...shipped, CONTEXT_BUDGET_TOKENS: '1000' });
     await collect(poquan.answer('Who founded DeepSeek?', 'c1'));
     const messages = messagesOf(answerRequests(llm)[0]);
     expect(messages[0]?.content.match(/<passage n=/g)?.length).toBeLessThanOrEqual(4);
@@ -342,8 +361,8 @@ describe('answer() with the whole knowledge in context (CONTEXT_MODE=auto, knowl
     });
   });
 
-  it('/about names full context with its size, in English and Chinese', async () => {
-    const poquan = await poquanWith(shipped);
+  it('/about names full context with its size, in English and Chinese', async ({ cleanups }) => {
+    const poquan = await poquanWith(cleanups, shipped);
     const context = { services: poquan, platform: 'cli' as const, conversationId: 'c', userKey: 'u' };
     const english = await aboutCommand.handler({}, { ...context, language: 'en' });
     const chinese = await aboutCommand.handler({}, { ...context, language: 'zh' });
@@ -355,9 +374,11 @@ describe('answer() with the whole knowledge in context (CONTEXT_MODE=auto, knowl
     expect(chinese).toMatchObject({ text: expect.stringContaining(`上下文：全文上下文：${passages} 段`) });
   });
 
-  it('says how far the knowledge runs when asked about a later year, without calling the model', async () => {
-    const llm = await fakeModel();
-    const poquan = await poquanOn(llm, shipped);
+  it('says how far the knowledge runs when asked about a later year, without calling the model', async ({
+    cleanups,
+  }) => {
+    const llm = await fakeModel(cleanups);
+    const poquan = await poquanOn(cleanups, llm, shipped);
     const english = await collect(poquan.answer('What happened in 2027?', 'c1'));
     const chinese = await collect(poquan.answer('DeepSeek在2026年有什么最新进展？', 'c2'));
     expect(english.done.notCovered).toBe(true);
@@ -370,9 +391,11 @@ describe('answer() with the whole knowledge in context (CONTEXT_MODE=auto, knowl
 });
 
 describe('answer() in a conversation: follow-ups and topic switches', () => {
-  it('treats an unrelated question after an on-topic one as a first question: not covered, no model call', async () => {
-    const llm = await fakeModel();
-    const poquan = await poquanOn(llm, shipped);
+  it('treats an unrelated question after an on-topic one as a first question: not covered, no model call', async ({
+    cleanups,
+  }) => {
+    const llm = await fakeModel(cleanups);
+    const poquan = await poquanOn(cleanups, llm, shipped);
     await collect(poquan.answer('Who founded DeepSeek?', 'chat'));
     const weather = await collect(poquan.answer('What is the weather in Paris tomorrow?', 'chat'));
     expect(weather.done).toMatchObject({ notCovered: true, citations: [] });
@@ -380,9 +403,9 @@ describe('answer() in a conversation: follow-ups and topic switches', () => {
     expect(llm.requests).toHaveLength(1);
   });
 
-  it('searches a topic switch for the new topic alone', async () => {
-    const llm = await fakeModel();
-    const poquan = await poquanOn(llm, { ...shipped, CONTEXT_MODE: 'retrieve' });
+  it('searches a topic switch for the new topic alone', async ({ cleanups }) => {
+    const llm = await fakeModel(cleanups);
+    const poquan = await poquanOn(cleanups, llm, { ...shipped, CONTEXT_MODE: 'retrieve' });
     await collect(poquan.answer('Who founded DeepSeek?', 'chat'));
     await collect(poquan.answer('How big is the national AI industry investment fund?', 'chat'));
     expect(rewriteRequests(llm)).toHaveLength(0);
@@ -391,28 +414,33 @@ describe('answer() in a conversation: follow-ups and topic switches', () => {
     expect(system).not.toContain('Liang Wenfeng');
   });
 
-  it.each([
+  it.for([
     ['rewritten by the model', '3000'],
     ['the lexical rule only', '0'],
-  ])('keeps "And who founded it?" on Zhipu AI, not on DeepSeek (%s)', async (_how, timeout) => {
-    const llm = await fakeModel();
-    const poquan = await poquanOn(llm, { ...shipped, FOLLOW_UP_REWRITE_TIMEOUT_MS: timeout });
-    await collect(poquan.answer('What is Zhipu AI?', 'chat'));
-    const followUp = await collect(poquan.answer('And who founded it?', 'chat'));
-    expect(followUp.done.notCovered).toBe(false);
-    expect(rewriteRequests(llm)).toHaveLength(timeout === '0' ? 0 : 1);
-    const relevant = relevantNumbers(answerRequests(llm)[1]);
-    const passages = poquan.knowledge().passages;
-    expect(relevant.length).toBeGreaterThan(0);
-    for (const n of relevant) {
-      expect(passages[n - 1]?.heading).not.toBe("DeepSeek's founder and independence");
-      expect(passages[n - 1]?.text).toContain('Zhipu AI');
-    }
-  });
+  ] as const)(
+    'keeps "And who founded it?" on Zhipu AI, not on DeepSeek (%s)',
+    async ([, timeout], { cleanups }) => {
+      const llm = await fakeModel(cleanups);
+      const poquan = await poquanOn(cleanups, llm, { ...shipped, FOLLOW_UP_REWRITE_TIMEOUT_MS: timeout });
+      await collect(poquan.answer('What is Zhipu AI?', 'chat'));
+      const followUp = await collect(poquan.answer('And who founded it?', 'chat'));
+      expect(followUp.done.notCovered).toBe(false);
+      expect(rewriteRequests(llm)).toHaveLength(timeout === '0' ? 0 : 1);
+      const relevant = relevantNumbers(answerRequests(llm)[1]);
+      const passages = poquan.knowledge().passages;
+      expect(relevant.length).toBeGreaterThan(0);
+      for (const n of relevant) {
+        expect(passages[n - 1]?.heading).not.toBe("DeepSeek's founder and independence");
+        expect(passages[n - 1]?.text).toContain('Zhipu AI');
+      }
+    },
+  );
 
-  it('asks the model to rewrite a follow-up into a standalone query, briefly and without thinking', async () => {
-    const llm = await fakeModel();
-    const poquan = await poquanOn(llm, { ...shipped, FOLLOW_UP_REWRITE_TIMEOUT_MS: '3000' });
+  it('asks the model to rewrite a follow-up into a standalone query, briefly and without thinking', async ({
+    cleanups,
+  }) => {
+    const llm = await fakeModel(cleanups);
+    const poquan = await poquanOn(cleanups, llm, { ...shipped, FOLLOW_UP_REWRITE_TIMEOUT_MS: '3000' });
     await collect(poquan.answer('梁文锋是谁？', 'chat'));
     await collect(poquan.answer('他创办了哪家对冲基金？', 'chat'));
     const [rewrite] = rewriteRequests(llm);
@@ -425,10 +453,10 @@ describe('answer() in a conversation: follow-ups and topic switches', () => {
     expect(relevant.some((n) => poquan.knowledge().passages[n - 1]?.text.includes('High-Flyer'))).toBe(true);
   });
 
-  it('falls back to the lexical rule when the rewrite times out, and still answers', async () => {
-    const llm = await fakeModel();
+  it('falls back to the lexical rule when the rewrite times out, and still answers', async ({ cleanups }) => {
+    const llm = await fakeModel(cleanups);
     llm.enqueueRewrite({ hang: true });
-    const poquan = await poquanOn(llm, { ...shipped, FOLLOW_UP_REWRITE_TIMEOUT_MS: '200' });
+    const poquan = await poquanOn(cleanups, llm, { ...shipped, FOLLOW_UP_REWRITE_TIMEOUT_MS: '200' });
     await collect(poquan.answer('Who founded DeepSeek?', 'chat'));
     const followUp = await collect(poquan.answer('And how did he pay for it?', 'chat'));
     expect(followUp.done).toMatchObject({ notCovered: false, incomplete: false });
@@ -436,9 +464,11 @@ describe('answer() in a conversation: follow-ups and topic switches', () => {
     expect(relevant.some((n) => poquan.knowledge().passages[n - 1]?.text.includes('self-funded'))).toBe(true);
   });
 
-  it('refuses a continuation in words the knowledge never uses, without a model call', async () => {
-    const llm = await fakeModel();
-    const poquan = await poquanOn(llm, { ...shipped, FOLLOW_UP_REWRITE_TIMEOUT_MS: '0' });
+  it('refuses a continuation in words the knowledge never uses, without a model call', async ({
+    cleanups,
+  }) => {
+    const llm = await fakeModel(cleanups);
+    const poquan = await poquanOn(cleanups, llm, { ...shipped, FOLLOW_UP_REWRITE_TIMEOUT_MS: '0' });
     await collect(poquan.answer('How big is the national AI fund?', 'chat'));
     const weather = await collect(poquan.answer('And what about the weather there?', 'chat'));
     expect(weather.done.notCovered).toBe(true);

@@ -1,14 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import type { Usage } from '../../src/core/answer-events.ts';
 import type { FakeChat } from '../fakes/fake-telegram.ts';
+import { it } from '../fixtures/it.ts';
 import { startRedisServer, withoutRedis } from '../servers/redis-server.ts';
 import {
   ada,
   type CapturedLogs,
-  type Cleanups,
   foundersQuestion,
   groundedAnswer,
-  runCleanups,
   startDiscordHarness,
   startTelegramHarness,
 } from './harness.ts';
@@ -24,9 +23,6 @@ const boChat: FakeChat = { id: 43, type: 'private', first_name: 'Bo' };
 const userRefusal = /^You have used up your token budget for today\. It resets at 00:00 UTC/;
 const botRefusal = /^This bot has used up its token budget for today\. .*reset at 00:00 UTC/;
 
-const cleanups: Cleanups = [];
-afterEach(() => runCleanups(cleanups));
-
 /** The usage and cost on each `answered` log line, in order. */
 function answeredLines(logs: CapturedLogs) {
   return logs
@@ -38,7 +34,9 @@ function answeredLines(logs: CapturedLogs) {
 const tokensOf = (usage: Usage) => usage.promptTokens + usage.completionTokens;
 
 describe('token budgets', () => {
-  it('refuses a user over their daily budget without calling the model, and still answers another user', async () => {
+  it('refuses a user over their daily budget without calling the model, and still answers another user', async ({
+    cleanups,
+  }) => {
     const bot = await startTelegramHarness(cleanups, { BUDGET_USER_DAILY_TOKENS: '10' });
     expect(await bot.ask(foundersQuestion)).toEqual([expect.stringMatching(groundedAnswer)]);
     expect(bot.llm.requests).toHaveLength(1);
@@ -53,7 +51,9 @@ describe('token budgets', () => {
     expect(bot.llm.requests).toHaveLength(2);
   });
 
-  it('stops everyone once the bot-wide budget is used up, admins too unless they are exempt', async () => {
+  it('stops everyone once the bot-wide budget is used up, admins too unless they are exempt', async ({
+    cleanups,
+  }) => {
     const bot = await startTelegramHarness(cleanups, {
       BUDGET_DAILY_TOKENS: '10',
       TELEGRAM_ADMIN_IDS: String(ada.id),
@@ -77,7 +77,7 @@ describe('token budgets', () => {
 
   it.skipIf(withoutRedis)(
     'holds across two instances sharing one Redis: the second instance refuses without calling its model',
-    async () => {
+    async ({ cleanups }) => {
       const redis = await startRedisServer();
       cleanups.push(() => redis.stop());
       const shared = { STORE_URL: redis.url, STORE_NAMESPACE: 'budget-test', BUDGET_USER_DAILY_TOKENS: '10' };
@@ -98,7 +98,7 @@ describe('token budgets', () => {
     },
   );
 
-  it('counts cache-hit prompt tokens only when BUDGET_COUNT_CACHED_TOKENS is full', async () => {
+  it('counts cache-hit prompt tokens only when BUDGET_COUNT_CACHED_TOKENS is full', async ({ cleanups }) => {
     const bot = await startTelegramHarness(cleanups, { BUDGET_COUNT_CACHED_TOKENS: 'none' });
     await bot.ask(foundersQuestion);
     await bot.ask(foundersQuestion);
@@ -122,7 +122,9 @@ describe('cost of an answer', () => {
     return ((usage.promptTokens - hits) * 2 + hits * 0.5 + usage.completionTokens * 8) / 1_000_000;
   };
 
-  it('is the usage the model reported times the configured prices, in the log, the metric and the record', async () => {
+  it('is the usage the model reported times the configured prices, in the log, the metric and the record', async ({
+    cleanups,
+  }) => {
     const bot = await startTelegramHarness(cleanups, prices);
     await bot.ask(foundersQuestion);
     await bot.ask(foundersQuestion);
@@ -146,7 +148,7 @@ describe('cost of an answer', () => {
     );
   });
 
-  it('is not shown when the price is unknown, rather than shown as 0', async () => {
+  it('is not shown when the price is unknown, rather than shown as 0', async ({ cleanups }) => {
     const bot = await startTelegramHarness(cleanups, { LLM_MODEL: 'some-newer-model' });
     await bot.ask(foundersQuestion);
     expect(answeredLines(bot.logs)[0]?.cost).toBeUndefined();
@@ -155,7 +157,7 @@ describe('cost of an answer', () => {
 });
 
 describe('/usage and /stats', () => {
-  it("/usage shows the asker's answers, tokens and remaining budget on Telegram", async () => {
+  it("/usage shows the asker's answers, tokens and remaining budget on Telegram", async ({ cleanups }) => {
     const bot = await startTelegramHarness(cleanups, { BUDGET_USER_DAILY_TOKENS: '100000' });
     await bot.ask(foundersQuestion);
     const tokens = tokensOf(answeredLines(bot.logs)[0]?.usage as Usage);
@@ -168,7 +170,7 @@ describe('/usage and /stats', () => {
     expect(bot.llm.requests).toHaveLength(1);
   });
 
-  it('/usage works on Discord too, and DEFAULT_LANGUAGE=zh words it in Chinese', async () => {
+  it('/usage works on Discord too, and DEFAULT_LANGUAGE=zh words it in Chinese', async ({ cleanups }) => {
     const bot = await startDiscordHarness(cleanups, { DEFAULT_LANGUAGE: 'zh' });
     await bot.askSlash(foundersQuestion);
     const tokens = tokensOf(answeredLines(bot.logs)[0]?.usage as Usage);
@@ -179,7 +181,9 @@ describe('/usage and /stats', () => {
     expect(reply).toContain('个人额度：不限');
   });
 
-  it('/stats shows today and the last 7 days with tokens, cache hits, cost and top users as hashes', async () => {
+  it('/stats shows today and the last 7 days with tokens, cache hits, cost and top users as hashes', async ({
+    cleanups,
+  }) => {
     const bot = await startTelegramHarness(cleanups, {
       TELEGRAM_ADMIN_IDS: String(ada.id),
       LLM_PRICE_INPUT_PER_M: '1',
@@ -213,7 +217,7 @@ describe('/usage and /stats', () => {
 });
 
 describe('groups', () => {
-  it('count each member of a group chat against their own budget', async () => {
+  it('count each member of a group chat against their own budget', async ({ cleanups }) => {
     const group: FakeChat = { id: -1001, type: 'supergroup', title: 'AI watchers' };
     const bot = await startTelegramHarness(cleanups, { BUDGET_USER_DAILY_TOKENS: '10' });
     expect(await bot.ask(`/ask ${foundersQuestion}`, group, ada)).toEqual([

@@ -1,13 +1,11 @@
 import type { APIMessage, APIUser } from 'discord.js';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import type { Poquan } from '../../src/composition-root.ts';
 import type { FakeDiscord, RecordedRequest } from '../fakes/fake-discord.ts';
 import { fakeUser, type Place } from '../fakes/fake-discord-fixtures.ts';
 import type { FakeLlm } from '../fakes/fake-llm.ts';
-import { type Cleanups, expectedVote, recentVotes, runCleanups, startDiscordHarness } from './harness.ts';
-
-const cleanups: Cleanups = [];
-afterEach(() => runCleanups(cleanups));
+import { it } from '../fixtures/it.ts';
+import { type Cleanups, expectedVote, recentVotes, startDiscordHarness } from './harness.ts';
 
 const roleId = '987654321098765432';
 const asker = fakeUser({ username: 'asker' });
@@ -27,7 +25,7 @@ interface Harness {
   ): Promise<{ callback: RecordedRequest; token: string }>;
 }
 
-async function start(env: Record<string, string> = {}): Promise<Harness> {
+async function start(cleanups: Cleanups, env: Record<string, string> = {}): Promise<Harness> {
   const { discord, llm, poquan } = await startDiscordHarness(cleanups, env);
   return {
     discord,
@@ -76,8 +74,8 @@ const messageWrites = (discord: FakeDiscord) =>
   );
 
 describe('Discord feedback', () => {
-  it('ends every answer with a 👍 / 👎 action row on its last message only', async () => {
-    const { discord, llm, ask } = await start();
+  it('ends every answer with a 👍 / 👎 action row on its last message only', async ({ cleanups }) => {
+    const { discord, llm, ask } = await start(cleanups);
     const answer = await ask('Who founded DeepSeek?');
     expect(answer.content).toContain('-# Sources');
     expect(answer.components).toEqual([
@@ -114,8 +112,10 @@ describe('Discord feedback', () => {
     expect(last.body.content).toContain('-# Sources');
   });
 
-  it('records a vote with every field and answers it privately, leaving the answer as it was', async () => {
-    const { discord, poquan, ask, press } = await start();
+  it('records a vote with every field and answers it privately, leaving the answer as it was', async ({
+    cleanups,
+  }) => {
+    const { discord, poquan, ask, press } = await start(cleanups);
     const answer = await ask('Who founded DeepSeek?');
     const writesBefore = messageWrites(discord).length;
 
@@ -152,8 +152,10 @@ describe('Discord feedback', () => {
     });
   });
 
-  it('changes the vote, and a 👎 brings one hand-off follow-up whose only allowed mention is the role', async () => {
-    const { discord, poquan, ask, press } = await start({ HANDOFF_DISCORD_ROLE_ID: roleId });
+  it('changes the vote, and a 👎 brings one hand-off follow-up whose only allowed mention is the role', async ({
+    cleanups,
+  }) => {
+    const { discord, poquan, ask, press } = await start(cleanups, { HANDOFF_DISCORD_ROLE_ID: roleId });
     const answer = await ask('Who founded DeepSeek?');
     expect(answer.content).not.toContain(roleId);
 
@@ -181,8 +183,10 @@ describe('Discord feedback', () => {
     expect(discord.messages.get(answer.id)?.content).toBe(answer.content);
   });
 
-  it('invites the role in a "not covered" answer, allowing that mention on that message alone', async () => {
-    const { discord, ask, press } = await start({ HANDOFF_DISCORD_ROLE_ID: roleId });
+  it('invites the role in a "not covered" answer, allowing that mention on that message alone', async ({
+    cleanups,
+  }) => {
+    const { discord, ask, press } = await start(cleanups, { HANDOFF_DISCORD_ROLE_ID: roleId });
     const answer = await ask('What is the weather in Paris tomorrow?');
     expect(answer.content).toMatch(/^The knowledge file doesn't cover that\./);
     expect(answer.content).toMatch(
@@ -200,16 +204,16 @@ describe('Discord feedback', () => {
     expect(discord.requests.some((r) => r.path === `/webhooks/1000/${token}`)).toBe(false);
   });
 
-  it('never pings a role in a DM, where there are none', async () => {
-    const { discord, ask } = await start({ HANDOFF_DISCORD_ROLE_ID: roleId });
+  it('never pings a role in a DM, where there are none', async ({ cleanups }) => {
+    const { discord, ask } = await start(cleanups, { HANDOFF_DISCORD_ROLE_ID: roleId });
     const answer = await ask('What is the weather in Paris tomorrow?', discord.dmWith(asker));
     expect(answer.content).not.toContain(roleId);
     expect(buttonsOf(answer)).toHaveLength(2);
     expect(messageWrites(discord).every((r) => r.body?.allowed_mentions?.roles === undefined)).toBe(true);
   });
 
-  it('puts the buttons on an answer to a mention too', async () => {
-    const { discord } = await start();
+  it('puts the buttons on an answer to a mention too', async ({ cleanups }) => {
+    const { discord } = await start(cleanups);
     const question = discord.sendUserMessage({
       place: discord.channel,
       author: asker,
@@ -229,8 +233,10 @@ describe('Discord feedback', () => {
     expect(buttonsOf(final.response)).toHaveLength(2);
   });
 
-  it('records nothing and pings no one for a press in a guild outside DISCORD_ALLOWED_GUILD_IDS', async () => {
-    const { discord, poquan, ask } = await start({
+  it('records nothing and pings no one for a press in a guild outside DISCORD_ALLOWED_GUILD_IDS', async ({
+    cleanups,
+  }) => {
+    const { discord, poquan, ask } = await start(cleanups, {
       DISCORD_ALLOWED_GUILD_IDS: '1',
       DISCORD_ADMIN_IDS: asker.id,
       HANDOFF_DISCORD_ROLE_ID: roleId,
@@ -250,8 +256,8 @@ describe('Discord feedback', () => {
     expect(JSON.stringify(messageWrites(discord))).not.toContain(roleId);
   });
 
-  it('tells the voter when the answer is too old to rate', async () => {
-    const { poquan, ask, press } = await start();
+  it('tells the voter when the answer is too old to rate', async ({ cleanups }) => {
+    const { poquan, ask, press } = await start(cleanups);
     const answer = await ask('Who founded DeepSeek?');
     const answerId = buttonsOf(answer)[0]?.split(':')[1];
     // What FEEDBACK_RETENTION_DAYS does to an old answer.
@@ -261,8 +267,8 @@ describe('Discord feedback', () => {
     expect(await recentVotes(poquan)).toEqual([]);
   });
 
-  it('shows the knowledge version of the last answer in /sources', async () => {
-    const { discord, poquan, ask } = await start();
+  it('shows the knowledge version of the last answer in /sources', async ({ cleanups }) => {
+    const { discord, poquan, ask } = await start(cleanups);
     await ask('Who founded DeepSeek?');
     const sources = discord.sendSlashCommand({ place: discord.channel, user: asker, name: 'sources' });
     const reply = await discord.waitForRequest(

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { createDiscordClient } from '../../src/adapters/discord/client.ts';
 import { createPoquan } from '../../src/composition-root.ts';
 import { loadConfig } from '../../src/core/config.ts';
@@ -8,17 +8,13 @@ import { createLogger } from '../../src/logging/logger.ts';
 import { startFakeDiscord } from '../fakes/fake-discord.ts';
 import { channelIdOf, fakeGuild, fakeUser, type Place } from '../fakes/fake-discord-fixtures.ts';
 import { startFakeLlm } from '../fakes/fake-llm.ts';
+import { it } from '../fixtures/it.ts';
 import { cleanCwd, poquanEnv } from '../servers/poquan-env.ts';
 import { type PoquanProcess, startPoquanProcess } from '../servers/poquan-process.ts';
 import { startRedisServer, withoutRedis } from '../servers/redis-server.ts';
-import { until } from './harness.ts';
+import { type Cleanups, until } from './harness.ts';
 
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function clientOptions(shardCount?: string, shardIds?: string) {
+async function clientOptions(cleanups: Cleanups, shardCount?: string, shardIds?: string) {
   const poquan = await createPoquan(
     loadConfig({
       KNOWLEDGE_DIR: 'test/fixtures/knowledge-mini',
@@ -36,15 +32,17 @@ async function clientOptions(shardCount?: string, shardIds?: string) {
 }
 
 describe('Discord sharding (SHARD_COUNT)', () => {
-  it("hands the shard count to discord.js's own sharding: unsharded by default, N shards, or auto", async () => {
-    expect(await clientOptions()).toEqual({ shards: [0], shardCount: 1 });
-    expect(await clientOptions('3')).toEqual({ shards: [0, 1, 2], shardCount: 3 });
-    expect((await clientOptions('auto')).shards).toBe('auto');
+  it("hands the shard count to discord.js's own sharding: unsharded by default, N shards, or auto", async ({
+    cleanups,
+  }) => {
+    expect(await clientOptions(cleanups)).toEqual({ shards: [0], shardCount: 1 });
+    expect(await clientOptions(cleanups, '3')).toEqual({ shards: [0, 1, 2], shardCount: 3 });
+    expect((await clientOptions(cleanups, 'auto')).shards).toBe('auto');
   });
 
-  it('runs only the shards SHARD_IDS names, out of SHARD_COUNT in all', async () => {
-    expect(await clientOptions('3', '1')).toEqual({ shards: [1], shardCount: 3 });
-    expect(await clientOptions('4', '0, 2')).toEqual({ shards: [0, 2], shardCount: 4 });
+  it('runs only the shards SHARD_IDS names, out of SHARD_COUNT in all', async ({ cleanups }) => {
+    expect(await clientOptions(cleanups, '3', '1')).toEqual({ shards: [1], shardCount: 3 });
+    expect(await clientOptions(cleanups, '4', '0, 2')).toEqual({ shards: [0, 2], shardCount: 4 });
   });
 
   it('refuses SHARD_IDS without a numeric SHARD_COUNT, outside it, repeated or not a list, naming the setting', () => {
@@ -71,47 +69,43 @@ describe('Discord sharding (SHARD_COUNT)', () => {
     }
   });
 
-  it.each([
+  it.for([
     ['auto', 'which discord.js would otherwise read itself and reject'],
     ['', 'as unset (1 shard), where discord.js would read zero shards'],
-  ])(
-    'starts with SHARD_COUNT=%j, %s',
-    async (shardCount) => {
-      const discord = await startFakeDiscord();
-      cleanups.push(() => discord.close());
-      const child = spawn(
-        process.execPath,
-        [new URL('../../bin/poquan.js', import.meta.url).pathname, 'start'],
-        {
-          cwd: cleanCwd(),
-          env: poquanEnv({
-            KNOWLEDGE_DIR: 'test/fixtures/knowledge-mini',
-            STORE_URL: 'memory://',
-            DISCORD_TOKEN: discord.token,
-            DISCORD_API_BASE: discord.apiBase,
-            SHARD_COUNT: shardCount,
-            LOG_LEVEL: 'info',
-          }),
-          stdio: ['ignore', 'ignore', 'pipe'],
-        },
-      );
-      let stderr = '';
-      child.stderr.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString();
-      });
-      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-      cleanups.push(async () => {
-        if (child.exitCode === null) child.kill('SIGKILL');
-        await exited;
-      });
-      await expect.poll(() => stderr, { timeout: 15_000 }).toContain('Poquan started: discord.');
-      expect(discord.identifies).toEqual([expect.objectContaining({ token: '[correct]' })]);
-      child.kill('SIGTERM');
-      expect(await exited).toBe(0);
-      expect(stderr).toContain('"msg":"discord adapter stopped"');
-    },
-    30_000,
-  );
+  ] as const)('starts with SHARD_COUNT=%j, %s', { timeout: 30_000 }, async ([shardCount], { cleanups }) => {
+    const discord = await startFakeDiscord();
+    cleanups.push(() => discord.close());
+    const child = spawn(
+      process.execPath,
+      [new URL('../../bin/poquan.js', import.meta.url).pathname, 'start'],
+      {
+        cwd: cleanCwd(),
+        env: poquanEnv({
+          KNOWLEDGE_DIR: 'test/fixtures/knowledge-mini',
+          STORE_URL: 'memory://',
+          DISCORD_TOKEN: discord.token,
+          DISCORD_API_BASE: discord.apiBase,
+          SHARD_COUNT: shardCount,
+          LOG_LEVEL: 'info',
+        }),
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    cleanups.push(async () => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await exited;
+    });
+    await expect.poll(() => stderr, { timeout: 15_000 }).toContain('Poquan started: discord.');
+    expect(discord.identifies).toEqual([expect.objectContaining({ token: '[correct]' })]);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(stderr).toContain('"msg":"discord adapter stopped"');
+  });
 });
 
 /** Starting a process on a busy machine takes a while; four of them at once longer. */
@@ -124,7 +118,7 @@ describe('Discord shards split across instances (SHARD_IDS) on one store', () =>
    * a DM (shard 0) are each answered once: by an instance that runs the shard Discord sends the event to, and by
    * one of them only when two run it.
    */
-  async function shareShards(storeUrl: string) {
+  async function shareShards(cleanups: Cleanups, storeUrl: string) {
     const shardCount = 3;
     const guilds = [0, 1, 2].map((shard) => fakeGuild(`Shard ${shard}`, [shard, shardCount]));
     const discord = await startFakeDiscord({ guilds });
@@ -251,8 +245,8 @@ describe('Discord shards split across instances (SHARD_IDS) on one store', () =>
 
   it(
     'answers each guild and DM question exactly once with a shared SQLite file',
-    async () => {
-      await shareShards(`sqlite://${join(cleanCwd(), 'shards.sqlite')}`);
+    async ({ cleanups }) => {
+      await shareShards(cleanups, `sqlite://${join(cleanCwd(), 'shards.sqlite')}`);
     },
     4 * processTimeoutMs,
   );
@@ -260,10 +254,10 @@ describe('Discord shards split across instances (SHARD_IDS) on one store', () =>
   describe.skipIf(withoutRedis)('with Redis', () => {
     it(
       'answers each guild and DM question exactly once with a shared Redis',
-      async () => {
+      async ({ cleanups }) => {
         const redis = await startRedisServer();
         cleanups.push(() => redis.stop());
-        await shareShards(redis.url);
+        await shareShards(cleanups, redis.url);
       },
       4 * processTimeoutMs,
     );

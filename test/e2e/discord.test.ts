@@ -1,6 +1,6 @@
 import type { APIMessage } from 'discord.js';
 import { pino } from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { buildDiscordCommands } from '../../src/adapters/discord/application-commands.ts';
 import { createDiscordClient, type DiscordBot } from '../../src/adapters/discord/client.ts';
 import { deployDiscordCommands } from '../../src/adapters/discord/deploy.ts';
@@ -17,12 +17,8 @@ import {
 } from '../fakes/fake-discord.ts';
 import { channelIdOf, fakeUser, type SlashOptions } from '../fakes/fake-discord-fixtures.ts';
 import { askedQuestion, type FakeLlm, startFakeLlm } from '../fakes/fake-llm.ts';
-import { until } from './harness.ts';
-
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+import { it } from '../fixtures/it.ts';
+import { type Cleanups, until } from './harness.ts';
 
 interface Harness {
   discord: FakeDiscord;
@@ -33,7 +29,11 @@ interface Harness {
 }
 
 /** A fake Discord, a fake model, a Poquan on both, and the real discord.js client connected to the fake. */
-async function start(env: Record<string, string> = {}, llmOptions: Parameters<typeof startFakeLlm>[0] = {}) {
+async function start(
+  cleanups: Cleanups,
+  env: Record<string, string> = {},
+  llmOptions: Parameters<typeof startFakeLlm>[0] = {},
+) {
   const discord = await startFakeDiscord();
   cleanups.push(() => discord.close());
   const llm = await startFakeLlm(llmOptions);
@@ -97,7 +97,9 @@ async function finalReplyTo(discord: FakeDiscord, message: APIMessage): Promise<
 const longAnswer = `Liang Wenfeng founded DeepSeek and financed it himself [1]. ${'He built High-Flyer first. '.repeat(8)}`;
 
 describe('Discord readiness', () => {
-  it('reports not connected while the gateway is unreachable, though discord.js still says ready', async () => {
+  it('reports not connected while the gateway is unreachable, though discord.js still says ready', async ({
+    cleanups,
+  }) => {
     const discord = await startFakeDiscord();
     const poquan = await createPoquan(
       loadConfig({
@@ -118,8 +120,10 @@ describe('Discord readiness', () => {
 });
 
 describe('Discord adapter', () => {
-  it('defers /ask at once, streams the answer by editing the reply, and ends with the answer and its sources', async () => {
-    const { discord, llm } = await start();
+  it('defers /ask at once, streams the answer by editing the reply, and ends with the answer and its sources', async ({
+    cleanups,
+  }) => {
+    const { discord, llm } = await start(cleanups);
     llm.enqueue({ content: longAnswer, chunkChars: 12, chunkDelayMs: 40 });
     const sentAt = performance.now();
     const interaction = discord.sendSlashCommand({
@@ -150,8 +154,10 @@ describe('Discord adapter', () => {
     expect(askedQuestions(llm)).toEqual(['Who founded DeepSeek?']);
   });
 
-  it("shows the model's reasoning as a collapsed block apart from the answer when SHOW_REASONING=collapsed", async () => {
-    const { discord, llm } = await start({ SHOW_REASONING: 'collapsed' });
+  it("shows the model's reasoning as a collapsed block apart from the answer when SHOW_REASONING=collapsed", async ({
+    cleanups,
+  }) => {
+    const { discord, llm } = await start(cleanups, { SHOW_REASONING: 'collapsed' });
     llm.enqueue({
       reasoning: 'Passage [1] names Liang Wenfeng as the founder, so the answer is his name.',
       content: 'Liang Wenfeng founded DeepSeek [1].',
@@ -178,8 +184,8 @@ describe('Discord adapter', () => {
     );
   });
 
-  it('answers ephemerally when /ask is given private:true', async () => {
-    const { discord } = await start();
+  it('answers ephemerally when /ask is given private:true', async ({ cleanups }) => {
+    const { discord } = await start(cleanups);
     const interaction = discord.sendSlashCommand({
       place: discord.channel,
       user: asker,
@@ -193,8 +199,8 @@ describe('Discord adapter', () => {
     expect(discord.requests.filter((r) => r.path.startsWith('/channels/'))).toEqual([]);
   });
 
-  it('continues the conversation when someone replies to an answer', async () => {
-    const { discord, llm } = await start();
+  it('continues the conversation when someone replies to an answer', async ({ cleanups }) => {
+    const { discord, llm } = await start(cleanups);
     const interaction = discord.sendSlashCommand({
       place: discord.channel,
       user: asker,
@@ -220,8 +226,10 @@ describe('Discord adapter', () => {
     expect(askedQuestions(llm).at(-1)).toBe('How did he finance it?');
   });
 
-  it('keeps a private question out of public conversations and another user’s reply out of the asker’s memory', async () => {
-    const { discord, llm, poquan } = await start();
+  it('keeps a private question out of public conversations and another user’s reply out of the asker’s memory', async ({
+    cleanups,
+  }) => {
+    const { discord, llm, poquan } = await start(cleanups);
     const other = fakeUser({ username: 'other' });
     const ask = async (question: string, user = asker, options: Record<string, string | boolean> = {}) => {
       const interaction = discord.sendSlashCommand({
@@ -260,8 +268,10 @@ describe('Discord adapter', () => {
     ]);
   });
 
-  it('answers a mention in a guild channel with a reply, without the mention in the question', async () => {
-    const { discord, llm } = await start();
+  it('answers a mention in a guild channel with a reply, without the mention in the question', async ({
+    cleanups,
+  }) => {
+    const { discord, llm } = await start(cleanups);
     const question = discord.sendUserMessage({
       place: discord.channel,
       author: asker,
@@ -280,8 +290,8 @@ describe('Discord adapter', () => {
     expect(askedQuestions(llm)).toEqual(['Who founded DeepSeek?']);
   });
 
-  it('keeps one conversation per DM until /reset forgets it', async () => {
-    const { discord, llm } = await start();
+  it('keeps one conversation per DM until /reset forgets it', async ({ cleanups }) => {
+    const { discord, llm } = await start(cleanups);
     const dm = discord.dmWith(asker);
     const ask = async (content: string) => {
       const message = discord.sendUserMessage({ place: dm, author: asker, content });
@@ -302,8 +312,10 @@ describe('Discord adapter', () => {
     expect(histories).toEqual([0, 1, 0]);
   });
 
-  it("explains Discord's own ways to ask in /help, in the asker's language, and nothing about Telegram", async () => {
-    const { discord, llm } = await start();
+  it("explains Discord's own ways to ask in /help, in the asker's language, and nothing about Telegram", async ({
+    cleanups,
+  }) => {
+    const { discord, llm } = await start(cleanups);
     const help = async (locale: string) => {
       const interaction = discord.sendSlashCommand({
         place: discord.channel,
@@ -326,8 +338,8 @@ describe('Discord adapter', () => {
     expect(llm.requests).toHaveLength(0);
   });
 
-  it('answers about a message with the "Ask Poquan" message command', async () => {
-    const { discord, llm } = await start();
+  it('answers about a message with the "Ask Poquan" message command', async ({ cleanups }) => {
+    const { discord, llm } = await start(cleanups);
     const target = discord.sendUserMessage({
       place: discord.channel,
       author: fakeUser(),
@@ -343,8 +355,10 @@ describe('Discord adapter', () => {
     expect(askedQuestions(llm)).toEqual(['Did Liang Wenfeng finance DeepSeek himself?']);
   });
 
-  it('splits a 5000-character answer into messages of at most 2000 characters, keeping code blocks whole', async () => {
-    const { discord, llm } = await start();
+  it('splits a 5000-character answer into messages of at most 2000 characters, keeping code blocks whole', async ({
+    cleanups,
+  }) => {
+    const { discord, llm } = await start(cleanups);
     const paragraphs = Array.from({ length: 30 }, (_, i) =>
       `Part ${i}: Liang Wenfeng founded DeepSeek and financed it through High-Flyer [1]. `.repeat(2),
     );
@@ -380,8 +394,10 @@ describe('Discord adapter', () => {
     for (let i = 0; i < 30; i++) expect(joined).toContain(`funding_${i} = ${i * 10}`);
   });
 
-  it('never pings: @everyone in model output is made inert and every message says allowed_mentions parse []', async () => {
-    const { discord, llm } = await start();
+  it('never pings: @everyone in model output is made inert and every message says allowed_mentions parse []', async ({
+    cleanups,
+  }) => {
+    const { discord, llm } = await start(cleanups);
     llm.setDefault({ content: 'Hello @everyone and <@&42>! Liang Wenfeng founded DeepSeek [1].' });
     const interaction = discord.sendSlashCommand({
       place: discord.channel,
@@ -405,8 +421,8 @@ describe('Discord adapter', () => {
     for (const write of writes) expect(write.body.allowed_mentions).toMatchObject({ parse: [] });
   });
 
-  it('keeps the partial answer with a visible note when the model fails mid-stream', async () => {
-    const { discord, llm } = await start();
+  it('keeps the partial answer with a visible note when the model fails mid-stream', async ({ cleanups }) => {
+    const { discord, llm } = await start(cleanups);
     llm.enqueue({ content: longAnswer, chunkChars: 20, cutAfterChunks: 3 });
     const interaction = discord.sendSlashCommand({
       place: discord.channel,
@@ -421,8 +437,8 @@ describe('Discord adapter', () => {
     expect(final.body.content).toMatch(/-# ⚠️ The answer was cut off by the model provider\.$/);
   });
 
-  it('says what went wrong, in the reply, when the model fails before any text', async () => {
-    const { discord, llm } = await start();
+  it('says what went wrong, in the reply, when the model fails before any text', async ({ cleanups }) => {
+    const { discord, llm } = await start(cleanups);
     llm.enqueue({ status: 503 });
     const interaction = discord.sendSlashCommand({
       place: discord.channel,
@@ -438,8 +454,8 @@ describe('Discord adapter', () => {
     expect((original?.flags ?? 0) & 128).toBe(0);
   });
 
-  it('waits out a REST 429 on the final answer and still delivers it', async () => {
-    const { discord, llm } = await start();
+  it('waits out a REST 429 on the final answer and still delivers it', async ({ cleanups }) => {
+    const { discord, llm } = await start(cleanups);
     // A short answer with no reasoning: the final edit is the first and only one.
     llm.enqueue({ content: 'Liang Wenfeng founded DeepSeek [1].', reasoning: '' });
     discord.failNext('PATCH /webhooks/*/*/messages/@original', 1, rateLimited(0.5));
@@ -459,8 +475,8 @@ describe('Discord adapter', () => {
     expect(edits[0]?.body).toEqual(final.body);
   });
 
-  it('ends visibly in the channel when the interaction token has expired', async () => {
-    const { discord, llm } = await start();
+  it('ends visibly in the channel when the interaction token has expired', async ({ cleanups }) => {
+    const { discord, llm } = await start(cleanups);
     llm.enqueue({ content: longAnswer, chunkChars: 20, firstTokenDelayMs: 200 });
     const interaction = discord.sendSlashCommand({
       place: discord.channel,
@@ -480,8 +496,8 @@ describe('Discord adapter', () => {
     expect(failedEdit?.status).toBe(401);
   });
 
-  it('sends a private answer by DM when its interaction token has expired', async () => {
-    const { discord } = await start();
+  it('sends a private answer by DM when its interaction token has expired', async ({ cleanups }) => {
+    const { discord } = await start(cleanups);
     discord.failNext('PATCH /webhooks/*/*/messages/@original', 20, discordErrors.unknownWebhook());
     discord.sendSlashCommand({
       place: discord.channel,
@@ -497,8 +513,8 @@ describe('Discord adapter', () => {
     expect(discord.requests.some((r) => r.path === publicChannel)).toBe(false);
   });
 
-  it('refuses a question over the per-user rate limit privately', async () => {
-    const { discord } = await start({ RATE_LIMIT_PER_MINUTE: '1' });
+  it('refuses a question over the per-user rate limit privately', async ({ cleanups }) => {
+    const { discord } = await start(cleanups, { RATE_LIMIT_PER_MINUTE: '1' });
     const first = discord.sendSlashCommand({
       place: discord.channel,
       user: asker,
@@ -520,8 +536,13 @@ describe('Discord adapter', () => {
     expect(discord.requests.some((r) => r.method === 'DELETE' && r.path.includes(second.token))).toBe(true);
   });
 
-  it('tells a user over the rate limit once until they may ask again, and ignores further mentions silently', async () => {
-    const { discord, llm, logs } = await start({ RATE_LIMIT_PER_MINUTE: '1', ANSWER_CACHE_TTL_HOURS: '0' });
+  it('tells a user over the rate limit once until they may ask again, and ignores further mentions silently', async ({
+    cleanups,
+  }) => {
+    const { discord, llm, logs } = await start(cleanups, {
+      RATE_LIMIT_PER_MINUTE: '1',
+      ANSWER_CACHE_TTL_HOURS: '0',
+    });
     const mention = (author: typeof asker, text: string) =>
       discord.sendUserMessage({
         place: discord.channel,
@@ -573,8 +594,10 @@ describe('Discord adapter', () => {
     expect(llm.requests).toHaveLength(2);
   });
 
-  it("answers a slash command with options it can't use by naming the option, in the asker's language", async () => {
-    const { discord, llm } = await start();
+  it("answers a slash command with options it can't use by naming the option, in the asker's language", async ({
+    cleanups,
+  }) => {
+    const { discord, llm } = await start(cleanups);
     // What a client with a stale registration, or a hand-made API call, can send.
     const cases: Array<{ options: SlashOptions; locale: string; shown: string }> = [
       { options: { private: true }, locale: 'en-US', shown: '/ask needs the "question" option.' },
@@ -597,8 +620,10 @@ describe('Discord adapter', () => {
     expect(llm.requests).toHaveLength(0);
   });
 
-  it('turns away other servers and ignores their mentions when DISCORD_ALLOWED_GUILD_IDS is set', async () => {
-    const { discord, llm } = await start({ DISCORD_ALLOWED_GUILD_IDS: '123456789012345678' });
+  it('turns away other servers and ignores their mentions when DISCORD_ALLOWED_GUILD_IDS is set', async ({
+    cleanups,
+  }) => {
+    const { discord, llm } = await start(cleanups, { DISCORD_ALLOWED_GUILD_IDS: '123456789012345678' });
     discord.sendUserMessage({
       place: discord.channel,
       author: asker,
@@ -619,8 +644,8 @@ describe('Discord adapter', () => {
     expect(llm.requests).toHaveLength(0);
   });
 
-  it('answers once when two instances share the bot token and the store', async () => {
-    const { discord, poquan } = await start();
+  it('answers once when two instances share the bot token and the store', async ({ cleanups }) => {
+    const { discord, poquan } = await start(cleanups);
     const second = createDiscordClient(poquan, { editIntervalMs: 150 });
     cleanups.push(() => second.stop(500));
     await second.start();
@@ -645,8 +670,8 @@ describe('Discord adapter', () => {
     expect(discord.requests.filter((r) => r.path.endsWith('/callback'))).toHaveLength(1);
   });
 
-  it('finishes answers in flight before stopping', async () => {
-    const { discord, llm, bot } = await start();
+  it('finishes answers in flight before stopping', async ({ cleanups }) => {
+    const { discord, llm, bot } = await start(cleanups);
     llm.enqueue({ content: longAnswer, chunkChars: 20, chunkDelayMs: 30 });
     const interaction = discord.sendSlashCommand({
       place: discord.channel,
@@ -659,8 +684,8 @@ describe('Discord adapter', () => {
     expect(discord.requests.some((r) => isOriginalEdit(interaction.token)(r) && hasSources(r))).toBe(true);
   });
 
-  it('registers the commands with deploy-commands and says what changed', async () => {
-    const { discord, poquan } = await start();
+  it('registers the commands with deploy-commands and says what changed', async ({ cleanups }) => {
+    const { discord, poquan } = await start(cleanups);
     const logger = pino({ level: 'silent' });
     const first = await deployDiscordCommands(poquan.config, logger);
     const put = discord.requests.find((r) => r.method === 'PUT');
@@ -721,8 +746,10 @@ describe('Discord adapter', () => {
     );
   });
 
-  it('never writes the bot token or an interaction token to the log, even when things fail', async () => {
-    const { discord, llm, logs } = await start();
+  it('never writes the bot token or an interaction token to the log, even when things fail', async ({
+    cleanups,
+  }) => {
+    const { discord, llm, logs } = await start(cleanups);
     llm.enqueue({ content: longAnswer, cutAfterChunks: 2, chunkChars: 20 });
     const first = discord.sendSlashCommand({
       place: discord.channel,

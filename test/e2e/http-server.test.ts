@@ -1,17 +1,14 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { createPoquan, type Poquan } from '../../src/composition-root.ts';
 import { loadConfig } from '../../src/core/config.ts';
 import { createLogger } from '../../src/logging/logger.ts';
 import { type ReadinessCheck, startHttpServer } from '../../src/server/http.ts';
 import { startFakeLlm } from '../fakes/fake-llm.ts';
+import { it } from '../fixtures/it.ts';
 import { startRedisServer, withoutRedis } from '../servers/redis-server.ts';
+import type { Cleanups } from './harness.ts';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function serve(env: Record<string, string> = {}, checks: ReadinessCheck[] = []) {
+async function serve(cleanups: Cleanups, env: Record<string, string> = {}, checks: ReadinessCheck[] = []) {
   const poquan: Poquan = await createPoquan(
     loadConfig({ KNOWLEDGE_DIR: 'test/fixtures/knowledge-mini', STORE_URL: 'memory://', ...env }),
     createLogger('silent'),
@@ -29,15 +26,15 @@ async function serve(env: Record<string, string> = {}, checks: ReadinessCheck[] 
 }
 
 describe('operations endpoint', () => {
-  it('answers /healthz while the process is up', async () => {
-    const { server } = await serve();
+  it('answers /healthz while the process is up', async ({ cleanups }) => {
+    const { server } = await serve(cleanups);
     const response = await fetch(`${server.url}/healthz`);
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ status: 'ok' });
   });
 
-  it('reports ready with each check when store and knowledge are fine', async () => {
-    const { server, poquan } = await serve();
+  it('reports ready with each check when store and knowledge are fine', async ({ cleanups }) => {
+    const { server, poquan } = await serve(cleanups);
     const response = await fetch(`${server.url}/readyz`);
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({
@@ -50,8 +47,10 @@ describe('operations endpoint', () => {
     });
   });
 
-  it('reports not ready, naming the failing platform, when an adapter is disconnected', async () => {
-    const { server } = await serve({}, [
+  it('reports not ready, naming the failing platform, when an adapter is disconnected', async ({
+    cleanups,
+  }) => {
+    const { server } = await serve(cleanups, {}, [
       {
         name: 'telegram',
         check: async () => {
@@ -65,26 +64,33 @@ describe('operations endpoint', () => {
     expect(body.checks).toContainEqual({ name: 'telegram', ok: false, error: 'not polling' });
   });
 
-  it.skipIf(withoutRedis)('goes not ready while Redis is down and ready again when it returns', async () => {
-    const redis = await startRedisServer();
-    cleanups.push(() => redis.stop());
-    const { server } = await serve({ STORE_URL: redis.url });
-    expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
-    await redis.stop();
-    const down = await fetch(`${server.url}/readyz`);
-    expect(down.status).toBe(503);
-    expect(((await down.json()) as { checks: unknown[] }).checks[0]).toMatchObject({
-      name: 'store',
-      ok: false,
-    });
-    await redis.start();
-    await expect.poll(async () => (await fetch(`${server.url}/readyz`)).status, { timeout: 8000 }).toBe(200);
-  });
+  it.skipIf(withoutRedis)(
+    'goes not ready while Redis is down and ready again when it returns',
+    async ({ cleanups }) => {
+      const redis = await startRedisServer();
+      cleanups.push(() => redis.stop());
+      const { server } = await serve(cleanups, { STORE_URL: redis.url });
+      expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
+      await redis.stop();
+      const down = await fetch(`${server.url}/readyz`);
+      expect(down.status).toBe(503);
+      expect(((await down.json()) as { checks: unknown[] }).checks[0]).toMatchObject({
+        name: 'store',
+        ok: false,
+      });
+      await redis.start();
+      await expect
+        .poll(async () => (await fetch(`${server.url}/readyz`)).status, { timeout: 8000 })
+        .toBe(200);
+    },
+  );
 
-  it('serves Prometheus metrics: questions by platform and mode, latency, tokens and cache hits, errors', async () => {
+  it('serves Prometheus metrics: questions by platform and mode, latency, tokens and cache hits, errors', async ({
+    cleanups,
+  }) => {
     const llm = await startFakeLlm();
     cleanups.push(() => llm.close());
-    const { server, poquan } = await serve({ LLM_BASE_URL: llm.url, LLM_MAX_RETRIES: '0' });
+    const { server, poquan } = await serve(cleanups, { LLM_BASE_URL: llm.url, LLM_MAX_RETRIES: '0' });
     for await (const _ of poquan.answer('Who founded High-Flyer?', 'm1', { platform: 'telegram' })) void _;
     for await (const _ of poquan.answer('And the national fund of 60 billion yuan?', 'm1', {
       platform: 'telegram',
@@ -110,8 +116,8 @@ describe('operations endpoint', () => {
     expect(text).toContain('poquan_process_resident_memory_bytes');
   });
 
-  it('answers 404 for unknown paths', async () => {
-    const { server } = await serve();
+  it('answers 404 for unknown paths', async ({ cleanups }) => {
+    const { server } = await serve(cleanups);
     expect((await fetch(`${server.url}/nope`)).status).toBe(404);
   });
 });

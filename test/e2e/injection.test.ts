@@ -1,19 +1,12 @@
 import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { systemRules } from '../../src/core/prompt.ts';
 import type { RecordedRequest as LlmRequest } from '../fakes/fake-llm.ts';
 import { askedQuestion, parsePassages } from '../fakes/fake-llm.ts';
-import {
-  type Cleanups,
-  group,
-  messageWrites,
-  promptRoles,
-  runCleanups,
-  startDiscordHarness,
-  startTelegramHarness,
-} from './harness.ts';
+import { it } from '../fixtures/it.ts';
+import { group, messageWrites, promptRoles, startDiscordHarness, startTelegramHarness } from './harness.ts';
 
 /**
  * Prompt injection and mention injection. Whatever a question or a knowledge file says, the request to the model
@@ -42,9 +35,6 @@ beforeAll(async () => {
   );
 });
 afterAll(() => rm(knowledgeDir, { recursive: true, force: true }));
-
-const cleanups: Cleanups = [];
-afterEach(() => runCleanups(cleanups));
 
 type Message = { role: string; content: string };
 
@@ -75,7 +65,9 @@ function expectSafePrompt(request: LlmRequest, question: string): void {
 }
 
 describe('prompt injection', () => {
-  it('keeps the prompt structure and the key out of every request and message, on Telegram', async () => {
+  it('keeps the prompt structure and the key out of every request and message, on Telegram', async ({
+    cleanups,
+  }) => {
     const bot = await startTelegramHarness(
       cleanups,
       { KNOWLEDGE_DIR: knowledgeDir, LLM_API_KEY: apiKey, SHOW_REASONING: 'collapsed' },
@@ -93,7 +85,9 @@ describe('prompt injection', () => {
     for (const line of bot.logs.lines) expect(line).not.toContain(apiKey);
   });
 
-  it('keeps the prompt structure and the key out of every request and message, on Discord', async () => {
+  it('keeps the prompt structure and the key out of every request and message, on Discord', async ({
+    cleanups,
+  }) => {
     const bot = await startDiscordHarness(
       cleanups,
       { KNOWLEDGE_DIR: knowledgeDir, LLM_API_KEY: apiKey, SHOW_REASONING: 'collapsed' },
@@ -111,7 +105,9 @@ describe('prompt injection', () => {
 const pings = '@everyone @here <@&123456789012345678> <@42> <@!42> @alice_smith [Ada](tg://user?id=42)';
 
 describe('mention injection', () => {
-  it('produces no mention entity on Telegram, from the question, the reasoning or the answer', async () => {
+  it('produces no mention entity on Telegram, from the question, the reasoning or the answer', async ({
+    cleanups,
+  }) => {
     const bot = await startTelegramHarness(cleanups, { SHOW_REASONING: 'collapsed' });
     bot.llm.setDefault({
       reasoning: `The user wrote ${pings}.`,
@@ -131,7 +127,9 @@ describe('mention injection', () => {
     expect(bot.telegram.calls.filter((call) => !call.ok)).toEqual([]);
   });
 
-  it('allows no mention on Discord, in slash commands, mentions and the message command', async () => {
+  it('allows no mention on Discord, in slash commands, mentions and the message command', async ({
+    cleanups,
+  }) => {
     const bot = await startDiscordHarness(cleanups, { SHOW_REASONING: 'collapsed' });
     bot.llm.setDefault({
       reasoning: `The user wrote ${pings}.`,

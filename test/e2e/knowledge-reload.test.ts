@@ -2,19 +2,16 @@ import { cp, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { generateCorpus } from '../../bench/synthetic-corpus.ts';
 import { createPoquan, type Poquan } from '../../src/composition-root.ts';
 import type { AnswerDone } from '../../src/core/answer-events.ts';
 import { loadConfig } from '../../src/core/config.ts';
 import { createLogger } from '../../src/logging/logger.ts';
+import { it } from '../fixtures/it.ts';
+import type { Cleanups } from './harness.ts';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()));
-});
-
-async function poquanOnCopy(): Promise<{
+async function poquanOnCopy(cleanups: Cleanups): Promise<{
   poquan: Poquan;
   dir: string;
   logs: Array<Record<string, unknown>>;
@@ -32,8 +29,8 @@ async function poquanOnCopy(): Promise<{
 }
 
 describe('knowledge hot reload', () => {
-  it('rebuilds the index when a file changes, with a new knowledge version', async () => {
-    const { poquan, dir } = await poquanOnCopy();
+  it('rebuilds the index when a file changes, with a new knowledge version', async ({ cleanups }) => {
+    const { poquan, dir } = await poquanOnCopy(cleanups);
     poquan.watchKnowledge();
     const before = poquan.knowledge().version;
     expect(poquan.retriever().retrievePassages('Zhejiang robotics quota', 4)).toEqual([]);
@@ -50,8 +47,8 @@ describe('knowledge hot reload', () => {
     expect(poquan.retriever().knowledgeVersion).toBe(poquan.knowledge().version);
   });
 
-  it('keeps the old index and logs why when a changed file is broken', async () => {
-    const { poquan, dir, logs } = await poquanOnCopy();
+  it('keeps the old index and logs why when a changed file is broken', async ({ cleanups }) => {
+    const { poquan, dir, logs } = await poquanOnCopy(cleanups);
     poquan.watchKnowledge();
     const before = poquan.knowledge().version;
     await writeFile(join(dir, 'broken.md'), '---\ntitle: [unclosed\n---\n\n## A\n\nText.');
@@ -66,8 +63,8 @@ describe('knowledge hot reload', () => {
     expect(JSON.stringify(failure)).toContain('broken.md');
   });
 
-  it('refuses a file that is not text and keeps answering from the current version', async () => {
-    const { poquan, dir, logs } = await poquanOnCopy();
+  it('refuses a file that is not text and keeps answering from the current version', async ({ cleanups }) => {
+    const { poquan, dir, logs } = await poquanOnCopy(cleanups);
     poquan.watchKnowledge();
     const before = poquan.knowledge().version;
     const junk = Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919 + 13) % 256));
@@ -83,8 +80,8 @@ describe('knowledge hot reload', () => {
     expect(poquan.retriever().retrievePassages('Liang Wenfeng High-Flyer', 4).length).toBeGreaterThan(0);
   });
 
-  it('waits for a slow rewrite to finish before it goes live', async () => {
-    const { poquan, dir, logs } = await poquanOnCopy();
+  it('waits for a slow rewrite to finish before it goes live', async ({ cleanups }) => {
+    const { poquan, dir, logs } = await poquanOnCopy(cleanups);
     poquan.watchKnowledge();
     const whole =
       '## Robotics\n\nZhejiang set a robotics quota for humanoid start-ups, the Zhejiang robotics quota.\n';
@@ -104,8 +101,8 @@ describe('knowledge hot reload', () => {
     expect(reloads).toHaveLength(1);
   });
 
-  it('goes on watching after the folder is deleted and created again', async () => {
-    const { poquan, dir } = await poquanOnCopy();
+  it('goes on watching after the folder is deleted and created again', async ({ cleanups }) => {
+    const { poquan, dir } = await poquanOnCopy(cleanups);
     poquan.watchKnowledge();
     await rm(dir, { recursive: true, force: true });
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -121,8 +118,8 @@ describe('knowledge hot reload', () => {
       .toBeGreaterThan(0);
   });
 
-  it('keeps an answer on the version it started with while knowledge is swapped', async () => {
-    const { poquan, dir } = await poquanOnCopy();
+  it('keeps an answer on the version it started with while knowledge is swapped', async ({ cleanups }) => {
+    const { poquan, dir } = await poquanOnCopy(cleanups);
     const stream = poquan.answer('Who founded High-Flyer?', 'c1');
     const first = await stream.next();
     await writeFile(join(dir, 'extra.md'), '## More\n\nAnother fact about High-Flyer.\n');
@@ -137,8 +134,8 @@ describe('knowledge hot reload', () => {
   // Generous timeout: the build is seconds of work, many times slower on a machine busy with other work.
   it('answers every question from the current version while a large reload builds, then from the new one', {
     timeout: 60_000,
-  }, async () => {
-    const { poquan, dir } = await poquanOnCopy();
+  }, async ({ cleanups }) => {
+    const { poquan, dir } = await poquanOnCopy(cleanups);
     const before = poquan.knowledge().version;
     // Thousands of passages: an index that takes long enough to build for many questions to arrive meanwhile.
     const corpus = generateCorpus(poquan.knowledge(), 1500);

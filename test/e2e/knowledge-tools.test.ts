@@ -2,29 +2,26 @@ import { cp, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/p
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { type FakeLlm, startFakeLlm } from '../fakes/fake-llm.ts';
+import { it } from '../fixtures/it.ts';
 import { cleanCwd } from '../servers/poquan-env.ts';
 import { runPoquan } from '../servers/poquan-process.ts';
+import type { Cleanups } from './harness.ts';
 
 const fixture = (path: string) => fileURLToPath(new URL(`../fixtures/${path}`, import.meta.url));
 const shippedKnowledge = fileURLToPath(new URL('../../knowledge', import.meta.url));
 const article = fixture('articles/kimi-k2.html');
-const cleanups: Array<() => Promise<unknown>> = [];
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
 
 /** A copy of the shipped knowledge in a folder of its own, removed after the test. */
-async function knowledgeCopy(): Promise<string> {
+async function knowledgeCopy(cleanups: Cleanups): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'poquan-knowledge-'));
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
   await cp(shippedKnowledge, dir, { recursive: true });
   return dir;
 }
 
-async function fakeModel(): Promise<FakeLlm> {
+async function fakeModel(cleanups: Cleanups): Promise<FakeLlm> {
   const llm = await startFakeLlm();
   cleanups.push(() => llm.close());
   return llm;
@@ -60,8 +57,8 @@ const renderings = {
 describe('poquan knowledge add, glossary --suggest and check', () => {
   it("adds a saved web page's article and makes its facts retrievable in English, then in Chinese once suggested glossary rows are accepted", {
     timeout: 90_000,
-  }, async () => {
-    const dir = await knowledgeCopy();
+  }, async ({ cleanups }) => {
+    const dir = await knowledgeCopy(cleanups);
     const question = 'How many parameters does Kimi K2 have?';
     const chinese = '杨植麟毕业于哪所大学？';
     const added = 'moonshot-kimi-k2-open-model.md';
@@ -101,7 +98,7 @@ describe('poquan knowledge add, glossary --suggest and check', () => {
       `${join(dir, 'moonshot-kimi-k2-open-model.md')}:18: name "Yang Zhilin" has no Chinese rendering in the glossary`,
     );
 
-    const llm = await fakeModel();
+    const llm = await fakeModel(cleanups);
     llm.setRenderings(renderings);
     const suggested = await poquan(
       ['knowledge', 'glossary', '--suggest', join(dir, 'moonshot-kimi-k2-open-model.md'), '--dir', dir],
@@ -124,9 +121,11 @@ describe('poquan knowledge add, glossary --suggest and check', () => {
     expect(checked.code).toBe(0);
   });
 
-  it('asks the model nothing and writes nothing for a file whose names all have Chinese renderings', async () => {
-    const dir = await knowledgeCopy();
-    const llm = await fakeModel();
+  it('asks the model nothing and writes nothing for a file whose names all have Chinese renderings', async ({
+    cleanups,
+  }) => {
+    const dir = await knowledgeCopy(cleanups);
+    const llm = await fakeModel(cleanups);
     const run = await poquan(
       ['knowledge', 'glossary', '--suggest', join(dir, 'china-ai-race.md'), '--dir', dir],
       {
@@ -139,11 +138,11 @@ describe('poquan knowledge add, glossary --suggest and check', () => {
     expect(await readdir(dir)).toEqual(['china-ai-race.md']);
   });
 
-  it('writes no suggestions file when the model answers with no usable rows', async () => {
-    const dir = await knowledgeCopy();
+  it('writes no suggestions file when the model answers with no usable rows', async ({ cleanups }) => {
+    const dir = await knowledgeCopy(cleanups);
     const added = await poquan(['knowledge', 'add', article, '--dir', dir], {});
     expect(added.code).toBe(0);
-    const llm = await fakeModel();
+    const llm = await fakeModel(cleanups);
     llm.enqueue({ content: 'Sure! Here are some translations you might like.' });
     const run = await poquan(
       ['knowledge', 'glossary', '--suggest', join(dir, 'moonshot-kimi-k2-open-model.md'), '--dir', dir],
@@ -156,7 +155,7 @@ describe('poquan knowledge add, glossary --suggest and check', () => {
     expect((await readdir(dir)).sort()).toEqual(['china-ai-race.md', 'moonshot-kimi-k2-open-model.md']);
   });
 
-  it.each([
+  it.for([
     [
       'a binary file',
       'photo.html',
@@ -184,10 +183,10 @@ describe('poquan knowledge add, glossary --suggest and check', () => {
       Buffer.from('%PDF-1.7\n'),
       'is not an article Poquan can add (only .html, .htm, .md and .txt)',
     ],
-  ])(
+  ] as const)(
     'refuses %s with one line naming it, exit code 2 and nothing added',
-    async (_kind, name, bytes, reason) => {
-      const dir = await knowledgeCopy();
+    async ([, name, bytes, reason], { cleanups }) => {
+      const dir = await knowledgeCopy(cleanups);
       const source = await mkdtemp(join(tmpdir(), 'poquan-add-'));
       cleanups.push(() => rm(source, { recursive: true, force: true }));
       await writeFile(join(source, name), bytes);
@@ -198,8 +197,8 @@ describe('poquan knowledge add, glossary --suggest and check', () => {
     },
   );
 
-  it('adds a plain text file with its first line as title and the date given', async () => {
-    const dir = await knowledgeCopy();
+  it('adds a plain text file with its first line as title and the date given', async ({ cleanups }) => {
+    const dir = await knowledgeCopy(cleanups);
     const source = await mkdtemp(join(tmpdir(), 'poquan-add-'));
     cleanups.push(() => rm(source, { recursive: true, force: true }));
     await writeFile(

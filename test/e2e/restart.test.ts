@@ -1,11 +1,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { askedQuestion, type FakeLlm, startFakeLlm } from '../fakes/fake-llm.ts';
 import { type FakeTelegram, startFakeTelegram } from '../fakes/fake-telegram.ts';
+import { it } from '../fixtures/it.ts';
 import { type PoquanProcess, startPoquanProcess } from '../servers/poquan-process.ts';
-import { ada, adaChat, type Cleanups, promptRoles, runCleanups, until } from './harness.ts';
+import { ada, adaChat, type Cleanups, promptRoles, until } from './harness.ts';
 
 /**
  * A bot process killed with SIGKILL in the middle of an answer loses nothing: after a restart the question it
@@ -14,12 +15,14 @@ import { ada, adaChat, type Cleanups, promptRoles, runCleanups, until } from './
  * offset exactly like Telegram's.
  */
 
-const cleanups: Cleanups = [];
-afterEach(() => runCleanups(cleanups));
-
 type Turn = { role: string; content: string };
 
-async function startBotProcess(telegram: FakeTelegram, llm: FakeLlm, dir: string): Promise<PoquanProcess> {
+async function startBotProcess(
+  cleanups: Cleanups,
+  telegram: FakeTelegram,
+  llm: FakeLlm,
+  dir: string,
+): Promise<PoquanProcess> {
   const bot = startPoquanProcess(
     {
       TELEGRAM_BOT_TOKEN: telegram.token,
@@ -42,7 +45,9 @@ async function startBotProcess(telegram: FakeTelegram, llm: FakeLlm, dir: string
 }
 
 describe('restart after kill -9', () => {
-  it('answers the interrupted question once after restart, with the conversation remembered', async () => {
+  it('answers the interrupted question once after restart, with the conversation remembered', async ({
+    cleanups,
+  }) => {
     const dir = await mkdtemp(join(tmpdir(), 'poquan-restart-'));
     cleanups.push(() => rm(dir, { recursive: true, force: true }));
     const telegram = await startFakeTelegram({ token: '123:RESTART' });
@@ -51,7 +56,7 @@ describe('restart after kill -9', () => {
     cleanups.push(() => llm.close());
     const answers = () => telegram.botMessages(adaChat.id).map((m) => m.text);
 
-    const first = await startBotProcess(telegram, llm, dir);
+    const first = await startBotProcess(cleanups, telegram, llm, dir);
     telegram.pushMessage({ chat: adaChat, from: ada, text: 'Who founded High-Flyer?' });
     await until(() => answers().length === 1, 'the first answer', 10_000);
 
@@ -74,7 +79,7 @@ describe('restart after kill -9', () => {
     expect(await first.stop('SIGKILL')).toBeNull();
     expect(answers()).toHaveLength(1);
 
-    await startBotProcess(telegram, llm, dir);
+    await startBotProcess(cleanups, telegram, llm, dir);
     await until(() => answers().length === 2, 'the interrupted question to be answered', 10_000);
     // The slow reply went to the killed process; the new one gets the fake model's usual grounded answer.
     expect(answers()[1]).toMatch(/^According to the knowledge file, .*\[1\]/);

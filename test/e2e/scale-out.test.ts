@@ -1,10 +1,11 @@
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { setTelegramWebhook } from '../../src/adapters/telegram/webhook-registration.ts';
 import { loadConfig } from '../../src/core/config.ts';
 import { startFakeLlm } from '../fakes/fake-llm.ts';
 import { startFakeTelegram } from '../fakes/fake-telegram.ts';
+import { it } from '../fixtures/it.ts';
 import { cleanCwd, poquanEnv } from '../servers/poquan-env.ts';
 import { startRedisServer, withoutRedis } from '../servers/redis-server.ts';
 import {
@@ -18,15 +19,10 @@ import {
   webhookPath,
 } from './webhook-cluster.ts';
 
-const cleanups: Cleanups = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Two instances behind the load balancer, sharing one real Redis of their own. */
-async function twoInstances(env: Record<string, string> = {}) {
+async function twoInstances(cleanups: Cleanups, env: Record<string, string> = {}) {
   const redis = await startRedisServer();
   cleanups.push(() => redis.stop());
   const cluster = await startWebhookCluster({
@@ -39,8 +35,8 @@ async function twoInstances(env: Record<string, string> = {}) {
 }
 
 describe.skipIf(withoutRedis)('two Poquan instances sharing one Redis', () => {
-  it('continue a conversation on instance B that began on instance A', async () => {
-    const bot = await twoInstances();
+  it('continue a conversation on instance B that began on instance A', async ({ cleanups }) => {
+    const bot = await twoInstances(cleanups);
     bot.a.llm.enqueue({ content: 'Liang Wenfeng founded High-Flyer in 2015 [1].' });
     bot.telegram.pushMessage({ chat: adaChat, from: ada, text: 'Who founded High-Flyer?' });
     await bot.messagesOnce(adaChat.id, 1);
@@ -56,8 +52,10 @@ describe.skipIf(withoutRedis)('two Poquan instances sharing one Redis', () => {
     expect(turnTwo).toContain('What did he finance later?');
   });
 
-  it('answer an update once when Telegram redelivers it to the other instance, even concurrently', async () => {
-    const bot = await twoInstances();
+  it('answer an update once when Telegram redelivers it to the other instance, even concurrently', async ({
+    cleanups,
+  }) => {
+    const bot = await twoInstances(cleanups);
     const update = bot.telegram.makeMessageUpdate({
       chat: adaChat,
       from: ada,
@@ -85,8 +83,8 @@ describe.skipIf(withoutRedis)('two Poquan instances sharing one Redis', () => {
     expect(bot.allLogs().filter((line) => line.includes('redelivered update already taken'))).toHaveLength(3);
   });
 
-  it('count one user against one rate limit, whichever instance they reach', async () => {
-    const bot = await twoInstances({ RATE_LIMIT_PER_MINUTE: '2' });
+  it('count one user against one rate limit, whichever instance they reach', async ({ cleanups }) => {
+    const bot = await twoInstances(cleanups, { RATE_LIMIT_PER_MINUTE: '2' });
     const questions = ['Who founded High-Flyer?', 'Who founded DeepSeek?', 'How big is the state AI fund?'];
     for (const [i, text] of questions.entries()) {
       bot.telegram.pushMessage({ chat: adaChat, from: ada, text });
@@ -99,8 +97,10 @@ describe.skipIf(withoutRedis)('two Poquan instances sharing one Redis', () => {
     expect(metrics).toMatch(/poquan_rate_limit_rejections_total\{platform="telegram"\} 1/);
   });
 
-  it('keep answering without memory while Redis is down, report the store not ready, and recover', async () => {
-    const bot = await twoInstances();
+  it('keep answering without memory while Redis is down, report the store not ready, and recover', async ({
+    cleanups,
+  }) => {
+    const bot = await twoInstances(cleanups);
     bot.telegram.pushMessage({ chat: adaChat, from: ada, text: 'Who founded High-Flyer?' });
     await bot.messagesOnce(adaChat.id, 1);
 
@@ -145,7 +145,7 @@ async function freePort(): Promise<number> {
 }
 
 describe.skipIf(withoutRedis)('poquan start in webhook mode', () => {
-  it('drains an answer in flight on SIGTERM and exits 0 within the grace period', async () => {
+  it('drains an answer in flight on SIGTERM and exits 0 within the grace period', async ({ cleanups }) => {
     const redis = await startRedisServer();
     cleanups.push(() => redis.stop());
     const telegram = await startFakeTelegram({ token });

@@ -2,13 +2,14 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { startFakeDiscord } from '../fakes/fake-discord.ts';
 import { fakeUser } from '../fakes/fake-discord-fixtures.ts';
 import { startFakeLlm } from '../fakes/fake-llm.ts';
 import { startFakeTelegram } from '../fakes/fake-telegram.ts';
+import { it } from '../fixtures/it.ts';
 import { startPoquanProcess } from '../servers/poquan-process.ts';
-import { ada, adaChat, type Cleanups, runCleanups, until } from './harness.ts';
+import { ada, adaChat, until } from './harness.ts';
 
 /**
  * Secrets are read from the environment or `.env` and never leave the process except where they belong: the
@@ -25,11 +26,10 @@ const secrets = {
 /** Each secret, and the part of each token that is secret on its own. */
 const needles = [...Object.values(secrets), 'SECRET-telegram-Zx9Yw8Vu7', '7f1e2d3c4b5a'];
 
-const cleanups: Cleanups = [];
-afterEach(() => runCleanups(cleanups));
-
 describe('secrets', () => {
-  it('appear in no log line and no request body, through answers and failures on both platforms', async () => {
+  it('appear in no log line and no request body, through answers and failures on both platforms', async ({
+    cleanups,
+  }) => {
     const dir = await mkdtemp(join(tmpdir(), 'poquan-secrets-'));
     cleanups.push(() => rm(dir, { recursive: true, force: true }));
     const telegram = await startFakeTelegram({ token: secrets.TELEGRAM_BOT_TOKEN });
@@ -119,7 +119,7 @@ describe('secrets', () => {
     }
   }, 30_000);
 
-  it('are not echoed when Telegram rejects the token at start-up', async () => {
+  it('are not echoed when Telegram rejects the token at start-up', async ({ cleanups }) => {
     const telegram = await startFakeTelegram({ token: '1:the-right-token' });
     cleanups.push(() => telegram.close());
     const dir = await mkdtemp(join(tmpdir(), 'poquan-secrets-'));
@@ -141,7 +141,9 @@ describe('secrets', () => {
     for (const needle of needles) expect(bot.lines.join('\n')).not.toContain(needle);
   });
 
-  it('are not echoed when Discord rejects the token at start-up, and the line names DISCORD_TOKEN', async () => {
+  it('are not echoed when Discord rejects the token at start-up, and the line names DISCORD_TOKEN', async ({
+    cleanups,
+  }) => {
     const discord = await startFakeDiscord({ token: 'the-right-discord-token' });
     cleanups.push(() => discord.close());
     const dir = await mkdtemp(join(tmpdir(), 'poquan-secrets-'));

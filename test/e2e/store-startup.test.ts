@@ -3,12 +3,13 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect } from 'vitest';
 import { openStore } from '../../src/store/open-store.ts';
 import { type FakeTelegram, startFakeTelegram } from '../fakes/fake-telegram.ts';
+import { it } from '../fixtures/it.ts';
 import { type PoquanProcess, runPoquan, startPoquanProcess } from '../servers/poquan-process.ts';
 import { startRedisServer, withoutRedis } from '../servers/redis-server.ts';
-import { ada, adaChat, type Cleanups, runCleanups, until } from './harness.ts';
+import { ada, adaChat, type Cleanups, until } from './harness.ts';
 
 /**
  * A SQLite store that cannot be used at start is named, not crashed on: one line naming STORE_URL and what to
@@ -17,8 +18,6 @@ import { ada, adaChat, type Cleanups, runCleanups, until } from './harness.ts';
  */
 
 const dir = mkdtempSync(join(tmpdir(), 'poquan-store-start-'));
-const cleanups: Cleanups = [];
-afterEach(() => runCleanups(cleanups));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Starting a process compiles the TypeScript first, which takes a while on a busy machine. */
@@ -37,13 +36,17 @@ function junkFile(): string {
   return path;
 }
 
-async function fakeTelegram(): Promise<FakeTelegram> {
+async function fakeTelegram(cleanups: Cleanups): Promise<FakeTelegram> {
   const telegram = await startFakeTelegram({ token: '123:STORE' });
   cleanups.push(() => telegram.close());
   return telegram;
 }
 
-async function startBot(telegram: FakeTelegram, env: Record<string, string>): Promise<PoquanProcess> {
+async function startBot(
+  cleanups: Cleanups,
+  telegram: FakeTelegram,
+  env: Record<string, string>,
+): Promise<PoquanProcess> {
   const bot = startPoquanProcess(
     { ...settings, TELEGRAM_BOT_TOKEN: telegram.token, TELEGRAM_API_ROOT: telegram.url, ...env },
     dir,
@@ -104,9 +107,12 @@ describe('a SQLite file that is not a database, at start', () => {
 
   it(
     'starts without persistent memory, with a warning, when STORE_FALLBACK=memory',
-    async () => {
-      const telegram = await fakeTelegram();
-      const bot = await startBot(telegram, { STORE_URL: `sqlite://${junkFile()}`, STORE_FALLBACK: 'memory' });
+    async ({ cleanups }) => {
+      const telegram = await fakeTelegram(cleanups);
+      const bot = await startBot(cleanups, telegram, {
+        STORE_URL: `sqlite://${junkFile()}`,
+        STORE_FALLBACK: 'memory',
+      });
       const warning = bot.logs().find((entry) => String(entry.msg).startsWith('STORE_FALLBACK=memory'));
       expect(warning).toMatchObject({ level: 40, reason: expect.stringMatching(/not a database/) });
       telegram.pushMessage({ chat: adaChat, from: ada, text: 'Who founded High-Flyer?' });
@@ -135,7 +141,7 @@ describe('a SQLite file that is not a database, at start', () => {
 describe('a read-only SQLite file', () => {
   it(
     'starts, answers without memory, and reports the store not ready',
-    async ({ skip }) => {
+    async ({ skip, cleanups }) => {
       const path = join(dir, 'read-only.sqlite');
       const seeded = await openStore(`sqlite://${path}`, 'poquan');
       await seeded.close();
@@ -143,8 +149,8 @@ describe('a read-only SQLite file', () => {
       if (!restore) return skip('this machine cannot make a file read-only for root (no chattr)');
       cleanups.push(async () => restore());
 
-      const telegram = await fakeTelegram();
-      const bot = await startBot(telegram, {
+      const telegram = await fakeTelegram(cleanups);
+      const bot = await startBot(cleanups, telegram, {
         STORE_URL: `sqlite://${path}`,
         PORT: '0',
         HTTP_HOST: '127.0.0.1',
@@ -178,7 +184,7 @@ describe.skipIf(withoutRedis)('a Redis that refuses the credentials in STORE_URL
 
   it(
     'stops `poquan start` with one line naming STORE_URL and the refused password, never printing it',
-    async () => {
+    async ({ cleanups }) => {
       const redis = await startRedisServer({ password });
       cleanups.push(() => redis.stop());
       const wrong = 'wrong-horse-DO-NOT-PRINT';
@@ -200,7 +206,7 @@ describe.skipIf(withoutRedis)('a Redis that refuses the credentials in STORE_URL
 
   it(
     'stops `poquan ask` the same way when STORE_URL gives no password, and answers with the right one',
-    async () => {
+    async ({ cleanups }) => {
       const redis = await startRedisServer({ password });
       cleanups.push(() => redis.stop());
       const question = ['ask', 'Who founded High-Flyer?'];

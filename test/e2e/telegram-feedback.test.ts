@@ -1,17 +1,15 @@
 import type { InlineKeyboardMarkup, User } from 'grammy/types';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import type { Poquan } from '../../src/composition-root.ts';
 import type { FakeLlm } from '../fakes/fake-llm.ts';
 import type { FakeChat, FakeTelegram, StoredMessage } from '../fakes/fake-telegram.ts';
-import { type Cleanups, expectedVote, recentVotes, runCleanups, startTelegramHarness } from './harness.ts';
+import { it } from '../fixtures/it.ts';
+import { type Cleanups, expectedVote, recentVotes, startTelegramHarness } from './harness.ts';
 
 const ada: User = { id: 42, is_bot: false, first_name: 'Ada', language_code: 'en' };
 const bo: User = { id: 43, is_bot: false, first_name: 'Bo', language_code: 'zh-hans' };
 const privateChat: FakeChat = { id: 42, type: 'private', first_name: 'Ada' };
 const group: FakeChat = { id: -1001, type: 'supergroup', title: 'AI watchers' };
-
-const cleanups: Cleanups = [];
-afterEach(() => runCleanups(cleanups));
 
 interface Harness {
   telegram: FakeTelegram;
@@ -24,7 +22,7 @@ interface Harness {
   press(user: User, message: StoredMessage, vote: 'up' | 'down'): Promise<string>;
 }
 
-async function start(env: Record<string, string> = {}): Promise<Harness> {
+async function start(cleanups: Cleanups, env: Record<string, string> = {}): Promise<Harness> {
   const { telegram, llm, poquan, logs: captured } = await startTelegramHarness(cleanups, env);
   const logs = captured.lines;
   let settled = 0;
@@ -62,8 +60,10 @@ function voteData(message: StoredMessage | undefined, vote: 'up' | 'down'): stri
 }
 
 describe('Telegram feedback', () => {
-  it('puts 👍 / 👎 under the last message of a finished answer only, with a short callback_data', async () => {
-    const bot = await start();
+  it('puts 👍 / 👎 under the last message of a finished answer only, with a short callback_data', async ({
+    cleanups,
+  }) => {
+    const bot = await start(cleanups);
     const paragraphs = Array.from({ length: 12 }, (_, p) =>
       Array.from({ length: 8 }, (_, s) => `Paragraph ${p} sentence ${s} on DeepSeek's founder [1].`).join(
         ' ',
@@ -87,8 +87,10 @@ describe('Telegram feedback', () => {
     expect(bot.telegram.calls.filter((call) => !call.ok)).toEqual([]);
   });
 
-  it('adds the buttons with the final edit when a group answer was streamed by edits', async () => {
-    const bot = await start();
+  it('adds the buttons with the final edit when a group answer was streamed by edits', async ({
+    cleanups,
+  }) => {
+    const bot = await start(cleanups);
     bot.llm.enqueue({
       content: 'Liang Wenfeng founded High-Flyer in 2015 [1].',
       chunkChars: 6,
@@ -113,8 +115,10 @@ describe('Telegram feedback', () => {
     expect(bot.telegram.calls.filter((call) => !call.ok)).toEqual([]);
   });
 
-  it('records a vote with every field and acknowledges it without touching the answer', async () => {
-    const bot = await start();
+  it('records a vote with every field and acknowledges it without touching the answer', async ({
+    cleanups,
+  }) => {
+    const bot = await start(cleanups);
     bot.llm.enqueue({ content: 'Liang Wenfeng founded High-Flyer in 2015 [1].' });
     bot.telegram.pushMessage({ chat: privateChat, from: ada, text: 'Who founded High-Flyer?' });
     const [answer] = await bot.answered(privateChat.id);
@@ -146,8 +150,10 @@ describe('Telegram feedback', () => {
     );
   });
 
-  it('changes the vote on a second press, and a 👎 brings one hand-off reply however many vote 👎', async () => {
-    const bot = await start({ HANDOFF_TELEGRAM_USERNAME: '@poquan_help' });
+  it('changes the vote on a second press, and a 👎 brings one hand-off reply however many vote 👎', async ({
+    cleanups,
+  }) => {
+    const bot = await start(cleanups, { HANDOFF_TELEGRAM_USERNAME: '@poquan_help' });
     bot.telegram.pushMessage({ chat: group, from: ada, text: '/ask Who founded High-Flyer?' });
     const [answer] = await bot.answered(group.id);
     expect(answer?.text).not.toContain('poquan_help');
@@ -175,8 +181,10 @@ describe('Telegram feedback', () => {
     expect(bot.telegram.botMessages(group.id)[0]?.text).toBe(answer?.text);
   });
 
-  it('invites a human in a "not covered" answer, and only when a hand-off user is set', async () => {
-    const withHandoff = await start({ HANDOFF_TELEGRAM_USERNAME: 'poquan_help' });
+  it('invites a human in a "not covered" answer, and only when a hand-off user is set', async ({
+    cleanups,
+  }) => {
+    const withHandoff = await start(cleanups, { HANDOFF_TELEGRAM_USERNAME: 'poquan_help' });
     withHandoff.telegram.pushMessage({
       chat: privateChat,
       from: ada,
@@ -194,7 +202,7 @@ describe('Telegram feedback', () => {
     const [vote] = await recentVotes(withHandoff.poquan);
     expect(vote).toMatchObject({ notCovered: true, passageIds: [], vote: 'down' });
 
-    const without = await start();
+    const without = await start(cleanups);
     without.telegram.pushMessage({
       chat: privateChat,
       from: ada,
@@ -204,8 +212,8 @@ describe('Telegram feedback', () => {
     expect(plain?.text).not.toContain('person can help');
   });
 
-  it('counts a press only under the answer, in the chat it was given in', async () => {
-    const bot = await start();
+  it('counts a press only under the answer, in the chat it was given in', async ({ cleanups }) => {
+    const bot = await start(cleanups);
     bot.telegram.pushMessage({ chat: privateChat, from: ada, text: 'Who founded High-Flyer?' });
     const [answer] = await bot.answered(privateChat.id);
     bot.telegram.pushMessage({ chat: group, from: bo, text: '/ask Who founded High-Flyer?' });
@@ -227,8 +235,8 @@ describe('Telegram feedback', () => {
     expect(await recentVotes(bot.poquan)).toEqual([]);
   });
 
-  it('tells the voter when the answer is too old to rate', async () => {
-    const bot = await start();
+  it('tells the voter when the answer is too old to rate', async ({ cleanups }) => {
+    const bot = await start(cleanups);
     bot.telegram.pushMessage({ chat: privateChat, from: ada, text: 'Who founded High-Flyer?' });
     const [answer] = await bot.answered(privateChat.id);
     const answerId = /^fb:(.+):up$/.exec(voteData(answer, 'up'))?.[1];
@@ -238,8 +246,8 @@ describe('Telegram feedback', () => {
     expect(await recentVotes(bot.poquan)).toEqual([]);
   });
 
-  it('shows the knowledge version of the last answer in /sources', async () => {
-    const bot = await start();
+  it('shows the knowledge version of the last answer in /sources', async ({ cleanups }) => {
+    const bot = await start(cleanups);
     bot.telegram.pushMessage({ chat: privateChat, from: ada, text: 'Who founded High-Flyer?' });
     await bot.answered(privateChat.id);
     bot.telegram.pushMessage({ chat: privateChat, from: ada, text: '/sources' });

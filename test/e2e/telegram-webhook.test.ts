@@ -1,10 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { startTelegramAdapter } from '../../src/adapters/telegram/index.ts';
 import { createPoquan } from '../../src/composition-root.ts';
 import { loadConfig } from '../../src/core/config.ts';
 import { ConfigError } from '../../src/core/errors.ts';
 import { createLogger } from '../../src/logging/logger.ts';
 import { type FakeTelegram, startFakeTelegram } from '../fakes/fake-telegram.ts';
+import { it } from '../fixtures/it.ts';
 import { cleanCwd } from '../servers/poquan-env.ts';
 import { runPoquan } from '../servers/poquan-process.ts';
 import {
@@ -17,12 +18,8 @@ import {
   type WebhookInstance,
 } from './webhook-cluster.ts';
 
-const cleanups: Cleanups = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
 const one = async (
+  cleanups: Cleanups,
   options: Omit<Parameters<typeof startWebhookCluster>[0], 'instances' | 'cleanups'> = {},
 ) => {
   const cluster = await startWebhookCluster({ instances: 1, cleanups, ...options });
@@ -30,8 +27,10 @@ const one = async (
 };
 
 describe('Telegram webhook mode', () => {
-  it('answers updates Telegram posts to the webhook, never calling deleteWebhook or getUpdates', async () => {
-    const bot = await one();
+  it('answers updates Telegram posts to the webhook, never calling deleteWebhook or getUpdates', async ({
+    cleanups,
+  }) => {
+    const bot = await one(cleanups);
     bot.telegram.pushMessage({ chat: adaChat, from: ada, text: 'Who founded High-Flyer?' });
     const [answer] = await bot.messagesOnce(adaChat.id, 1);
     expect(answer).toMatch(/Sources\n\[1\] /);
@@ -47,8 +46,10 @@ describe('Telegram webhook mode', () => {
     expect(ready.body.checks).toContainEqual({ name: 'telegram', ok: true });
   });
 
-  it('refuses a missing or wrong secret token with 401 and answers only the genuine update', async () => {
-    const bot = await one();
+  it('refuses a missing or wrong secret token with 401 and answers only the genuine update', async ({
+    cleanups,
+  }) => {
+    const bot = await one(cleanups);
     const forged = bot.telegram.makeMessageUpdate({
       chat: adaChat,
       from: ada,
@@ -65,8 +66,8 @@ describe('Telegram webhook mode', () => {
     expect(bot.telegram.botMessages(adaChat.id)).toHaveLength(1);
   });
 
-  it('rejects a body that is not an update', async () => {
-    const bot = await one();
+  it('rejects a body that is not an update', async ({ cleanups }) => {
+    const bot = await one(cleanups);
     const post = (body: string) =>
       fetch(bot.instance.webhookUrl, {
         method: 'POST',
@@ -78,8 +79,8 @@ describe('Telegram webhook mode', () => {
     expect((await post(`{"update_id":1,"pad":"${'x'.repeat(1_100_000)}"}`)).status).toBe(413);
   });
 
-  it('acknowledges at once and writes the answer afterwards', async () => {
-    const bot = await one();
+  it('acknowledges at once and writes the answer afterwards', async ({ cleanups }) => {
+    const bot = await one(cleanups);
     bot.instance.llm.enqueue({ content: 'Liang Wenfeng founded High-Flyer [1].', firstTokenDelayMs: 1500 });
     const update = bot.telegram.makeMessageUpdate({
       chat: adaChat,
@@ -94,8 +95,10 @@ describe('Telegram webhook mode', () => {
     expect(answer).toContain('Liang Wenfeng founded High-Flyer');
   });
 
-  it("keeps a chat's messages in order: the second question waits for the first answer and sees it", async () => {
-    const bot = await one();
+  it("keeps a chat's messages in order: the second question waits for the first answer and sees it", async ({
+    cleanups,
+  }) => {
+    const bot = await one(cleanups);
     bot.instance.llm.enqueue(
       { content: 'High-Flyer was founded by Liang Wenfeng [1].', chunkChars: 8, chunkDelayMs: 40 },
       { content: 'He financed DeepSeek himself [1].' },
@@ -121,8 +124,8 @@ describe('Telegram webhook mode', () => {
     expect(secondRequest?.join('\n')).toContain('High-Flyer was founded by Liang Wenfeng');
   });
 
-  it('answers an update Telegram redelivers only once', async () => {
-    const bot = await one();
+  it('answers an update Telegram redelivers only once', async ({ cleanups }) => {
+    const bot = await one(cleanups);
     const update = bot.telegram.makeMessageUpdate({
       chat: adaChat,
       from: ada,
@@ -138,8 +141,10 @@ describe('Telegram webhook mode', () => {
     expect(bot.telegram.botMessages(adaChat.id)).toHaveLength(1);
   });
 
-  it('drains an answer in flight on stop, refusing new updates with 503 and reporting not ready meanwhile', async () => {
-    const bot = await one();
+  it('drains an answer in flight on stop, refusing new updates with 503 and reporting not ready meanwhile', async ({
+    cleanups,
+  }) => {
+    const bot = await one(cleanups);
     bot.instance.llm.enqueue({
       content: 'Liang Wenfeng founded High-Flyer in 2015 and later financed DeepSeek himself [1].',
       chunkChars: 6,
@@ -163,8 +168,10 @@ describe('Telegram webhook mode', () => {
     expect(bot.instance.llm.requests).toHaveLength(1);
   });
 
-  it('logs at info with request and conversation ids, but never the question, the token or the secret', async () => {
-    const bot = await one({ logLevel: 'info' });
+  it('logs at info with request and conversation ids, but never the question, the token or the secret', async ({
+    cleanups,
+  }) => {
+    const bot = await one(cleanups, { logLevel: 'info' });
     const question = 'Who founded High-Flyer, the quant fund?';
     const update = bot.telegram.makeMessageUpdate({ chat: adaChat, from: ada, text: question });
     expect(await bot.telegram.deliverUpdate(update, { secret: 'wrong' })).toBe(401);
@@ -221,7 +228,7 @@ describe('Telegram webhook configuration', () => {
     ).toThrow(/TELEGRAM_WEBHOOK_LEASE_MS: must be at least 300/);
   });
 
-  it('refuses to start a webhook adapter without PORT to serve it on', async () => {
+  it('refuses to start a webhook adapter without PORT to serve it on', async ({ cleanups }) => {
     const poquan = await createPoquan(
       loadConfig({
         KNOWLEDGE_DIR: 'test/fixtures/knowledge-mini',
@@ -244,14 +251,16 @@ describe('poquan webhook', () => {
     return runPoquan(args, { STORE_URL: 'memory://', ...env }, cleanCwd());
   }
 
-  async function fake(): Promise<FakeTelegram> {
+  async function fake(cleanups: Cleanups): Promise<FakeTelegram> {
     const telegram = await startFakeTelegram({ token, webhookRetryMs: 50 });
     cleanups.push(() => telegram.close());
     return telegram;
   }
 
-  it('sets, shows and deletes the registration, never printing the token or the secret', async () => {
-    const telegram = await fake();
+  it('sets, shows and deletes the registration, never printing the token or the secret', async ({
+    cleanups,
+  }) => {
+    const telegram = await fake(cleanups);
     // A URL with the token in its path, as older guides suggest: it is shown redacted.
     const url = `https://bot.example.com/hook/${token}`;
     const env = {
@@ -296,8 +305,10 @@ describe('poquan webhook', () => {
     }
   }, 30_000);
 
-  it('says what to set when the webhook settings are missing, and when Telegram refuses the token', async () => {
-    const telegram = await fake();
+  it('says what to set when the webhook settings are missing, and when Telegram refuses the token', async ({
+    cleanups,
+  }) => {
+    const telegram = await fake(cleanups);
     const missing = await poquan(['webhook', 'set'], {
       TELEGRAM_BOT_TOKEN: token,
       TELEGRAM_API_ROOT: telegram.url,

@@ -1,16 +1,14 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { BudgetExhaustedError, RateLimitedError, StoreError } from '../../src/core/errors.ts';
 import type { Turn, TurnDone, TurnEvent } from '../../src/core/turn.ts';
-import { type Cleanups, foundersQuestion, runCleanups, startPoquanOnFakeModel } from './harness.ts';
+import { it } from '../fixtures/it.ts';
+import { foundersQuestion, startPoquanOnFakeModel } from './harness.ts';
 
 /**
  * One user turn is one core call: `poquan.ask` checks the limits before any model call, streams the answer,
  * records it for feedback before its last event and logs it — the same for every platform, so adapters only
  * render what it yields.
  */
-
-const cleanups: Cleanups = [];
-afterEach(() => runCleanups(cleanups));
 
 const turn = (fields: Partial<Turn> = {}): Turn => ({
   question: foundersQuestion,
@@ -27,7 +25,9 @@ async function collect(events: AsyncIterable<TurnEvent>) {
 }
 
 describe('a turn', () => {
-  it('streams the answer, then ends with it recorded for feedback and logged as answered', async () => {
+  it('streams the answer, then ends with it recorded for feedback and logged as answered', async ({
+    cleanups,
+  }) => {
     const { poquan, logs } = await startPoquanOnFakeModel(cleanups, undefined, {});
     const events = await poquan.ask(turn());
     let recordedBeforeDone: unknown;
@@ -50,7 +50,7 @@ describe('a turn', () => {
     ]);
   });
 
-  it('is refused by the rate limit before any stream exists or the model is called', async () => {
+  it('is refused by the rate limit before any stream exists or the model is called', async ({ cleanups }) => {
     const { poquan, llm } = await startPoquanOnFakeModel(cleanups, undefined, { RATE_LIMIT_PER_MINUTE: '1' });
     await collect(await poquan.ask(turn()));
     const refused = poquan.ask(turn({ question: 'And who founded DeepSeek?' }));
@@ -62,7 +62,7 @@ describe('a turn', () => {
     expect(other.done.votable).toBe(true);
   });
 
-  it('is refused by a used-up daily budget, naming whose budget and when it resets', async () => {
+  it('is refused by a used-up daily budget, naming whose budget and when it resets', async ({ cleanups }) => {
     const { poquan, llm } = await startPoquanOnFakeModel(cleanups, undefined, {
       BUDGET_USER_DAILY_TOKENS: '10',
     });
@@ -73,7 +73,9 @@ describe('a turn', () => {
     expect(llm.requests).toHaveLength(1);
   });
 
-  it('still delivers the answer when it cannot be recorded, without the means to vote on it', async () => {
+  it('still delivers the answer when it cannot be recorded, without the means to vote on it', async ({
+    cleanups,
+  }) => {
     const { poquan, logs } = await startPoquanOnFakeModel(cleanups, undefined, {});
     poquan.feedback.recordAnswer = async () => {
       throw new StoreError('store unreachable');
