@@ -2,10 +2,11 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, onTestFinished } from 'vitest';
 import type { AnswerDone, AnswerEvent } from '../../src/core/answer-events.ts';
 import { type FakeLlm, startFakeLlm } from '../fakes/fake-llm.ts';
-import { cleanupsAfter, startPoquanOnFakeModel } from './harness.ts';
+import { it } from '../fixtures/it.ts';
+import { startPoquanOnFakeModel } from './harness.ts';
 
 const bin = new URL('../../bin/poquan.js', import.meta.url).pathname;
 const miniKnowledge = new URL('../fixtures/knowledge-mini', import.meta.url).pathname;
@@ -116,8 +117,10 @@ describe('the figure check on every answer', () => {
     throw new Error('no done event');
   }
 
-  it('counts invented figures in poquan_ungrounded_figures_total and logs them with the answer id only', async () => {
-    const { llm, poquan, logs } = await startPoquanOnFakeModel(cleanupsAfter(onTestFinished), undefined, {});
+  it('counts invented figures in poquan_ungrounded_figures_total and logs them with the answer id only', async ({
+    cleanups,
+  }) => {
+    const { llm, poquan, logs } = await startPoquanOnFakeModel(cleanups, undefined, {});
     const clean = await answerOf(poquan.answer('Who founded High-Flyer?', 'c1', { platform: 'telegram' }));
     expect(clean.grounding).toEqual({ passageIds: expect.any(Array), ungroundedFigures: [] });
 

@@ -1,9 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { discordErrors, rateLimited } from '../fakes/fake-discord.ts';
 import { telegramError, telegramErrors } from '../fakes/fake-telegram.ts';
+import { it } from '../fixtures/it.ts';
 import {
   adaChat,
-  cleanupsAfter,
   group,
   groundedAnswer as normalAnswer,
   foundersQuestion as question,
@@ -21,16 +21,16 @@ import {
 const partial = 'Liang Wenfeng founded High-Flyer in 2015 and financed DeepSeek himself [1].';
 
 describe.concurrent('Telegram platform faults', () => {
-  it('waits out a 429 retry_after, then answers this question and the next', async ({ onTestFinished }) => {
-    const bot = await startTelegramHarness(cleanupsAfter(onTestFinished));
+  it('waits out a 429 retry_after, then answers this question and the next', async ({ cleanups }) => {
+    const bot = await startTelegramHarness(cleanups);
     bot.telegram.failNext('sendMessage', 1, telegramErrors.tooManyRequests(1));
     expect(await bot.ask(question)).toEqual([expect.stringMatching(normalAnswer)]);
     expect(bot.telegram.callsOf('sendMessage').map((c) => c.error_code ?? 200)).toEqual([429, 200]);
     expect(await bot.ask(question)).toEqual([expect.stringMatching(normalAnswer)]);
   });
 
-  it('retries a 5xx with backoff, then answers this question and the next', async ({ onTestFinished }) => {
-    const bot = await startTelegramHarness(cleanupsAfter(onTestFinished));
+  it('retries a 5xx with backoff, then answers this question and the next', async ({ cleanups }) => {
+    const bot = await startTelegramHarness(cleanups);
     bot.telegram.failNext('sendMessage', 1, telegramErrors.serverError());
     expect(await bot.ask(question)).toEqual([expect.stringMatching(normalAnswer)]);
     expect(bot.telegram.callsOf('sendMessage').map((c) => c.error_code ?? 200)).toEqual([500, 200]);
@@ -38,9 +38,9 @@ describe.concurrent('Telegram platform faults', () => {
   }, 10_000);
 
   it('sends a finished answer as plain text when Telegram refuses its final message for its content', async ({
-    onTestFinished,
+    cleanups,
   }) => {
-    const bot = await startTelegramHarness(cleanupsAfter(onTestFinished));
+    const bot = await startTelegramHarness(cleanups);
     bot.telegram.failNext('sendMessage', 1, telegramErrors.tooLong());
     expect(await bot.ask(question)).toEqual([expect.stringMatching(normalAnswer)]);
     const calls = bot.telegram.callsOf('sendMessage');
@@ -50,9 +50,9 @@ describe.concurrent('Telegram platform faults', () => {
   });
 
   it('sends a finished answer again when the connection drops on its final message, once', async ({
-    onTestFinished,
+    cleanups,
   }) => {
-    const bot = await startTelegramHarness(cleanupsAfter(onTestFinished));
+    const bot = await startTelegramHarness(cleanups);
     bot.telegram.failNext('sendMessage', 1, 'disconnect');
     expect(await bot.ask(question)).toEqual([expect.stringMatching(normalAnswer)]);
     expect(bot.telegram.callsOf('sendMessage').map((c) => c.ok)).toEqual([false, true]);
@@ -61,10 +61,10 @@ describe.concurrent('Telegram platform faults', () => {
   });
 
   it('finishes a group answer when the connection drops twice while it grows by edits', async ({
-    onTestFinished,
+    cleanups,
   }) => {
     // Quiet for longer than the retries' waits (0.5 s, 1 s), so a pause is not taken for the end.
-    const bot = await startTelegramHarness(cleanupsAfter(onTestFinished), {}, { quietMs: 1500 });
+    const bot = await startTelegramHarness(cleanups, {}, { quietMs: 1500 });
     // Two chunks 600 ms apart: a preview, an edit with the second chunk, and the final edit with the sources.
     // The dropped preview edit is not tried again (the final carries newer text); the final edit is.
     const long = `${partial} ${partial} ${partial}`;
@@ -80,10 +80,10 @@ describe.concurrent('Telegram platform faults', () => {
   });
 
   it('sends the answer anew when the user deletes the message being edited ("message to edit not found")', async ({
-    onTestFinished,
+    cleanups,
   }) => {
     // Group answers grow by edits every 250 ms; a longer quiet period tells the end from a pause.
-    const bot = await startTelegramHarness(cleanupsAfter(onTestFinished), {}, { quietMs: 400 });
+    const bot = await startTelegramHarness(cleanups, {}, { quietMs: 400 });
     bot.llm.enqueue({ content: partial, chunkChars: 6, chunkDelayMs: 40 });
     const pending = bot.ask(`/ask ${question}`, group);
     await until(() => bot.telegram.botMessages(group.id).length > 0, 'the first preview');
@@ -103,9 +103,9 @@ describe.concurrent('Telegram platform faults', () => {
   });
 
   it('lets a user who blocked the bot go quietly, and answers them again once they unblock it', async ({
-    onTestFinished,
+    cleanups,
   }) => {
-    const bot = await startTelegramHarness(cleanupsAfter(onTestFinished));
+    const bot = await startTelegramHarness(cleanups);
     bot.telegram.setBlocked(adaChat.id, true);
     const blockedAsk = bot.telegram.pushMessage({ chat: adaChat, text: question });
     await until(
@@ -120,9 +120,9 @@ describe.concurrent('Telegram platform faults', () => {
   });
 
   it('keeps polling after getUpdates fails, says so in the log, and answers the next question', async ({
-    onTestFinished,
+    cleanups,
   }) => {
-    const bot = await startTelegramHarness(cleanupsAfter(onTestFinished));
+    const bot = await startTelegramHarness(cleanups);
     bot.telegram.failNext('getUpdates', 1, 'disconnect');
     bot.telegram.failNext('getUpdates', 1, telegramError(502, 'Bad Gateway'));
     expect(await bot.ask(question)).toEqual([expect.stringMatching(normalAnswer)]);
@@ -133,8 +133,8 @@ describe.concurrent('Telegram platform faults', () => {
 });
 
 describe.concurrent('Discord platform faults', () => {
-  it('waits out a 429, then answers this question and the next', async ({ onTestFinished }) => {
-    const bot = await startDiscordHarness(cleanupsAfter(onTestFinished));
+  it('waits out a 429, then answers this question and the next', async ({ cleanups }) => {
+    const bot = await startDiscordHarness(cleanups);
     bot.discord.failNext('PATCH /webhooks/*/*/messages/@original', 1, rateLimited(0.3));
     expect(await bot.askSlash(question)).toEqual([expect.stringMatching(normalAnswer)]);
     expect(await bot.askSlash(question)).toEqual([expect.stringMatching(normalAnswer)]);
@@ -145,8 +145,8 @@ describe.concurrent('Discord platform faults', () => {
     ['its reply is deleted (10008)', 'delete'],
   ] as const)(
     'ends visibly in the channel when %s mid-answer, and answers the next question',
-    async ([, fault], { onTestFinished }) => {
-      const bot = await startDiscordHarness(cleanupsAfter(onTestFinished));
+    async ([, fault], { cleanups }) => {
+      const bot = await startDiscordHarness(cleanups);
       bot.llm.enqueue({ content: partial, chunkChars: 6, chunkDelayMs: 25 });
       const interaction = bot.discord.sendSlashCommand({
         place: bot.discord.channel,
@@ -171,25 +171,22 @@ describe.concurrent('Discord platform faults', () => {
   it.for([
     ['Missing Permissions (50013)', discordErrors.missingPermissions()],
     ['Missing Access (50001)', discordErrors.missingAccess()],
-  ] as const)(
-    'survives %s in a channel and answers the next question',
-    async ([, error], { onTestFinished }) => {
-      const bot = await startDiscordHarness(cleanupsAfter(onTestFinished));
-      const channel = bot.discord.guild.channels.find((c) => c.type === 0)?.id;
-      bot.discord.failNext(new RegExp(`^POST /channels/${channel}/(messages|typing)$`), 100, error);
-      expect(await bot.mention(question, bot.discord.channel, { replies: false })).toEqual([]);
-      expect(bot.discord.requests.filter((r) => r.status === 403).length).toBeGreaterThanOrEqual(2);
-      expect(bot.logs.errors()).toEqual([]);
-      // Slash commands answer through the interaction, which needs no channel permission; threads are unaffected.
-      expect(await bot.askSlash(question)).toEqual([expect.stringMatching(normalAnswer)]);
-      expect(await bot.mention(question, bot.discord.thread)).toEqual([expect.stringMatching(normalAnswer)]);
-    },
-  );
+  ] as const)('survives %s in a channel and answers the next question', async ([, error], { cleanups }) => {
+    const bot = await startDiscordHarness(cleanups);
+    const channel = bot.discord.guild.channels.find((c) => c.type === 0)?.id;
+    bot.discord.failNext(new RegExp(`^POST /channels/${channel}/(messages|typing)$`), 100, error);
+    expect(await bot.mention(question, bot.discord.channel, { replies: false })).toEqual([]);
+    expect(bot.discord.requests.filter((r) => r.status === 403).length).toBeGreaterThanOrEqual(2);
+    expect(bot.logs.errors()).toEqual([]);
+    // Slash commands answer through the interaction, which needs no channel permission; threads are unaffected.
+    expect(await bot.askSlash(question)).toEqual([expect.stringMatching(normalAnswer)]);
+    expect(await bot.mention(question, bot.discord.thread)).toEqual([expect.stringMatching(normalAnswer)]);
+  });
 
   it('cannot answer an interaction Discord no longer knows (10062), but answers the next one', async ({
-    onTestFinished,
+    cleanups,
   }) => {
-    const bot = await startDiscordHarness(cleanupsAfter(onTestFinished));
+    const bot = await startDiscordHarness(cleanups);
     bot.discord.failNext('POST /interactions/*/*/callback', 1, discordErrors.unknownInteraction());
     expect(await bot.askSlash(question)).toEqual([]);
     expect(bot.logs.errors()).toEqual([]);

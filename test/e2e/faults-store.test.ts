@@ -2,11 +2,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'libsql';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect } from 'vitest';
+import { it } from '../fixtures/it.ts';
 import { type RedisServer, startRedisServer, withoutRedis } from '../servers/redis-server.ts';
 import {
   type Cleanups,
-  cleanupsAfter,
   groundedAnswer as normalAnswer,
   promptRoles,
   foundersQuestion as question,
@@ -43,10 +43,10 @@ describe.concurrent('SQLite faults', () => {
   }
 
   it('answers with history but remembers nothing while the SQLite file is locked for writing', async ({
-    onTestFinished,
+    cleanups,
   }) => {
     const path = join(dir, 'readonly.sqlite');
-    const bot = await startTelegramHarness(cleanupsAfter(onTestFinished), { STORE_URL: `sqlite://${path}` });
+    const bot = await startTelegramHarness(cleanups, { STORE_URL: `sqlite://${path}` });
     await bot.ask(question);
     const release = lockSqliteForWriting(path);
     expect(await bot.ask('Did Liang Wenfeng finance DeepSeek himself?')).toEqual([

@@ -1,5 +1,5 @@
 import type { APIUser } from 'discord.js';
-import { expect, type TestContext } from 'vitest';
+import { expect } from 'vitest';
 import { createDiscordClient, type DiscordBot } from '../../src/adapters/discord/client.ts';
 import { type RunningTelegramAdapter, startTelegramAdapter } from '../../src/adapters/telegram/index.ts';
 import { createPoquan, type Poquan } from '../../src/composition-root.ts';
@@ -20,7 +20,8 @@ import {
 /**
  * Test harnesses for the reliability and security specs: a real Poquan with the real grammY or discord.js
  * client, talking to the loopback fakes, with every log line captured. Each `start…` registers its cleanup
- * in the list it is given, so a spec decides whether a harness lives for one test or a whole file.
+ * in the list it is given: a test's own `cleanups` fixture (`test/fixtures/it.ts`), or a list a spec runs after
+ * a whole file.
  */
 
 /** The roles of the messages in the model request number `index` (`system`, `user`, `assistant` …). */
@@ -31,16 +32,6 @@ export function promptRoles(llm: FakeLlm, index: number): string[] {
 
 /** Teardown steps, run last-in first-out by `runCleanups`. */
 export type Cleanups = Array<() => Promise<unknown>>;
-
-/**
- * A cleanup list run when the current test finishes. Concurrent tests need it: a shared list emptied by
- * `afterEach` would tear down a sibling test's fakes while it still runs.
- */
-export function cleanupsAfter(onTestFinished: TestContext['onTestFinished']): Cleanups {
-  const cleanups: Cleanups = [];
-  onTestFinished(() => runCleanups(cleanups));
-  return cleanups;
-}
 
 /** Runs and empties the cleanup list, newest first. */
 export async function runCleanups(cleanups: Cleanups): Promise<void> {

@@ -1,9 +1,10 @@
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { buildDiscordCommands } from '../../src/adapters/discord/application-commands.ts';
+import { it } from '../fixtures/it.ts';
 import { cleanCwd } from '../servers/poquan-env.ts';
 import { runPoquan } from '../servers/poquan-process.ts';
-import { cleanupsAfter, startPoquanOnFakeModel, startTelegramHarness } from './harness.ts';
+import { startPoquanOnFakeModel, startTelegramHarness } from './harness.ts';
 
 const faqDir = 'test/fixtures/knowledge-faq';
 const faqQa = fileURLToPath(new URL('../fixtures/faq-qa.jsonl', import.meta.url));
@@ -29,9 +30,9 @@ async function recommendedFloor(): Promise<number> {
 describe('a FAQ knowledge with a topic of its own', () => {
   it('answers its own questions and refuses others with its own topic line, at the floor eval recommends', {
     timeout: 60_000,
-  }, async ({ onTestFinished }) => {
+  }, async ({ cleanups }) => {
     const floor = await recommendedFloor();
-    const bot = await startTelegramHarness(cleanupsAfter(onTestFinished), {
+    const bot = await startTelegramHarness(cleanups, {
       KNOWLEDGE_DIR: faqDir,
       RELEVANCE_FLOOR: String(floor),
     });
@@ -61,8 +62,8 @@ describe('a FAQ knowledge with a topic of its own', () => {
     );
   });
 
-  it('names the topic in the Discord command descriptions, in both languages', async ({ onTestFinished }) => {
-    const { poquan } = await startPoquanOnFakeModel(cleanupsAfter(onTestFinished), undefined, {
+  it('names the topic in the Discord command descriptions, in both languages', async ({ cleanups }) => {
+    const { poquan } = await startPoquanOnFakeModel(cleanups, undefined, {
       KNOWLEDGE_DIR: faqDir,
     });
     const ask = buildDiscordCommands(poquan.config, 'global', poquan.topic()).find(
@@ -74,8 +75,8 @@ describe('a FAQ knowledge with a topic of its own', () => {
     });
   });
 
-  it('lets BOT_TOPIC and BOT_TOPIC_ZH override the knowledge', async ({ onTestFinished }) => {
-    const bot = await startTelegramHarness(cleanupsAfter(onTestFinished), {
+  it('lets BOT_TOPIC and BOT_TOPIC_ZH override the knowledge', async ({ cleanups }) => {
+    const bot = await startTelegramHarness(cleanups, {
       KNOWLEDGE_DIR: faqDir,
       BOT_TOPIC: 'the café',
       BOT_TOPIC_ZH: '咖啡馆',

@@ -1,12 +1,12 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { firstPreviewWaitMs, isReadable } from '../../src/adapters/shared/throttled-answer.ts';
 import { htmlToPlainText } from '../../src/adapters/telegram/render.ts';
 import { rateLimited } from '../fakes/fake-discord.ts';
 import type { FakeLlm, FakeReply } from '../fakes/fake-llm.ts';
 import { telegramErrors } from '../fakes/fake-telegram.ts';
+import { it } from '../fixtures/it.ts';
 import {
   adaChat,
-  cleanupsAfter,
   group,
   foundersQuestion as question,
   startDiscordHarness,
@@ -53,9 +53,9 @@ function expectCadence(previews: Array<{ at: number; text: string }>, intervalMs
 
 describe.concurrent('Telegram preview cadence', () => {
   it('drafts in a private chat start with a readable chunk and keep to the draft interval', async ({
-    onTestFinished,
+    cleanups,
   }) => {
-    const bot = await startTelegramHarness(cleanupsAfter(onTestFinished), {}, { timing });
+    const bot = await startTelegramHarness(cleanups, {}, { timing });
     bot.llm.enqueue(streamed);
     const [reply] = await bot.ask(question);
     expect(reply?.startsWith(answer)).toBe(true);
@@ -68,10 +68,8 @@ describe.concurrent('Telegram preview cadence', () => {
     expect(bot.telegram.calls.filter((call) => !call.ok)).toEqual([]);
   });
 
-  it('group previews start with a readable chunk and keep to the group interval', async ({
-    onTestFinished,
-  }) => {
-    const bot = await startTelegramHarness(cleanupsAfter(onTestFinished), {}, { quietMs: 800, timing });
+  it('group previews start with a readable chunk and keep to the group interval', async ({ cleanups }) => {
+    const bot = await startTelegramHarness(cleanups, {}, { quietMs: 800, timing });
     bot.llm.enqueue({ ...streamed, chunkDelayMs: 80 });
     const [reply] = await bot.ask(`/ask ${question}`, group);
     expect(reply?.startsWith(answer)).toBe(true);
@@ -87,9 +85,9 @@ describe.concurrent('Telegram preview cadence', () => {
   });
 
   it('drops a draft Telegram rate-limits, sends no draft while limited, and sends the answer without waiting', async ({
-    onTestFinished,
+    cleanups,
   }) => {
-    const bot = await startTelegramHarness(cleanupsAfter(onTestFinished));
+    const bot = await startTelegramHarness(cleanups);
     bot.llm.enqueue(streamed);
     bot.telegram.failNext('sendMessageDraft', 1, telegramErrors.tooManyRequests(30));
     const [reply] = await bot.ask(question);
@@ -105,12 +103,8 @@ describe.concurrent('Telegram preview cadence', () => {
 });
 
 describe.concurrent('Discord preview cadence', () => {
-  it('live edits start with a readable chunk and keep to the edit interval', async ({ onTestFinished }) => {
-    const bot = await startDiscordHarness(
-      cleanupsAfter(onTestFinished),
-      {},
-      { editIntervalMs: discordEditIntervalMs },
-    );
+  it('live edits start with a readable chunk and keep to the edit interval', async ({ cleanups }) => {
+    const bot = await startDiscordHarness(cleanups, {}, { editIntervalMs: discordEditIntervalMs });
     bot.llm.enqueue(streamed);
     const [reply] = await bot.askSlash(question);
     expect(reply?.startsWith(answer)).toBe(true);
@@ -130,9 +124,9 @@ describe.concurrent('Discord preview cadence', () => {
     ['a reply to a mention', 'PATCH /channels/*/messages/*'],
   ] as const)(
     'drops a live edit of %s Discord rate-limits, makes none while limited, and sends the answer without waiting',
-    async ([place, route], { onTestFinished }) => {
+    async ([place, route], { cleanups }) => {
       // Quiet for longer than the wait for a first readable chunk, so the mention's reply is not missed.
-      const bot = await startDiscordHarness(cleanupsAfter(onTestFinished), {}, { quietMs: 600 });
+      const bot = await startDiscordHarness(cleanups, {}, { quietMs: 600 });
       bot.llm.enqueue(streamed);
       bot.discord.failNext(route, 1, rateLimited(30));
       const replies = place === 'an interaction' ? await bot.askSlash(question) : await bot.mention(question);
