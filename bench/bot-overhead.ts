@@ -8,9 +8,9 @@
  */
 import { createDiscordClient } from '../src/adapters/discord/client.ts';
 import { startTelegramAdapter } from '../src/adapters/telegram/index.ts';
+import { createPoquan } from '../src/composition-root.ts';
 import { loadConfig } from '../src/core/config.ts';
 import { createLogger } from '../src/logging/logger.ts';
-import { createPoquan } from '../src/composition-root.ts';
 import { type FakeDiscord, startFakeDiscord } from '../test/fakes/fake-discord.ts';
 import { fakeUser } from '../test/fakes/fake-discord-fixtures.ts';
 import { type FakeLlm, type FakeReply, startFakeLlm } from '../test/fakes/fake-llm.ts';

@@ -9,10 +9,10 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { createPoquan, type Poquan } from '../src/composition-root.ts';
 import type { AnswerDone } from '../src/core/answer-events.ts';
 import { loadConfig } from '../src/core/config.ts';
 import { createLogger } from '../src/logging/logger.ts';
-import { createPoquan, type Poquan } from '../src/composition-root.ts';
 import { type FakeLlm, parsePassages, startFakeLlm } from '../test/fakes/fake-llm.ts';
 import { knowledgeDir } from './inputs.ts';
 import {

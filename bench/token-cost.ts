@@ -5,13 +5,14 @@
  * prompt tokens as characters/4 and cache hits as the longest common prefix with earlier prompts, in
  * 64-token units, as DeepSeek's cache stores them.
  */
+
+import { createPoquan, type Poquan } from '../src/composition-root.ts';
 import { type Answerer, createAnswerer } from '../src/core/answer.ts';
 import type { Usage } from '../src/core/answer-events.ts';
 import { loadConfig } from '../src/core/config.ts';
 import type { QaCase } from '../src/core/evaluate.ts';
 import type { ScoredPassage } from '../src/core/retriever.ts';
 import { createLogger } from '../src/logging/logger.ts';
-import { createPoquan, type Poquan } from '../src/composition-root.ts';
 import { type FakeLlm, startFakeLlm } from '../test/fakes/fake-llm.ts';
 import { knowledgeDir, loadBenchInputs, loadWholeFiles } from './inputs.ts';
 import { formatCount, formatPercent, type SectionOptions, type SectionResult, type Table } from './report.ts';
