@@ -7,8 +7,8 @@ export type WindowDecision = { allowed: true } | { allowed: false; retryAfterMs:
  * The shared state every piece of Poquan keeps (memory, answer cache, feedback, counters, platform message
  * mappings), as the port the core owns; `src/store` implements it on memory, SQLite and Redis. Keys are the
  * families listed in `store-keys.ts`; values are anything JSON can hold. An entry given `ttlMs` is gone after
- * that many milliseconds; without it, it stays. Every operation fails with an error the caller can wrap in
- * `withStore`, never by returning a wrong value.
+ * that many milliseconds; without it, it stays. Every operation fails with a `StoreError` (the backend's error
+ * as its cause), never by returning a wrong value.
  *
  * The atomic operations hold across every process sharing the store (several instances on one Redis, or the
  * bot and `poquan chat` on one SQLite file).
@@ -47,11 +47,12 @@ export interface Store {
 /** The atomic operations alone, for the modules that need nothing else (rate limits, budgets, claims). */
 export type AtomicStore = Pick<Store, 'claimOnce' | 'takeFromWindow' | 'incrementBy'>;
 
-/** Runs a store operation, turning whatever the backend throws into a `StoreError`. */
+/** Runs a store operation, turning whatever the backend throws into a `StoreError` (one already is stays as it is). */
 export async function withStore<T>(what: string, operation: () => Promise<T>): Promise<T> {
   try {
     return await operation();
   } catch (error) {
+    if (error instanceof StoreError) throw error;
     throw new StoreError(`store ${what} failed: ${(error as Error).message}`, { cause: error });
   }
 }

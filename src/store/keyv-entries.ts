@@ -1,18 +1,23 @@
 import type Keyv from 'keyv';
-import type { Store } from '../core/store.ts';
+import { type Store, withStore } from '../core/store.ts';
 
 /** The plain key-value part of `Store`, read and written through Keyv (so every backend keeps Keyv's format). */
 export type KeyValueEntries = Pick<Store, 'get' | 'getMany' | 'set' | 'delete'>;
 
-/** `Store`'s key-value operations over a Keyv instance; `ttlMs` absent or 0 keeps the entry for good. */
+/**
+ * `Store`'s key-value operations over a Keyv instance; `ttlMs` absent or 0 keeps the entry for good. Failures are
+ * `StoreError`s.
+ */
 export function keyvEntries(kv: Keyv): KeyValueEntries {
   return {
-    get: async <T>(key: string) => (await kv.get<T>(key)) as T | undefined,
-    getMany: async <T>(keys: string[]) => (await kv.getMany<T>(keys)) as Array<T | undefined>,
-    set: async (key, value, ttlMs) => {
-      await kv.set(key, value, ttlMs);
-    },
-    delete: (key) => kv.delete(key),
+    get: <T>(key: string) => withStore('read', async () => (await kv.get<T>(key)) as T | undefined),
+    getMany: <T>(keys: string[]) =>
+      withStore('read', async () => (await kv.getMany<T>(keys)) as Array<T | undefined>),
+    set: (key, value, ttlMs) =>
+      withStore('write', async () => {
+        await kv.set(key, value, ttlMs);
+      }),
+    delete: (key) => withStore('delete', () => kv.delete(key)),
   };
 }
 

@@ -44,7 +44,9 @@ describe('where a bench or soak run writes', () => {
     const folder = join(dir, 'blocked');
     await mkdir(join(folder, 'latest.md'), { recursive: true });
     await writeFile(join(folder, 'latest.md', 'keep'), 'kept');
-    await expect(writeWhole(join(folder, 'latest.md'), 'half a run')).rejects.toThrow();
+    await expect(writeWhole(join(folder, 'latest.md'), 'half a run')).rejects.toMatchObject({
+      code: 'EISDIR',
+    });
     expect(await readdir(folder)).toEqual(['latest.md']);
     expect(await readFile(join(folder, 'latest.md', 'keep'), 'utf8')).toBe('kept');
   });
