@@ -3,6 +3,7 @@ import type { AnswerDone, Usage } from './answer-events.ts';
 import { catalogFor } from './catalog/catalog.ts';
 import type { AnswerMode } from './config.ts';
 import type { Cost } from './cost.ts';
+import { createKeyedQueue } from './keyed-queue.ts';
 import type { Metrics } from './metrics.ts';
 import type { ReplyLanguage } from './question.ts';
 import { type Store, withStore } from './store.ts';
@@ -177,20 +178,6 @@ function createDayIndex(store: Store, listKey: (day: string) => string, ttlMs: n
   return {
     add: (day: string, value: string) => store.appendToList(listKey(day), value, ttlMs),
     list: async (day: string) => [...(await readSlots(day)), ...(await store.readList(listKey(day)))],
-  };
-}
-
-/** Runs operations on the same key one after another in this process (two quick clicks by one user). */
-function createKeyedQueue() {
-  const tails = new Map<string, Promise<unknown>>();
-  return <T>(key: string, operation: () => Promise<T>): Promise<T> => {
-    const run = (tails.get(key) ?? Promise.resolve()).then(operation, operation);
-    const settled = run.catch(() => undefined);
-    tails.set(key, settled);
-    void settled.then(() => {
-      if (tails.get(key) === settled) tails.delete(key);
-    });
-    return run;
   };
 }
 

@@ -1,4 +1,5 @@
 import Keyv from 'keyv';
+import { createKeyedQueue } from '../core/keyed-queue.ts';
 import { withStore } from '../core/store.ts';
 import { assertWholeAmount, keyvEntries } from './keyv-entries.ts';
 import { createMemoryWorkQueue } from './memory-queue.ts';
@@ -11,16 +12,8 @@ import type { OpenedStore } from './open-store.ts';
 export function openMemoryStore(namespace: string): OpenedStore {
   const kv = new Keyv({ namespace, throwOnErrors: true });
   kv.on('error', () => {});
-  const chains = new Map<string, Promise<unknown>>();
-  const serialized = <T>(key: string, operation: () => Promise<T>): Promise<T> => {
-    const run = (chains.get(key) ?? Promise.resolve()).then(operation, operation);
-    const settled = run.catch(() => undefined);
-    chains.set(key, settled);
-    void settled.then(() => {
-      if (chains.get(key) === settled) chains.delete(key);
-    });
-    return run;
-  };
+  // One process sees this store, so serializing each key's read-modify-write here is all the atomicity it needs.
+  const serialized = createKeyedQueue();
   return {
     kind: 'memory',
     ...keyvEntries(kv),
