@@ -25,7 +25,10 @@ export const askCommand = defineCommand({
   }),
   streams: true,
   plainTextOption: 'question',
-  async handler({ question }, { services, platform, conversationId, userKey, language, signal, log }) {
+  async handler(
+    { question },
+    { services, platform, conversationId, userKey, turnId, language, signal, log },
+  ) {
     if (!question.trim()) {
       return { type: 'message', text: catalogFor(language).commands.askHint };
     }
@@ -38,6 +41,7 @@ export const askCommand = defineCommand({
         conversationId,
         userKey,
         platform,
+        ...(turnId ? { id: turnId } : {}),
         ...(signal ? { signal } : {}),
         ...(log ? { log } : {}),
       }),

@@ -53,6 +53,8 @@ export interface CommandContext {
   conversationId: string;
   /** Platform-qualified user id (`telegram:42`; `cli` in the terminal), used for rate limits and budgets. */
   userKey: string;
+  /** The platform event asking, stable when it is handled again after a restart (see `Turn.id`). */
+  turnId?: string;
   /** The reply's language: that of the words given with the command, else the user's interface language. */
   language: ReplyLanguage;
   /** Aborted when the adapter shuts down; a streamed answer then ends early and is delivered as it is. */

@@ -4,6 +4,8 @@ import type { AtomicStore } from './store.ts';
 import { storeKeys } from './store-keys.ts';
 
 const dayMs = 86_400_000;
+/** As long as a turn can be replayed (see `storeKeys.budgetAnswerTurn`). */
+const turnClaimTtlMs = dayMs;
 
 /** Which budget refused a question: the asker's own, or the whole bot's. */
 export type BudgetScope = 'user' | 'bot';
@@ -29,8 +31,12 @@ export interface UserUsage {
 export interface Budgets {
   /** Whether `userKey` may ask now; reads counters only, never changes them. */
   check(userKey: string): Promise<BudgetDecision>;
-  /** Counts one delivered answer and the tokens its model call used (none for offline or cached answers). */
-  record(userKey: string | undefined, usage: Usage | undefined): Promise<void>;
+  /**
+   * Counts one delivered answer and the tokens its model call used (none for offline or cached answers). With
+   * `turnId` (see `Turn.id`) the answer is counted once per turn, however often the turn is answered again
+   * after a stopped process; its tokens are counted every time, since every model call spends them.
+   */
+  record(userKey: string | undefined, usage: Usage | undefined, turnId?: string): Promise<void>;
   /** The user's answers and tokens today, and what is left of their budget. */
   read(userKey: string): Promise<UserUsage>;
 }
@@ -100,15 +106,19 @@ export function createBudgets(options: BudgetOptions): Budgets {
       return { allowed: true };
     },
 
-    async record(userKey, usage) {
+    async record(userKey, usage, turnId) {
       const day = today();
       const tokens = budgetTokens(usage, settings.countCachedTokens);
+      const countAnswer = async (user: string) => {
+        if (turnId && !(await atomic.claimOnce(storeKeys.budgetAnswerTurn(turnId), turnClaimTtlMs))) return;
+        await atomic.incrementBy(storeKeys.userAnswers(user, day.id), 1, day.ttlMs);
+      };
       await Promise.all([
         tokens > 0 ? atomic.incrementBy(storeKeys.botTokens(day.id), tokens, day.ttlMs) : undefined,
         userKey && tokens > 0
           ? atomic.incrementBy(storeKeys.userTokens(userKey, day.id), tokens, day.ttlMs)
           : undefined,
-        userKey ? atomic.incrementBy(storeKeys.userAnswers(userKey, day.id), 1, day.ttlMs) : undefined,
+        userKey ? countAnswer(userKey) : undefined,
       ]);
     },
 

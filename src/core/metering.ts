@@ -10,6 +10,8 @@ import type { PriceTable } from './providers.ts';
 export interface MeteredAnswerOptions extends AnswerOptions {
   /** Platform-qualified user id (`telegram:42`, `cli`); absent counts the tokens for the bot only. */
   userKey?: string;
+  /** The turn being answered (`Turn.id`): its answer is counted once however often it is answered. */
+  turnId?: string;
 }
 
 /** `answer()` with the asker's key; the final event carries the answer's cost. */
@@ -35,7 +37,7 @@ export interface MeteringDeps {
  */
 export function meterAnswers(answer: Answerer, deps: MeteringDeps): MeteredAnswerer {
   return async function* meteredAnswer(question, conversationId, options = {}) {
-    const { userKey, ...answerOptions } = options;
+    const { userKey, turnId, ...answerOptions } = options;
     for await (const event of answer(question, conversationId, answerOptions)) {
       if (event.type !== 'done') {
         yield event;
@@ -51,7 +53,7 @@ export function meterAnswers(answer: Answerer, deps: MeteringDeps): MeteredAnswe
           );
       }
       try {
-        await deps.budgets.record(userKey, event.usage);
+        await deps.budgets.record(userKey, event.usage, turnId);
       } catch (error) {
         deps.logger.warn({ err: error, userKey }, 'budget counters unavailable; answer not counted');
       }

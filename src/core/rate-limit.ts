@@ -1,4 +1,4 @@
-import type { AtomicStore } from './store.ts';
+import type { Store } from './store.ts';
 import { storeKeys } from './store-keys.ts';
 
 /**
@@ -12,27 +12,41 @@ export type RateDecision =
 
 /** Per-user question budget, shared by every adapter (and every instance on a shared store). */
 export interface RateLimiter {
-  take(userKey: string): Promise<RateDecision>;
+  /**
+   * Takes one of the user's questions this minute. With `turnId` (see `Turn.id`), a turn is counted once: the
+   * same turn taken again (a replay after a stopped process) is allowed without taking another, however full
+   * the window is by then.
+   */
+  take(userKey: string, turnId?: string): Promise<RateDecision>;
 }
 
 const windowMs = 60_000;
+/** As long as a turn can be replayed: Telegram keeps an update a day, a Discord answer in flight is kept a day. */
+const turnClaimTtlMs = 24 * 3_600_000;
 
 /**
  * A sliding one-minute window of questions per user, counted atomically in the store so that a user
  * hitting two instances is counted once. `perMinute: 0` disables limiting. Of the refusals until the user may ask
  * again, exactly one (across instances) is `firstRefusal`; if the store can't tell, every refusal is.
+ *
+ * A turn with an id claims it before taking from the window (`storeKeys.rateLimitTurn`), so whichever process
+ * handles the turn again finds it counted. A refused turn gives its claim back: replayed, it is a question like
+ * any other (a claim the store fails to give back lets that one replay through, never refuses one).
  */
 export function createRateLimiter(
-  atomic: AtomicStore,
+  atomic: Pick<Store, 'claimOnce' | 'takeFromWindow' | 'delete'>,
   perMinute: number,
   now: () => number = Date.now,
 ): RateLimiter {
   return {
-    async take(userKey) {
+    async take(userKey, turnId) {
       if (perMinute === 0) return { allowed: true };
+      const turnKey = turnId === undefined ? undefined : storeKeys.rateLimitTurn(turnId);
+      if (turnKey && !(await atomic.claimOnce(turnKey, turnClaimTtlMs))) return { allowed: true };
       const at = now();
       const decision = await atomic.takeFromWindow(storeKeys.rateWindow(userKey), perMinute, windowMs, at);
       if (decision.allowed) return decision;
+      if (turnKey) await atomic.delete(turnKey).catch(() => false);
       // Every refusal until the oldest question leaves the window shares that moment, and so this key.
       const reopensAt = at + decision.retryAfterMs;
       const ttlMs = Math.max(1, decision.retryAfterMs);

@@ -14,12 +14,19 @@ export const storeKeys = {
    * Claimed by the first refusal until the user may ask again, so one notice is sent. TTL: until `reopensAt`.
    */
   rateLimitNotice: (userKey: string, reopensAt: number) => `ratelimit-notice:${userKey}:${reopensAt}`,
+  /**
+   * Claimed when a turn (`Turn.id`: a Telegram update, a Discord interaction or message) takes its place in the
+   * rate window, so a replay of it takes none. TTL: 24 hours, as long as a turn can be replayed.
+   */
+  rateLimitTurn: (turnId: string) => `ratelimit-turn:${turnId}`,
   /** Tokens the bot used in a budget day. TTL: to the end of the following budget day. */
   botTokens: (day: string) => `budget:bot:${day}`,
   /** Tokens a user used in a budget day. TTL: to the end of the following budget day. */
   userTokens: (userKey: string, day: string) => `budget:user:${userKey}:${day}`,
   /** Answers a user got in a budget day. TTL: to the end of the following budget day. */
   userAnswers: (userKey: string, day: string) => `budget:answers:${userKey}:${day}`,
+  /** Claimed when a turn's answer is counted in `userAnswers`, so a replay's is not. TTL: 24 hours, as above. */
+  budgetAnswerTurn: (turnId: string) => `budget:answer-turn:${turnId}`,
   /** The random salt user ids are hashed with in feedback records. No TTL: votes must keep matching. */
   feedbackSalt: 'feedback:salt',
   /** A delivered answer's record. TTL: `FEEDBACK_RETENTION_DAYS`. */

@@ -16,6 +16,13 @@ export interface Turn {
   /** Platform-qualified asker (`telegram:42`, `cli`): whose rate limit and budget the turn counts against. */
   userKey: string;
   platform: 'telegram' | 'discord' | 'cli';
+  /**
+   * The platform event asking, the same each time it is handled (`telegram:<bot id>:<update id>`,
+   * `discord:interaction:<id>`, `discord:message:<id>`): a process that answers it again after another stopped
+   * passes the same id, so the turn is admitted once (see `createAsker`). Absent where nothing is replayed (the
+   * CLI): every call is then a new turn.
+   */
+  id?: string;
   /** Aborting ends the answer early; the partial answer is still delivered, marked incomplete. */
   signal?: AbortSignal;
   /** Where the turn's log lines go (an adapter's per-request logger); the core logger otherwise. */
@@ -57,6 +64,13 @@ export interface TurnDeps {
  * each adapter's error boundary phrases (a counter that can't be read lets the question through: an outage of
  * the store must not silence the bot). An admitted turn streams the metered answer and, before its `done`,
  * records the answer for feedback and logs it as answered.
+ *
+ * A turn handled again under the same `Turn.id` (its first process stopped mid-answer) is one question: the
+ * rate limit, which counts questions, neither charges it again nor refuses it, and its answer is counted once.
+ * The daily token budgets, which cap what the model costs, still apply to it like to any model call: the replay
+ * calls the model again and its tokens are counted, and a budget used up meanwhile refuses it, saying when it
+ * resets. Letting replays past an exhausted budget would make every kill (up to a poison update's three tries)
+ * an uncapped model call; refusing costs only the one answer the asker is told about.
  */
 export function createAsker(deps: TurnDeps): Asker {
   async function admit(turn: Turn, log: Logger): Promise<void> {
@@ -73,7 +87,7 @@ export function createAsker(deps: TurnDeps): Asker {
       );
       throw new BudgetExhaustedError(budget.scope, budget.resetsAt);
     }
-    const decision = await deps.rateLimiter.take(turn.userKey).catch((error: unknown) => {
+    const decision = await deps.rateLimiter.take(turn.userKey, turn.id).catch((error: unknown) => {
       log.warn({ err: error }, 'rate limiter unavailable; allowing the question');
       return { allowed: true } as const;
     });
@@ -88,6 +102,7 @@ export function createAsker(deps: TurnDeps): Asker {
     const events = deps.answer(turn.question, turn.conversationId, {
       platform: turn.platform,
       userKey: turn.userKey,
+      ...(turn.id ? { turnId: turn.id } : {}),
       ...(turn.signal ? { signal: turn.signal } : {}),
     });
     for await (const event of events) {

@@ -38,7 +38,7 @@ const interrupted =
 /** A live preview: "thinking…", or text still being written (with the cursor). */
 const isPreview = (content: string) => content.startsWith('-# 💭 Thinking') || content.endsWith('▌');
 
-async function setUp() {
+async function setUp(env: Record<string, string> = {}) {
   const dir = await mkdtemp(join(tmpdir(), 'poquan-discord-resume-'));
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
   const discord = await startFakeDiscord();
@@ -61,6 +61,7 @@ async function setUp() {
         RATE_LIMIT_PER_MINUTE: '0',
         SHOW_REASONING: 'off',
         LOG_LEVEL: 'info',
+        ...env,
       },
       dir,
     );
@@ -193,6 +194,38 @@ describe('Discord after kill -9', () => {
     const publicTurns = await memory.load(contextConversationId(place));
     expect(privateTurns.map((turn) => turn.question)).toEqual([questions.private]);
     expect(publicTurns.map((turn) => turn.question)).toEqual([questions.public]);
+  }, 120_000);
+
+  it('finishes the interrupted /ask of a user at the rate limit: the question keeps its one place', async () => {
+    const { discord, llm, start } = await setUp({ RATE_LIMIT_PER_MINUTE: '1' });
+    const first = await start();
+    llm.enqueue({
+      content: 'Liang Wenfeng founded DeepSeek [1]. '.repeat(6),
+      chunkChars: 6,
+      chunkDelayMs: 250,
+      stallAfterChunks: 9,
+    });
+    const ask = discord.sendSlashCommand({
+      place: discord.channel,
+      user: asker,
+      name: 'ask',
+      options: { question: questions.public },
+    });
+    await until(
+      () => isPreview(discord.originalMessage(ask.token)?.content ?? '') && llm.requests.length === 1,
+      'the answer frozen mid-stream',
+      20_000,
+    );
+    expect(await first.stop('SIGKILL')).toBeNull();
+
+    await start();
+    await until(
+      () => /\n-# Sources: /.test(discord.originalMessage(ask.token)?.content ?? ''),
+      'the interrupted answer to be finished',
+      40_000,
+    );
+    expect(discord.originalMessage(ask.token)?.content).toMatch(groundedAnswer);
+    expect(askedFrom(llm, 1)).toEqual([questions.public]);
   }, 120_000);
 
   it('ends answers too old to finish with a sentence where Discord still allows an edit, and logs the rest', async () => {

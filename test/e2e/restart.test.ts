@@ -6,7 +6,7 @@ import { askedQuestion, type FakeLlm, startFakeLlm } from '../fakes/fake-llm.ts'
 import { type FakeTelegram, startFakeTelegram } from '../fakes/fake-telegram.ts';
 import { it } from '../fixtures/it.ts';
 import { type PoquanProcess, startPoquanProcess } from '../servers/poquan-process.ts';
-import { ada, adaChat, type Cleanups, promptRoles, until } from './harness.ts';
+import { ada, adaChat, type Cleanups, groundedAnswer, group, promptRoles, until } from './harness.ts';
 
 /**
  * A bot process killed with SIGKILL in the middle of an answer loses nothing: after a restart the question it
@@ -22,6 +22,7 @@ async function startBotProcess(
   telegram: FakeTelegram,
   llm: FakeLlm,
   dir: string,
+  env: Record<string, string> = {},
 ): Promise<PoquanProcess> {
   const bot = startPoquanProcess(
     {
@@ -36,6 +37,7 @@ async function startBotProcess(
       RATE_LIMIT_PER_MINUTE: '0',
       SHOW_REASONING: 'off',
       LOG_LEVEL: 'info',
+      ...env,
     },
     dir,
   );
@@ -96,4 +98,40 @@ describe('restart after kill -9', () => {
     expect(promptRoles(llm, 3)).toEqual(['system', 'user', 'assistant', 'user', 'assistant', 'user']);
     expect(telegram.pendingUpdates()).toEqual([]);
   }, 30_000);
+
+  it('answers the interrupted question of a user at the rate limit, in place of its frozen group preview', async ({
+    cleanups,
+  }) => {
+    const dir = await mkdtemp(join(tmpdir(), 'poquan-restart-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const telegram = await startFakeTelegram({ token: '123:RESTART' });
+    cleanups.push(() => telegram.close());
+    const llm = await startFakeLlm();
+    cleanups.push(() => llm.close());
+    const oneQuestionAMinute = { RATE_LIMIT_PER_MINUTE: '1' };
+
+    const first = await startBotProcess(cleanups, telegram, llm, dir, oneQuestionAMinute);
+    llm.setDefault({ content: 'Liang Wenfeng founded High-Flyer [1]. '.repeat(20), chunkDelayMs: 100 });
+    telegram.pushMessage({ chat: group, from: ada, text: '/ask Who founded High-Flyer?' });
+    // Killed once the preview has grown by an edit: the message it sent is recorded by then.
+    const [preview] = await telegram.waitFor(() => {
+      const shown = telegram.botMessages(group.id);
+      return (shown[0]?.edits ?? 0) > 0 && shown;
+    }, 20_000);
+    expect(await first.stop('SIGKILL')).toBeNull();
+
+    // The question holds Ada's one place this minute; answered again, it is still her question, not a new one.
+    llm.setDefault({});
+    const second = await startBotProcess(cleanups, telegram, llm, dir, oneQuestionAMinute);
+    await telegram.waitFor(
+      () => telegram.botMessages(group.id).some((message) => /Sources/.test(message.text)),
+      20_000,
+    );
+    const shown = telegram.botMessages(group.id);
+    expect(shown).toHaveLength(1);
+    expect(shown[0]?.message_id).toBe(preview?.message_id);
+    expect(shown[0]?.text).toMatch(groundedAnswer);
+    expect(llm.requests).toHaveLength(2);
+    expect(second.logs().map((entry) => entry.msg)).not.toContain('update failed');
+  }, 60_000);
 });

@@ -73,6 +73,47 @@ describe('a turn', () => {
     expect(llm.requests).toHaveLength(1);
   });
 
+  it('asked again under its id (a process stopped mid-answer), is answered at the rate limit and takes no second place', async ({
+    cleanups,
+  }) => {
+    const { poquan, llm } = await startPoquanOnFakeModel(cleanups, undefined, { RATE_LIMIT_PER_MINUTE: '2' });
+    // Update 100 is admitted, then its process dies before the answer is delivered.
+    await poquan.ask(turn({ id: 'telegram:7:100' }));
+    await collect(await poquan.ask(turn({ id: 'telegram:7:101', question: 'Who founded DeepSeek?' })));
+    const replayed = await collect(await poquan.ask(turn({ id: 'telegram:7:100' })));
+    expect(replayed.done.answer).toMatch(/\[1\]/);
+    await expect(poquan.ask(turn({ id: 'telegram:7:102' }))).rejects.toBeInstanceOf(RateLimitedError);
+    expect(llm.requests).toHaveLength(2);
+  });
+
+  it("answered again under its id, counts one answer and both model calls' tokens", async ({ cleanups }) => {
+    const { poquan } = await startPoquanOnFakeModel(cleanups, undefined, {});
+    const answers = [
+      await collect(await poquan.ask(turn({ id: 'telegram:7:100' }))),
+      await collect(await poquan.ask(turn({ id: 'telegram:7:100' }))),
+    ];
+    const tokens = answers.map(
+      ({ done }) => (done.usage?.promptTokens ?? 0) + (done.usage?.completionTokens ?? 0),
+    );
+    expect(tokens.every((spent) => spent > 0)).toBe(true);
+    expect(await poquan.budgets.read('telegram:42')).toMatchObject({
+      answers: 1,
+      tokens: (tokens[0] ?? 0) + (tokens[1] ?? 0),
+    });
+  });
+
+  it('asked again under its id, is still refused by a daily budget used up meanwhile', async ({
+    cleanups,
+  }) => {
+    const { poquan, llm } = await startPoquanOnFakeModel(cleanups, undefined, {
+      BUDGET_USER_DAILY_TOKENS: '10',
+    });
+    await poquan.ask(turn({ id: 'telegram:7:100' }));
+    await collect(await poquan.ask(turn({ id: 'telegram:7:101' })));
+    await expect(poquan.ask(turn({ id: 'telegram:7:100' }))).rejects.toBeInstanceOf(BudgetExhaustedError);
+    expect(llm.requests).toHaveLength(1);
+  });
+
   it('still delivers the answer when it cannot be recorded, without the means to vote on it', async ({
     cleanups,
   }) => {

@@ -72,6 +72,16 @@ describe('budgets', () => {
     expect(await lenient.read('telegram:9')).toMatchObject({ remaining: undefined, botRemaining: undefined });
   });
 
+  it("counts a turn's answer once however often it is answered again, and the tokens of every answer", async () => {
+    const clock = { now: Date.parse('2026-03-02T10:00:00Z') };
+    const budgets = await budgetsOn({ BUDGET_USER_DAILY_TOKENS: '10000' }, clock);
+    await budgets.record('telegram:1', usage, 'telegram:7:100');
+    // The same update answered again after a restart: the model was called again, the question was not.
+    await budgets.record('telegram:1', usage, 'telegram:7:100');
+    await budgets.record('telegram:1', usage, 'telegram:7:101');
+    expect(await budgets.read('telegram:1')).toMatchObject({ answers: 2, tokens: 1050 });
+  });
+
   it('counts answers without model usage (offline, cached) as answers costing no tokens', async () => {
     const clock = { now: Date.parse('2026-03-02T10:00:00Z') };
     const budgets = await budgetsOn({ BUDGET_USER_DAILY_TOKENS: '1' }, clock);

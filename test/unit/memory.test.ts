@@ -78,6 +78,41 @@ describe('rate limiter', () => {
     expect(decisions.filter((d) => d.allowed)).toHaveLength(5);
   });
 
+  for (const store of ['memory', 'SQLite']) {
+    const open = () =>
+      openStore(
+        store === 'memory' ? 'memory://' : `sqlite:///tmp/poquan-rate-${process.pid}-${Date.now()}.sqlite`,
+      );
+
+    it(`counts a turn once: taken again under its id, it is allowed at the limit and takes no place (${store})`, async () => {
+      let now = 1_000_000;
+      const limiter = createRateLimiter(await open(), 2, () => now);
+      expect(await limiter.take('telegram:1', 'telegram:7:100')).toEqual({ allowed: true });
+      now += 1_000;
+      expect(await limiter.take('telegram:1', 'telegram:7:101')).toEqual({ allowed: true });
+      // Update 100 handled again after a restart: the user is at the limit, and it is still their question.
+      expect(await limiter.take('telegram:1', 'telegram:7:100')).toEqual({ allowed: true });
+      expect(await limiter.take('telegram:1', 'telegram:7:101')).toEqual({ allowed: true });
+      expect(await limiter.take('telegram:1', 'telegram:7:102')).toMatchObject({ allowed: false });
+      now += 59_001;
+      // Only update 100 has left the window: one place, not more, is free again.
+      expect(await limiter.take('telegram:1', 'telegram:7:103')).toEqual({ allowed: true });
+      expect(await limiter.take('telegram:1', 'telegram:7:104')).toMatchObject({ allowed: false });
+    });
+
+    it(`does not count a refused turn: taken again, it is a question like any other (${store})`, async () => {
+      let now = 1_000_000;
+      const limiter = createRateLimiter(await open(), 1, () => now);
+      expect(await limiter.take('telegram:1', 'telegram:7:100')).toEqual({ allowed: true });
+      expect(await limiter.take('telegram:1', 'telegram:7:101')).toMatchObject({ allowed: false });
+      expect(await limiter.take('telegram:1', 'telegram:7:101')).toMatchObject({ allowed: false });
+      now += 60_001;
+      expect(await limiter.take('telegram:1', 'telegram:7:101')).toEqual({ allowed: true });
+      // It took the place it was given: the next question waits.
+      expect(await limiter.take('telegram:1', 'telegram:7:102')).toMatchObject({ allowed: false });
+    });
+  }
+
   it('is off when the limit is 0', async () => {
     const limiter = createRateLimiter(await openStore('memory://'), 0);
     for (let i = 0; i < 20; i++) expect((await limiter.take('u')).allowed).toBe(true);

@@ -160,7 +160,16 @@ export async function handleInteraction(interaction: Interaction, options: Handl
     const reply = await runCommand(
       command,
       interaction,
-      { services, platform: 'discord', conversationId, userKey, language, signal: options.signal, log },
+      {
+        services,
+        platform: 'discord',
+        conversationId,
+        userKey,
+        turnId: `discord:interaction:${interaction.id}`,
+        language,
+        signal: options.signal,
+        log,
+      },
       locale,
     );
     if (reply.type === 'message') {

@@ -96,7 +96,16 @@ export async function handleMessage(message: Message, options: HandlerOptions): 
     const { spec, option } = plainTextCommand('discord');
     const reply = await spec.handler(
       { [option]: question },
-      { services, platform: 'discord', conversationId, userKey, language, signal: options.signal, log },
+      {
+        services,
+        platform: 'discord',
+        conversationId,
+        userKey,
+        turnId: `discord:message:${message.id}`,
+        language,
+        signal: options.signal,
+        log,
+      },
     );
     if (reply.type === 'message') {
       await deliverMessages(surface, renderDiscordText(reply.text), log);

@@ -92,6 +92,8 @@ export async function resumeAnswer(record: InFlightAnswer, options: ResumeOption
         platform: 'discord',
         conversationId: record.conversationId,
         userKey: userKeyOf('discord', record.userId),
+        // The turn the stopped process admitted (`interaction:<id>` / `message:<id>`): not admitted again.
+        turnId: `discord:${record.id}`,
         language: record.language,
         signal: options.signal,
         log,

@@ -33,10 +33,14 @@ import {
 } from './routing.ts';
 import type { TelegramServices } from './services.ts';
 import { type StreamTiming, streamAnswer } from './stream-answer.ts';
+import { isReplay } from './update-handling.ts';
 
-/** Per-update data the adapter keeps on grammY's context: a request id and a logger that carries it. */
+/**
+ * Per-update data the adapter keeps on grammY's context: a request id, a logger that carries it, and whether the
+ * update is being handled again after a stopped process (see `isReplay`).
+ */
 interface RequestFlavor {
-  request?: { id: string; log: Logger };
+  request?: { id: string; log: Logger; replay: boolean };
 }
 
 /** grammY's context as this adapter uses it. */
@@ -121,8 +125,8 @@ export function createTelegramBot(
    * Replies to the update's message. The messages an earlier attempt at the same update left (a preview frozen
    * by a kill) are edited into this reply, so a replayed question refused or failed now leaves no "thinking…".
    */
-  const reply = async (updateId: number, message: Message, requestLog: Logger, html: string[]) => {
-    const record = previewRecordFor(services.store, bot.botInfo.id, updateId, requestLog);
+  const reply = async (ctx: TelegramContext, message: Message, requestLog: Logger, html: string[]) => {
+    const record = previewRecordFor(services.store, recordedUpdate(ctx), requestLog);
     const trail = createMessageTrail(bot.api, replyPlaceFor(message), requestLog, {
       minGapMs: 0,
       earlier: await record.load(),
@@ -132,11 +136,18 @@ export function createTelegramBot(
     await record.markDelivered();
   };
 
+  const recordedUpdate = (ctx: TelegramContext) => ({
+    botId: ctx.me.id,
+    updateId: ctx.update.update_id,
+    replay: ctx.request?.replay ?? false,
+  });
+
   bot.use(async (ctx, next) => {
     const id = randomUUID().slice(0, 8);
     ctx.request = {
       id,
       log: log.child({ requestId: id, chatId: ctx.chat?.id, updateId: ctx.update.update_id }),
+      replay: isReplay(ctx.update),
     };
     await track(next());
   });
@@ -159,7 +170,7 @@ export function createTelegramBot(
     const requestLog = ctx.request?.log ?? log;
     const incoming = routeMessage(message, ctx.me);
     if (incoming.kind === 'ignore') return requestLog.debug({ reason: incoming.reason }, 'message ignored');
-    if (await previewRecordFor(services.store, ctx.me.id, ctx.update.update_id, requestLog).wasDelivered()) {
+    if (await previewRecordFor(services.store, recordedUpdate(ctx), requestLog).wasDelivered()) {
       // A replay of an update whose reply a killed process had already sent: answering again would repeat it.
       return requestLog.info('update already answered before a restart; not answered again');
     }
@@ -168,7 +179,7 @@ export function createTelegramBot(
     if (!spec) {
       if (incoming.kind === 'plain' || !incoming.explicit) return;
       const text = catalogFor(uiLanguage(message, services)).errors.unknownCommand(incoming.name);
-      return reply(ctx.update.update_id, message, requestLog, [escapeHtml(text)]);
+      return reply(ctx, message, requestLog, [escapeHtml(text)]);
     }
     const words = incoming.kind === 'plain' ? incoming.text : incoming.rest;
     const language = languageOf(words, uiLanguage(message, services));
@@ -180,18 +191,20 @@ export function createTelegramBot(
         platform: 'telegram',
         conversationId: conversationIdFor(message),
         userKey: userKeyFor(message),
+        turnId: `telegram:${ctx.me.id}:${ctx.update.update_id}`,
         language,
         signal: controller.signal,
         log: requestLog,
       });
       if (result.type === 'message') {
-        return await reply(ctx.update.update_id, message, requestLog, renderTelegramText(result.text));
+        return await reply(ctx, message, requestLog, renderTelegramText(result.text));
       }
       await streamAnswer(
         { api: ctx.api, botId: ctx.me.id, services, log: requestLog, timing, drafts },
         replyPlaceFor(message),
         {
           updateId: ctx.update.update_id,
+          replay: ctx.request?.replay ?? false,
           events: result.events,
           language: result.language,
           signal: controller.signal,
@@ -226,11 +239,9 @@ export function createTelegramBot(
     if (!message) return;
     const sentence = describeErrorForUser(error, languageFor(message, services));
     return track(
-      reply(ctx.update.update_id, message, requestLog, [escapeHtml(sentence)]).catch(
-        (replyError: unknown) => {
-          requestLog.error({ err: replyError }, 'could not send the error message');
-        },
-      ),
+      reply(ctx, message, requestLog, [escapeHtml(sentence)]).catch((replyError: unknown) => {
+        requestLog.error({ err: replyError }, 'could not send the error message');
+      }),
     );
   });
 

@@ -138,6 +138,8 @@ export async function startDurablePolling<C extends Context>(
   options: DurablePollingOptions,
 ): Promise<RunnerHandle> {
   const { inbox, log } = options;
+  const replays = await inbox.takeUnfinished();
+  const replayed = new Set(replays);
   const fetchUpdates = createUpdateFetcher(bot, { fetch: options.fetch, silent: true });
   const source = createSource({
     supply: async (batchSize, signal) => inbox.admit(await fetchUpdates(batchSize, signal)),
@@ -145,7 +147,7 @@ export async function startDurablePolling<C extends Context>(
   const sink = createConcurrentSink<Update, unknown>(
     {
       async consume(update) {
-        await handleUpdateFully(bot, update, log);
+        await handleUpdateFully(bot, update, log, { replay: replayed.delete(update) });
         await inbox.settle(update.update_id);
       },
     },
@@ -153,7 +155,6 @@ export async function startDurablePolling<C extends Context>(
       log.error({ err: error }, 'update handling failed outside the bot');
     },
   );
-  const replays = await inbox.takeUnfinished();
   if (replays.length > 0) await sink.handle(replays);
   const runner = createRunner(source, sink);
   runner.start();

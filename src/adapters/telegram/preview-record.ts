@@ -23,15 +23,25 @@ export interface PreviewRecord {
   wasDelivered(): Promise<boolean>;
 }
 
-/**
- * The record of the answer to update `updateId` of bot `botId`: update ids count per bot, and two bots may share a
- * store.
- */
-export function previewRecordFor(store: Store, botId: number, updateId: number, log: Logger): PreviewRecord {
-  const key = storeKeys.telegramPreview(botId, updateId);
-  const deliveredKey = storeKeys.telegramDelivered(botId, updateId);
+/** Which update a record is about, and whether it is being handled again. */
+export interface RecordedUpdate {
+  /** The bot answering: update ids count per bot, and two bots may share a store. */
+  botId: number;
+  updateId: number;
+  /**
+   * True when a stopped process started on the update before (see `isReplay`). Only then can anything be
+   * recorded already, so a first attempt's `load` and `wasDelivered` answer without reading the store.
+   */
+  replay: boolean;
+}
+
+/** The record of the answer to one update. */
+export function previewRecordFor(store: Store, update: RecordedUpdate, log: Logger): PreviewRecord {
+  const key = storeKeys.telegramPreview(update.botId, update.updateId);
+  const deliveredKey = storeKeys.telegramDelivered(update.botId, update.updateId);
   return {
     async load() {
+      if (!update.replay) return [];
       try {
         return (await withStore('read', () => store.get<SentMessage[]>(key))) ?? [];
       } catch (error) {
@@ -54,6 +64,7 @@ export function previewRecordFor(store: Store, botId: number, updateId: number, 
       }
     },
     async wasDelivered() {
+      if (!update.replay) return false;
       try {
         return (await withStore('read', () => store.get<boolean>(deliveredKey))) === true;
       } catch (error) {

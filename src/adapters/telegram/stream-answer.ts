@@ -74,10 +74,11 @@ export async function streamAnswer(
    * The turn's events, rendered in `language`; `signal` is the one the turn was started with: once it aborts
    * (the bot is shutting down) the partial answer is delivered with a note saying so. `updateId` is the update
    * asking: the messages sent for it are recorded, so answering it again after a kill edits them (see
-   * `PreviewRecord`).
+   * `PreviewRecord`); `replay` says whether an earlier attempt may have sent some already.
    */
   request: {
     updateId: number;
+    replay: boolean;
     events: AsyncIterable<TurnEvent>;
     language: ReplyLanguage;
     signal: AbortSignal;
@@ -86,7 +87,11 @@ export async function streamAnswer(
   const { api, services, log } = context;
   const options = { showReasoning: services.config.showReasoning, language: request.language };
   const isPrivate = place.chatType === 'private';
-  const record = previewRecordFor(services.store, context.botId, request.updateId, log);
+  const record = previewRecordFor(
+    services.store,
+    { botId: context.botId, updateId: request.updateId, replay: request.replay },
+    log,
+  );
   const trail = createMessageTrail(api, place, log, {
     minGapMs: isPrivate ? 0 : context.timing.messageGapMs,
     earlier: await record.load(),

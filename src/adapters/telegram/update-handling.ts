@@ -33,14 +33,31 @@ export function mayReplay(
 }
 
 /**
+ * The updates being handled again (a stopped process started on them), by identity: grammY hands the bot's
+ * middleware the very object given to `handleUpdate` as `ctx.update`, and takes nothing else per update.
+ */
+const replays = new WeakSet<Update>();
+
+/**
+ * True when `update` was handed to `handleUpdateFully` as a replay: only then can an earlier attempt have left
+ * messages or a delivered reply in the chat, so only then is the store asked about them.
+ */
+export function isReplay(update: Update): boolean {
+  return replays.has(update);
+}
+
+/**
  * Handles one update to the end — the bot's middleware, and its error handler when that fails — and never
- * rejects, so the caller can mark the update done afterwards whatever happened.
+ * rejects, so the caller can mark the update done afterwards whatever happened. `replay` says that a stopped
+ * process started on the update before (the work queue or the inbox counted an earlier attempt); see `isReplay`.
  */
 export async function handleUpdateFully<C extends Context>(
   bot: Bot<C>,
   update: Update,
   log: Logger,
+  { replay }: { replay: boolean } = { replay: false },
 ): Promise<void> {
+  if (replay) replays.add(update);
   try {
     await bot.handleUpdate(update);
   } catch (error) {

@@ -1,0 +1,110 @@
+import type { Update } from 'grammy/types';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createTelegramBot } from '../../src/adapters/telegram/bot.ts';
+import { handleUpdateFully } from '../../src/adapters/telegram/update-handling.ts';
+import { storeKeys } from '../../src/core/store-keys.ts';
+import { createLogger } from '../../src/logging/logger.ts';
+import {
+  ada,
+  adaChat,
+  type Cleanups,
+  groundedAnswer,
+  group,
+  runCleanups,
+  startPoquanOnFakeModel,
+  telegramTiming,
+} from '../e2e/harness.ts';
+import { type FakeChat, startFakeTelegram } from '../fakes/fake-telegram.ts';
+
+/**
+ * Only an update handled again after a stopped process can find what an earlier attempt left in the store (the
+ * messages it sent, the mark that its reply was delivered): a first attempt — almost every update — answers
+ * without asking the store about either, and a replay reads them and is not answered twice.
+ */
+
+const cleanups: Cleanups = [];
+afterEach(() => runCleanups(cleanups));
+const log = createLogger('silent');
+
+/** A bot on the fakes whose store records every key read. */
+async function botReadingTheStore(env: Record<string, string> = {}) {
+  const telegram = await startFakeTelegram({ token: '123:REPLAY' });
+  cleanups.push(() => telegram.close());
+  const { poquan, llm, logs } = await startPoquanOnFakeModel(cleanups, undefined, {
+    TELEGRAM_BOT_TOKEN: telegram.token,
+    TELEGRAM_API_ROOT: telegram.url,
+    ...env,
+  });
+  const reads: string[] = [];
+  const { store } = poquan;
+  const get = store.get.bind(store);
+  const getMany = store.getMany.bind(store);
+  store.get = <T>(key: string) => {
+    reads.push(key);
+    return get<T>(key);
+  };
+  store.getMany = <T>(keys: string[]) => {
+    reads.push(...keys);
+    return getMany<T>(keys);
+  };
+  const { bot, settle } = createTelegramBot(poquan, telegramTiming);
+  await bot.init();
+  cleanups.push(() => settle(1000));
+  const earlierAttemptReads = (update: Update) =>
+    reads.filter((key) =>
+      [
+        storeKeys.telegramPreview(bot.botInfo.id, update.update_id),
+        storeKeys.telegramDelivered(bot.botInfo.id, update.update_id),
+      ].includes(key),
+    );
+  return { telegram, llm, logs, bot, earlierAttemptReads };
+}
+
+/** The same update as the queue or the inbox hands it over after a restart: parsed again from what was stored. */
+const storedCopy = (update: Update) => JSON.parse(JSON.stringify(update)) as Update;
+
+describe('a Telegram update', () => {
+  for (const chat of [adaChat, group] as FakeChat[]) {
+    it(`handled the first time is answered without reading what an earlier attempt left (${chat.type})`, async () => {
+      const { telegram, bot, earlierAttemptReads } = await botReadingTheStore();
+      const text = chat.type === 'private' ? 'Who founded High-Flyer?' : '/ask Who founded High-Flyer?';
+      const update = telegram.makeMessageUpdate({ chat, from: ada, text });
+      await handleUpdateFully(bot, update, log);
+      expect(telegram.botMessages(chat.id).map((message) => message.text)).toEqual([
+        expect.stringMatching(groundedAnswer),
+      ]);
+      expect(earlierAttemptReads(update)).toEqual([]);
+    });
+  }
+
+  it('handled again after its reply was delivered is not answered twice', async () => {
+    const { telegram, llm, logs, bot, earlierAttemptReads } = await botReadingTheStore();
+    const update = telegram.makeMessageUpdate({ chat: adaChat, from: ada, text: 'Who founded High-Flyer?' });
+    await handleUpdateFully(bot, update, log);
+    // Killed after the reply went out but before the update was marked done: it is handed over again.
+    await handleUpdateFully(bot, storedCopy(update), log, { replay: true });
+    expect(telegram.botMessages(adaChat.id)).toHaveLength(1);
+    expect(llm.requests).toHaveLength(1);
+    expect(earlierAttemptReads(update)).toEqual([
+      storeKeys.telegramDelivered(bot.botInfo.id, update.update_id),
+    ]);
+    expect(logs.entries().map((entry) => entry.msg)).toContain(
+      'update already answered before a restart; not answered again',
+    );
+  });
+
+  it('handled again without a delivered reply is answered, reading what the earlier attempt sent', async () => {
+    const { telegram, bot, earlierAttemptReads } = await botReadingTheStore();
+    const update = telegram.makeMessageUpdate({ chat: adaChat, from: ada, text: 'Who founded High-Flyer?' });
+    await handleUpdateFully(bot, update, log, { replay: true });
+    expect(telegram.botMessages(adaChat.id).map((message) => message.text)).toEqual([
+      expect.stringMatching(groundedAnswer),
+    ]);
+    expect(earlierAttemptReads(update).sort()).toEqual(
+      [
+        storeKeys.telegramDelivered(bot.botInfo.id, update.update_id),
+        storeKeys.telegramPreview(bot.botInfo.id, update.update_id),
+      ].sort(),
+    );
+  });
+});
