@@ -212,6 +212,8 @@ interface ReloadMeasurement {
   answered: number;
   answerMs: Distribution;
   firstAnswerAfterMs: number;
+  /** The largest event-loop delay while the first answer after the swap is made, with nothing else asked. */
+  firstAnswerMaxDelayMs: number;
 }
 
 /**
@@ -281,9 +283,15 @@ async function measureReload(base: KnowledgeBase, questions: string[]): Promise<
     const reload = await whileAsking(() => poquan.reloadKnowledge());
     const { changed } = reload.result;
     if (!changed) throw new Error('the reload did not change the knowledge');
+    const firstAnswer = monitorEventLoopDelay({ resolution: eventLoopResolutionMs });
+    firstAnswer.enable();
+    // The histogram records a delay only between two of its ticks: one before the answer, one after.
+    await new Promise((resolve) => setTimeout(resolve, 3 * eventLoopResolutionMs));
     const firstStarted = performance.now();
     await answerOnce(questions[0] as string, 'after-reload');
     const firstAnswerAfterMs = performance.now() - firstStarted;
+    await new Promise((resolve) => setTimeout(resolve, 3 * eventLoopResolutionMs));
+    firstAnswer.disable();
     await poquan.close();
     return {
       passages: poquan.knowledge().passages.length,
@@ -297,6 +305,7 @@ async function measureReload(base: KnowledgeBase, questions: string[]): Promise<
       answered: reload.answered,
       answerMs: summarize(reload.answerMs),
       firstAnswerAfterMs,
+      firstAnswerMaxDelayMs: Math.max(0, firstAnswer.max / 1e6 - eventLoopResolutionMs),
     };
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -426,6 +435,7 @@ export async function measureRetrievalSpeed({ quick, progress }: SectionOptions)
       'questions asked / answered during it',
       'answer p50 / p99 during it',
       'first answer after the swap',
+      'event-loop delay max during it',
     ],
     rows: [
       [
@@ -437,13 +447,14 @@ export async function measureRetrievalSpeed({ quick, progress }: SectionOptions)
         `${formatCount(reload.asked)} / ${formatCount(reload.answered)}`,
         `${formatMs(reload.answerMs.p50)} / ${formatMs(reload.answerMs.p99)}`,
         formatMs(reload.firstAnswerAfterMs),
+        formatMs(reload.firstAnswerMaxDelayMs),
       ],
     ],
     notes: [
       `Poquan starts on the shipped file; the generated corpus is written beside it as ${reload.files} Markdown files, then reloadKnowledge() loads, indexes and chooses the context strategy on a worker thread while a question is answered every ${questionEveryMs} ms.`,
-      `Event-loop delay: monitorEventLoopDelay over the reload, minus its ${eventLoopResolutionMs} ms sampling interval. The main thread only receives the passages (2,000 per turn) and the index (transferred, not copied).`,
+      `Event-loop delay: monitorEventLoopDelay over the reload, minus its ${eventLoopResolutionMs} ms sampling interval. The main thread only receives the passages (2,000 per turn), the index and, offline, the sentence ranker’s statistics (transferred, not copied).`,
       `same, idle: the same questions for ${idleMs / 1000} s just before, with no reload: the delay the machine and the answers add by themselves.`,
-      'First answer after the swap: the first question on the new version, which pays what is built lazily per version (offline answers build their sentence ranker over the whole knowledge on this thread, src/core/sentence-scoring.ts).',
+      'First answer after the swap: the first question on the new version, asked alone, and the largest event-loop delay while it is made. The offline sentence ranker’s statistics (a term → sentence-count table, src/search/sentence-statistics.ts) are counted on the worker with the index, so what remains is the first queries’ warm-up on the new index.',
     ],
   };
 
@@ -475,6 +486,12 @@ export async function measureRetrievalSpeed({ quick, progress }: SectionOptions)
       goal: `largest event-loop delay ≤ 50 ms during a reload of ${formatCount(reload.passages)} passages`,
       measured: formatMs(reload.maxDelayMs),
       met: reload.maxDelayMs <= 50,
+    });
+    // Building anything over the whole knowledge on the answering thread takes seconds at this size.
+    goals.push({
+      goal: `first offline answer after a reload of ${formatCount(reload.passages)} passages ≤ 1 s`,
+      measured: formatMs(reload.firstAnswerAfterMs),
+      met: reload.firstAnswerAfterMs <= 1000,
     });
   }
 

@@ -16,6 +16,7 @@ import { type MeteredAnswerer, meterAnswers } from './core/metering.ts';
 import type { PriceTable } from './core/providers.ts';
 import { createRateLimiter, type RateLimiter } from './core/rate-limit.ts';
 import { createRetriever, type Retriever } from './core/retriever.ts';
+import { createSentenceRanker, type SentenceRanker } from './core/sentence-scoring.ts';
 import type { Store } from './core/store.ts';
 import { resolveTopic, type Topic } from './core/topic.ts';
 import { type Asker, createAsker } from './core/turn.ts';
@@ -114,6 +115,8 @@ interface IndexedKnowledge {
   retriever: Retriever;
   context: ContextStrategy;
   topic: Topic;
+  /** Offline, after a reload: built from statistics the knowledge worker counted. */
+  sentenceRanker?: SentenceRanker;
 }
 
 /** The settings the context strategy is chosen with. */
@@ -204,6 +207,7 @@ export async function createPoquan(
         context: contextSettings(config),
         ...(config.topic ? { topicSetting: config.topic } : {}),
         currentVersion: current.knowledge.version,
+        quotesSentences: config.llm.mode === 'offline',
       },
       closing.signal,
     );
@@ -216,6 +220,7 @@ export async function createPoquan(
       retriever: createRetriever(next.knowledge, next.index, { minScore: config.retrieval.relevanceFloor }),
       context: next.context,
       topic: resolveTopic(config.topic, next.knowledge.topic),
+      ...(next.sentences ? { sentenceRanker: createSentenceRanker(next.knowledge, next.sentences) } : {}),
     };
     logger.info(
       { knowledgeVersion: current.knowledge.version, passages: current.knowledge.passages.length },
@@ -306,6 +311,7 @@ export async function createPoquan(
     createAnswerer({
       retriever: () => current.retriever,
       knowledge: () => current.knowledge,
+      sentenceRanker: () => current.sentenceRanker,
       context: () => current.context,
       topic: () => current.topic,
       followUpRewriteTimeoutMs: config.followUpRewriteTimeoutMs,

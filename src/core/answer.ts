@@ -18,6 +18,7 @@ import { retrieveWithParaphrases } from './paraphrases.ts';
 import { buildPrompt } from './prompt.ts';
 import { cleanQuestion, detectLanguage, type ReplyLanguage } from './question.ts';
 import type { Retriever, ScoredPassage } from './retriever.ts';
+import type { SentenceRanker } from './sentence-scoring.ts';
 import type { Store } from './store.ts';
 import { storeKeys } from './store-keys.ts';
 import type { Topic } from './topic.ts';
@@ -30,6 +31,11 @@ export interface AnswerDeps {
    * questions with its glossary. Absent: over the passages retrieved, without glossary.
    */
   knowledge?: () => KnowledgeBase;
+  /**
+   * The offline sentence ranker of `knowledge()`, when it was built with the version (a reload builds its
+   * statistics off the main thread); absent or undefined: built from `knowledge()` on its first offline answer.
+   */
+  sentenceRanker?: () => SentenceRanker | undefined;
   /**
    * Full or retrieve mode and the knowledge's date, for the same knowledge version as `retriever()`; absent
    * means retrieve mode with no date.
@@ -241,7 +247,7 @@ export function createAnswerer(deps: AnswerDeps): Answerer {
     if (!deps.llm || notCovered) {
       const text = notCovered
         ? notCoveredReply(question, language, context, afterKnowledge, deps.topic?.())
-        : extractiveAnswer(question, passages, language, deps.knowledge?.());
+        : extractiveAnswer(question, passages, language, deps.knowledge?.(), deps.sentenceRanker?.());
       yield { type: 'text', delta: text };
       done = {
         ...base,

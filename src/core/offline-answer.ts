@@ -58,15 +58,17 @@ function chooseQuotes(ranked: ScoredSentence[]): ScoredSentence[] {
 /**
  * The answer offered when no model is configured: the sentence of the given passages that best answers the
  * question first (see `createSentenceRanker`), then supporting sentences, each verbatim and cited `[n]` with
- * its passage's 1-based position in `passages`, and one line saying how to enable the model.
+ * its passage's 1-based position in `passages`, and one line saying how to enable the model. `ranker`, when
+ * given, must be `knowledge`'s (built with its version); otherwise it is built on first use.
  */
 export function extractiveAnswer(
   question: string,
   passages: ScoredPassage[],
   language: ReplyLanguage,
   knowledge: KnowledgeBase | undefined,
+  ranker: SentenceRanker = rankerFor(knowledge, passages),
 ): string {
-  const quotes = chooseQuotes(rankerFor(knowledge, passages)(question, passages)).map(
+  const quotes = chooseQuotes(ranker(question, passages)).map(
     ({ sentence, passageIndex }) => `- ${sentence} [${passageIndex + 1}]`,
   );
   const { answers } = catalogFor(language);

@@ -1,6 +1,6 @@
 import { extractFigures } from './figures.ts';
 import { createGlossaryMatcher, type GlossaryEntry } from './glossary.ts';
-import type { KnowledgeBase } from './knowledge.ts';
+import type { KnowledgeBase, Passage } from './knowledge.ts';
 import { paraphraseGroupsOf } from './paraphrases.ts';
 import type { ScoredPassage } from './retriever.ts';
 import { splitSentences } from './sentences.ts';
@@ -93,13 +93,10 @@ function isYear(value: number): boolean {
  * Words that begin with a capital wherever the knowledge uses them, in runs of two or more ("Liang Wenfeng",
  * "J.S. Tan"): names of people or places. "New Year" is not one, since the knowledge also writes "year".
  */
-function createNameFinder(knowledge: KnowledgeBase): (sentence: string) => string[] {
-  const lowercase = new Set<string>();
-  for (const { text } of knowledge.passages) {
-    for (const [word] of text.matchAll(/\b\p{Ll}[\p{L}'’]*/gu)) lowercase.add(word);
-  }
+function createNameFinder(statistics: SentenceStatistics): (sentence: string) => string[] {
   const isNameWord = (word: string) =>
-    /^(?:\p{Lu}\.)+$/u.test(word) || (/^\p{Lu}\p{Ll}+$/u.test(word) && !lowercase.has(word.toLowerCase()));
+    /^(?:\p{Lu}\.)+$/u.test(word) ||
+    (/^\p{Lu}\p{Ll}+$/u.test(word) && !statistics.writesInLowercase(word.toLowerCase()));
   return (sentence) => {
     const names: string[] = [];
     let run: string[] = [];
@@ -228,6 +225,59 @@ interface Meaning {
 }
 
 /**
+ * What the ranker needs to know about the whole knowledge, counted once per version: over every sentence of
+ * every passage (`splitSentences`), how many hold each `tokenize` term, and which words the text writes with
+ * a lowercase first letter.
+ */
+export interface SentenceStatistics {
+  readonly sentenceCount: number;
+  /** How many sentences hold `term`; 0 for a term the knowledge lacks. */
+  documentFrequency(term: string): number;
+  /** True when the knowledge writes `word` exactly so, as a word starting with a lowercase letter. */
+  writesInLowercase(word: string): boolean;
+}
+
+/** The counts `SentenceStatistics` answers from, as plain collections. */
+interface SentenceCounts {
+  sentenceCount: number;
+  documentFrequencies: Map<string, number>;
+  lowercaseWords: Set<string>;
+}
+
+/**
+ * Tokenizes every sentence of `passages`: the slow part of a ranker (seconds for 100,000 passages), which a
+ * reload does on the knowledge worker (`src/search/sentence-statistics.ts`).
+ */
+export function countSentenceTerms(passages: readonly Passage[]): SentenceCounts {
+  const documentFrequencies = new Map<string, number>();
+  const lowercaseWords = new Set<string>();
+  let sentenceCount = 0;
+  for (const { text } of passages) {
+    for (const sentence of splitSentences(text)) {
+      sentenceCount++;
+      for (const term of new Set(tokenize(sentence))) {
+        documentFrequencies.set(term, (documentFrequencies.get(term) ?? 0) + 1);
+      }
+    }
+    for (const [word] of text.matchAll(/\b\p{Ll}[\p{L}'’]*/gu)) lowercaseWords.add(word);
+  }
+  return { sentenceCount, documentFrequencies, lowercaseWords };
+}
+
+/** Statistics answered from counts held in this thread's heap. */
+function statisticsFromCounts({
+  sentenceCount,
+  documentFrequencies,
+  lowercaseWords,
+}: SentenceCounts): SentenceStatistics {
+  return {
+    sentenceCount,
+    documentFrequency: (term) => documentFrequencies.get(term) ?? 0,
+    writesInLowercase: (word) => lowercaseWords.has(word),
+  };
+}
+
+/**
  * Creates the ranker offline answers quote with, built once per knowledge version. A sentence scores the
  * inverse document frequency (over every sentence of the knowledge) of each question term it holds; each
  * meaning a glossary entry or a paraphrase (src/core/paraphrases.ts) adds counts once, by its best-held
@@ -235,25 +285,23 @@ interface Meaning {
  * holds what the question asks for ("who" → a person's name, "when"/哪一年 → a year or date, "how much"/多少 →
  * an amount, "who is X?" → a sentence saying what X is), most when that stands next to the question's words;
  * and a little for its passage's retrieval score. Ties keep retrieval order, then sentence order.
+ *
+ * `statistics` must be those of `knowledge.passages`; without them they are counted here, which takes
+ * seconds on a large knowledge. Given them, building the ranker is immediate and each question costs only
+ * the sentences of the passages it is given.
  */
-export function createSentenceRanker(knowledge: KnowledgeBase): SentenceRanker {
-  const documentFrequency = new Map<string, number>();
-  let sentenceCount = 0;
-  for (const { text } of knowledge.passages) {
-    for (const sentence of splitSentences(text)) {
-      sentenceCount++;
-      for (const term of new Set(tokenize(sentence))) {
-        documentFrequency.set(term, (documentFrequency.get(term) ?? 0) + 1);
-      }
-    }
-  }
+export function createSentenceRanker(
+  knowledge: KnowledgeBase,
+  statistics: SentenceStatistics = statisticsFromCounts(countSentenceTerms(knowledge.passages)),
+): SentenceRanker {
+  const { sentenceCount } = statistics;
   const idf = (term: string) => {
-    const df = documentFrequency.get(term) ?? 0;
+    const df = statistics.documentFrequency(term);
     return Math.log(1 + (sentenceCount - df + 0.5) / (df + 0.5));
   };
   const expand = createGlossaryMatcher(knowledge.glossary);
   const entryOf = createEntryLookup(knowledge.glossary);
-  const findNames = createNameFinder(knowledge);
+  const findNames = createNameFinder(statistics);
 
   return (question, passages) => {
     const kinds = kindsOf(question, findNames(question));

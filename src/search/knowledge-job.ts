@@ -9,6 +9,7 @@ import type { GlossaryEntry } from '../core/glossary.ts';
 import type { KnowledgeFileInfo, Passage } from '../core/knowledge.ts';
 import type { Topic } from '../core/topic.ts';
 import type { Bm25IndexData } from './bm25-index.ts';
+import type { SentenceStatisticsData } from './sentence-statistics.ts';
 
 /** The worker's input (`workerData`). */
 export interface KnowledgeJob {
@@ -18,6 +19,8 @@ export interface KnowledgeJob {
   topicSetting?: Topic;
   /** The version already live: when the directory still holds it, nothing is built. */
   currentVersion?: string;
+  /** No model configured: answers quote sentences, so the sentence ranker's statistics are built too. */
+  quotesSentences?: boolean;
 }
 
 /** Passages per message: decoding 2,000 takes a few milliseconds. */
@@ -32,6 +35,8 @@ export type WorkerMessage =
       topic?: Topic;
       version: string;
       index: Bm25IndexData;
+      /** When the job `quotesSentences`. */
+      sentences?: SentenceStatisticsData;
       /** Absent in full mode, whose strategy refers to the passages themselves and is rebuilt on arrival. */
       context?: ContextStrategy;
     }

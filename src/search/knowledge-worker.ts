@@ -1,6 +1,7 @@
 /**
- * Worker thread: loads a knowledge directory, builds its index and chooses its context strategy — the
- * seconds of work a large knowledge reload takes — so the thread answering questions is never blocked.
+ * Worker thread: loads a knowledge directory, builds its index (and, offline, the sentence ranker's
+ * statistics) and chooses its context strategy — the seconds of work a large knowledge reload takes — so the
+ * thread answering questions is never blocked.
  * Protocol in `./knowledge-job.ts`.
  */
 import { parentPort, workerData } from 'node:worker_threads';
@@ -11,6 +12,7 @@ import { tokenize } from '../core/tokenize.ts';
 import { resolveTopic } from '../core/topic.ts';
 import { buildBm25IndexData, transferablesOf } from './bm25-index.ts';
 import { type KnowledgeJob, nextSlice, passagesPerSlice, type WorkerMessage } from './knowledge-job.ts';
+import { buildSentenceStatisticsData, sentenceTransferablesOf } from './sentence-statistics.ts';
 
 const port = parentPort;
 if (!port) throw new Error('knowledge-worker.ts runs only as a worker thread');
@@ -24,6 +26,7 @@ try {
     port.close();
   } else {
     const index = buildBm25IndexData(knowledge.passages, tokenize);
+    const sentences = job.quotesSentences ? buildSentenceStatisticsData(knowledge.passages) : undefined;
     const topic = resolveTopic(job.topicSetting, knowledge.topic);
     const context = chooseContextStrategy(knowledge, { ...job.context, topic });
     let sent = 0;
@@ -34,8 +37,17 @@ try {
         return;
       }
       const { glossary, files, version } = knowledge;
-      const done = { kind: 'done', glossary, files, topic: knowledge.topic, version, index } as const;
-      send(context.mode === 'full' ? done : { ...done, context }, transferablesOf(index));
+      const done = {
+        kind: 'done',
+        glossary,
+        files,
+        topic: knowledge.topic,
+        version,
+        index,
+        ...(sentences ? { sentences } : {}),
+      } as const;
+      const transfer = [...transferablesOf(index), ...(sentences ? sentenceTransferablesOf(sentences) : [])];
+      send(context.mode === 'full' ? done : { ...done, context }, transfer);
       port.close();
     };
     port.on('message', (message) => {

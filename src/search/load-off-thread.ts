@@ -7,16 +7,20 @@ import { type ContextStrategy, chooseContextStrategy } from '../core/context.ts'
 import { ConfigError } from '../core/errors.ts';
 import type { KnowledgeBase, Passage } from '../core/knowledge.ts';
 import type { PassageIndex } from '../core/passage-index.ts';
+import type { SentenceStatistics } from '../core/sentence-scoring.ts';
 import { tokenize } from '../core/tokenize.ts';
 import { resolveTopic } from '../core/topic.ts';
 import { openBm25Index } from './bm25-index.ts';
 import { type KnowledgeJob, nextSlice, type WorkerMessage } from './knowledge-job.ts';
+import { openSentenceStatistics } from './sentence-statistics.ts';
 
 /** A knowledge version with everything built for it. */
 export interface LoadedKnowledge {
   knowledge: KnowledgeBase;
   index: PassageIndex;
   context: ContextStrategy;
+  /** The offline sentence ranker's statistics, when the job `quotesSentences`. */
+  sentences?: SentenceStatistics;
 }
 
 /** tsx's ESM registration API, found through its package's export map. */
@@ -40,8 +44,9 @@ function startWorker(job: KnowledgeJob): Worker {
 }
 
 /**
- * Loads `job.dir` and builds its index and context strategy on a worker thread; the calling thread only
- * receives the result, a slice of passages per turn of its event loop, and the index without copying.
+ * Loads `job.dir` and builds its index, context strategy and (when `job.quotesSentences`) sentence
+ * statistics on a worker thread; the calling thread only receives the result, a slice of passages per turn
+ * of its event loop, and the index and statistics without copying.
  * Resolves undefined when the directory still holds `job.currentVersion`. Rejects like `loadKnowledge`
  * (a `ConfigError` naming the file) for bad knowledge, and with `signal.reason` when aborted, which stops
  * the worker.
@@ -92,7 +97,8 @@ export function loadKnowledgeOffThread(
               ...job.context,
               topic: resolveTopic(job.topicSetting, topic),
             });
-          return settle(() => resolve({ knowledge, index, context }));
+          const sentences = message.sentences ? openSentenceStatistics(message.sentences) : undefined;
+          return settle(() => resolve({ knowledge, index, context, ...(sentences ? { sentences } : {}) }));
         }
       }
     });
