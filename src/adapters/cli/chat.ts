@@ -66,7 +66,7 @@ export async function runChat(
         output.out.write(`${error.message}\n`);
       } else {
         // One line, as `poquan ask` prints it; the details (a stack) are for LOG_LEVEL=debug, not mid-conversation.
-        output.err.write(`poquan: ${describeCliError(error)}\n`);
+        output.err.write(`poquan: ${describeCliError(error, poquan.config)}\n`);
         poquan.logger.debug({ err: error }, 'chat question failed');
       }
     }
