@@ -243,8 +243,10 @@ async function askAndCheck(poquan: Poquan, qa: QaCase) {
     }
     return failedCheck(qa, 'the answer ended without a done event');
   } catch (error) {
-    // A rejected key fails every question alike: say so once instead of reporting zeros.
-    if (error instanceof LlmError && error.kind === 'auth') throw error;
+    // A rejected key, or a provider that cannot be connected to, fails every question alike: say so once
+    // (naming the setting) instead of reporting zeros.
+    const unreachable = error instanceof LlmError && error.kind === 'unavailable' && !error.options.status;
+    if ((error instanceof LlmError && error.kind === 'auth') || unreachable) throw error;
     if (!(error instanceof LlmError || error instanceof InputError)) throw error;
     return failedCheck(qa, describeErrorForUser(error));
   }

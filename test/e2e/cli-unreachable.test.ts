@@ -82,6 +82,19 @@ describe('poquan ask with a model it cannot reach', () => {
     expectNoLogDumpOrSecret(run);
   });
 
+  it('stops `eval --answers` at the first question with that line instead of failing every question', async () => {
+    const port = await closedPort();
+    const qaFile = new URL('../fixtures/qa.jsonl', import.meta.url).pathname;
+    const run = await poquan(['eval', '--answers', '--json', '--qa', qaFile], {
+      LLM_BASE_URL: `http://127.0.0.1:${port}/v1`,
+      LLM_MAX_RETRIES: '0',
+      STORE_URL: 'memory://',
+    });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toBe(`${modelRefusedLine(port)}\n`);
+  });
+
   it('names LLM_BASE_URL and LLM_MODEL when something other than a model API answers there (404)', async () => {
     const llm = await startFakeLlm();
     fakes.push(llm);
