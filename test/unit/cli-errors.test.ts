@@ -1,10 +1,11 @@
 import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
+import OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
 import { describeCliError, withoutCredentials } from '../../src/adapters/cli/errors.ts';
 import { loadConfig } from '../../src/core/config.ts';
 import { StoreError } from '../../src/core/errors.ts';
-import { createOpenAiLlm } from '../../src/llm/openai-client.ts';
+import { createOpenAiLlm, toLlmError } from '../../src/llm/openai-client.ts';
 
 /**
  * At the terminal the reader is the operator: a model failure the settings explain is said with the settings
@@ -83,6 +84,20 @@ describe('describeCliError for a model failure', () => {
     const refused = await failureAt({ LLM_BASE_URL: `http://127.0.0.1:${await closedPort()}` });
     expect(describeCliError(refused)).toBe(
       'The model provider is unavailable at the moment. Please try again shortly.',
+    );
+  });
+
+  it('names the connect timeout of a host that drops the connection attempt (undici gives up after 10 s)', () => {
+    // A blackholed address cannot be made on loopback; this is the chain undici and the SDK build for one.
+    const connectTimeout = Object.assign(new Error('Connect Timeout Error'), {
+      code: 'UND_ERR_CONNECT_TIMEOUT',
+    });
+    const sdkError = new OpenAI.APIConnectionError({
+      cause: new TypeError('fetch failed', { cause: connectTimeout }),
+    });
+    const settings = { LLM_BASE_URL: 'http://10.255.255.1/v1' };
+    expect(describeWith(settings, toLlmError(sdkError, false))).toBe(
+      'Could not reach the model provider at LLM_BASE_URL (http://10.255.255.1/v1): connection timed out (UND_ERR_CONNECT_TIMEOUT). Check the URL and the network; `poquan doctor` checks every setting.',
     );
   });
 
