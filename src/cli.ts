@@ -23,19 +23,28 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 const style = terminalStyle(wantsColor(Boolean(process.stdout.isTTY), process.env));
 const output = { out: process.stdout, err: process.stderr, style };
 
+/** The settings this run read: a failure's line names the model or store setting behind it (see `describeCliError`). */
+let configInUse: Config | undefined;
+
 async function readConfig(fallbacks?: ConfigFallbacks): Promise<Config> {
   if (existsSync('.env')) process.loadEnvFile('.env');
   const { loadConfig } = await import('./core/config.ts');
-  return loadConfig(process.env, fallbacks);
+  configInUse = loadConfig(process.env, fallbacks);
+  return configInUse;
 }
 
-/** The CLI's logger: warnings and worse on stderr unless LOG_LEVEL says otherwise, configured secrets scrubbed. */
+/**
+ * The CLI's logger, configured secrets scrubbed: without LOG_LEVEL, warnings and worse as plain lines on stderr
+ * (see `createTerminalLog`); with it, the JSON log at that level.
+ */
 async function loggerFor(config: Config) {
-  const [{ createLogger }, { secretsOf }] = await Promise.all([
+  const [{ createLogger }, { secretsOf }, { createTerminalLog }] = await Promise.all([
     import('./logging/logger.ts'),
     import('./core/config.ts'),
+    import('./adapters/cli/terminal-log.ts'),
   ]);
-  return createLogger(config.logLevel ?? 'warn', 2, secretsOf(config));
+  const destination = config.logLevel ? 2 : createTerminalLog(process.stderr, config.storeUrl);
+  return createLogger(config.logLevel ?? 'warn', destination, secretsOf(config));
 }
 
 async function withPoquan<T>(run: (poquan: Poquan) => Promise<T>, configured?: Config): Promise<T> {
@@ -234,8 +243,10 @@ async function askAndCheck(poquan: Poquan, qa: QaCase) {
     }
     return failedCheck(qa, 'the answer ended without a done event');
   } catch (error) {
-    // A rejected key fails every question alike: say so once instead of reporting zeros.
-    if (error instanceof LlmError && error.kind === 'auth') throw error;
+    // A rejected key, or a provider that cannot be connected to, fails every question alike: say so once
+    // (naming the setting) instead of reporting zeros.
+    const unreachable = error instanceof LlmError && error.kind === 'unavailable' && !error.options.status;
+    if ((error instanceof LlmError && error.kind === 'auth') || unreachable) throw error;
     if (!(error instanceof LlmError || error instanceof InputError)) throw error;
     return failedCheck(qa, describeErrorForUser(error));
   }
@@ -549,7 +560,7 @@ try {
     // Commander has printed the usage error (or the help or version asked for) already.
     process.exitCode = error.exitCode === 0 ? 0 : 2;
   } else {
-    process.stderr.write(`poquan: ${describeCliError(error)}\n`);
+    process.stderr.write(`poquan: ${describeCliError(error, configInUse)}\n`);
     process.exitCode = error instanceof LimitReachedError ? 3 : error instanceof InputError ? 2 : 1;
   }
 }

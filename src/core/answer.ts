@@ -19,7 +19,7 @@ import { buildPrompt } from './prompt.ts';
 import { cleanQuestion, detectLanguage, type ReplyLanguage } from './question.ts';
 import type { Retriever, ScoredPassage } from './retriever.ts';
 import type { SentenceRanker } from './sentence-scoring.ts';
-import type { Store } from './store.ts';
+import { type Store, withStore } from './store.ts';
 import { storeKeys } from './store-keys.ts';
 import type { Topic } from './topic.ts';
 
@@ -155,7 +155,7 @@ export function createAnswerer(deps: AnswerDeps): Answerer {
 
   async function readCache(key: string): Promise<CachedAnswer | undefined> {
     try {
-      return await deps.cache?.get<CachedAnswer>(key);
+      return await withStore('read', async () => deps.cache?.get<CachedAnswer>(key));
     } catch (error) {
       deps.logger.warn({ err: error }, 'answer cache unavailable');
       return undefined;
@@ -164,7 +164,7 @@ export function createAnswerer(deps: AnswerDeps): Answerer {
 
   async function writeCache(key: string, value: CachedAnswer): Promise<void> {
     try {
-      await deps.cache?.set(key, value, deps.cacheTtlMs);
+      await withStore('write', async () => deps.cache?.set(key, value, deps.cacheTtlMs));
     } catch (error) {
       deps.logger.warn({ err: error }, 'answer cache unavailable');
     }

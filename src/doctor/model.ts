@@ -1,3 +1,4 @@
+import { describeConnectionFailure, withoutCredentials } from '../adapters/cli/errors.ts';
 import type { Config } from '../core/config.ts';
 import { describeErrorForUser, LlmError, type LlmErrorKind } from '../core/errors.ts';
 import { createOpenAiLlm } from '../llm/openai-client.ts';
@@ -93,6 +94,14 @@ export async function checkModel(config: Config): Promise<DoctorCheck> {
   } catch (error) {
     if (!(error instanceof LlmError)) {
       return failed('model', (error as Error).message ?? String(error), describeErrorForUser(error));
+    }
+    if (error.options.status === undefined && (error.kind === 'unavailable' || error.kind === 'timeout')) {
+      const where = withoutCredentials(llm.baseUrl);
+      const detail =
+        error.kind === 'timeout'
+          ? `no answer from ${where} within LLM_TIMEOUT_MS (${llm.timeoutMs} ms)`
+          : `could not reach ${where}: ${describeConnectionFailure(error)}`;
+      return failed('model', detail, modelFixes[error.kind] as string);
     }
     const unclear = error.options.status === 404 || ['bad_request', 'cut_off', 'empty'].includes(error.kind);
     if (unclear) {

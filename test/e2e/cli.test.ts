@@ -218,7 +218,7 @@ describe('poquan CLI', () => {
     );
     expect(run.code).toBe(0);
     const failures = run.stderr.split('\n').filter((line) => line.includes('poquan:'));
-    expect(failures).toEqual([expect.stringMatching(/The model provider is unavailable/)]);
+    expect(failures).toEqual([expect.stringMatching(/Could not reach the model provider at LLM_BASE_URL/)]);
     expect(run.stderr).not.toMatch(/"level"|stack|at .*\.ts:\d+/);
     expect(run.stdout).toMatch(/^Poquan \(破圈\) \d+\.\d+\.\d+$/m);
   });

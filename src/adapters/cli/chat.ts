@@ -17,7 +17,7 @@ import { renderMarkdownForTerminal } from './terminal-markdown.ts';
  * CLI user under the same budgets and rate limit as `poquan ask`.
  */
 export async function runChat(
-  services: CommandServices & { config: Pick<Config, 'defaultLanguage'> },
+  services: CommandServices & { config: Pick<Config, 'defaultLanguage' | 'llm' | 'storeUrl'> },
   input: Readable,
   output: AnswerOutput,
   conversationId: string,
@@ -67,7 +67,8 @@ export async function runChat(
         output.out.write(`${error.message}\n`);
       } else {
         // One line, as `poquan ask` prints it; the details (a stack) are for LOG_LEVEL=debug, not mid-conversation.
-        output.err.write(`poquan: ${describeCliError(error)}\n`);
+        output.err.write(`poquan: ${describeCliError(error, services.config)}
+`);
         services.logger.debug({ err: error }, 'chat question failed');
       }
     }

@@ -1,19 +1,83 @@
-import { ConfigError, describeErrorForUser, InputError, LlmError, StartupError } from '../../core/errors.ts';
+import type { Config } from '../../core/config.ts';
+import {
+  ConfigError,
+  describeErrorForUser,
+  InputError,
+  LlmError,
+  StartupError,
+  StoreError,
+} from '../../core/errors.ts';
 
 /** A question turned away by a budget or the rate limit; `poquan ask` exits with code 3 and its sentence. */
 export class LimitReachedError extends Error {
   override name = 'LimitReachedError';
 }
 
+/** The settings a CLI error line may name: where the model and the store are. */
+export type CliErrorSettings = Pick<Config, 'llm' | 'storeUrl'>;
+
 /**
  * One line for the terminal, without the `poquan:` prefix: the message of errors meant for people as it is,
  * the user sentence for model failures, and the user sentence plus the message for anything unexpected.
- * Never a stack trace.
+ * Never a stack trace. At the terminal the reader is the operator, so with `settings` a model that could not
+ * be reached, did not answer in time or refused the request, and a store that failed, are named by their
+ * settings (LLM_BASE_URL, LLM_TIMEOUT_MS, LLM_MODEL, STORE_URL), never with a key or password.
  */
-export function describeCliError(error: unknown): string {
+export function describeCliError(error: unknown, settings?: CliErrorSettings): string {
   if (error instanceof ConfigError || error instanceof StartupError || error instanceof LimitReachedError) {
     return error.message;
   }
-  if (error instanceof InputError || error instanceof LlmError) return describeErrorForUser(error);
+  if (error instanceof LlmError) {
+    return (settings && describeModelFailure(error, settings.llm)) ?? describeErrorForUser(error);
+  }
+  if (error instanceof StoreError && settings) {
+    return `STORE_URL (${withoutCredentials(settings.storeUrl)}) cannot be used (${error.message}).`;
+  }
+  if (error instanceof InputError) return describeErrorForUser(error);
   return describeErrorForUser(error) + (error instanceof Error ? ` (${error.message})` : '');
+}
+
+/** The failures the settings explain: no HTTP answer at all, none in time, or a refusal other than the key's. */
+function describeModelFailure(error: LlmError, llm: Config['llm']): string | undefined {
+  const at = `model provider at LLM_BASE_URL (${withoutCredentials(llm.baseUrl)})`;
+  const { status } = error.options;
+  if (error.kind === 'timeout' && status === undefined) {
+    return `No answer from the ${at} within LLM_TIMEOUT_MS (${llm.timeoutMs} ms). Check the URL and the network, or raise LLM_TIMEOUT_MS.`;
+  }
+  if (error.kind === 'unavailable' && status === undefined) {
+    return `Could not reach the ${at}: ${describeConnectionFailure(error)}. Check the URL and the network; \`poquan doctor\` checks every setting.`;
+  }
+  if (error.kind === 'bad_request' && status !== undefined) {
+    return `The ${at} refused the request (HTTP ${status}). Check LLM_BASE_URL (the API root /chat/completions hangs off, often ending in /v1) and LLM_MODEL (${llm.model}); \`poquan doctor\` tells which is wrong.`;
+  }
+  return undefined;
+}
+
+/** A URL as far as it says where: without user, password, query or fragment, any of which may hold a secret. */
+export function withoutCredentials(url: string): string {
+  return url.replace(/^([a-z][\w+.-]*:\/\/)[^/?#]*@/i, '$1').replace(/[?#].*$/, '');
+}
+
+const socketFailures: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'host name lookup failed',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  ETIMEDOUT: 'connection timed out',
+  UND_ERR_CONNECT_TIMEOUT: 'connection timed out',
+};
+
+/**
+ * Why no connection was made, by the socket's error code deepest in the causes, e.g. "connection refused
+ * (ECONNREFUSED)". Messages are left out: fetch's quote the whole URL, credentials and all.
+ */
+export function describeConnectionFailure(error: Error): string {
+  let code: unknown;
+  for (let at: unknown = error, depth = 0; at instanceof Error && depth < 5; at = at.cause, depth++) {
+    code = (at as { code?: unknown }).code ?? code;
+  }
+  if (typeof code !== 'string') return 'no connection';
+  return `${socketFailures[code] ?? 'no connection'} (${code})`;
 }
