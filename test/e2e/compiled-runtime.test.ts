@@ -78,7 +78,7 @@ describe('the compiled runtime', { timeout: 120_000 }, () => {
     const run = await poquanTraced(['--version']);
     expect(run.code).toBe(0);
     expect(run.stdout.trim()).toBe(version);
-    expect(run.modules).toContain('dist/src/cli.js');
+    expect(run.modules).toContain('dist/src/main.js');
     expect(run.modules.filter((file) => file.endsWith('.ts'))).toEqual([]);
     expect(packagesIn(run.modules)).not.toContain('tsx');
     expect(packagesIn(run.modules)).not.toContain('typescript');

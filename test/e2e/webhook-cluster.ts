@@ -10,7 +10,7 @@ import { type LoadBalancer, startLoadBalancer } from '../servers/load-balancer.t
 
 /**
  * Poquan deployed for Telegram webhooks as the README describes it, on loopback: N instances (each its own
- * `createPoquan`, Telegram adapter in webhook mode and HTTP server, wired as `src/main.ts` wires them) behind a
+ * `createPoquan`, Telegram adapter in webhook mode and HTTP server, wired as `src/start-bots.ts` wires them) behind a
  * round-robin load balancer, with the fake Telegram delivering updates to the balancer's URL. Each instance
  * has its own fake model, so a test can tell which instance answered and what it sent to the model.
  */
@@ -44,7 +44,7 @@ export interface WebhookInstance {
     status: number;
     body: { checks: Array<{ name: string; ok: boolean; error?: string }> };
   }>;
-  /** Stops as `src/main.ts` does on SIGTERM: adapter (draining for `graceMs`), HTTP server, store. Idempotent. */
+  /** Stops as `src/start-bots.ts` does on SIGTERM: adapter (draining for `graceMs`), HTTP server, store. Idempotent. */
   stop(graceMs?: number): Promise<void>;
 }
 
