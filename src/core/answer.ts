@@ -184,7 +184,7 @@ export function createAnswerer(deps: AnswerDeps): Answerer {
     const fullContext = context?.mode === 'full' ? context : undefined;
     const knowledgeVersion = retriever.knowledgeVersion;
     const history = await loadHistory(conversationId);
-    // 96 random bits, URL-safe: short enough for a Telegram button's 64-byte callback data.
+    // 96 random bits as 16 URL-safe characters: adapters carry the id in their vote buttons' payloads.
     const answerId = randomBytes(12).toString('base64url');
     const base = { answerId, mode, model, knowledgeVersion, incomplete: false, cached: false } as const;
 

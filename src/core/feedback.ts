@@ -110,24 +110,6 @@ export function dayOf(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);
 }
 
-const actionPattern = /^fb:([A-Za-z0-9_-]{1,40}):(up|down)$/;
-
-/**
- * The button payload for a vote: `fb:<answerId>:up|down`, at most 49 bytes, within Telegram's 64-byte
- * `callback_data` and Discord's 100-character `custom_id`.
- * @see https://core.telegram.org/bots/api#inlinekeyboardbutton
- * @see https://discord.com/developers/docs/components/reference#button
- */
-export function encodeFeedbackAction(answerId: string, vote: Vote): string {
-  return `fb:${answerId}:${vote}`;
-}
-
-/** Reads a button payload back; undefined for anything that is not one of our vote buttons. */
-export function decodeFeedbackAction(data: string | undefined): { answerId: string; vote: Vote } | undefined {
-  const match = actionPattern.exec(data ?? '');
-  return match ? { answerId: match[1] as string, vote: match[2] as Vote } : undefined;
-}
-
 /** The short acknowledgement a voter sees (a Telegram toast, a Discord ephemeral reply), in their language. */
 export function describeVoteOutcome(outcome: VoteOutcome | 'failed', language: ReplyLanguage): string {
   const key = outcome === 'failed' ? 'failed' : outcome.status;

@@ -1,13 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AnswerDone } from '../../src/core/answer-events.ts';
-import {
-  createFeedbackStore,
-  dayOf,
-  decodeFeedbackAction,
-  describeVoteOutcome,
-  encodeFeedbackAction,
-  shouldHandOff,
-} from '../../src/core/feedback.ts';
+import { createFeedbackStore, dayOf, describeVoteOutcome, shouldHandOff } from '../../src/core/feedback.ts';
 import { createMetrics } from '../../src/metrics/prometheus-metrics.ts';
 import { type OpenedStore, openStore } from '../../src/store/open-store.ts';
 
@@ -229,23 +222,7 @@ describe('feedback store', () => {
   });
 });
 
-describe('vote button payloads', () => {
-  it('round-trip and stay within Telegram’s 64 bytes and Discord’s 100 characters', () => {
-    const answerId = 'AbCdEf0123456789';
-    for (const vote of ['up', 'down'] as const) {
-      const data = encodeFeedbackAction(answerId, vote);
-      expect(data).toBe(`fb:${answerId}:${vote}`);
-      expect(Buffer.byteLength(data)).toBeLessThanOrEqual(64);
-      expect(decodeFeedbackAction(data)).toEqual({ answerId, vote });
-    }
-  });
-
-  it('ignore data that is not a vote', () => {
-    for (const data of [undefined, '', 'fb:x:maybe', 'other:x:up', 'fb::up', 'fb:a:b:up']) {
-      expect(decodeFeedbackAction(data)).toBeUndefined();
-    }
-  });
-
+describe('feedback days', () => {
   it('day keys are UTC', () => {
     expect(dayOf(Date.parse('2026-03-01T23:30:00-05:00'))).toBe('2026-03-02');
   });

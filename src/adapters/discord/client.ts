@@ -1,4 +1,4 @@
-import { once, setMaxListeners } from 'node:events';
+import { once } from 'node:events';
 import {
   Client,
   type ClientOptions,
@@ -11,6 +11,7 @@ import {
 import { ConfigError, StartupError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { storeKeys } from '../../core/store-keys.ts';
+import { createWorkInFlight } from '../shared/work-in-flight.ts';
 import { createPreviewRest } from './deliver.ts';
 import { reportError } from './errors.ts';
 import { createInFlightAnswers, ownerLeaseMs } from './in-flight.ts';
@@ -42,19 +43,6 @@ const claimTtlMs = 15 * 60_000;
  * times per lease, so a live instance never looks gone, and a dead one's answers resume soon after its lease ends.
  */
 const leaseRenewalMs = ownerLeaseMs / 3;
-
-/** Resolves true if `promise` settles within `ms`, false otherwise; never leaves a timer behind. */
-async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  try {
-    return await Promise.race([promise.then(() => true), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /**
  * Why logging in failed, naming the setting to fix: discord.js reports a token Discord answered 401 as
@@ -115,11 +103,7 @@ export function createDiscordClient(services: DiscordServices, options: DiscordB
   });
   const previewRest = createPreviewRest(services.config.discord.apiBase, token);
   const answersInFlight = createInFlightAnswers({ store: services.store, log });
-  const inFlight = new Set<Promise<void>>();
-  const cancel = new AbortController();
-  // Every answer in flight listens for the shutdown and stops listening when done: more than Node's default of
-  // ten at once is load, not a leak.
-  setMaxListeners(0, cancel.signal);
+  const work = createWorkInFlight();
   let stopping = false;
   let stopped: Promise<void> | undefined;
 
@@ -128,7 +112,7 @@ export function createDiscordClient(services: DiscordServices, options: DiscordB
     log: requestLog,
     editIntervalMs: options.editIntervalMs ?? 1000,
     previewRest,
-    signal: cancel.signal,
+    signal: work.signal,
     isStopping: () => stopping,
     inFlight: answersInFlight,
     async claim(eventKey) {
@@ -140,12 +124,13 @@ export function createDiscordClient(services: DiscordServices, options: DiscordB
       }
     },
   });
-  const track = (kind: string, id: string, work: (options: HandlerOptions) => Promise<void>) => {
+  const track = (kind: string, id: string, handle: (options: HandlerOptions) => Promise<void>) => {
     const requestLog = log.child({ requestId: id, kind });
-    const task: Promise<void> = work(handlerOptions(requestLog))
-      .catch((error: unknown) => reportError(requestLog, error, `${kind} failed`))
-      .finally(() => inFlight.delete(task));
-    inFlight.add(task);
+    void work.track(
+      handle(handlerOptions(requestLog)).catch((error: unknown) =>
+        reportError(requestLog, error, `${kind} failed`),
+      ),
+    );
   };
 
   let looking = false;
@@ -209,11 +194,9 @@ export function createDiscordClient(services: DiscordServices, options: DiscordB
       stopped ??= (async () => {
         stopping = true;
         clearInterval(leaseTimer);
-        const drained = Promise.allSettled([...inFlight]);
-        if (!(await settlesWithin(drained, graceMs))) {
-          log.warn({ inFlight: inFlight.size }, 'grace period over; cutting the remaining answers short');
-          cancel.abort();
-          await settlesWithin(drained, Math.min(graceMs, 2000));
+        const running = work.size;
+        if (!(await work.drain(graceMs, Math.min(graceMs, 2000)))) {
+          log.warn({ running }, 'grace period over; answers still running were cut short');
         }
         await client.destroy();
         previewRest.clearHashSweeper();

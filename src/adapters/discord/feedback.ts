@@ -10,15 +10,14 @@ import {
 import { userKeyOf } from '../../core/access.ts';
 import { catalogFor } from '../../core/catalog/catalog.ts';
 import {
-  decodeFeedbackAction,
   describeHandoff,
   describeVoteOutcome,
-  encodeFeedbackAction,
   shouldHandOff,
   type VoteOutcome,
 } from '../../core/feedback.ts';
 import { interfaceLanguage } from '../../core/interface-language.ts';
 import { detectLanguage, languageOfLocale, type ReplyLanguage } from '../../core/question.ts';
+import { decodeVoteButton, encodeVoteButton } from '../shared/vote-button.ts';
 import { reportError } from './errors.ts';
 import type { HandlerOptions } from './messages.ts';
 import type { DiscordServices } from './services.ts';
@@ -31,7 +30,7 @@ import type { DiscordServices } from './services.ts';
 export function feedbackRow(answerId: string): APIActionRowComponent<APIButtonComponent> {
   const button = (vote: 'up' | 'down', emoji: string) =>
     new ButtonBuilder()
-      .setCustomId(encodeFeedbackAction(answerId, vote))
+      .setCustomId(encodeVoteButton(answerId, vote))
       .setEmoji({ name: emoji })
       .setStyle(ButtonStyle.Secondary);
   return new ActionRowBuilder<ButtonBuilder>()
@@ -73,7 +72,7 @@ export async function handleFeedbackButton(
   interaction: ButtonInteraction,
   options: HandlerOptions,
 ): Promise<void> {
-  const action = decodeFeedbackAction(interaction.customId);
+  const action = decodeVoteButton(interaction.customId);
   if (!action || !(await options.claim(`interaction:${interaction.id}`))) return;
   const { services, log } = options;
   const language = interfaceLanguage(services.config.defaultLanguage, languageOfLocale(interaction.locale));

@@ -18,6 +18,7 @@ import {
 import { interfaceLanguage } from '../../core/interface-language.ts';
 import type { Logger } from '../../core/logger.ts';
 import { languageOf, languageOfLocale, type ReplyLanguage } from '../../core/question.ts';
+import { createWorkInFlight } from '../shared/work-in-flight.ts';
 import { retryTelegramCalls } from './api-retries.ts';
 import { isChatUnreachable } from './errors.ts';
 import { handleFeedbackCallback } from './feedback.ts';
@@ -65,8 +66,6 @@ const defaultTiming: StreamTiming = {
 /** How long an aborted answer gets to deliver its partial text and note once the grace period is over. */
 const abortedAnswerMs = 2000;
 
-const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
-
 /** The arguments a command takes from the text after it: its first string option gets all of it. */
 function argsFor(spec: CommandSpec, rest: string, language: ReplyLanguage): Record<string, unknown> {
   const field =
@@ -109,17 +108,9 @@ export function createTelegramBot(
   const bot = new Bot<TelegramContext>(token, { client: { apiRoot } });
   bot.api.config.use(retryTelegramCalls());
 
-  const inFlight = new Set<Promise<unknown>>();
-  const answers = new Set<AbortController>();
+  const work = createWorkInFlight();
+  const track = work.track;
   const drafts = { available: true, nextId: 1 };
-  const track = <T>(work: Promise<T>) => {
-    inFlight.add(work);
-    void work.then(
-      () => inFlight.delete(work),
-      () => inFlight.delete(work),
-    );
-    return work;
-  };
 
   /**
    * Replies to the update's message. The messages an earlier attempt at the same update left (a preview frozen
@@ -183,36 +174,30 @@ export function createTelegramBot(
     }
     const words = incoming.kind === 'plain' ? incoming.text : incoming.rest;
     const language = languageOf(words, uiLanguage(message, services));
-    const controller = new AbortController();
-    answers.add(controller);
-    try {
-      const result = await spec.handler(argsFor(spec, words, language), {
-        services,
-        platform: 'telegram',
-        conversationId: conversationIdFor(message),
-        userKey: userKeyFor(message),
-        turnId: `telegram:${ctx.me.id}:${ctx.update.update_id}`,
-        language,
-        signal: controller.signal,
-        log: requestLog,
-      });
-      if (result.type === 'message') {
-        return await reply(ctx, message, requestLog, renderTelegramText(result.text));
-      }
-      await streamAnswer(
-        { api: ctx.api, botId: ctx.me.id, services, log: requestLog, timing, drafts },
-        replyPlaceFor(message),
-        {
-          updateId: ctx.update.update_id,
-          replay: ctx.request?.replay ?? false,
-          events: result.events,
-          language: result.language,
-          signal: controller.signal,
-        },
-      );
-    } finally {
-      answers.delete(controller);
+    const result = await spec.handler(argsFor(spec, words, language), {
+      services,
+      platform: 'telegram',
+      conversationId: conversationIdFor(message),
+      userKey: userKeyFor(message),
+      turnId: `telegram:${ctx.me.id}:${ctx.update.update_id}`,
+      language,
+      signal: work.signal,
+      log: requestLog,
+    });
+    if (result.type === 'message') {
+      return await reply(ctx, message, requestLog, renderTelegramText(result.text));
     }
+    await streamAnswer(
+      { api: ctx.api, botId: ctx.me.id, services, log: requestLog, timing, drafts },
+      replyPlaceFor(message),
+      {
+        updateId: ctx.update.update_id,
+        replay: ctx.request?.replay ?? false,
+        events: result.events,
+        language: result.language,
+        signal: work.signal,
+      },
+    );
   });
 
   bot.on('callback_query:data', (ctx) =>
@@ -248,18 +233,10 @@ export function createTelegramBot(
   return {
     bot,
     async settle(graceMs) {
-      const drain = async () => {
-        while (inFlight.size > 0) {
-          await Promise.allSettled([...inFlight]);
-          // The error handler starts a tick after a failed update; give it that tick to register.
-          await new Promise((resolve) => setImmediate(resolve));
-        }
-      };
-      const drained = await Promise.race([drain().then(() => true), delay(graceMs).then(() => false)]);
-      if (drained) return;
-      log.warn({ answers: answers.size }, 'grace period over; cutting answers short');
-      for (const controller of answers) controller.abort();
-      await Promise.race([drain(), delay(abortedAnswerMs)]);
+      const running = work.size;
+      if (!(await work.drain(graceMs, abortedAnswerMs))) {
+        log.warn({ running }, 'grace period over; answers still running were cut short');
+      }
     },
   };
 }

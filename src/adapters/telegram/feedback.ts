@@ -1,16 +1,15 @@
 import type { Context } from 'grammy';
 import type { InlineKeyboardMarkup, Message } from 'grammy/types';
 import {
-  decodeFeedbackAction,
   describeHandoff,
   describeVoteOutcome,
-  encodeFeedbackAction,
   shouldHandOff,
   type VoteOutcome,
 } from '../../core/feedback.ts';
 import { interfaceLanguage } from '../../core/interface-language.ts';
 import type { Logger } from '../../core/logger.ts';
 import { detectLanguage, languageOfLocale, type ReplyLanguage } from '../../core/question.ts';
+import { decodeVoteButton, encodeVoteButton } from '../shared/vote-button.ts';
 import { escapeHtml } from './render.ts';
 import { conversationIdFor } from './routing.ts';
 import type { TelegramServices } from './services.ts';
@@ -30,8 +29,8 @@ export function feedbackKeyboard(answerId: string): InlineKeyboardMarkup {
   return {
     inline_keyboard: [
       [
-        { text: '👍', callback_data: encodeFeedbackAction(answerId, 'up') },
-        { text: '👎', callback_data: encodeFeedbackAction(answerId, 'down') },
+        { text: '👍', callback_data: encodeVoteButton(answerId, 'up') },
+        { text: '👎', callback_data: encodeVoteButton(answerId, 'down') },
       ],
     ],
   };
@@ -71,7 +70,7 @@ async function postHandoff(ctx: Context, deps: FeedbackDeps, answerId: string, q
 export async function handleFeedbackCallback(ctx: Context, deps: FeedbackDeps): Promise<void> {
   const query = ctx.callbackQuery;
   if (!query) return;
-  const action = decodeFeedbackAction(query.data);
+  const action = decodeVoteButton(query.data);
   if (!action) {
     await ctx.answerCallbackQuery();
     return;
