@@ -7,7 +7,8 @@ import { describeCliError, LimitReachedError } from './adapters/cli/errors.ts';
 import { terminalStyle, wantsColor } from './adapters/cli/render.ts';
 import type { Poquan } from './composition-root.ts';
 import type { Config, ConfigFallbacks } from './core/config.ts';
-import { ConfigError, describeErrorForUser, InputError, LlmError, StartupError } from './core/errors.ts';
+import { describeErrorForUser } from './core/error-sentences.ts';
+import { ConfigError, InputError, LlmError, StartupError } from './core/errors.ts';
 import type { QaCase } from './core/evaluate.ts';
 import { poquanVersion } from './version.ts';
 

@@ -2,7 +2,7 @@
  * What the soak runs and how its outcome is judged, apart from the processes that run it, so the judging can
  * be tested on its own (test/unit/soak-verdict.test.ts).
  */
-import { describeBudgetRefusal, describeErrorForUser } from '../../src/core/errors.ts';
+import { describeBudgetRefusal, describeErrorForUser } from '../../src/core/error-sentences.ts';
 import { notCoveredAnswer } from '../../src/core/offline-answer.ts';
 
 /** The shape of one soak run; `npm run soak` uses {@link defaultPlan}. */

@@ -1,6 +1,11 @@
 import type { AnswerMode } from './config.ts';
-import type { Cost } from './cost.ts';
 import type { LlmErrorKind } from './errors.ts';
+
+/** An amount of money in one currency (ISO 4217). */
+export interface Cost {
+  amount: number;
+  currency: string;
+}
 
 /** A numbered source behind an answer; `n` matches the `[n]` markers in the answer text. */
 export interface Citation {

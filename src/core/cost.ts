@@ -1,12 +1,6 @@
-import type { Usage } from './answer-events.ts';
+import type { Cost, Usage } from './answer-events.ts';
 import type { Config } from './config.ts';
 import { type PriceTable, providerPresets } from './providers.ts';
-
-/** An amount of money in one currency (ISO 4217). */
-export interface Cost {
-  amount: number;
-  currency: string;
-}
 
 /**
  * The prices answers are charged at. With any `LLM_PRICE_*` setting, those settings alone (the config schema

@@ -1,8 +1,6 @@
-import { catalogFor } from './catalog/catalog.ts';
-import type { ReplyLanguage } from './question.ts';
 /**
  * The few error types the core throws. Adapters turn each into one human sentence
- * (see `describeErrorForUser`) and log the rest; nothing else should reach a user.
+ * (see `describeErrorForUser` in `error-sentences.ts`) and log the rest; nothing else should reach a user.
  */
 
 /** A setting is missing or malformed; raised once, at start-up. */
@@ -78,34 +76,4 @@ export class BudgetExhaustedError extends Error {
 /** True for a question turned away by a limit before any work: said only to the asker, logged at info. */
 export function isRefusal(error: unknown): error is RateLimitedError | BudgetExhaustedError {
   return error instanceof RateLimitedError || error instanceof BudgetExhaustedError;
-}
-
-/** The refusal for a used-up budget: whose budget it was, and when (UTC) it resets. */
-export function describeBudgetRefusal(
-  scope: 'user' | 'bot',
-  resetsAt: number,
-  language: ReplyLanguage,
-): string {
-  const at = `${new Date(resetsAt).toISOString().slice(11, 16)} UTC`;
-  const { errors } = catalogFor(language);
-  return scope === 'bot' ? errors.budgetBot(at) : errors.budgetUser(at);
-}
-
-/**
- * One short sentence for the chat, in the asker's language, never a stack trace or a secret. Unknown
- * errors get a generic sentence: their details belong in the log, not in front of users.
- */
-export function describeErrorForUser(error: unknown, language: ReplyLanguage = 'en'): string {
-  const { errors } = catalogFor(language);
-  if (error instanceof InputError) return error.message;
-  if (error instanceof BudgetExhaustedError)
-    return describeBudgetRefusal(error.scope, error.resetsAt, language);
-  if (error instanceof RateLimitedError) return errors.rateLimited(error.retryAfterSeconds);
-  if (error instanceof LlmError) {
-    const seconds = error.options.retryAfterSeconds;
-    if (error.kind === 'rate_limit' && seconds) return errors.llmRateLimitedFor(seconds);
-    return errors.llm[error.kind];
-  }
-  if (error instanceof StoreError) return errors.storeUnavailable;
-  return errors.unexpected;
 }

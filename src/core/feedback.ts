@@ -1,8 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { AnswerDone, Usage } from './answer-events.ts';
+import type { AnswerDone, Cost, Usage } from './answer-events.ts';
 import { catalogFor } from './catalog/catalog.ts';
 import type { AnswerMode } from './config.ts';
-import type { Cost } from './cost.ts';
 import { createKeyedQueue } from './keyed-queue.ts';
 import type { Metrics } from './metrics.ts';
 import type { ReplyLanguage } from './question.ts';

@@ -1,4 +1,4 @@
-import type { Cost } from './cost.ts';
+import type { Cost } from './answer-events.ts';
 import type { AnswerRecord } from './feedback.ts';
 
 /** A user, known only by a prefix of their salted hash, and what their answers used. */

@@ -1,6 +1,7 @@
 import { describeConnectionFailure, withoutCredentials } from '../adapters/cli/errors.ts';
 import type { Config } from '../core/config.ts';
-import { describeErrorForUser, LlmError, type LlmErrorKind } from '../core/errors.ts';
+import { describeErrorForUser } from '../core/error-sentences.ts';
+import { LlmError, type LlmErrorKind } from '../core/errors.ts';
 import { createOpenAiLlm } from '../llm/openai-client.ts';
 import { type DoctorCheck, failed, jsonBody, networkReason } from './check.ts';
 

@@ -19,7 +19,8 @@ import {
   taggedIds,
 } from '../../bench/soak/plan.ts';
 import { createRandom } from '../../bench/synthetic-corpus.ts';
-import { describeBudgetRefusal, describeErrorForUser, LlmError } from '../../src/core/errors.ts';
+import { describeBudgetRefusal, describeErrorForUser } from '../../src/core/error-sentences.ts';
+import { LlmError } from '../../src/core/errors.ts';
 import { notCoveredAnswer } from '../../src/core/offline-answer.ts';
 
 const smallPlan: SoakPlan = {

@@ -1,6 +1,7 @@
 import type { CommandServices } from '../../../commands/command.ts';
 import { cliUserKey } from '../../core/access.ts';
-import { describeErrorForUser, isRefusal } from '../../core/errors.ts';
+import { describeErrorForUser } from '../../core/error-sentences.ts';
+import { isRefusal } from '../../core/errors.ts';
 import { detectLanguage } from '../../core/question.ts';
 import type { TurnEvent } from '../../core/turn.ts';
 import { LimitReachedError } from './errors.ts';

@@ -1,12 +1,6 @@
 import type { Config } from '../../core/config.ts';
-import {
-  ConfigError,
-  describeErrorForUser,
-  InputError,
-  LlmError,
-  StartupError,
-  StoreError,
-} from '../../core/errors.ts';
+import { describeErrorForUser } from '../../core/error-sentences.ts';
+import { ConfigError, InputError, LlmError, StartupError, StoreError } from '../../core/errors.ts';
 
 /** A question turned away by a budget or the rate limit; `poquan ask` exits with code 3 and its sentence. */
 export class LimitReachedError extends Error {

@@ -14,9 +14,10 @@ import { storeKeys } from '../../core/store-keys.ts';
 import { createWorkInFlight } from '../shared/work-in-flight.ts';
 import { createPreviewRest } from './deliver.ts';
 import { reportError } from './errors.ts';
+import type { HandlerOptions } from './handler-options.ts';
 import { createInFlightAnswers, ownerLeaseMs } from './in-flight.ts';
 import { handleInteraction } from './interactions.ts';
-import { type HandlerOptions, handleMessage } from './messages.ts';
+import { handleMessage } from './messages.ts';
 import { resumeAnswer } from './resume.ts';
 import type { DiscordServices } from './services.ts';
 

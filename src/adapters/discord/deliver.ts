@@ -9,8 +9,8 @@ import type { Logger } from '../../core/logger.ts';
 import type { ReplyLanguage } from '../../core/question.ts';
 import type { TurnDone, TurnEvent } from '../../core/turn.ts';
 import { consumeThrottled, PreviewSkipped } from '../shared/throttled-answer.ts';
+import { discordHandoff, feedbackRow } from './answer-footer.ts';
 import { reportError } from './errors.ts';
-import { discordHandoff, feedbackRow } from './feedback.ts';
 import { renderDiscordAnswer, renderDiscordProgress } from './render.ts';
 import type { DiscordServices } from './services.ts';
 

@@ -1,65 +1,13 @@
-import {
-  ActionRowBuilder,
-  type APIActionRowComponent,
-  type APIButtonComponent,
-  ButtonBuilder,
-  type ButtonInteraction,
-  ButtonStyle,
-  MessageFlags,
-} from 'discord.js';
+import { type ButtonInteraction, MessageFlags } from 'discord.js';
 import { userKeyOf } from '../../core/access.ts';
 import { catalogFor } from '../../core/catalog/catalog.ts';
-import {
-  describeHandoff,
-  describeVoteOutcome,
-  shouldHandOff,
-  type VoteOutcome,
-} from '../../core/feedback.ts';
+import { describeVoteOutcome, shouldHandOff, type VoteOutcome } from '../../core/feedback.ts';
 import { interfaceLanguage } from '../../core/interface-language.ts';
-import { detectLanguage, languageOfLocale, type ReplyLanguage } from '../../core/question.ts';
-import { decodeVoteButton, encodeVoteButton } from '../shared/vote-button.ts';
+import { detectLanguage, languageOfLocale } from '../../core/question.ts';
+import { decodeVoteButton } from '../shared/vote-button.ts';
+import { discordHandoff } from './answer-footer.ts';
 import { reportError } from './errors.ts';
-import type { HandlerOptions } from './messages.ts';
-import type { DiscordServices } from './services.ts';
-
-/**
- * The action row with 👍 / 👎 under a finished answer; each button's `custom_id` is `fb:<answerId>:up|down`
- * (the builder checks Discord's 100-character limit).
- * @see https://discord.com/developers/docs/components/reference#button
- */
-export function feedbackRow(answerId: string): APIActionRowComponent<APIButtonComponent> {
-  const button = (vote: 'up' | 'down', emoji: string) =>
-    new ButtonBuilder()
-      .setCustomId(encodeVoteButton(answerId, vote))
-      .setEmoji({ name: emoji })
-      .setStyle(ButtonStyle.Secondary);
-  return new ActionRowBuilder<ButtonBuilder>()
-    .addComponents(button('up', '👍'), button('down', '👎'))
-    .toJSON() as APIActionRowComponent<APIButtonComponent>;
-}
-
-/** The hand-off line and the `allowed_mentions` that let exactly the configured role be pinged. */
-export interface DiscordHandoff {
-  line: string;
-  allowedMentions: { parse: []; roles: string[] };
-}
-
-/**
- * The hand-off for a place, or undefined when `HANDOFF_DISCORD_ROLE_ID` is unset or there is no role to ping:
- * roles exist only in guilds, and a guild's own id is its @everyone role, which the bot never pings.
- */
-export function discordHandoff(
-  services: DiscordServices,
-  guildId: string | null | undefined,
-  language: ReplyLanguage,
-): DiscordHandoff | undefined {
-  const roleId = services.config.handoff.discordRoleId;
-  if (!roleId || !guildId || roleId === guildId) return undefined;
-  return {
-    line: describeHandoff(`<@&${roleId}>`, language),
-    allowedMentions: { parse: [], roles: [roleId] },
-  };
-}
+import type { HandlerOptions } from './handler-options.ts';
 
 /**
  * Handles a press on a vote button: claims the interaction (one instance answers), records the vote under a

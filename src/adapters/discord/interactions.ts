@@ -14,7 +14,8 @@ import { findCommand, plainTextCommand } from '../../../commands/index.ts';
 import { parseCommandArgs } from '../../../commands/parse-args.ts';
 import { userKeyOf } from '../../core/access.ts';
 import { catalogFor } from '../../core/catalog/catalog.ts';
-import { describeErrorForUser, isRefusal } from '../../core/errors.ts';
+import { describeErrorForUser } from '../../core/error-sentences.ts';
+import { isRefusal } from '../../core/errors.ts';
 import { interfaceLanguage } from '../../core/interface-language.ts';
 import type { Logger } from '../../core/logger.ts';
 import { languageOf, languageOfLocale, type ReplyLanguage } from '../../core/question.ts';
@@ -22,7 +23,8 @@ import { contextConversationId, rememberAnswerMessages, turnOf } from './convers
 import { type AnswerSurface, deliverMessages, streamAnswer } from './deliver.ts';
 import { reportError } from './errors.ts';
 import { handleFeedbackButton } from './feedback.ts';
-import { type HandlerOptions, questionFromMessage } from './messages.ts';
+import type { HandlerOptions } from './handler-options.ts';
+import { questionFromMessage } from './messages.ts';
 import { renderDiscordText } from './render.ts';
 import { interactionSurface } from './surfaces.ts';
 

@@ -2,7 +2,8 @@ import { cleanContent, type Message } from 'discord.js';
 import { plainTextCommand } from '../../../commands/index.ts';
 import { userKeyOf } from '../../core/access.ts';
 import { catalogFor } from '../../core/catalog/catalog.ts';
-import { describeErrorForUser, RateLimitedError } from '../../core/errors.ts';
+import { describeErrorForUser } from '../../core/error-sentences.ts';
+import { RateLimitedError } from '../../core/errors.ts';
 import { interfaceLanguage } from '../../core/interface-language.ts';
 import { languageOf, languageOfLocale } from '../../core/question.ts';
 import {
@@ -11,24 +12,11 @@ import {
   rememberAnswerMessages,
   turnOf,
 } from './conversations.ts';
-import { deliverMessages, type StreamOptions, streamAnswer } from './deliver.ts';
+import { deliverMessages, streamAnswer } from './deliver.ts';
 import { reportError } from './errors.ts';
-import type { InFlightAnswers } from './in-flight.ts';
+import type { HandlerOptions } from './handler-options.ts';
 import { renderDiscordText } from './render.ts';
 import { replySurface } from './surfaces.ts';
-
-/** What handling a message or an interaction needs besides the event itself. */
-export interface HandlerOptions extends StreamOptions {
-  /** True once the adapter is stopping: new questions are turned away. */
-  isStopping(): boolean;
-  /**
-   * True if this instance should handle the event: several instances on one bot token each receive every
-   * event, and only the first to claim it answers.
-   */
-  claim(eventKey: string): Promise<boolean>;
-  /** Answers in flight, recorded so a restarted process can finish them. */
-  inFlight: InFlightAnswers;
-}
 
 /**
  * The question in a message: the text without the mention of the bot, other mentions turned into readable

@@ -1,7 +1,8 @@
 import { escapeMarkdown } from 'discord.js';
 import type { AnswerDone, Citation } from '../../core/answer-events.ts';
 import { catalogFor } from '../../core/catalog/catalog.ts';
-import { describeErrorForUser, LlmError } from '../../core/errors.ts';
+import { describeErrorForUser } from '../../core/error-sentences.ts';
+import { LlmError } from '../../core/errors.ts';
 import type { ReplyLanguage } from '../../core/question.ts';
 import { headUnits, tailUnits } from '../../core/text.ts';
 import { openFenceAt, splitMarkdown } from '../shared/split-markdown.ts';

@@ -2,7 +2,7 @@ import { type REST, Routes } from 'discord.js';
 import { plainTextCommand } from '../../../commands/index.ts';
 import { userKeyOf } from '../../core/access.ts';
 import { catalogFor } from '../../core/catalog/catalog.ts';
-import { describeErrorForUser } from '../../core/errors.ts';
+import { describeErrorForUser } from '../../core/error-sentences.ts';
 import { rememberAnswerMessages, turnOf } from './conversations.ts';
 import { type AnswerSurface, deliverMessages, type StreamOptions, streamAnswer } from './deliver.ts';
 import { reportError } from './errors.ts';

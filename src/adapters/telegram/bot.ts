@@ -7,14 +7,8 @@ import { findCommand, plainTextCommand } from '../../../commands/index.ts';
 import { parseCommandArgs } from '../../../commands/parse-args.ts';
 import { userKeyOf } from '../../core/access.ts';
 import { catalogFor } from '../../core/catalog/catalog.ts';
-import {
-  ConfigError,
-  describeErrorForUser,
-  InputError,
-  isRefusal,
-  LlmError,
-  RateLimitedError,
-} from '../../core/errors.ts';
+import { describeErrorForUser } from '../../core/error-sentences.ts';
+import { ConfigError, InputError, isRefusal, LlmError, RateLimitedError } from '../../core/errors.ts';
 import { interfaceLanguage } from '../../core/interface-language.ts';
 import type { Logger } from '../../core/logger.ts';
 import { languageOf, languageOfLocale, type ReplyLanguage } from '../../core/question.ts';

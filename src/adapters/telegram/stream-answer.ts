@@ -1,5 +1,6 @@
 import type { Api } from 'grammy';
-import { describeErrorForUser, LlmError } from '../../core/errors.ts';
+import { describeErrorForUser } from '../../core/error-sentences.ts';
+import { LlmError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { ReplyLanguage } from '../../core/question.ts';
 import type { TurnDone, TurnEvent } from '../../core/turn.ts';
