@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { type Catalog, catalogFor } from '../../src/core/catalog/catalog.ts';
+import { catalogFor } from '../../src/core/catalog/catalog.ts';
+import type { Catalog } from '../../src/core/catalog/shape.ts';
 
 /** Stands for any argument a sentence takes: a word, a number, a list, or an object of those. */
 const sample: unknown = new Proxy(

@@ -1,5 +1,5 @@
 import { monthNames } from '../month-names.ts';
-import type { Catalog } from './catalog.ts';
+import type { Catalog } from './shape.ts';
 
 /** Poquan in English. */
 export const en: Catalog = {

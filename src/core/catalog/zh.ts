@@ -1,4 +1,4 @@
-import type { Catalog } from './catalog.ts';
+import type { Catalog } from './shape.ts';
 
 /** 破圈的中文。 */
 export const zh: Catalog = {
