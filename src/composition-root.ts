@@ -24,7 +24,8 @@ import type { WorkQueue, WorkQueueOptions } from './core/work-queue.ts';
 import { createMetrics, type PrometheusMetrics } from './metrics/prometheus-metrics.ts';
 import { createBm25Retriever } from './search/bm25-retriever.ts';
 import { loadKnowledgeOffThread } from './search/load-off-thread.ts';
-import { type OpenedStore, openStore } from './store/open-store.ts';
+import { openStore } from './store/open-store.ts';
+import type { OpenedStore } from './store/opened-store.ts';
 import { StoreOpenError } from './store/store-open-error.ts';
 
 /**

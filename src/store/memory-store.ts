@@ -3,7 +3,7 @@ import { createKeyedQueue } from '../core/keyed-queue.ts';
 import { withStore } from '../core/store.ts';
 import { assertWholeAmount, keyvEntries } from './keyv-entries.ts';
 import { createMemoryWorkQueue } from './memory-queue.ts';
-import type { OpenedStore } from './open-store.ts';
+import type { OpenedStore } from './opened-store.ts';
 
 /**
  * A store only this process can see (tests, throwaway runs). A per-key promise chain serializes every

@@ -3,7 +3,7 @@ import { createClient } from '@redis/client';
 import Keyv from 'keyv';
 import { withStore } from '../core/store.ts';
 import { assertWholeAmount, keyvEntries } from './keyv-entries.ts';
-import type { OpenedStore } from './open-store.ts';
+import type { OpenedStore } from './opened-store.ts';
 import { createRedisWorkQueue } from './redis-queue.ts';
 import { StoreOpenError } from './store-open-error.ts';
 

@@ -5,7 +5,7 @@ import Keyv, { type KeyvStoreAdapter } from 'keyv';
 import Database from 'libsql';
 import { type Store, withStore } from '../core/store.ts';
 import { assertWholeAmount, keyvEntries } from './keyv-entries.ts';
-import type { OpenedStore } from './open-store.ts';
+import type { OpenedStore } from './opened-store.ts';
 import { createSqliteWorkQueue } from './sqlite-queue.ts';
 import { StoreOpenError } from './store-open-error.ts';
 

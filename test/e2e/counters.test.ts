@@ -2,7 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type OpenedStore, openStore } from '../../src/store/open-store.ts';
+import { openStore } from '../../src/store/open-store.ts';
+import type { OpenedStore } from '../../src/store/opened-store.ts';
 import { type RedisServer, startRedisServer, withoutRedis } from '../servers/redis-server.ts';
 
 /**

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StoreError } from '../../src/core/errors.ts';
 import { createConversationMemory } from '../../src/core/memory.ts';
 import { createRateLimiter } from '../../src/core/rate-limit.ts';
-import { type OpenedStore, openStore } from '../../src/store/open-store.ts';
+import { openStore } from '../../src/store/open-store.ts';
+import type { OpenedStore } from '../../src/store/opened-store.ts';
 import { type RedisServer, startRedisServer, withoutRedis } from '../servers/redis-server.ts';
 
 let redis: RedisServer;

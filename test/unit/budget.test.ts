@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { budgetDayStart, budgetTokens, createBudgets } from '../../src/core/budget.ts';
 import { loadConfig } from '../../src/core/config.ts';
-import { type OpenedStore, openStore } from '../../src/store/open-store.ts';
+import { openStore } from '../../src/store/open-store.ts';
+import type { OpenedStore } from '../../src/store/opened-store.ts';
 
 const opened: OpenedStore[] = [];
 afterEach(async () => {

@@ -8,7 +8,8 @@ import {
   type InFlightAnswer,
   type InFlightAnswers,
 } from '../../src/adapters/discord/in-flight.ts';
-import { type OpenedStore, openStore } from '../../src/store/open-store.ts';
+import { openStore } from '../../src/store/open-store.ts';
+import type { OpenedStore } from '../../src/store/opened-store.ts';
 
 /**
  * The registry of Discord answers in flight: what one instance records is found by another only once its owner

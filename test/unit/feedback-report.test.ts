@@ -12,7 +12,8 @@ import {
   parseReportRange,
   summarizeFeedback,
 } from '../../src/core/feedback-report.ts';
-import { type OpenedStore, openStore } from '../../src/store/open-store.ts';
+import { openStore } from '../../src/store/open-store.ts';
+import type { OpenedStore } from '../../src/store/opened-store.ts';
 import { expectedSeedReport, expectedSeedSpend, seedFeedback } from '../fixtures/feedback-seed.ts';
 
 const opened: OpenedStore[] = [];

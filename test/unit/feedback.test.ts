@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { AnswerDone } from '../../src/core/answer-events.ts';
 import { createFeedbackStore, dayOf, describeVoteOutcome, shouldHandOff } from '../../src/core/feedback.ts';
 import { createMetrics } from '../../src/metrics/prometheus-metrics.ts';
-import { type OpenedStore, openStore } from '../../src/store/open-store.ts';
+import { openStore } from '../../src/store/open-store.ts';
+import type { OpenedStore } from '../../src/store/opened-store.ts';
 
 const opened: OpenedStore[] = [];
 afterEach(async () => {

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { QueuedItem, WorkQueue } from '../../src/core/work-queue.ts';
-import { type OpenedStore, openStore } from '../../src/store/open-store.ts';
+import { openStore } from '../../src/store/open-store.ts';
+import type { OpenedStore } from '../../src/store/opened-store.ts';
 import { type Cleanups, runCleanups } from '../e2e/harness.ts';
 import { startRedisServer, withoutRedis } from '../servers/redis-server.ts';
 
