@@ -93,43 +93,51 @@ export function inWriteTransaction<T>(db: Database.Database, operation: () => T)
  * is not a database, or cannot be opened or set up at all, throws `StoreOpenError`.
  */
 async function openDatabase(path: string): Promise<Database.Database> {
-  let db: Database.Database | undefined;
   try {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    const opened = new Database(path);
-    db = opened;
-    // The first statement reads the header: a file of random bytes fails here with SQLITE_NOTADB.
-    await whenUnlocked(() => opened.prepare('PRAGMA schema_version').raw().get(), openBusyTimeoutMs);
-    // With write-ahead logging, NORMAL syncs at checkpoints instead of at every commit: a killed process
-    // loses nothing (only a power cut can lose the last commits), and the write lock is held for microseconds
-    // instead of a disk flush, so the processes sharing the file rarely wait for each other.
-    opened.exec('PRAGMA synchronous=NORMAL');
-    const columns = () =>
-      (opened.prepare("SELECT name FROM pragma_table_info('keyv')").raw().all() as [string][]).map(
-        ([name]) => name,
-      );
-    if ((await whenUnlocked(columns, openBusyTimeoutMs)).includes('expires')) return opened;
-    await whenUnlocked(() => opened.exec('PRAGMA journal_mode=WAL'), openBusyTimeoutMs);
-    await whenUnlocked(
-      () =>
-        inWriteTransaction(opened, () => {
-          // Checked again under the write lock: another process may have set the file up meanwhile.
-          const now = columns();
-          if (now.length === 0) opened.exec(createTable);
-          else if (!now.includes('expires')) {
-            opened.exec('ALTER TABLE keyv ADD COLUMN expires INTEGER');
-            opened.exec(
-              "UPDATE keyv SET expires = json_extract(value, '$.expires') WHERE json_valid(value) AND json_type(value, '$.expires') = 'integer'",
-            );
-          }
-        }),
-      openBusyTimeoutMs,
-    );
-    return opened;
+    // Each attempt on a new connection: a statement that failed with SQLITE_BUSY is left unfinished by libsql
+    // and keeps its read transaction open, so the same connection's `BEGIN IMMEDIATE` then fails with
+    // SQLITE_BUSY_SNAPSHOT however long it retries. That happened when several processes created one new file.
+    return await whenUnlocked(() => {
+      const db = new Database(path);
+      try {
+        setUp(db);
+        return db;
+      } catch (error) {
+        db.close();
+        throw error;
+      }
+    }, openBusyTimeoutMs);
   } catch (error) {
-    db?.close();
     throw describeOpenFailure(path, error);
   }
+}
+
+/** Every step of opening; each is safe to run again on a file another process is setting up at once. */
+function setUp(db: Database.Database): void {
+  const columns = () =>
+    (db.prepare("SELECT name FROM pragma_table_info('keyv')").raw().all() as [string][]).map(
+      ([name]) => name,
+    );
+  // The first statement reads the header: a file of random bytes fails here with SQLITE_NOTADB.
+  db.prepare('PRAGMA schema_version').raw().get();
+  // With write-ahead logging, NORMAL syncs at checkpoints instead of at every commit: a killed process
+  // loses nothing (only a power cut can lose the last commits), and the write lock is held for microseconds
+  // instead of a disk flush, so the processes sharing the file rarely wait for each other.
+  db.exec('PRAGMA synchronous=NORMAL');
+  if (columns().includes('expires')) return;
+  db.exec('PRAGMA journal_mode=WAL');
+  inWriteTransaction(db, () => {
+    // Checked again under the write lock: another process may have set the file up meanwhile.
+    const now = columns();
+    if (now.length === 0) db.exec(createTable);
+    else if (!now.includes('expires')) {
+      db.exec('ALTER TABLE keyv ADD COLUMN expires INTEGER');
+      db.exec(
+        "UPDATE keyv SET expires = json_extract(value, '$.expires') WHERE json_valid(value) AND json_type(value, '$.expires') = 'integer'",
+      );
+    }
+  });
 }
 
 /**
@@ -306,10 +314,12 @@ export async function openSqliteStore(path: string, namespace: string): Promise<
   kv.on('error', () => {});
   const pingKey = `${namespace}:__ping__`;
   const ping = db.prepare(upsert);
-  const sweep = db.prepare('DELETE FROM keyv WHERE expires IS NOT NULL AND expires <= ?');
+  // Run with `exec`, not a prepared statement: a prepared one that fails (SQLITE_BUSY while other processes
+  // write) is left unfinished by libsql, its read transaction open, and every later `BEGIN IMMEDIATE` on this
+  // connection then fails with SQLITE_BUSY_SNAPSHOT. `exec` finishes its statement whatever happens.
   const sweepExpired = () => {
     try {
-      sweep.run([Date.now()]);
+      db.exec(`DELETE FROM keyv WHERE expires IS NOT NULL AND expires <= ${Date.now()}`);
     } catch {
       // A read-only or busy file is reported by ping; the next sweep tries again.
     }

@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -5,6 +6,7 @@ import type { APIMessage } from 'discord.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { contextConversationId } from '../../src/adapters/discord/conversations.ts';
 import type { InFlightAnswer } from '../../src/adapters/discord/in-flight.ts';
+import { createTokenSeal } from '../../src/adapters/discord/token-seal.ts';
 import { createConversationMemory } from '../../src/core/memory.ts';
 import { storeKeys } from '../../src/core/store-keys.ts';
 import { openStore } from '../../src/store/open-store.ts';
@@ -152,6 +154,11 @@ describe('Discord after kill -9', () => {
       discord.messages.get(reply.id),
     ];
     for (const message of frozen) expect(isPreview(message?.content ?? '')).toBe(true);
+    // Whoever copies the store file gets no interaction token that could post as the bot: they are kept sealed.
+    const file = storeUrl.slice('sqlite://'.length);
+    const stored = [file, `${file}-wal`].filter(existsSync).map((path) => readFileSync(path, 'latin1'));
+    expect(stored.join('')).toContain(privateAsk.id);
+    for (const token of [publicAsk.token, privateAsk.token]) expect(stored.join('')).not.toContain(token);
 
     // Two instances start on the same store: between them, each unfinished answer is resumed exactly once.
     const restartedAt = performance.now();
@@ -268,6 +275,52 @@ describe('Discord after kill -9', () => {
     ).toBe(true);
     expect(discord.originalMessage(privateAsk.token)?.content).toBe(frozenPrivate);
     expect(llm.requests).toHaveLength(3);
+  }, 120_000);
+
+  it('ends interrupted /asks whose token was sealed under an earlier bot token like expired ones', async () => {
+    const { discord, llm, storeUrl, start } = await setUp();
+    const first = await start();
+    const { publicAsk, privateAsk } = await askAndFreeze(discord, llm);
+    expect(await first.stop('SIGKILL')).toBeNull();
+    const frozenPrivate = discord.originalMessage(privateAsk.token)?.content;
+
+    // The bot token was rotated: the records hold the interaction tokens sealed under the old one.
+    const oldSeal = createTokenSeal('the bot token before it was rotated');
+    const store = await openStore(storeUrl);
+    for (const [id, token] of [
+      [`interaction:${publicAsk.id}`, publicAsk.token],
+      [`interaction:${privateAsk.id}`, privateAsk.token],
+    ] as const) {
+      const key = storeKeys.discordInFlight(id);
+      const record = (await store.get<Record<string, unknown>>(key)) as Record<string, unknown>;
+      await store.set(key, { ...record, sealedToken: oldSeal.seal(token, id) });
+    }
+    await store.close();
+
+    const restartedAt = performance.now();
+    const second = await start();
+    await until(
+      () => discord.originalMessage(publicAsk.token)?.content === interrupted,
+      'the public reply to say the answer was interrupted',
+      40_000,
+    );
+    await second.waitForLog((entry) =>
+      String(entry.msg).startsWith('an interrupted answer can no longer be reached'),
+    );
+    // Edited as the bot's own channel message, not through the interaction webhooks; the ephemeral one is left.
+    const afterRestart = discord.requests.filter((r) => r.at >= restartedAt);
+    expect(
+      afterRestart.some(
+        (r) =>
+          r.method === 'PATCH' &&
+          r.path ===
+            `/channels/${channelIdOf(discord.channel)}/messages/${discord.originalMessage(publicAsk.token)?.id}`,
+      ),
+    ).toBe(true);
+    for (const token of [publicAsk.token, privateAsk.token]) {
+      expect(afterRestart.filter((r) => r.path.includes(token))).toEqual([]);
+    }
+    expect(discord.originalMessage(privateAsk.token)?.content).toBe(frozenPrivate);
   }, 120_000);
 
   it('answers in a new message when the frozen reply was deleted meanwhile, and forgets the record', async () => {

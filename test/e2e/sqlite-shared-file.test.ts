@@ -12,6 +12,7 @@ import { openStore } from '../../src/store/open-store.ts';
  */
 
 const worker = new URL('./sqlite-store-worker.ts', import.meta.url).pathname;
+const openWorker = new URL('./sqlite-open-worker.ts', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'poquan-shared-sqlite-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -78,4 +79,47 @@ describe('two processes on one SQLite file', () => {
     expect(list).toHaveLength(2 * increments);
     await store.close();
   }, 120_000);
+});
+
+describe('several processes creating one new SQLite file at the same instant', () => {
+  it('all open it and use it, round after round (Discord shards starting together on a new store)', async () => {
+    const processes = 4;
+    const rounds = 25;
+    const children = Array.from({ length: processes }, () => {
+      const child = spawn(process.execPath, ['--import', 'tsx', openWorker, dir, String(rounds)], {
+        env: { PATH: process.env.PATH ?? '' },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+      });
+      const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+      const nextLine = async () => {
+        const { value, done } = await lines.next();
+        if (done) throw new Error(`open worker ended early: ${stderr}`);
+        return value as string;
+      };
+      return { child, nextLine, exited: new Promise((resolve) => child.once('exit', resolve)) };
+    });
+    const failures: string[] = [];
+    for (let round = 0; round < rounds; round++) {
+      // Every process is waiting at the line before any of them opens the file.
+      expect(await Promise.all(children.map((c) => c.nextLine()))).toEqual(Array(processes).fill('ready'));
+      for (const { child } of children) child.stdin.write('go\n');
+      for (const line of await Promise.all(children.map((c) => c.nextLine()))) {
+        const outcome = JSON.parse(line) as { round: number; error?: string };
+        expect(outcome.round).toBe(round);
+        if (outcome.error) failures.push(`round ${round}: ${outcome.error}`);
+      }
+    }
+    expect(await Promise.all(children.map((c) => c.exited))).toEqual(Array(processes).fill(0));
+    expect(failures).toEqual([]);
+    // Every process counted itself in every file: none of them ended up without the shared table.
+    for (let round = 0; round < rounds; round++) {
+      const store = await openStore(`sqlite://${join(dir, `round-${round}.sqlite`)}`, 'new-file-test');
+      expect(await store.get('opened')).toBe(processes);
+      await store.close();
+    }
+  }, 180_000);
 });

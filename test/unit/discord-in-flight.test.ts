@@ -8,6 +8,8 @@ import {
   type InFlightAnswer,
   type InFlightAnswers,
 } from '../../src/adapters/discord/in-flight.ts';
+import { createTokenSeal } from '../../src/adapters/discord/token-seal.ts';
+import { storeKeys } from '../../src/core/store-keys.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import type { OpenedStore } from '../../src/store/opened-store.ts';
 
@@ -23,13 +25,21 @@ afterEach(async () => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-async function sharedFile(): Promise<() => Promise<InFlightAnswers>> {
+const botToken = 'MTA.bot-token-of-these-tests';
+
+/** Instances on one store file, on the same bot token unless told otherwise. */
+async function sharedFile(): Promise<(token?: string) => Promise<InFlightAnswers & { store: OpenedStore }>> {
   const dir = mkdtempSync(join(tmpdir(), 'poquan-in-flight-'));
   dirs.push(dir);
-  return async () => {
+  return async (token = botToken) => {
     const store = await openStore(`sqlite://${join(dir, 'store.sqlite')}`);
     opened.push(store);
-    return createInFlightAnswers({ store, log: pino({ level: 'silent' }) });
+    const answers = createInFlightAnswers({
+      store,
+      log: pino({ level: 'silent' }),
+      seal: createTokenSeal(token),
+    });
+    return Object.assign(answers, { store });
   };
 }
 
@@ -87,5 +97,49 @@ describe('answers in flight', () => {
     expect((await third.takeOrphans()).map((record) => record.id)).toEqual(['message:1']);
     await third.finish('message:1');
     expect(await (await instance()).takeOrphans()).toEqual([]);
+  });
+
+  it("keeps an interaction's token only sealed, for instances on the same bot token", async () => {
+    const instance = await sharedFile();
+    const gone = await instance();
+    const token = 'aW50ZXJhY3Rpb246MTIzNDU2Nzg5OnNlY3JldA-interaction-token';
+    const ask = { ...answer('interaction:7'), kind: 'interaction' as const, applicationId: '5', token };
+    await gone.begin(ask);
+    await gone.note('interaction:7', { answerMessageId: '70' });
+
+    const stored = await gone.store.get(storeKeys.discordInFlight('interaction:7'));
+    expect(stored).toMatchObject({ id: 'interaction:7', applicationId: '5', answerMessageId: '70' });
+    expect(JSON.stringify(stored)).not.toContain(token);
+    expect(JSON.stringify(stored)).not.toContain(token.slice(0, 12));
+
+    // After a bot token rotation the record is still taken over, without a token: it can't be answered.
+    const [rotated] = await (await instance('MTA.the-rotated-bot-token')).takeOrphans();
+    expect(rotated).toMatchObject({ id: 'interaction:7', answerMessageId: '70' });
+    expect(rotated).not.toHaveProperty('token');
+    // That instance has died too; one on the bot token the record was sealed with gets the token back.
+    const [same] = await (await instance()).takeOrphans();
+    expect(same).toMatchObject({ ...ask, answerMessageId: '70' });
+  });
+});
+
+describe('sealed interaction tokens', () => {
+  const seal = createTokenSeal(botToken);
+
+  it('open to the token under the same bot token and record, each sealing different', () => {
+    const [first, second] = [seal.seal('token-1', 'interaction:1'), seal.seal('token-1', 'interaction:1')];
+    expect(first).not.toBe(second);
+    expect(createTokenSeal(botToken).open(first, 'interaction:1')).toBe('token-1');
+    expect(seal.open(second, 'interaction:1')).toBe('token-1');
+  });
+
+  it('fail closed under another bot token, for another record, altered or cut short', () => {
+    const sealed = seal.seal('token-1', 'interaction:1');
+    expect(createTokenSeal(`${botToken}x`).open(sealed, 'interaction:1')).toBeUndefined();
+    expect(seal.open(sealed, 'interaction:2')).toBeUndefined();
+    const bytes = Buffer.from(sealed, 'base64url');
+    bytes[bytes.length - 1] = (bytes.at(-1) as number) ^ 1;
+    expect(seal.open(bytes.toString('base64url'), 'interaction:1')).toBeUndefined();
+    expect(seal.open(sealed.slice(0, 20), 'interaction:1')).toBeUndefined();
+    expect(seal.open('', 'interaction:1')).toBeUndefined();
   });
 });

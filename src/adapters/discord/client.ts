@@ -20,6 +20,7 @@ import { handleInteraction } from './interactions.ts';
 import { handleMessage } from './messages.ts';
 import { resumeAnswer } from './resume.ts';
 import type { DiscordServices } from './services.ts';
+import { createTokenSeal } from './token-seal.ts';
 
 /** A Discord bot built around one discord.js Client; `start` connects, `stop` drains and disconnects. */
 export interface DiscordBot {
@@ -103,7 +104,7 @@ export function createDiscordClient(services: DiscordServices, options: DiscordB
     ...shardingOptions(services.config.discord.shards, services.config.discord.shardIds),
   });
   const previewRest = createPreviewRest(services.config.discord.apiBase, token);
-  const answersInFlight = createInFlightAnswers({ store: services.store, log });
+  const answersInFlight = createInFlightAnswers({ store: services.store, log, seal: createTokenSeal(token) });
   const work = createWorkInFlight();
   let stopping = false;
   let stopped: Promise<void> | undefined;

@@ -4,6 +4,7 @@ import type { ReplyLanguage } from '../../core/question.ts';
 import { type Store, withStore } from '../../core/store.ts';
 import { storeKeys } from '../../core/store-keys.ts';
 import { reportError } from './errors.ts';
+import type { TokenSeal } from './token-seal.ts';
 
 /**
  * An answer this bot has started and not yet delivered, as kept in the store: everything a restarted process
@@ -30,6 +31,10 @@ export interface InFlightAnswer {
   userId: string;
   /** Interactions: the webhook the answer goes through. */
   applicationId?: string;
+  /**
+   * Kept in the store only sealed (see `TokenSeal`). Missing from a taken-over record when it could not be
+   * opened (the bot token changed since): the interaction can then no longer be answered, as if it had expired.
+   */
   token?: string;
   /** Messages: the question's message. */
   messageId?: string;
@@ -48,6 +53,9 @@ const recordTtlMs = 24 * 3_600_000;
 
 /** An instance that has not renewed its lease for this long is gone, and its answers are taken over. */
 export const ownerLeaseMs = 10_000;
+
+/** A record as the store holds it: the interaction token sealed, never in plain text. */
+type StoredAnswer = Omit<InFlightAnswer, 'token'> & { sealedToken?: string };
 
 const indexKey = storeKeys.discordInFlightIndex;
 const recordKey = storeKeys.discordInFlight;
@@ -77,9 +85,10 @@ export interface InFlightAnswers {
  * by. Each instance renews a short lease while it runs; a record whose owner's lease is gone was left by a
  * process that died (a SIGKILL, a crash, a lost machine). Taking one over claims `resume:<id>:<old owner>` once
  * and rewrites the record with the new owner, so if that instance dies too, the record is an orphan again.
+ * Interaction tokens are stored sealed with `seal`, so only instances on the same bot token can use them.
  */
-export function createInFlightAnswers(deps: { store: Store; log: Logger }): InFlightAnswers {
-  const { store, log } = deps;
+export function createInFlightAnswers(deps: { store: Store; log: Logger; seal: TokenSeal }): InFlightAnswers {
+  const { store, log, seal } = deps;
   const owner = randomUUID();
   const quietly = async (what: string, operation: () => Promise<unknown>) => {
     try {
@@ -88,18 +97,24 @@ export function createInFlightAnswers(deps: { store: Store; log: Logger }): InFl
       reportError(log, error, `could not ${what}; a restart would not resume this answer`);
     }
   };
-  const save = (record: InFlightAnswer) => store.set(recordKey(record.id), record, recordTtlMs);
+  const save = (record: StoredAnswer) => store.set(recordKey(record.id), record, recordTtlMs);
+  const sealed = ({ token, ...record }: InFlightAnswer): StoredAnswer =>
+    token === undefined ? record : { ...record, sealedToken: seal.seal(token, record.id) };
+  const opened = ({ sealedToken, ...record }: StoredAnswer): InFlightAnswer => {
+    const token = sealedToken === undefined ? undefined : seal.open(sealedToken, record.id);
+    return token === undefined ? record : { ...record, token };
+  };
 
   return {
     owner,
     begin: (record) =>
       quietly('record the answer in flight', async () => {
-        await save({ ...record, owner });
+        await save(sealed({ ...record, owner }));
         await store.addToSet(indexKey, record.id);
       }),
     note: (id, fields) =>
       quietly('update the answer in flight', async () => {
-        const record = await store.get<InFlightAnswer>(recordKey(id));
+        const record = await store.get<StoredAnswer>(recordKey(id));
         if (record?.owner === owner) await save({ ...record, ...fields });
       }),
     finish: (id) =>
@@ -113,7 +128,7 @@ export function createInFlightAnswers(deps: { store: Store; log: Logger }): InFl
       const ids = await withStore('read', () => store.membersOf(indexKey));
       if (ids.length === 0) return [];
       const records = await withStore('read', () =>
-        store.getMany<InFlightAnswer>(ids.map((id) => recordKey(id))),
+        store.getMany<StoredAnswer>(ids.map((id) => recordKey(id))),
       );
       const taken: InFlightAnswer[] = [];
       for (const [index, id] of ids.entries()) {
@@ -130,11 +145,11 @@ export function createInFlightAnswers(deps: { store: Store; log: Logger }): InFl
         );
         if (!claimed) continue;
         // Read again after the claim: one its owner finished meanwhile must not be brought back.
-        const current = await withStore('read', () => store.get<InFlightAnswer>(recordKey(id)));
+        const current = await withStore('read', () => store.get<StoredAnswer>(recordKey(id)));
         if (current?.owner !== record.owner) continue;
         const mine = { ...current, owner };
         await withStore('write', () => save(mine));
-        taken.push(mine);
+        taken.push(opened(mine));
       }
       return taken;
     },

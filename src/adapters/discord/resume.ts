@@ -43,13 +43,13 @@ function surfaceOf(record: InFlightAnswer, options: ResumeOptions): AnswerSurfac
 /**
  * Ends an answer that is too old to give with a visible sentence where Discord still allows one: a reply to a
  * message is edited (or, if it is gone, replaced); an interaction's reply is edited through its webhook while
- * the token lives, and afterwards, if it was public, as the bot's own channel message. An expired private
- * (ephemeral) reply can't be reached by anything: that is logged.
+ * the token lives, and afterwards (or when the token could not be unsealed), if it was public, as the bot's own
+ * channel message. An expired private (ephemeral) reply can't be reached by anything: that is logged.
  */
 async function endInterrupted(record: InFlightAnswer, options: ResumeOptions, ageMs: number) {
   const { log } = options;
   const sentence = catalogFor(record.language).discord.interruptedByRestart;
-  if (record.kind === 'message' || ageMs < interactionTokenMs) {
+  if (record.kind === 'message' || (record.token !== undefined && ageMs < interactionTokenMs)) {
     const delivered = await deliverMessages(surfaceOf(record, options), [sentence], log);
     if (delivered.length > 0) return;
   } else if (!record.isPrivate && record.channelId && record.answerMessageId) {
@@ -64,22 +64,26 @@ async function endInterrupted(record: InFlightAnswer, options: ResumeOptions, ag
   }
   log.warn(
     { answerId: record.id, ageMs, private: record.isPrivate },
-    'an interrupted answer can no longer be reached: its interaction token has expired',
+    'an interrupted answer can no longer be reached: its interaction token has expired or cannot be unsealed',
   );
 }
 
 /**
  * Finishes an answer that a stopped instance left unfinished (see `InFlightAnswers.takeOrphans`): answered
  * again in the same conversation (a private question in its own private conversation) with the frozen preview
- * replaced by the real answer, or, when its token has too little time left, ended with a sentence. The record
- * is removed afterwards; never throws.
+ * replaced by the real answer, or, when its token has too little time left or could not be unsealed (sealed
+ * under another bot token), ended with a sentence. The record is removed afterwards; never throws.
  */
 export async function resumeAnswer(record: InFlightAnswer, options: ResumeOptions): Promise<void> {
   const { log, services } = options;
   const ageMs = (options.now ?? Date.now)() - record.startedAt;
+  const tokenLost = record.kind === 'interaction' && record.token === undefined;
   try {
-    if (ageMs > interactionTokenMs - timeToAnswerMs) {
-      log.info({ answerId: record.id, ageMs }, 'ending an interrupted answer that is too old to give');
+    if (tokenLost || ageMs > interactionTokenMs - timeToAnswerMs) {
+      log.info(
+        { answerId: record.id, ageMs, tokenLost },
+        'ending an interrupted answer that is too old to give',
+      );
       await endInterrupted(record, options, ageMs);
       return;
     }
