@@ -293,7 +293,9 @@ async function start(options: { defaultPort?: string }): Promise<void> {
 }
 
 const program = new Command('poquan')
-  .description("Answers questions about China's AI race from a knowledge file, with citations.")
+  // No topic here: the topic in force comes from BOT_TOPIC or the knowledge files' front matter, and `--help`
+  // reads neither (settings and knowledge would make it slower, and a bad setting would make it fail).
+  .description('Answers questions from a Markdown knowledge file, citing its passages.')
   .version(poquanVersion)
   // Usage errors throw instead of exiting, so they get one line, a hint and exit code 2 below; subcommands
   // inherit these settings because they are set before any subcommand is added.
