@@ -4,6 +4,7 @@ import {
   describeErrorForUser,
   InputError,
   LlmError,
+  PlatformError,
   StartupError,
   StoreError,
 } from '../../core/errors.ts';
@@ -24,7 +25,12 @@ export type CliErrorSettings = Pick<Config, 'llm' | 'storeUrl'>;
  * settings (LLM_BASE_URL, LLM_TIMEOUT_MS, LLM_MODEL, STORE_URL), never with a key or password.
  */
 export function describeCliError(error: unknown, settings?: CliErrorSettings): string {
-  if (error instanceof ConfigError || error instanceof StartupError || error instanceof LimitReachedError) {
+  if (
+    error instanceof ConfigError ||
+    error instanceof StartupError ||
+    error instanceof PlatformError ||
+    error instanceof LimitReachedError
+  ) {
     return error.message;
   }
   if (error instanceof LlmError) {
