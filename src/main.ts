@@ -132,32 +132,29 @@ async function evaluate(options: {
   if (options.answers) return evaluateAnswers(options);
   const [
     { evaluateCase, readQaFile, summarizeEvaluation },
-    { SingleBar },
+    { withProgressBar },
     { recommendRelevanceFloor },
     { createBm25Retriever },
   ] = await Promise.all([
     import('./core/evaluate.ts'),
-    import('cli-progress'),
+    import('./adapters/cli/progress-bar.ts'),
     import('./core/relevance-floor.ts'),
     import('./search/bm25-retriever.ts'),
   ]);
   await withPoquan(async (poquan) => {
     const cases = await readQaFile(options.qa);
-    const bar = new SingleBar({
-      format: 'evaluating [{bar}] {value}/{total}',
-      stream: process.stderr,
-      hideCursor: true,
+    const bar = { stream: process.stderr, label: 'evaluating', total: cases.length, show: !options.json };
+    const results = await withProgressBar(bar, async (progress) => {
+      const evaluated = [];
+      for (const qa of cases) {
+        evaluated.push(evaluateCase(poquan.retriever(), qa, options.k));
+        if (options.json) continue;
+        progress.increment();
+        // Retrieval is synchronous: without a turn of the event loop the bar's redraw timer never fires.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      return evaluated;
     });
-    if (!options.json) bar.start(cases.length, 0);
-    const results = [];
-    for (const qa of cases) {
-      results.push(evaluateCase(poquan.retriever(), qa, options.k));
-      if (options.json) continue;
-      bar.increment();
-      // Retrieval is synchronous: without a turn of the event loop the bar's redraw timer never fires.
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    if (!options.json) bar.stop();
     const report = summarizeEvaluation(results, options.k);
     // Scores below the floor in force are never seen through `poquan.retriever()`; the recommendation needs them all.
     const unfloored = createBm25Retriever(poquan.knowledge(), { minScore: 0 });
@@ -196,28 +193,25 @@ async function evaluate(options: {
  */
 async function evaluateAnswers(options: { qa: string; json?: boolean }): Promise<void> {
   const config = await readConfig();
-  const [{ readQaFile }, { summarizeAnswerChecks }, { renderAnswerCheckForTerminal }, { SingleBar }] =
+  const [{ readQaFile }, { summarizeAnswerChecks }, { renderAnswerCheckForTerminal }, { withProgressBar }] =
     await Promise.all([
       import('./core/evaluate.ts'),
       import('./core/answer-check.ts'),
       import('./adapters/cli/answer-check-report.ts'),
-      import('cli-progress'),
+      import('./adapters/cli/progress-bar.ts'),
     ]);
   await withPoquan(
     async (poquan) => {
       const cases = await readQaFile(options.qa);
-      const bar = new SingleBar({
-        format: 'asking [{bar}] {value}/{total}',
-        stream: process.stderr,
-        hideCursor: true,
+      const bar = { stream: process.stderr, label: 'asking', total: cases.length, show: !options.json };
+      const items = await withProgressBar(bar, async (progress) => {
+        const checked: Awaited<ReturnType<typeof askAndCheck>>[] = [];
+        for (const qa of cases) {
+          checked.push(await askAndCheck(poquan, qa));
+          progress.increment();
+        }
+        return checked;
       });
-      if (!options.json) bar.start(cases.length, 0);
-      const items: Awaited<ReturnType<typeof askAndCheck>>[] = [];
-      for (const qa of cases) {
-        items.push(await askAndCheck(poquan, qa));
-        if (!options.json) bar.increment();
-      }
-      if (!options.json) bar.stop();
       const report = summarizeAnswerChecks(items);
       process.stdout.write(
         options.json
@@ -294,7 +288,9 @@ async function start(options: { defaultPort?: string }): Promise<void> {
 }
 
 const program = new Command('poquan')
-  .description("Answers questions about China's AI race from a knowledge file, with citations.")
+  // No topic here: the topic in force comes from BOT_TOPIC or the knowledge files' front matter, and `--help`
+  // reads neither (settings and knowledge would make it slower, and a bad setting would make it fail).
+  .description('Answers questions from a Markdown knowledge file, citing its passages.')
   .version(poquanVersion)
   // Usage errors throw instead of exiting, so they get one line, a hint and exit code 2 below; subcommands
   // inherit these settings because they are set before any subcommand is added.

@@ -224,6 +224,7 @@ export function createAnswerer(deps: AnswerDeps): Answerer {
         deps.llm && timeoutMs > 0
           ? await rewriteFollowUp(deps.llm, history, question, {
               timeoutMs,
+              topic: deps.topic?.(),
               ...(options.signal ? { signal: options.signal } : {}),
             })
           : undefined;

@@ -16,6 +16,14 @@ export class StartupError extends Error {
   override name = 'StartupError';
 }
 
+/**
+ * A platform an operator command calls (`poquan webhook …`) refused the request or could not be reached. The
+ * message names the setting to check and holds no secret, so it is printed as it is.
+ */
+export class PlatformError extends Error {
+  override name = 'PlatformError';
+}
+
 /** The user's input cannot be answered as given (empty, too long, …). The message is safe to show. */
 export class InputError extends Error {
   override name = 'InputError';

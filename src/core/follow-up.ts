@@ -2,6 +2,7 @@ import type { LlmClient } from './llm.ts';
 import type { Turn } from './memory.ts';
 import type { ChatMessage } from './prompt.ts';
 import { tokenize } from './tokenize.ts';
+import { defaultTopic, type Topic } from './topic.ts';
 
 /**
  * How a question leans on the conversation: `reference` names something said earlier with a pronoun or a
@@ -33,18 +34,23 @@ export function searchQueryOf(turn: Turn): string {
 }
 
 /**
- * The model's instructions for a rewrite. The fake model recognises a rewrite request by this exact text,
- * so change both together.
+ * The model's instructions for a rewrite, naming the topic in force as the system rules do. The fake model
+ * recognises a rewrite request by this text around the topic, so change both together.
  */
-export const rewriteInstructions =
-  "Rewrite the user's latest message as one standalone search query for a knowledge base about China's AI race. Replace pronouns and references with the names they stand for, using the conversation. Keep the message's language. If the latest message starts a new topic, return it unchanged. Reply with the query only.";
+export function rewriteInstructionsFor(topic: Topic): string {
+  return `Rewrite the user's latest message as one standalone search query for a knowledge base about ${topic.en}. Replace pronouns and references with the names they stand for, using the conversation. Keep the message's language. If the latest message starts a new topic, return it unchanged. Reply with the query only.`;
+}
 
 const answerExcerptChars = 300;
 const rewriteMaxTokens = 60;
 const rewriteMaxChars = 300;
 
 /** The rewrite request: the instructions, then the recent conversation and the latest message as data. */
-export function buildRewritePrompt(history: Turn[], question: string): ChatMessage[] {
+export function buildRewritePrompt(
+  history: Turn[],
+  question: string,
+  topic: Topic = defaultTopic,
+): ChatMessage[] {
   const transcript = history
     .slice(-2)
     .flatMap((turn) => [
@@ -52,7 +58,7 @@ export function buildRewritePrompt(history: Turn[], question: string): ChatMessa
       `Assistant: ${turn.answer.replace(/\s+/g, ' ').slice(0, answerExcerptChars)}`,
     ]);
   return [
-    { role: 'system', content: rewriteInstructions },
+    { role: 'system', content: rewriteInstructionsFor(topic) },
     {
       role: 'user',
       content: `Conversation:\n${transcript.join('\n')}\n\nLatest message: ${question}`,
@@ -69,12 +75,12 @@ export async function rewriteFollowUp(
   llm: LlmClient,
   history: Turn[],
   question: string,
-  options: { timeoutMs: number; signal?: AbortSignal },
+  options: { timeoutMs: number; signal?: AbortSignal; topic?: Topic },
 ): Promise<string | undefined> {
   const timeout = AbortSignal.timeout(options.timeoutMs);
   const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
   try {
-    const { text } = await llm.complete(buildRewritePrompt(history, question), {
+    const { text } = await llm.complete(buildRewritePrompt(history, question, options.topic), {
       maxTokens: rewriteMaxTokens,
       signal,
     });

@@ -75,6 +75,22 @@ describe('a FAQ knowledge with a topic of its own', () => {
     });
   });
 
+  it('names its topic when it asks the model to rewrite a follow-up', async ({ cleanups }) => {
+    const bot = await startTelegramHarness(cleanups, {
+      KNOWLEDGE_DIR: faqDir,
+      RELEVANCE_FLOOR: '0',
+      FOLLOW_UP_REWRITE_TIMEOUT_MS: '3000',
+    });
+    await bot.ask('What are your opening hours?');
+    await bot.ask('Are they the same on Sundays?');
+    // Answers are streamed; the rewrite is the one request that is not.
+    const rewrites = bot.llm.requests.filter((request) => request.body.stream !== true);
+    expect(rewrites).toHaveLength(1);
+    const instructions = rewrites[0]?.body.messages[0].content as string;
+    expect(instructions).toContain(`a knowledge base about ${topic}.`);
+    expect(instructions).not.toContain("China's AI race");
+  });
+
   it('lets BOT_TOPIC and BOT_TOPIC_ZH override the knowledge', async ({ cleanups }) => {
     const bot = await startTelegramHarness(cleanups, {
       KNOWLEDGE_DIR: faqDir,

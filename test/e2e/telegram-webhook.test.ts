@@ -6,6 +6,7 @@ import { ConfigError } from '../../src/core/errors.ts';
 import { createLogger } from '../../src/logging/logger.ts';
 import { type FakeTelegram, startFakeTelegram } from '../fakes/fake-telegram.ts';
 import { it } from '../fixtures/it.ts';
+import { closedPort } from '../servers/closed-port.ts';
 import { cleanCwd } from '../servers/poquan-env.ts';
 import { runPoquan } from '../servers/poquan-process.ts';
 import {
@@ -323,5 +324,14 @@ describe('poquan webhook', () => {
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('Telegram rejected TELEGRAM_BOT_TOKEN');
     expect(refused.stderr).not.toContain(wrongToken);
+  }, 30_000);
+
+  it('says in one line that TELEGRAM_API_ROOT cannot be reached, without the token', async () => {
+    const root = `http://127.0.0.1:${await closedPort()}`;
+    const run = await poquan(['webhook', 'info'], { TELEGRAM_BOT_TOKEN: token, TELEGRAM_API_ROOT: root });
+    expect(run).toMatchObject({ code: 1, stdout: '' });
+    expect(run.stderr).toBe(
+      `poquan: Could not reach the Telegram Bot API at TELEGRAM_API_ROOT (${root}): connection refused (ECONNREFUSED). Check the URL and the network; \`poquan doctor\` checks every setting.\n`,
+    );
   }, 30_000);
 });

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse, STATUS_CODES }
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
-import { rewriteInstructions } from '../../src/core/follow-up.ts';
+import { rewriteInstructionsFor } from '../../src/core/follow-up.ts';
 import { glossarySuggestionInstructions } from '../../src/core/glossary-suggestion.ts';
 import { splitSentences } from '../../src/core/sentences.ts';
 
@@ -79,7 +79,7 @@ export interface FakeLlm {
    */
   enqueue(...replies: FakeReply[]): void;
   /**
-   * Queue replies for follow-up rewrite requests (system message = Poquan's `rewriteInstructions`); when
+   * Queue replies for follow-up rewrite requests (system message = Poquan's `rewriteInstructionsFor` a topic); when
    * empty, the fake rewrites by appending the conversation's last user question to the latest message.
    */
   enqueueRewrite(...replies: FakeReply[]): void;
@@ -368,10 +368,19 @@ export function groundedAnswer(messages: WireMessage[]): string {
   return second ? `${answer} ${firstSentence(second.text)} [${second.n}]` : answer;
 }
 
-/** True for Poquan's follow-up rewrite request, recognised by its fixed instructions. */
+/** The rewrite instructions before and after the topic they name: the same whatever the topic. */
+const [rewriteBefore = '', rewriteAfter = ''] = rewriteInstructionsFor({ en: '\0', zh: '\0' }).split('\0');
+
+/** True for Poquan's follow-up rewrite request, recognised by its fixed instructions around some topic. */
 function isRewriteRequest(messages: WireMessage[]): boolean {
   const system = messages.find((message) => message.role === 'system');
-  return system !== undefined && contentText(system.content) === rewriteInstructions;
+  if (system === undefined) return false;
+  const text = contentText(system.content);
+  return (
+    text.length > rewriteBefore.length + rewriteAfter.length &&
+    text.startsWith(rewriteBefore) &&
+    text.endsWith(rewriteAfter)
+  );
 }
 
 /** True for Poquan's glossary suggestion request, recognised by its fixed instructions. */

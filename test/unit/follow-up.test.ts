@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { buildRewritePrompt, followUpCue, rewriteInstructions } from '../../src/core/follow-up.ts';
+import { buildRewritePrompt, followUpCue, rewriteInstructionsFor } from '../../src/core/follow-up.ts';
 import type { Turn } from '../../src/core/memory.ts';
+import { defaultTopic } from '../../src/core/topic.ts';
 
 describe('followUpCue: does a question lean on the conversation?', () => {
   it.each([
@@ -51,7 +52,7 @@ describe('buildRewritePrompt', () => {
   it('gives the fixed instructions, then the last two turns (answers shortened) and the latest message as data', () => {
     const history = [turn('Q1', 'A1'), turn('Q2', 'A2'), turn('Q3', `${'x'.repeat(1000)}`)];
     const [system, user] = buildRewritePrompt(history, 'And who founded it?');
-    expect(system).toEqual({ role: 'system', content: rewriteInstructions });
+    expect(system).toEqual({ role: 'system', content: rewriteInstructionsFor(defaultTopic) });
     expect(user?.content).not.toContain('Q1');
     expect(user?.content).toContain('User: Q2\nAssistant: A2\nUser: Q3');
     expect(user?.content.length).toBeLessThan(500);

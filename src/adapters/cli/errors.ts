@@ -1,6 +1,13 @@
 import type { Config } from '../../core/config.ts';
 import { describeErrorForUser } from '../../core/error-sentences.ts';
-import { ConfigError, InputError, LlmError, StartupError, StoreError } from '../../core/errors.ts';
+import {
+  ConfigError,
+  InputError,
+  LlmError,
+  PlatformError,
+  StartupError,
+  StoreError,
+} from '../../core/errors.ts';
 
 /** A question turned away by a budget or the rate limit; `poquan ask` exits with code 3 and its sentence. */
 export class LimitReachedError extends Error {
@@ -18,7 +25,12 @@ export type CliErrorSettings = Pick<Config, 'llm' | 'storeUrl'>;
  * settings (LLM_BASE_URL, LLM_TIMEOUT_MS, LLM_MODEL, STORE_URL), never with a key or password.
  */
 export function describeCliError(error: unknown, settings?: CliErrorSettings): string {
-  if (error instanceof ConfigError || error instanceof StartupError || error instanceof LimitReachedError) {
+  if (
+    error instanceof ConfigError ||
+    error instanceof StartupError ||
+    error instanceof PlatformError ||
+    error instanceof LimitReachedError
+  ) {
     return error.message;
   }
   if (error instanceof LlmError) {

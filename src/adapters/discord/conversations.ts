@@ -1,6 +1,7 @@
 import type { AnswerDone } from '../../core/answer-events.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { ConversationMemory, Turn } from '../../core/memory.ts';
+import { continueReplyChain, type RepliedAnswer } from '../../core/reply-chain.ts';
 import { type Store, withStore } from '../../core/store.ts';
 import { storeKeys } from '../../core/store-keys.ts';
 import { reportError } from './errors.ts';
@@ -29,12 +30,11 @@ export function contextConversationId(place: DiscordPlace): string {
   return `discord:channel:${place.channelId}:user:${place.userId}`;
 }
 
-/** What is kept of a public answer message: the conversation it belongs to, who asked, and the turn it shows. */
-export interface AnswerMessage {
-  conversationId: string;
-  askerId: string;
-  turn: Turn;
-}
+/**
+ * What is kept of a public answer message: the conversation it belongs to, who asked (their Discord user id), and
+ * the turn it shows.
+ */
+type AnswerMessage = RepliedAnswer;
 
 const messageKey = storeKeys.discordAnswerMessage;
 
@@ -80,9 +80,9 @@ async function answerMessageOf(store: Store, log: Logger, messageId: string) {
 }
 
 /**
- * The conversation a reply to one of our answers continues. The asker's own reply continues the answer's
- * conversation. Anyone else continues their own conversation in that place, seeded with that one answer (once),
- * so they can ask about it — and never see, or add to, the first asker's history.
+ * The conversation a reply to one of our answer messages continues (see the core's `continueReplyChain`): a
+ * reply to a message that is not a remembered answer, or whose answer can't be looked up, is an ordinary question
+ * in the replier's own conversation.
  */
 export async function conversationForReply(
   deps: { store: Store; memory: ConversationMemory; log: Logger },
@@ -92,15 +92,10 @@ export async function conversationForReply(
   const own = contextConversationId(replier);
   const answered = await answerMessageOf(deps.store, deps.log, repliedTo);
   if (!answered) return own;
-  if (answered.askerId === replier.userId || answered.conversationId === own) return answered.conversationId;
-  try {
-    const history = await deps.memory.load(own);
-    const seen = history.some(
-      (turn) => turn.at === answered.turn.at && turn.question === answered.turn.question,
-    );
-    if (!seen) await deps.memory.append(own, answered.turn);
-  } catch (error) {
-    reportError(deps.log, error, 'could not seed the conversation with the replied-to answer');
-  }
-  return own;
+  return continueReplyChain(
+    deps.memory,
+    deps.log,
+    { askerId: replier.userId, ownConversationId: own },
+    answered,
+  );
 }

@@ -1,7 +1,8 @@
 import { Api, GrammyError, HttpError } from 'grammy';
 import type { WebhookInfo } from 'grammy/types';
 import type { Config } from '../../core/config.ts';
-import { ConfigError } from '../../core/errors.ts';
+import { ConfigError, PlatformError } from '../../core/errors.ts';
+import { describeConnectionFailure, withoutCredentials } from '../cli/errors.ts';
 import { redactToken } from './errors.ts';
 import { telegramUpdateTypes } from './update-types.ts';
 
@@ -50,10 +51,16 @@ async function call<T>(config: Config, redact: (text: string) => string, run: ()
         'Telegram rejected TELEGRAM_BOT_TOKEN (401 Unauthorized). Check it with @BotFather.',
       );
     }
-    if (error instanceof GrammyError) throw new Error(`Telegram refused: ${redact(error.description)}`);
+    if (error instanceof GrammyError) {
+      throw new PlatformError(`Telegram refused: ${redact(error.description)}`);
+    }
+    // By the socket's error code only: the request's error message quotes its URL, token and all.
     const cause = error instanceof HttpError ? error.error : error;
-    const reason = redact(cause instanceof Error ? cause.message : String(cause));
-    throw new Error(`Could not reach the Telegram Bot API at ${config.telegram.apiRoot}: ${reason}`);
+    const reason = cause instanceof Error ? describeConnectionFailure(cause) : 'no connection';
+    const root = withoutCredentials(config.telegram.apiRoot);
+    throw new PlatformError(
+      `Could not reach the Telegram Bot API at TELEGRAM_API_ROOT (${root}): ${reason}. Check the URL and the network; \`poquan doctor\` checks every setting.`,
+    );
   }
 }
 
