@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { describe, expect } from 'vitest';
 import { setTelegramWebhook } from '../../src/adapters/telegram/webhook-registration.ts';
 import { loadConfig } from '../../src/core/config.ts';
 import { startFakeLlm } from '../fakes/fake-llm.ts';
 import { startFakeTelegram } from '../fakes/fake-telegram.ts';
 import { it } from '../fixtures/it.ts';
+import { freePort } from '../servers/free-port.ts';
 import { cleanCwd, poquanEnv } from '../servers/poquan-env.ts';
 import { startRedisServer, withoutRedis } from '../servers/redis-server.ts';
 import {
@@ -131,18 +131,6 @@ describe.skipIf(withoutRedis)('two Poquan instances sharing one Redis', () => {
     expect(bot.allLogs().some((line) => line.includes('"level":60'))).toBe(false);
   });
 });
-
-/** A port nobody listens on right now, for a child process that must be told its port in advance. */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 describe.skipIf(withoutRedis)('poquan start in webhook mode', () => {
   it('drains an answer in flight on SIGTERM and exits 0 within the grace period', async ({ cleanups }) => {

@@ -1,11 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Update } from 'grammy/types';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { askedQuestion, type FakeLlm, startFakeLlm } from '../fakes/fake-llm.ts';
 import { type FakeChat, type FakeTelegram, startFakeTelegram } from '../fakes/fake-telegram.ts';
+import { freePort } from '../servers/free-port.ts';
 import { startLoadBalancer } from '../servers/load-balancer.ts';
 import { cleanCwd } from '../servers/poquan-env.ts';
 import { type PoquanProcess, startPoquanProcess } from '../servers/poquan-process.ts';
@@ -41,17 +41,6 @@ const readerOf = (chat: FakeChat) => ({
   language_code: 'en',
 });
 const questionOf = (chat: FakeChat) => `Who founded High-Flyer? (asked by ${chat.id})`;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** The fakes and the balancer one deployment needs, and a way to start its instances as processes. */
 async function deployment(storeUrl: string) {
