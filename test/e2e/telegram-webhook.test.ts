@@ -8,10 +8,10 @@ import { type FakeTelegram, startFakeTelegram } from '../fakes/fake-telegram.ts'
 import { it } from '../fixtures/it.ts';
 import { cleanCwd } from '../servers/poquan-env.ts';
 import { runPoquan } from '../servers/poquan-process.ts';
+import type { Cleanups } from './harness.ts';
 import {
   ada,
   adaChat,
-  type Cleanups,
   secret,
   startWebhookCluster,
   token,

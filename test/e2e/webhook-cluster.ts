@@ -7,6 +7,7 @@ import { type RunningHttpServer, startHttpServer } from '../../src/server/http.t
 import { type FakeLlm, type FakeLlmOptions, startFakeLlm } from '../fakes/fake-llm.ts';
 import { type FakeChat, type FakeTelegram, startFakeTelegram } from '../fakes/fake-telegram.ts';
 import { type LoadBalancer, startLoadBalancer } from '../servers/load-balancer.ts';
+import type { Cleanups } from './harness.ts';
 
 /**
  * Poquan deployed for Telegram webhooks as the README describes it, on loopback: N instances (each its own
@@ -23,9 +24,6 @@ export const adaChat: FakeChat = { id: 42, type: 'private', first_name: 'Ada' };
 
 /** Fast but real streaming cadence, as in the polling tests. */
 const timing = { privateIntervalMs: 60, groupIntervalMs: 250, messageGapMs: 50, typingIntervalMs: 200 };
-
-/** Teardown steps, run newest first by the spec's `afterEach`. */
-export type Cleanups = Array<() => Promise<unknown>>;
 
 /** One Poquan instance of the deployment. */
 export interface WebhookInstance {

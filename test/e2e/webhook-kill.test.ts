@@ -1,16 +1,16 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Update } from 'grammy/types';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { askedQuestion, type FakeLlm, startFakeLlm } from '../fakes/fake-llm.ts';
 import { type FakeChat, type FakeTelegram, startFakeTelegram } from '../fakes/fake-telegram.ts';
+import { it } from '../fixtures/it.ts';
 import { freePort } from '../servers/free-port.ts';
 import { startLoadBalancer } from '../servers/load-balancer.ts';
 import { cleanCwd } from '../servers/poquan-env.ts';
 import { type PoquanProcess, startPoquanProcess } from '../servers/poquan-process.ts';
 import { startRedisServer, withoutRedis } from '../servers/redis-server.ts';
-import { type Cleanups, runCleanups } from './harness.ts';
+import type { Cleanups } from './harness.ts';
 import { secret, startWebhookCluster, token, type WebhookInstance, webhookPath } from './webhook-cluster.ts';
 
 /**
@@ -20,11 +20,6 @@ import { secret, startWebhookCluster, token, type WebhookInstance, webhookPath }
  * killed holder's lease has run out — and Telegram re-posting the same updates changes nothing. One chat's
  * questions are answered in order even when the balancer spreads them over two instances.
  */
-
-const dir = mkdtempSync(join(tmpdir(), 'poquan-webhook-kill-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const cleanups: Cleanups = [];
-afterEach(() => runCleanups(cleanups));
 
 const leaseMs = 1500;
 /** The model of a doomed instance: nothing comes back before the kill. */
@@ -43,7 +38,7 @@ const readerOf = (chat: FakeChat) => ({
 const questionOf = (chat: FakeChat) => `Who founded High-Flyer? (asked by ${chat.id})`;
 
 /** The fakes and the balancer one deployment needs, and a way to start its instances as processes. */
-async function deployment(storeUrl: string) {
+async function deployment(cleanups: Cleanups, storeUrl: string) {
   const telegram = await startFakeTelegram({ token });
   cleanups.push(() => telegram.close());
   const lb = await startLoadBalancer();
@@ -95,7 +90,7 @@ async function deployment(storeUrl: string) {
   };
 }
 
-async function fakeLlm(): Promise<FakeLlm> {
+async function fakeLlm(cleanups: Cleanups): Promise<FakeLlm> {
   const llm = await startFakeLlm();
   cleanups.push(() => llm.close());
   return llm;
@@ -129,16 +124,19 @@ const questionsAsked = (llm: FakeLlm) =>
     return askedQuestion(messages.at(-1)?.content ?? '');
   });
 
+/** A SQLite file of its own, in the folder test/setup.ts removes after the file's tests. */
+const sqliteUrl = () => `sqlite://${mkdtempSync(join(cleanCwd(), 'store-'))}/poquan.sqlite`;
+
 const stores = [
   {
     name: 'SQLite',
     skip: false,
-    url: async () => `sqlite://${mkdtempSync(join(dir, 'store-'))}/poquan.sqlite`,
+    url: async () => sqliteUrl(),
   },
   {
     name: 'Redis',
     skip: withoutRedis,
-    url: async () => {
+    url: async (cleanups: Cleanups) => {
       const redis = await startRedisServer();
       cleanups.push(() => redis.stop());
       return redis.url;
@@ -148,9 +146,9 @@ const stores = [
 
 for (const store of stores) {
   describe.skipIf(store.skip)(`webhook mode on ${store.name}, killed with SIGKILL`, () => {
-    it('answers all ten acknowledged updates exactly once after a restart, though Telegram re-posts them', async () => {
-      const bot = await deployment(await store.url());
-      const llm = await fakeLlm();
+    it('answers all ten acknowledged updates exactly once after a restart, though Telegram re-posts them', async ({ cleanups }) => {
+      const bot = await deployment(cleanups, await store.url(cleanups));
+      const llm = await fakeLlm(cleanups);
       llm.setDefault(thinkingForever);
       const first = await bot.start(llm);
       const updates = await tenQuestionsInFlight(bot, llm);
@@ -170,14 +168,14 @@ for (const store of stores) {
       expect(llm.requests).toHaveLength(20);
     }, 60_000);
 
-    it('lets a second live instance take over all ten, answering each once though Telegram re-posts them', async () => {
-      const bot = await deployment(await store.url());
-      const doomedLlm = await fakeLlm();
+    it('lets a second live instance take over all ten, answering each once though Telegram re-posts them', async ({ cleanups }) => {
+      const bot = await deployment(cleanups, await store.url(cleanups));
+      const doomedLlm = await fakeLlm(cleanups);
       doomedLlm.setDefault(thinkingForever);
       const doomed = await bot.start(doomedLlm);
       const updates = await tenQuestionsInFlight(bot, doomedLlm);
 
-      const survivorLlm = await fakeLlm();
+      const survivorLlm = await fakeLlm(cleanups);
       const survivor = await bot.start(survivorLlm);
       expect(await doomed.process.stop('SIGKILL')).toBeNull();
       bot.lb.backends.splice(0, 1);
@@ -194,8 +192,8 @@ for (const store of stores) {
   });
 
   describe.skipIf(store.skip)(`two webhook instances on ${store.name}`, () => {
-    it("answer one chat's questions in order, each seeing the answers before it", async () => {
-      const storeUrl = await store.url();
+    it("answer one chat's questions in order, each seeing the answers before it", async ({ cleanups }) => {
+      const storeUrl = await store.url(cleanups);
       const cluster = await startWebhookCluster({
         instances: 2,
         cleanups,
@@ -246,9 +244,9 @@ for (const store of stores) {
 }
 
 describe('a group preview left by a killed webhook instance', () => {
-  it('is edited into the answer by the instance that answers the update again, not left frozen', async () => {
-    const bot = await deployment(`sqlite://${mkdtempSync(join(dir, 'store-'))}/poquan.sqlite`);
-    const llm = await fakeLlm();
+  it('is edited into the answer by the instance that answers the update again, not left frozen', async ({ cleanups }) => {
+    const bot = await deployment(cleanups, sqliteUrl());
+    const llm = await fakeLlm(cleanups);
     llm.setDefault({ content: 'Liang Wenfeng founded High-Flyer [1]. '.repeat(20), chunkDelayMs: 100 });
     const first = await bot.start(llm);
     const group: FakeChat = { id: -100_777, type: 'supergroup', title: 'AI watchers' };
