@@ -5,14 +5,7 @@ import { describe, expect } from 'vitest';
 import { fakeUser } from '../fakes/fake-discord-fixtures.ts';
 import type { FakeChat } from '../fakes/fake-telegram.ts';
 import { it } from '../fixtures/it.ts';
-import {
-  ada,
-  adaChat,
-  type Cleanups,
-  group,
-  startDiscordHarness,
-  startTelegramHarness,
-} from './harness.ts';
+import { ada, adaChat, type Cleanups, group, startDiscordHarness, startTelegramHarness } from './harness.ts';
 
 /**
  * The bot obeys only its operator: allowlisted chats and guilds may use it, everyone else is ignored (Telegram)
@@ -50,7 +43,9 @@ describe('access on Telegram', () => {
     expect(bot.llm.requests).toHaveLength(2);
   });
 
-  it('runs /stats and /reload for an admin only, and keeps them out of the public menu', async ({ cleanups }) => {
+  it('runs /stats and /reload for an admin only, and keeps them out of the public menu', async ({
+    cleanups,
+  }) => {
     const knowledgeDir = await knowledgeCopy(cleanups);
     const bot = await startTelegramHarness(cleanups, {
       KNOWLEDGE_DIR: knowledgeDir,

@@ -165,7 +165,9 @@ describe.each(platforms)('model faults through $name', ({ platform, start }) => 
 });
 
 describe('model retries', () => {
-  it('retries 429 and 503 before the stream starts, and never once text has been shown', async ({ cleanups }) => {
+  it('retries 429 and 503 before the stream starts, and never once text has been shown', async ({
+    cleanups,
+  }) => {
     const bot = await startTelegramHarness(cleanups, { LLM_MAX_RETRIES: '2' });
     bot.llm.enqueue({ status: 503, retryAfter: 0 }, { status: 429, retryAfter: 0 });
     expect(await bot.ask(question)).toEqual([expect.stringMatching(normalAnswer)]);

@@ -9,14 +9,7 @@ import { it } from '../fixtures/it.ts';
 import { cleanCwd } from '../servers/poquan-env.ts';
 import { runPoquan } from '../servers/poquan-process.ts';
 import type { Cleanups } from './harness.ts';
-import {
-  ada,
-  adaChat,
-  secret,
-  startWebhookCluster,
-  token,
-  type WebhookInstance,
-} from './webhook-cluster.ts';
+import { ada, adaChat, secret, startWebhookCluster, token, type WebhookInstance } from './webhook-cluster.ts';
 
 const one = async (
   cleanups: Cleanups,
@@ -79,7 +72,9 @@ describe('Telegram webhook mode', () => {
     expect((await post(`{"update_id":1,"pad":"${'x'.repeat(1_100_000)}"}`)).status).toBe(413);
   });
 
-  it('acknowledges an update before its answer exists and writes the answer afterwards', async ({ cleanups }) => {
+  it('acknowledges an update before its answer exists and writes the answer afterwards', async ({
+    cleanups,
+  }) => {
     const bot = await one(cleanups);
     let letModelAnswer = () => {};
     const holdUntil = new Promise<void>((resolve) => {

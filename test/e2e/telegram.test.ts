@@ -88,7 +88,9 @@ async function start(
 const entityTypes = (entities: MessageEntity[]) => entities.map((entity) => entity.type);
 
 describe('Telegram adapter', () => {
-  it('answers a private question with a citation and its sources, after removing a stale webhook', async ({ cleanups }) => {
+  it('answers a private question with a citation and its sources, after removing a stale webhook', async ({
+    cleanups,
+  }) => {
     const bot = await start(cleanups, {}, { webhookUrl: 'https://old.example/hook' });
     bot.telegram.pushMessage({ chat: privateChat, from: ada, text: 'Who founded High-Flyer?' });
     const [answer] = await bot.answered(privateChat.id);
@@ -119,7 +121,9 @@ describe('Telegram adapter', () => {
     expect(bot.telegram.callsOf('editMessageText')).toHaveLength(0);
   });
 
-  it('streams a group answer by editing one reply, spaced by the group interval, with no failed call', async ({ cleanups }) => {
+  it('streams a group answer by editing one reply, spaced by the group interval, with no failed call', async ({
+    cleanups,
+  }) => {
     const bot = await start(cleanups);
     const content =
       'DeepSeek was financed by its founder Liang Wenfeng, who had made his fortune with High-Flyer [1].';
@@ -154,7 +158,9 @@ describe('Telegram adapter', () => {
     expect(bot.telegram.callsOf('sendMessageDraft')).toHaveLength(0);
   });
 
-  it('falls back to sendMessage and edits in a private chat when the server has no drafts', async ({ cleanups }) => {
+  it('falls back to sendMessage and edits in a private chat when the server has no drafts', async ({
+    cleanups,
+  }) => {
     const bot = await start(cleanups, {}, { supportsDrafts: false });
     bot.llm.enqueue({
       content: 'Liang Wenfeng founded High-Flyer in 2015, and later he financed DeepSeek himself [1].',
@@ -225,7 +231,9 @@ describe('Telegram adapter', () => {
     }
   });
 
-  it('shows "typing…" while waiting for the first token, and stops once text appears', async ({ cleanups }) => {
+  it('shows "typing…" while waiting for the first token, and stops once text appears', async ({
+    cleanups,
+  }) => {
     const bot = await start(cleanups);
     bot.llm.enqueue({
       content: 'Liang Wenfeng founded High-Flyer [1].',
@@ -259,7 +267,9 @@ describe('Telegram adapter', () => {
     expect(bot.llmMessages(2).map((m) => m.role)).toEqual(['system', 'user']);
   });
 
-  it('registers its commands in English and Chinese, and /start explains group privacy mode', async ({ cleanups }) => {
+  it('registers its commands in English and Chinese, and /start explains group privacy mode', async ({
+    cleanups,
+  }) => {
     const bot = await start(cleanups);
     const names = ['start', 'ask', 'sources', 'reset', 'about', 'help', 'usage'];
     expect(bot.telegram.commands.get('')?.map((c) => c.command)).toEqual(names);
@@ -272,7 +282,9 @@ describe('Telegram adapter', () => {
     expect(bot.llm.requests).toHaveLength(0);
   });
 
-  it('survives a 429 storm: waits retry_after each time and still delivers the answer', async ({ cleanups }) => {
+  it('survives a 429 storm: waits retry_after each time and still delivers the answer', async ({
+    cleanups,
+  }) => {
     const bot = await start(cleanups);
     bot.telegram.failNext('sendMessage', 2, telegramErrors.tooManyRequests(1));
     bot.telegram.pushMessage({ chat: privateChat, from: ada, text: 'Who founded High-Flyer?' });
@@ -355,7 +367,9 @@ describe('Telegram adapter', () => {
     expect(bot.logs.some((line) => line.includes('"incomplete":true'))).toBe(true);
   });
 
-  it('answers with one human sentence, not silence or a stack trace, when the model rejects the key', async ({ cleanups }) => {
+  it('answers with one human sentence, not silence or a stack trace, when the model rejects the key', async ({
+    cleanups,
+  }) => {
     const bot = await start(cleanups, {}, {}, { apiKey: 'sk-other' });
     bot.telegram.pushMessage({ chat: group, from: ada, text: '/ask Who founded High-Flyer?' });
     const messages = await bot.messagesOnce(group.id, 1);
@@ -376,7 +390,9 @@ describe('Telegram adapter', () => {
     expect(bot.llm.requests).toHaveLength(1);
   });
 
-  it('tells a user over the rate limit once until they may ask again, and ignores the rest silently, in a group too', async ({ cleanups }) => {
+  it('tells a user over the rate limit once until they may ask again, and ignores the rest silently, in a group too', async ({
+    cleanups,
+  }) => {
     const bot = await start(cleanups, { RATE_LIMIT_PER_MINUTE: '1' });
     bot.telegram.pushMessage({ chat: group, from: ada, text: '/ask Who founded High-Flyer?' });
     await bot.answered(group.id);
@@ -408,7 +424,9 @@ describe('Telegram adapter', () => {
     ).toBe(true);
   });
 
-  it('shows the reasoning in an expandable blockquote, and not at all with SHOW_REASONING=off', async ({ cleanups }) => {
+  it('shows the reasoning in an expandable blockquote, and not at all with SHOW_REASONING=off', async ({
+    cleanups,
+  }) => {
     const shown = await start(cleanups, { SHOW_REASONING: 'collapsed' });
     shown.llm.enqueue({ reasoning: 'The passage names the founder.', content: 'Liang Wenfeng [1].' });
     shown.telegram.pushMessage({ chat: privateChat, from: ada, text: 'Who founded High-Flyer?' });
@@ -424,7 +442,9 @@ describe('Telegram adapter', () => {
     expect(answer).not.toContain('passage names');
   });
 
-  it('logs a connection that keeps dropping without the token, and still tells the user', async ({ cleanups }) => {
+  it('logs a connection that keeps dropping without the token, and still tells the user', async ({
+    cleanups,
+  }) => {
     const bot = await start(cleanups);
     // The first try and both retries of the answer drop; the apology gets through.
     bot.telegram.failNext('sendMessage', 3, 'disconnect');
@@ -475,7 +495,9 @@ describe('Telegram adapter', () => {
     expect(answer?.length).toBeLessThan(content.length);
   });
 
-  it('refuses to start with a token Telegram rejects, or an unreachable API, without echoing the token', async ({ cleanups }) => {
+  it('refuses to start with a token Telegram rejects, or an unreachable API, without echoing the token', async ({
+    cleanups,
+  }) => {
     const telegram = await startFakeTelegram({ token });
     cleanups.push(() => telegram.close());
     const withToken = async (botToken: string, apiRoot: string) => {

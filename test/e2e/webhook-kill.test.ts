@@ -146,7 +146,9 @@ const stores = [
 
 for (const store of stores) {
   describe.skipIf(store.skip)(`webhook mode on ${store.name}, killed with SIGKILL`, () => {
-    it('answers all ten acknowledged updates exactly once after a restart, though Telegram re-posts them', async ({ cleanups }) => {
+    it('answers all ten acknowledged updates exactly once after a restart, though Telegram re-posts them', async ({
+      cleanups,
+    }) => {
       const bot = await deployment(cleanups, await store.url(cleanups));
       const llm = await fakeLlm(cleanups);
       llm.setDefault(thinkingForever);
@@ -168,7 +170,9 @@ for (const store of stores) {
       expect(llm.requests).toHaveLength(20);
     }, 60_000);
 
-    it('lets a second live instance take over all ten, answering each once though Telegram re-posts them', async ({ cleanups }) => {
+    it('lets a second live instance take over all ten, answering each once though Telegram re-posts them', async ({
+      cleanups,
+    }) => {
       const bot = await deployment(cleanups, await store.url(cleanups));
       const doomedLlm = await fakeLlm(cleanups);
       doomedLlm.setDefault(thinkingForever);
@@ -244,7 +248,9 @@ for (const store of stores) {
 }
 
 describe('a group preview left by a killed webhook instance', () => {
-  it('is edited into the answer by the instance that answers the update again, not left frozen', async ({ cleanups }) => {
+  it('is edited into the answer by the instance that answers the update again, not left frozen', async ({
+    cleanups,
+  }) => {
     const bot = await deployment(cleanups, sqliteUrl());
     const llm = await fakeLlm(cleanups);
     llm.setDefault({ content: 'Liang Wenfeng founded High-Flyer [1]. '.repeat(20), chunkDelayMs: 100 });

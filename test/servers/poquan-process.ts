@@ -101,7 +101,11 @@ export function startPoquanProcess(
     waitForLog: (check, timeoutMs = 15_000) =>
       waitUntil(() => logs().some(check), 'matching log line', timeoutMs),
     waitForLine: (text, timeoutMs = 15_000) =>
-      waitUntil(() => lines.some((line) => line.includes(text)), `line containing ${JSON.stringify(text)}`, timeoutMs),
+      waitUntil(
+        () => lines.some((line) => line.includes(text)),
+        `line containing ${JSON.stringify(text)}`,
+        timeoutMs,
+      ),
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       return exited;

@@ -74,8 +74,11 @@ const backends: Array<{
 
 for (const backend of backends) {
   describe.skipIf(backend.skip)(`the ${backend.name} work queue`, () => {
+    const open = async (cleanups: Cleanups, names: string[]) =>
+      consumers(cleanups, await backend.url(cleanups), names);
+
     it('stores an item once, and recognises it until and after it is finished', async ({ cleanups }) => {
-      const [queue] = (await consumers(cleanups, await backend.url(cleanups), ['a'])) as [WorkQueue];
+      const [queue] = (await open(cleanups, ['a'])) as [WorkQueue];
       expect(await queue.add(item(1))).toBe('added');
       expect(await queue.add(item(1))).toBe('pending');
       const [claimed] = await queue.claim(10, true);
@@ -87,14 +90,16 @@ for (const backend of backends) {
     });
 
     it('hands out items nobody claimed yet only to a claim that asks for new ones', async ({ cleanups }) => {
-      const [queue] = (await consumers(cleanups, await backend.url(cleanups), ['a'])) as [WorkQueue];
+      const [queue] = (await open(cleanups, ['a'])) as [WorkQueue];
       await queue.add(item(1));
       expect(await queue.claim(10, false)).toEqual([]);
       expect(ids(await queue.claim(10, true))).toEqual(['1']);
     });
 
-    it("begins a group's items in the order they were added, other groups alongside", async ({ cleanups }) => {
-      const [queue] = (await consumers(cleanups, await backend.url(cleanups), ['a'])) as [WorkQueue];
+    it("begins a group's items in the order they were added, other groups alongside", async ({
+      cleanups,
+    }) => {
+      const [queue] = (await open(cleanups, ['a'])) as [WorkQueue];
       for (const queued of [item(1), item(2), item(3, 'chat-2')]) await queue.add(queued);
       const [first, second, other] = (await queue.claim(10, true)) as [QueuedItem, QueuedItem, QueuedItem];
       expect(ids([first, second, other])).toEqual(['1', '2', '3']);
@@ -109,7 +114,7 @@ for (const backend of backends) {
     it.skipIf(!backend.shared)(
       'gives an item to one consumer, and to another once the holder stops renewing it',
       async ({ cleanups }) => {
-        const [a, b] = (await consumers(cleanups, await backend.url(cleanups), ['a', 'b'])) as [WorkQueue, WorkQueue];
+        const [a, b] = (await open(cleanups, ['a', 'b'])) as [WorkQueue, WorkQueue];
         await a.add(item(1));
         const [held] = (await a.claim(10, true)) as [QueuedItem];
         expect(await a.begin(held)).toEqual({ start: true, attempts: 1 });
@@ -134,7 +139,7 @@ for (const backend of backends) {
     it.skipIf(!backend.shared)(
       "keeps a group's order across consumers: the later item waits for the earlier one's holder",
       async ({ cleanups }) => {
-        const [a, b] = (await consumers(cleanups, await backend.url(cleanups), ['a', 'b'])) as [WorkQueue, WorkQueue];
+        const [a, b] = (await open(cleanups, ['a', 'b'])) as [WorkQueue, WorkQueue];
         await a.add(item(1));
         await b.add(item(2));
         const [first] = (await a.claim(1, true)) as [QueuedItem];
@@ -151,7 +156,7 @@ for (const backend of backends) {
     it.skipIf(!backend.shared)(
       'lets another consumer take at once what a stopping one gives back',
       async ({ cleanups }) => {
-        const [a, b] = (await consumers(cleanups, await backend.url(cleanups), ['a', 'b'])) as [WorkQueue, WorkQueue];
+        const [a, b] = (await open(cleanups, ['a', 'b'])) as [WorkQueue, WorkQueue];
         await a.add(item(1));
         await a.add(item(2, 'chat-2'));
         const held = await a.claim(10, true);
