@@ -11,7 +11,14 @@ import { cleanCwd } from '../servers/poquan-env.ts';
 import { type PoquanProcess, startPoquanProcess } from '../servers/poquan-process.ts';
 import { startRedisServer, withoutRedis } from '../servers/redis-server.ts';
 import type { Cleanups } from './harness.ts';
-import { secret, startWebhookCluster, token, type WebhookInstance, webhookPath } from './webhook-cluster.ts';
+import {
+  secret,
+  startWebhookCluster,
+  token,
+  type WebhookInstance,
+  webhookInstanceSettings,
+  webhookPath,
+} from './webhook-cluster.ts';
 
 /**
  * Webhook mode is at-least-once across instances and kills: `poquan start` processes behind a load balancer,
@@ -51,21 +58,14 @@ async function deployment(cleanups: Cleanups, storeUrl: string) {
       const at = port ?? (await freePort());
       const process = startPoquanProcess(
         {
-          KNOWLEDGE_DIR: 'test/fixtures/knowledge-mini',
+          ...webhookInstanceSettings({
+            llmUrl: llm.url,
+            telegramUrl: telegram.url,
+            webhookUrl: `${lb.url}${webhookPath}`,
+          }),
           STORE_URL: storeUrl,
-          LLM_BASE_URL: llm.url,
-          LLM_API_KEY: 'sk-webhook-kill',
-          LLM_MAX_RETRIES: '0',
-          ANSWER_CACHE_TTL_HOURS: '0',
-          RATE_LIMIT_PER_MINUTE: '0',
-          SHOW_REASONING: 'off',
-          TELEGRAM_BOT_TOKEN: token,
-          TELEGRAM_API_ROOT: telegram.url,
-          TELEGRAM_WEBHOOK_URL: `${lb.url}${webhookPath}`,
-          TELEGRAM_WEBHOOK_SECRET: secret,
           TELEGRAM_WEBHOOK_LEASE_MS: String(leaseMs),
           PORT: String(at),
-          HTTP_HOST: '127.0.0.1',
           LOG_LEVEL: 'info',
         },
         cleanCwd(),
