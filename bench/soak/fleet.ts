@@ -4,9 +4,7 @@
  * with explicit settings, sharing one redis-server. Each instance keeps its port across restarts, so the
  * balancer's backends stay as they are while one is down (it answers 502 meanwhile, which Telegram retries).
  */
-import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import { setTimeout as delay } from 'node:timers/promises';
 import { startLoadBalancer } from '../../test/servers/load-balancer.ts';
 import { cleanCwd } from '../../test/servers/poquan-env.ts';
 import { type PoquanProcess, runPoquan, startPoquanProcess } from '../../test/servers/poquan-process.ts';
@@ -144,8 +142,7 @@ export async function startFleet(settings: FleetSettings): Promise<Fleet> {
     try {
       await life.waitForLog((entry) => entry.msg === line, startTimeoutMs);
     } catch {
-      // 'exit' can come before the last output: wait (briefly) for the pipes to close to say why.
-      await Promise.race([once(life.child, 'close'), delay(2000)]);
+      // For a process that ended, waitForLog rejects only once all its output has been read.
       const output = life.lines.filter((text) => !/Debugger|inspector/.test(text)).slice(-8);
       throw new Error(
         `${labelOf(member, life)} did not become ready (exit ${life.child.exitCode ?? life.child.signalCode ?? 'none yet'}):\n${output.join('\n')}`,

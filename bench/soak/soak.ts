@@ -19,7 +19,6 @@
  */
 import { fork } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -31,6 +30,7 @@ import { type AnswerRecord, dayOf } from '../../src/core/feedback.ts';
 import { summarizeSpend } from '../../src/core/spend.ts';
 import { createLogger } from '../../src/logging/logger.ts';
 import buildDist from '../../test/build-dist.ts';
+import { freePort } from '../../test/servers/free-port.ts';
 import { removeCleanCwd } from '../../test/servers/poquan-env.ts';
 import { planRedisTests, startRedisServer } from '../../test/servers/redis-server.ts';
 import { knowledgeDir } from '../inputs.ts';
@@ -115,17 +115,6 @@ function kills(n: number): Pick<SoakPlan, 'webhookKills' | 'discordKills'> {
     process.exit(2);
   }
   return { webhookKills: n, discordKills: n > 0 ? 1 : 0 };
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 // Each Poquan process runs the compiled runtime: rebuild it if a source changed since the last build.

@@ -1,18 +1,11 @@
 import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { fakeUser } from '../fakes/fake-discord-fixtures.ts';
 import type { FakeChat } from '../fakes/fake-telegram.ts';
-import {
-  ada,
-  adaChat,
-  type Cleanups,
-  group,
-  runCleanups,
-  startDiscordHarness,
-  startTelegramHarness,
-} from './harness.ts';
+import { it } from '../fixtures/it.ts';
+import { ada, adaChat, type Cleanups, group, startDiscordHarness, startTelegramHarness } from './harness.ts';
 
 /**
  * The bot obeys only its operator: allowlisted chats and guilds may use it, everyone else is ignored (Telegram)
@@ -25,19 +18,16 @@ const boChat: FakeChat = { id: 43, type: 'private', first_name: 'Bo' };
 const otherGroup: FakeChat = { id: -1009, type: 'supergroup', title: 'Elsewhere' };
 const refusal = (command: string) => `Sorry, /${command} is only for this bot's operators.`;
 
-const cleanups: Cleanups = [];
-let knowledgeDir: string;
-beforeEach(async () => {
-  knowledgeDir = await mkdtemp(join(tmpdir(), 'poquan-access-'));
-  await cp('test/fixtures/knowledge-mini/mini.md', join(knowledgeDir, 'mini.md'));
-});
-afterEach(async () => {
-  await runCleanups(cleanups);
-  await rm(knowledgeDir, { recursive: true, force: true });
-});
+/** A copy of the mini knowledge that `/reload` tests may add files to, removed when the test ends. */
+async function knowledgeCopy(cleanups: Cleanups): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'poquan-access-'));
+  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  await cp('test/fixtures/knowledge-mini/mini.md', join(dir, 'mini.md'));
+  return dir;
+}
 
 describe('access on Telegram', () => {
-  it('ignores chats off the allowlist, except an admin in a private chat', async () => {
+  it('ignores chats off the allowlist, except an admin in a private chat', async ({ cleanups }) => {
     const bot = await startTelegramHarness(cleanups, {
       TELEGRAM_ALLOWED_CHAT_IDS: String(group.id),
       TELEGRAM_ADMIN_IDS: String(ada.id),
@@ -53,7 +43,10 @@ describe('access on Telegram', () => {
     expect(bot.llm.requests).toHaveLength(2);
   });
 
-  it('runs /stats and /reload for an admin only, and keeps them out of the public menu', async () => {
+  it('runs /stats and /reload for an admin only, and keeps them out of the public menu', async ({
+    cleanups,
+  }) => {
+    const knowledgeDir = await knowledgeCopy(cleanups);
     const bot = await startTelegramHarness(cleanups, {
       KNOWLEDGE_DIR: knowledgeDir,
       TELEGRAM_ADMIN_IDS: String(ada.id),
@@ -91,7 +84,7 @@ describe('access on Discord', () => {
   const admin = fakeUser({ id: '555000000000000001', username: 'operator' });
   const member = fakeUser({ id: '555000000000000002', username: 'member' });
 
-  it('tells other guilds and DMs it is not enabled there, except an admin in a DM', async () => {
+  it('tells other guilds and DMs it is not enabled there, except an admin in a DM', async ({ cleanups }) => {
     const bot = await startDiscordHarness(cleanups, {
       DISCORD_ALLOWED_GUILD_IDS: '123456789012345678',
       DISCORD_ADMIN_IDS: admin.id,
@@ -112,7 +105,8 @@ describe('access on Discord', () => {
     expect(bot.llm.requests).toHaveLength(0);
   });
 
-  it('runs /stats and /reload for an admin only', async () => {
+  it('runs /stats and /reload for an admin only', async ({ cleanups }) => {
+    const knowledgeDir = await knowledgeCopy(cleanups);
     const bot = await startDiscordHarness(cleanups, {
       KNOWLEDGE_DIR: knowledgeDir,
       DISCORD_ADMIN_IDS: admin.id,

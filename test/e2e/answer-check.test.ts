@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,9 +5,9 @@ import { describe, expect, onTestFinished } from 'vitest';
 import type { AnswerDone, AnswerEvent } from '../../src/core/answer-events.ts';
 import { type FakeLlm, startFakeLlm } from '../fakes/fake-llm.ts';
 import { it } from '../fixtures/it.ts';
+import { runPoquan } from '../servers/poquan-process.ts';
 import { startPoquanOnFakeModel } from './harness.ts';
 
-const bin = new URL('../../bin/poquan.js', import.meta.url).pathname;
 const miniKnowledge = new URL('../fixtures/knowledge-mini', import.meta.url).pathname;
 
 /** Questions on the mini knowledge, the Chinese one first so it takes the one reply a test enqueues. */
@@ -27,11 +26,9 @@ async function evalAnswers(llm: FakeLlm, args: string[] = ['--json'], lines: obj
   const cwd = await mkdtemp(join(tmpdir(), 'poquan-eval-'));
   onTestFinished(() => rm(cwd, { recursive: true, force: true }));
   await writeFile(join(cwd, 'qa.jsonl'), lines.map((line) => JSON.stringify(line)).join('\n'));
-  const child = spawn(process.execPath, [bin, 'eval', '--answers', '--qa', 'qa.jsonl', ...args], {
-    cwd,
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: cwd,
+  const { code, stdout } = await runPoquan(
+    ['eval', '--answers', '--qa', 'qa.jsonl', ...args],
+    {
       NO_COLOR: '1',
       KNOWLEDGE_DIR: miniKnowledge,
       STORE_URL: 'memory://',
@@ -39,12 +36,8 @@ async function evalAnswers(llm: FakeLlm, args: string[] = ['--json'], lines: obj
       LLM_API_KEY: 'sk-test',
       LLM_MAX_RETRIES: '0',
     },
-  });
-  let stdout = '';
-  child.stdout.on('data', (chunk) => {
-    stdout += chunk;
-  });
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    cwd,
+  );
   return { code, stdout };
 }
 

@@ -1,6 +1,6 @@
-import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeLlm } from '../fakes/fake-llm.ts';
+import { freePort } from '../servers/free-port.ts';
 import { cleanCwd } from '../servers/poquan-env.ts';
 import { runPoquan } from '../servers/poquan-process.ts';
 
@@ -17,15 +17,6 @@ afterEach(async () => {
 
 const apiKey = 'sk-unreachable-0123456789abcdef';
 const storePassword = 'hunter2-store-password';
-
-/** A loopback port nothing listens on: bound by the OS, then closed again. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 function poquan(args: string[], env: Record<string, string>, stdin = '') {
   return runPoquan(args, { NO_COLOR: '1', LLM_API_KEY: apiKey, ...env }, cleanCwd(), stdin);
@@ -54,7 +45,7 @@ const modelRefusedLine = (port: number) =>
 
 describe('poquan ask with a model it cannot reach', () => {
   it('says the provider at LLM_BASE_URL refused the connection, and exits 1', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const run = await poquan(['ask', 'Who founded DeepSeek?'], {
       LLM_BASE_URL: `http://127.0.0.1:${port}/v1`,
       LLM_MAX_RETRIES: '0',
@@ -83,7 +74,7 @@ describe('poquan ask with a model it cannot reach', () => {
   });
 
   it('stops `eval --answers` at the first question with that line instead of failing every question', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const qaFile = new URL('../fixtures/qa.jsonl', import.meta.url).pathname;
     const run = await poquan(['eval', '--answers', '--json', '--qa', qaFile], {
       LLM_BASE_URL: `http://127.0.0.1:${port}/v1`,
@@ -113,7 +104,7 @@ describe('poquan ask with a model it cannot reach', () => {
 
 describe('poquan with a Redis it cannot reach', () => {
   it('still answers `ask`, after one plain line naming STORE_URL without its password', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const run = await poquan(['ask', 'Who founded DeepSeek?'], {
       LLM_API_KEY: '',
       STORE_URL: `redis://:${storePassword}@127.0.0.1:${port}/0`,
@@ -125,7 +116,7 @@ describe('poquan with a Redis it cannot reach', () => {
   });
 
   it('keeps the JSON log when LOG_LEVEL asks for one', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const run = await poquan(['ask', 'Who founded DeepSeek?'], {
       LLM_API_KEY: '',
       STORE_URL: `redis://127.0.0.1:${port}/0`,
@@ -143,7 +134,7 @@ describe('poquan with a Redis it cannot reach', () => {
   });
 
   it('says both, once each, when neither the model nor the store can be reached', async () => {
-    const [modelPort, storePort] = [await closedPort(), await closedPort()];
+    const [modelPort, storePort] = [await freePort(), await freePort()];
     const run = await poquan(['ask', 'Who founded DeepSeek?'], {
       LLM_BASE_URL: `http://127.0.0.1:${modelPort}/v1`,
       LLM_MAX_RETRIES: '0',
@@ -155,7 +146,7 @@ describe('poquan with a Redis it cannot reach', () => {
   });
 
   it('keeps `poquan chat` going: the store once, the model at each question, STORE_URL for a command that needs it', async () => {
-    const [modelPort, storePort] = [await closedPort(), await closedPort()];
+    const [modelPort, storePort] = [await freePort(), await freePort()];
     const run = await poquan(
       ['chat', '--conversation', 'offline-faults'],
       {
@@ -178,7 +169,7 @@ describe('poquan with a Redis it cannot reach', () => {
 
 describe('poquan doctor with a model and a store it cannot reach', () => {
   it('fails the model check with where it looked and why, and the store check naming STORE_URL', async () => {
-    const [modelPort, storePort] = [await closedPort(), await closedPort()];
+    const [modelPort, storePort] = [await freePort(), await freePort()];
     const run = await poquan(['doctor'], {
       KNOWLEDGE_DIR: 'test/fixtures/knowledge-mini',
       LLM_BASE_URL: `http://127.0.0.1:${modelPort}/v1`,

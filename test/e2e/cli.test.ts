@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeLlm } from '../fakes/fake-llm.ts';
 import { startFakeTelegram } from '../fakes/fake-telegram.ts';
+import { freePort } from '../servers/free-port.ts';
 import { cleanCwd } from '../servers/poquan-env.ts';
 import { runPoquan } from '../servers/poquan-process.ts';
 
@@ -211,14 +212,19 @@ describe('poquan CLI', () => {
   }, 60_000);
 
   it('keeps a chat going after a model failure, with one line instead of a log dump', async () => {
+    const port = await freePort();
     const run = await poquan(
       ['chat', '--conversation', 'unreachable'],
-      { LLM_BASE_URL: 'http://127.0.0.1:1', LLM_MAX_RETRIES: '0' },
+      { LLM_BASE_URL: `http://127.0.0.1:${port}`, LLM_MAX_RETRIES: '0' },
       'Who founded DeepSeek?\n/about\n/exit\n',
     );
     expect(run.code).toBe(0);
     const failures = run.stderr.split('\n').filter((line) => line.includes('poquan:'));
-    expect(failures).toEqual([expect.stringMatching(/Could not reach the model provider at LLM_BASE_URL/)]);
+    expect(failures).toEqual([
+      expect.stringContaining(
+        `Could not reach the model provider at LLM_BASE_URL (http://127.0.0.1:${port}): connection refused (ECONNREFUSED).`,
+      ),
+    ]);
     expect(run.stderr).not.toMatch(/"level"|stack|at .*\.ts:\d+/);
     expect(run.stdout).toMatch(/^Poquan \(破圈\) \d+\.\d+\.\d+$/m);
   });

@@ -1,12 +1,12 @@
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeLlm } from '../fakes/fake-llm.ts';
 import { startFakeTelegram } from '../fakes/fake-telegram.ts';
+import { freePort } from '../servers/free-port.ts';
 import { startPoquanProcess } from '../servers/poquan-process.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -116,14 +116,6 @@ describe('the compiled runtime', { timeout: 120_000 }, () => {
     }
   });
 });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe("the Docker image's start command", { timeout: 60_000 }, () => {
   it('serves /healthz on --default-port when an env file leaves PORT empty', async () => {

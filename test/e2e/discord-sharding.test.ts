@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect } from 'vitest';
 import { createDiscordClient } from '../../src/adapters/discord/client.ts';
@@ -9,7 +8,7 @@ import { startFakeDiscord } from '../fakes/fake-discord.ts';
 import { channelIdOf, fakeGuild, fakeUser, type Place } from '../fakes/fake-discord-fixtures.ts';
 import { startFakeLlm } from '../fakes/fake-llm.ts';
 import { it } from '../fixtures/it.ts';
-import { cleanCwd, poquanEnv } from '../servers/poquan-env.ts';
+import { cleanCwd } from '../servers/poquan-env.ts';
 import { type PoquanProcess, startPoquanProcess } from '../servers/poquan-process.ts';
 import { startRedisServer, withoutRedis } from '../servers/redis-server.ts';
 import { type Cleanups, until } from './harness.ts';
@@ -75,36 +74,22 @@ describe('Discord sharding (SHARD_COUNT)', () => {
   ] as const)('starts with SHARD_COUNT=%j, %s', { timeout: 30_000 }, async ([shardCount], { cleanups }) => {
     const discord = await startFakeDiscord();
     cleanups.push(() => discord.close());
-    const child = spawn(
-      process.execPath,
-      [new URL('../../bin/poquan.js', import.meta.url).pathname, 'start'],
+    const bot = startPoquanProcess(
       {
-        cwd: cleanCwd(),
-        env: poquanEnv({
-          KNOWLEDGE_DIR: 'test/fixtures/knowledge-mini',
-          STORE_URL: 'memory://',
-          DISCORD_TOKEN: discord.token,
-          DISCORD_API_BASE: discord.apiBase,
-          SHARD_COUNT: shardCount,
-          LOG_LEVEL: 'info',
-        }),
-        stdio: ['ignore', 'ignore', 'pipe'],
+        KNOWLEDGE_DIR: 'test/fixtures/knowledge-mini',
+        STORE_URL: 'memory://',
+        DISCORD_TOKEN: discord.token,
+        DISCORD_API_BASE: discord.apiBase,
+        SHARD_COUNT: shardCount,
+        LOG_LEVEL: 'info',
       },
+      cleanCwd(),
     );
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    cleanups.push(async () => {
-      if (child.exitCode === null) child.kill('SIGKILL');
-      await exited;
-    });
-    await expect.poll(() => stderr, { timeout: 15_000 }).toContain('Poquan started: discord.');
+    cleanups.push(() => bot.stop('SIGKILL'));
+    await bot.waitForLine('Poquan started: discord.');
     expect(discord.identifies).toEqual([expect.objectContaining({ token: '[correct]' })]);
-    child.kill('SIGTERM');
-    expect(await exited).toBe(0);
-    expect(stderr).toContain('"msg":"discord adapter stopped"');
+    expect(await bot.stop('SIGTERM')).toBe(0);
+    expect(bot.logs().map((entry) => entry.msg)).toContain('discord adapter stopped');
   });
 });
 

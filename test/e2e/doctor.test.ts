@@ -6,6 +6,7 @@ import { type DoctorCheck, formatDoctorReport, runDoctor } from '../../src/docto
 import { startFakeDiscord } from '../fakes/fake-discord.ts';
 import { type FakeLlmOptions, startFakeLlm } from '../fakes/fake-llm.ts';
 import { startFakeTelegram } from '../fakes/fake-telegram.ts';
+import { freePort } from '../servers/free-port.ts';
 
 const fakes: Array<{ close(): Promise<unknown> }> = [];
 afterEach(async () => {
@@ -56,7 +57,10 @@ describe('poquan doctor', () => {
   });
 
   it('reports an unreachable store and an unreadable knowledge folder with their fixes', async () => {
-    const checks = await runDoctor({ KNOWLEDGE_DIR: '/nonexistent', STORE_URL: 'redis://127.0.0.1:1' });
+    const checks = await runDoctor({
+      KNOWLEDGE_DIR: '/nonexistent',
+      STORE_URL: `redis://127.0.0.1:${await freePort()}`,
+    });
     expect(checks[1]).toMatchObject({
       name: 'knowledge',
       ok: false,
@@ -170,20 +174,23 @@ describe('poquan doctor', () => {
     });
   });
 
-  it('says so when a platform cannot be reached, naming its API setting', async () => {
+  it('says so when a platform refuses the connection, naming its API setting', async () => {
+    const port = await freePort();
     const checks = await runDoctor({
       ...base,
       TELEGRAM_BOT_TOKEN: '1:x',
-      TELEGRAM_API_ROOT: 'http://127.0.0.1:1',
+      TELEGRAM_API_ROOT: `http://127.0.0.1:${port}`,
       DISCORD_TOKEN: 'x',
-      DISCORD_API_BASE: 'http://127.0.0.1:1/api',
+      DISCORD_API_BASE: `http://127.0.0.1:${port}/api`,
     });
     expect(checkNamed(checks, 'telegram')).toMatchObject({
       ok: false,
+      detail: `could not reach the Bot API at http://127.0.0.1:${port} (ECONNREFUSED)`,
       fix: expect.stringContaining('TELEGRAM_API_ROOT'),
     });
     expect(checkNamed(checks, 'discord')).toMatchObject({
       ok: false,
+      detail: `could not reach Discord at http://127.0.0.1:${port}/api (ECONNREFUSED)`,
       fix: expect.stringContaining('DISCORD_API_BASE'),
     });
   });

@@ -1,6 +1,7 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import type { Poquan } from '../../src/composition-root.ts';
 import type { FakeReply } from '../fakes/fake-llm.ts';
+import { it } from '../fixtures/it.ts';
 import {
   type Cleanups,
   type DiscordHarness,
@@ -102,8 +103,9 @@ const modelFaults: ModelFault[] = [
   },
 ];
 
-const cleanups: Cleanups = [];
-afterAll(() => runCleanups(cleanups));
+/** The file-level bots below, stopped once every test of the file has run. */
+const fileCleanups: Cleanups = [];
+afterAll(() => runCleanups(fileCleanups));
 
 /** Whether a log line reports a failure of this kind (the core's warning, or an adapter's error fields). */
 const reportsKind = (entry: Record<string, unknown>, kind: string) =>
@@ -122,13 +124,13 @@ const platforms: Array<{ name: string; platform: string; start(): Promise<Asking
   {
     name: 'Telegram',
     platform: 'telegram',
-    start: () => startTelegramHarness(cleanups, ...harnessOptions),
+    start: () => startTelegramHarness(fileCleanups, ...harnessOptions),
   },
   {
     name: 'Discord',
     platform: 'discord',
     async start() {
-      const bot: DiscordHarness = await startDiscordHarness(cleanups, ...harnessOptions);
+      const bot: DiscordHarness = await startDiscordHarness(fileCleanups, ...harnessOptions);
       return { ...bot, ask: (text) => bot.askSlash(text) };
     },
   },
@@ -163,11 +165,10 @@ describe.each(platforms)('model faults through $name', ({ platform, start }) => 
 });
 
 describe('model retries', () => {
-  const local: Cleanups = [];
-  afterEach(() => runCleanups(local));
-
-  it('retries 429 and 503 before the stream starts, and never once text has been shown', async () => {
-    const bot = await startTelegramHarness(local, { LLM_MAX_RETRIES: '2' });
+  it('retries 429 and 503 before the stream starts, and never once text has been shown', async ({
+    cleanups,
+  }) => {
+    const bot = await startTelegramHarness(cleanups, { LLM_MAX_RETRIES: '2' });
     bot.llm.enqueue({ status: 503, retryAfter: 0 }, { status: 429, retryAfter: 0 });
     expect(await bot.ask(question)).toEqual([expect.stringMatching(normalAnswer)]);
     expect(bot.llm.requests).toHaveLength(3);

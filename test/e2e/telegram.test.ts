@@ -1,6 +1,6 @@
 import type { MessageEntity } from 'grammy/types';
 import { pino } from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { readableChars } from '../../src/adapters/shared/throttled-answer.ts';
 import { type RunningTelegramAdapter, startTelegramAdapter } from '../../src/adapters/telegram/index.ts';
 import { htmlToPlainText } from '../../src/adapters/telegram/render.ts';
@@ -15,7 +15,9 @@ import {
   startFakeTelegram,
   telegramErrors,
 } from '../fakes/fake-telegram.ts';
-import { type Cleanups, runCleanups, startTelegramHarness, telegramTiming } from './harness.ts';
+import { it } from '../fixtures/it.ts';
+import { freePort } from '../servers/free-port.ts';
+import { type Cleanups, startTelegramHarness, telegramTiming } from './harness.ts';
 
 const token = '123:TEST';
 const ada = { id: 42, is_bot: false, first_name: 'Ada', language_code: 'en' };
@@ -38,20 +40,18 @@ interface Harness {
   llmMessages(index: number): Array<{ role: string; content: string }>;
 }
 
-const cleanups: Cleanups = [];
-const allLogs: string[][] = [];
-
-afterEach(async () => {
-  await runCleanups(cleanups);
-  // Whatever a test did, no log line may carry the bot token.
-  for (const line of allLogs.splice(0).flat()) expect(line).not.toContain(token);
-});
-
 async function start(
+  cleanups: Cleanups,
   env: Record<string, string> = {},
   fakeOptions: FakeTelegramOptions = {},
   llmOptions: FakeLlmOptions = {},
 ): Promise<Harness> {
+  let logs: string[] = [];
+  // Registered first, so it runs last, once the bot has stopped: whatever the test did, no log line may carry the
+  // bot token.
+  cleanups.push(async () => {
+    for (const line of logs) expect(line).not.toContain(token);
+  });
   const {
     telegram,
     llm,
@@ -61,8 +61,7 @@ async function start(
     telegram: fakeOptions,
     llm: llmOptions,
   });
-  const logs = captured.lines;
-  allLogs.push(logs);
+  logs = captured.lines;
   const answeredLines = () => logs.filter((line) => line.includes('"msg":"delivered"')).length;
   let settled = 0;
   return {
@@ -89,8 +88,10 @@ async function start(
 const entityTypes = (entities: MessageEntity[]) => entities.map((entity) => entity.type);
 
 describe('Telegram adapter', () => {
-  it('answers a private question with a citation and its sources, after removing a stale webhook', async () => {
-    const bot = await start({}, { webhookUrl: 'https://old.example/hook' });
+  it('answers a private question with a citation and its sources, after removing a stale webhook', async ({
+    cleanups,
+  }) => {
+    const bot = await start(cleanups, {}, { webhookUrl: 'https://old.example/hook' });
     bot.telegram.pushMessage({ chat: privateChat, from: ada, text: 'Who founded High-Flyer?' });
     const [answer] = await bot.answered(privateChat.id);
     expect(answer).toMatch(/\[1\]/);
@@ -102,8 +103,8 @@ describe('Telegram adapter', () => {
     expect(bot.telegram.callsOf('sendChatAction')[0]?.body).toMatchObject({ chat_id: 42, action: 'typing' });
   });
 
-  it('streams a private answer as a growing draft, then sends the complete text', async () => {
-    const bot = await start();
+  it('streams a private answer as a growing draft, then sends the complete text', async ({ cleanups }) => {
+    const bot = await start(cleanups);
     const content = 'Liang Wenfeng founded High-Flyer in 2015 and later financed DeepSeek himself [1].';
     bot.llm.enqueue({ content, chunkChars: 6, chunkDelayMs: 25 });
     bot.telegram.pushMessage({ chat: privateChat, from: ada, text: 'Who founded High-Flyer?' });
@@ -120,8 +121,10 @@ describe('Telegram adapter', () => {
     expect(bot.telegram.callsOf('editMessageText')).toHaveLength(0);
   });
 
-  it('streams a group answer by editing one reply, spaced by the group interval, with no failed call', async () => {
-    const bot = await start();
+  it('streams a group answer by editing one reply, spaced by the group interval, with no failed call', async ({
+    cleanups,
+  }) => {
+    const bot = await start(cleanups);
     const content =
       'DeepSeek was financed by its founder Liang Wenfeng, who had made his fortune with High-Flyer [1].';
     bot.llm.enqueue({ content, chunkChars: 10, chunkDelayMs: 80 });
@@ -155,8 +158,10 @@ describe('Telegram adapter', () => {
     expect(bot.telegram.callsOf('sendMessageDraft')).toHaveLength(0);
   });
 
-  it('falls back to sendMessage and edits in a private chat when the server has no drafts', async () => {
-    const bot = await start({}, { supportsDrafts: false });
+  it('falls back to sendMessage and edits in a private chat when the server has no drafts', async ({
+    cleanups,
+  }) => {
+    const bot = await start(cleanups, {}, { supportsDrafts: false });
     bot.llm.enqueue({
       content: 'Liang Wenfeng founded High-Flyer in 2015, and later he financed DeepSeek himself [1].',
       chunkChars: 5,
@@ -170,8 +175,8 @@ describe('Telegram adapter', () => {
     expect(bot.telegram.callsOf('editMessageText').length).toBeGreaterThanOrEqual(1);
   });
 
-  it('ignores group chatter and answers a mention and a reply to its own message', async () => {
-    const bot = await start();
+  it('ignores group chatter and answers a mention and a reply to its own message', async ({ cleanups }) => {
+    const bot = await start(cleanups);
     bot.telegram.pushMessage({ chat: group, from: ada, text: 'Anyone for lunch?' });
     bot.telegram.pushMessage({ chat: group, from: ada, text: '@PoquanBot who founded High-Flyer?' });
     const [first] = await bot.answered(group.id);
@@ -193,8 +198,8 @@ describe('Telegram adapter', () => {
     );
   });
 
-  it('keeps a separate conversation in each forum topic and answers in the topic', async () => {
-    const bot = await start();
+  it('keeps a separate conversation in each forum topic and answers in the topic', async ({ cleanups }) => {
+    const bot = await start(cleanups);
     bot.telegram.pushMessage({
       chat: forum,
       from: ada,
@@ -226,8 +231,10 @@ describe('Telegram adapter', () => {
     }
   });
 
-  it('shows "typing…" while waiting for the first token, and stops once text appears', async () => {
-    const bot = await start();
+  it('shows "typing…" while waiting for the first token, and stops once text appears', async ({
+    cleanups,
+  }) => {
+    const bot = await start(cleanups);
     bot.llm.enqueue({
       content: 'Liang Wenfeng founded High-Flyer [1].',
       reasoning: '',
@@ -242,8 +249,8 @@ describe('Telegram adapter', () => {
     expect(typing.filter((at) => at > firstText)).toEqual([]);
   });
 
-  it('forgets the conversation on /reset: the next model request has no history', async () => {
-    const bot = await start();
+  it('forgets the conversation on /reset: the next model request has no history', async ({ cleanups }) => {
+    const bot = await start(cleanups);
     bot.telegram.pushMessage({ chat: privateChat, from: ada, text: 'Who founded High-Flyer?' });
     await bot.answered(privateChat.id);
     bot.telegram.pushMessage({
@@ -260,8 +267,10 @@ describe('Telegram adapter', () => {
     expect(bot.llmMessages(2).map((m) => m.role)).toEqual(['system', 'user']);
   });
 
-  it('registers its commands in English and Chinese, and /start explains group privacy mode', async () => {
-    const bot = await start();
+  it('registers its commands in English and Chinese, and /start explains group privacy mode', async ({
+    cleanups,
+  }) => {
+    const bot = await start(cleanups);
     const names = ['start', 'ask', 'sources', 'reset', 'about', 'help', 'usage'];
     expect(bot.telegram.commands.get('')?.map((c) => c.command)).toEqual(names);
     expect(bot.telegram.commands.get('zh')?.map((c) => c.command)).toEqual(names);
@@ -273,8 +282,10 @@ describe('Telegram adapter', () => {
     expect(bot.llm.requests).toHaveLength(0);
   });
 
-  it('survives a 429 storm: waits retry_after each time and still delivers the answer', async () => {
-    const bot = await start();
+  it('survives a 429 storm: waits retry_after each time and still delivers the answer', async ({
+    cleanups,
+  }) => {
+    const bot = await start(cleanups);
     bot.telegram.failNext('sendMessage', 2, telegramErrors.tooManyRequests(1));
     bot.telegram.pushMessage({ chat: privateChat, from: ada, text: 'Who founded High-Flyer?' });
     const [answer] = await bot.answered(privateChat.id);
@@ -285,13 +296,13 @@ describe('Telegram adapter', () => {
     expect((sends[2]?.at ?? 0) - (sends[0]?.at ?? 0)).toBeGreaterThanOrEqual(2000);
   });
 
-  it.each([
+  it.for([
     ['a private chat', privateChat, 'Who founded High-Flyer?'],
     ['a group', group, '/ask Who founded High-Flyer?'],
-  ])(
+  ] as const)(
     'splits a 6000-character answer in %s into messages of at most 4096 characters, all text present',
-    async (_, chat, text) => {
-      const bot = await start();
+    async ([, chat, text], { cleanups }) => {
+      const bot = await start(cleanups);
       const paragraphs = Array.from({ length: 14 }, (_, p) =>
         Array.from(
           { length: 8 },
@@ -312,8 +323,8 @@ describe('Telegram adapter', () => {
     },
   );
 
-  it('delivers HTML-hostile model output literally, without a single rejected call', async () => {
-    const bot = await start();
+  it('delivers HTML-hostile model output literally, without a single rejected call', async ({ cleanups }) => {
+    const bot = await start(cleanups);
     const content =
       'Use <script>alert(1)</script> if a < b & c > d; **unbalanced and <b>bold</b> & `x<y` [1].';
     bot.llm.enqueue({ content, chunkChars: 7, chunkDelayMs: 5 });
@@ -325,8 +336,8 @@ describe('Telegram adapter', () => {
     expect(bot.telegram.calls.filter((call) => !call.ok)).toEqual([]);
   });
 
-  it('resends as plain text when Telegram cannot parse the markup', async () => {
-    const bot = await start();
+  it('resends as plain text when Telegram cannot parse the markup', async ({ cleanups }) => {
+    const bot = await start(cleanups);
     bot.llm.enqueue({ content: 'Liang Wenfeng **founded** High-Flyer [1].' });
     bot.telegram.failNext(
       'sendMessage',
@@ -343,8 +354,8 @@ describe('Telegram adapter', () => {
     expect(bot.logs.some((line) => line.includes('HTML rejected'))).toBe(true);
   });
 
-  it('keeps the partial answer with a note when the model fails mid-stream', async () => {
-    const bot = await start();
+  it('keeps the partial answer with a note when the model fails mid-stream', async ({ cleanups }) => {
+    const bot = await start(cleanups);
     bot.llm.enqueue({
       content: 'Liang Wenfeng founded High-Flyer in 2015 and financed DeepSeek himself [1].',
       chunkChars: 5,
@@ -356,8 +367,10 @@ describe('Telegram adapter', () => {
     expect(bot.logs.some((line) => line.includes('"incomplete":true'))).toBe(true);
   });
 
-  it('answers with one human sentence, not silence or a stack trace, when the model rejects the key', async () => {
-    const bot = await start({}, {}, { apiKey: 'sk-other' });
+  it('answers with one human sentence, not silence or a stack trace, when the model rejects the key', async ({
+    cleanups,
+  }) => {
+    const bot = await start(cleanups, {}, {}, { apiKey: 'sk-other' });
     bot.telegram.pushMessage({ chat: group, from: ada, text: '/ask Who founded High-Flyer?' });
     const messages = await bot.messagesOnce(group.id, 1);
     expect(messages).toEqual([
@@ -368,8 +381,8 @@ describe('Telegram adapter', () => {
     expect(failed.requestId).toMatch(/^[0-9a-f]{8}$/);
   });
 
-  it('tells a user who asks too often when to come back, without calling the model', async () => {
-    const bot = await start({ RATE_LIMIT_PER_MINUTE: '1' });
+  it('tells a user who asks too often when to come back, without calling the model', async ({ cleanups }) => {
+    const bot = await start(cleanups, { RATE_LIMIT_PER_MINUTE: '1' });
     bot.telegram.pushMessage({ chat: privateChat, from: ada, text: 'Who founded High-Flyer?' });
     await bot.answered(privateChat.id);
     bot.telegram.pushMessage({ chat: privateChat, from: ada, text: 'Who financed DeepSeek?' });
@@ -377,8 +390,10 @@ describe('Telegram adapter', () => {
     expect(bot.llm.requests).toHaveLength(1);
   });
 
-  it('tells a user over the rate limit once until they may ask again, and ignores the rest silently, in a group too', async () => {
-    const bot = await start({ RATE_LIMIT_PER_MINUTE: '1' });
+  it('tells a user over the rate limit once until they may ask again, and ignores the rest silently, in a group too', async ({
+    cleanups,
+  }) => {
+    const bot = await start(cleanups, { RATE_LIMIT_PER_MINUTE: '1' });
     bot.telegram.pushMessage({ chat: group, from: ada, text: '/ask Who founded High-Flyer?' });
     await bot.answered(group.id);
     for (const text of ['/ask Who financed DeepSeek?', '/ask And the chips?', '/ask Hello?']) {
@@ -397,8 +412,8 @@ describe('Telegram adapter', () => {
     expect(ignored.map((line) => JSON.parse(line).level)).toEqual([20, 20]);
   });
 
-  it('ignores chats outside TELEGRAM_ALLOWED_CHAT_IDS without a word', async () => {
-    const bot = await start({ TELEGRAM_ALLOWED_CHAT_IDS: String(group.id) });
+  it('ignores chats outside TELEGRAM_ALLOWED_CHAT_IDS without a word', async ({ cleanups }) => {
+    const bot = await start(cleanups, { TELEGRAM_ALLOWED_CHAT_IDS: String(group.id) });
     bot.telegram.pushMessage({ chat: privateChat, from: ada, text: 'Who founded High-Flyer?' });
     bot.telegram.pushMessage({ chat: group, from: ada, text: '/ask Who founded High-Flyer?' });
     await bot.answered(group.id);
@@ -409,8 +424,10 @@ describe('Telegram adapter', () => {
     ).toBe(true);
   });
 
-  it('shows the reasoning in an expandable blockquote, and not at all with SHOW_REASONING=off', async () => {
-    const shown = await start({ SHOW_REASONING: 'collapsed' });
+  it('shows the reasoning in an expandable blockquote, and not at all with SHOW_REASONING=off', async ({
+    cleanups,
+  }) => {
+    const shown = await start(cleanups, { SHOW_REASONING: 'collapsed' });
     shown.llm.enqueue({ reasoning: 'The passage names the founder.', content: 'Liang Wenfeng [1].' });
     shown.telegram.pushMessage({ chat: privateChat, from: ada, text: 'Who founded High-Flyer?' });
     await shown.answered(privateChat.id);
@@ -418,15 +435,17 @@ describe('Telegram adapter', () => {
     expect(message?.text).toMatch(/^💭 Reasoning\nThe passage names the founder\.\n\nLiang Wenfeng \[1\]\./);
     expect(entityTypes(message?.entities ?? [])).toContain('expandable_blockquote');
 
-    const hidden = await start({ SHOW_REASONING: 'off' });
+    const hidden = await start(cleanups, { SHOW_REASONING: 'off' });
     hidden.llm.enqueue({ reasoning: 'The passage names the founder.', content: 'Liang Wenfeng [1].' });
     hidden.telegram.pushMessage({ chat: privateChat, from: ada, text: 'Who founded High-Flyer?' });
     const [answer] = await hidden.answered(privateChat.id);
     expect(answer).not.toContain('passage names');
   });
 
-  it('logs a connection that keeps dropping without the token, and still tells the user', async () => {
-    const bot = await start();
+  it('logs a connection that keeps dropping without the token, and still tells the user', async ({
+    cleanups,
+  }) => {
+    const bot = await start(cleanups);
     // The first try and both retries of the answer drop; the apology gets through.
     bot.telegram.failNext('sendMessage', 3, 'disconnect');
     bot.telegram.pushMessage({ chat: privateChat, from: ada, text: 'Who founded High-Flyer?' });
@@ -439,8 +458,8 @@ describe('Telegram adapter', () => {
     expect(failed).toContain('bot[redacted]');
   });
 
-  it('stops fetching updates on stop, but finishes the answer in progress', async () => {
-    const bot = await start();
+  it('stops fetching updates on stop, but finishes the answer in progress', async ({ cleanups }) => {
+    const bot = await start(cleanups);
     bot.llm.enqueue({
       content: 'Liang Wenfeng founded High-Flyer in 2015 [1].',
       chunkChars: 4,
@@ -461,8 +480,8 @@ describe('Telegram adapter', () => {
     expect(bot.telegram.botMessages(privateChat.id)).toHaveLength(1);
   });
 
-  it('cuts an answer short with a note when it outlasts the shutdown grace period', async () => {
-    const bot = await start();
+  it('cuts an answer short with a note when it outlasts the shutdown grace period', async ({ cleanups }) => {
+    const bot = await start(cleanups);
     const content = Array.from({ length: 40 }, (_, i) => `Sentence ${i} on High-Flyer [1].`).join(' ');
     bot.llm.enqueue({ content, reasoning: '', chunkChars: 4, chunkDelayMs: 30 });
     bot.telegram.pushMessage({ chat: privateChat, from: ada, text: 'Who founded High-Flyer?' });
@@ -476,7 +495,9 @@ describe('Telegram adapter', () => {
     expect(answer?.length).toBeLessThan(content.length);
   });
 
-  it('refuses to start with a token Telegram rejects, or an unreachable API, without echoing the token', async () => {
+  it('refuses to start with a token Telegram rejects, or an unreachable API, without echoing the token', async ({
+    cleanups,
+  }) => {
     const telegram = await startFakeTelegram({ token });
     cleanups.push(() => telegram.close());
     const withToken = async (botToken: string, apiRoot: string) => {
@@ -502,10 +523,10 @@ describe('Telegram adapter', () => {
       name: 'ConfigError',
       message: expect.stringMatching(/^Telegram rejected TELEGRAM_BOT_TOKEN at start \(404 Not Found\)/),
     });
-    const unreachable = (await withToken(token, 'http://127.0.0.1:9')) as Error;
-    expect(unreachable.message).toMatch(
-      /^Could not reach the Telegram Bot API at start \(TELEGRAM_API_ROOT http:\/\/127\.0\.0\.1:9\): /,
-    );
+    const closed = `http://127.0.0.1:${await freePort()}`;
+    const unreachable = (await withToken(token, closed)) as Error;
+    const said = `Could not reach the Telegram Bot API at start (TELEGRAM_API_ROOT ${closed}): `;
+    expect(unreachable.message.startsWith(said), unreachable.message).toBe(true);
     expect(unreachable.message).not.toContain(token);
     expect(unreachable.cause).toBeUndefined();
   });

@@ -7,6 +7,7 @@ import { type RunningHttpServer, startHttpServer } from '../../src/server/http.t
 import { type FakeLlm, type FakeLlmOptions, startFakeLlm } from '../fakes/fake-llm.ts';
 import { type FakeChat, type FakeTelegram, startFakeTelegram } from '../fakes/fake-telegram.ts';
 import { type LoadBalancer, startLoadBalancer } from '../servers/load-balancer.ts';
+import type { Cleanups } from './harness.ts';
 
 /**
  * Poquan deployed for Telegram webhooks as the README describes it, on loopback: N instances (each its own
@@ -21,11 +22,34 @@ export const webhookPath = '/telegram/webhook';
 export const ada = { id: 42, is_bot: false, first_name: 'Ada', language_code: 'en' };
 export const adaChat: FakeChat = { id: 42, type: 'private', first_name: 'Ada' };
 
+/**
+ * The settings of one Poquan instance behind the deployment's webhook, in process or as a process: the mini
+ * knowledge, the model at `llmUrl` with retries, answer cache, rate limit and reasoning off, and Telegram at
+ * `telegramUrl` posting to `webhookUrl` with the secret token.
+ */
+export function webhookInstanceSettings(at: {
+  llmUrl: string;
+  telegramUrl: string;
+  webhookUrl: string;
+}): Record<string, string> {
+  return {
+    KNOWLEDGE_DIR: 'test/fixtures/knowledge-mini',
+    LLM_BASE_URL: at.llmUrl,
+    LLM_API_KEY: 'sk-test',
+    LLM_MAX_RETRIES: '0',
+    ANSWER_CACHE_TTL_HOURS: '0',
+    RATE_LIMIT_PER_MINUTE: '0',
+    SHOW_REASONING: 'off',
+    TELEGRAM_BOT_TOKEN: token,
+    TELEGRAM_API_ROOT: at.telegramUrl,
+    TELEGRAM_WEBHOOK_URL: at.webhookUrl,
+    TELEGRAM_WEBHOOK_SECRET: secret,
+    HTTP_HOST: '127.0.0.1',
+  };
+}
+
 /** Fast but real streaming cadence, as in the polling tests. */
 const timing = { privateIntervalMs: 60, groupIntervalMs: 250, messageGapMs: 50, typingIntervalMs: 200 };
-
-/** Teardown steps, run newest first by the spec's `afterEach`. */
-export type Cleanups = Array<() => Promise<unknown>>;
 
 /** One Poquan instance of the deployment. */
 export interface WebhookInstance {
@@ -90,20 +114,13 @@ export async function startWebhookCluster(options: WebhookClusterOptions): Promi
     });
     const poquan = await createPoquan(
       loadConfig({
-        KNOWLEDGE_DIR: 'test/fixtures/knowledge-mini',
+        ...webhookInstanceSettings({
+          llmUrl: llm.url,
+          telegramUrl: telegram.url,
+          webhookUrl: `${lb.url}${webhookPath}`,
+        }),
         STORE_URL: 'memory://',
-        LLM_BASE_URL: llm.url,
-        LLM_API_KEY: 'sk-test',
-        LLM_MAX_RETRIES: '0',
-        ANSWER_CACHE_TTL_HOURS: '0',
-        RATE_LIMIT_PER_MINUTE: '0',
-        SHOW_REASONING: 'off',
-        TELEGRAM_BOT_TOKEN: token,
-        TELEGRAM_API_ROOT: telegram.url,
-        TELEGRAM_WEBHOOK_URL: `${lb.url}${webhookPath}`,
-        TELEGRAM_WEBHOOK_SECRET: secret,
         PORT: '0',
-        HTTP_HOST: '127.0.0.1',
         ...options.env,
       }),
       logger,

@@ -1,17 +1,24 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Update } from 'grammy/types';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { askedQuestion, type FakeLlm, startFakeLlm } from '../fakes/fake-llm.ts';
 import { type FakeChat, type FakeTelegram, startFakeTelegram } from '../fakes/fake-telegram.ts';
+import { it } from '../fixtures/it.ts';
+import { freePort } from '../servers/free-port.ts';
 import { startLoadBalancer } from '../servers/load-balancer.ts';
 import { cleanCwd } from '../servers/poquan-env.ts';
 import { type PoquanProcess, startPoquanProcess } from '../servers/poquan-process.ts';
 import { startRedisServer, withoutRedis } from '../servers/redis-server.ts';
-import { type Cleanups, runCleanups } from './harness.ts';
-import { secret, startWebhookCluster, token, type WebhookInstance, webhookPath } from './webhook-cluster.ts';
+import type { Cleanups } from './harness.ts';
+import {
+  secret,
+  startWebhookCluster,
+  token,
+  type WebhookInstance,
+  webhookInstanceSettings,
+  webhookPath,
+} from './webhook-cluster.ts';
 
 /**
  * Webhook mode is at-least-once across instances and kills: `poquan start` processes behind a load balancer,
@@ -20,11 +27,6 @@ import { secret, startWebhookCluster, token, type WebhookInstance, webhookPath }
  * killed holder's lease has run out — and Telegram re-posting the same updates changes nothing. One chat's
  * questions are answered in order even when the balancer spreads them over two instances.
  */
-
-const dir = mkdtempSync(join(tmpdir(), 'poquan-webhook-kill-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const cleanups: Cleanups = [];
-afterEach(() => runCleanups(cleanups));
 
 const leaseMs = 1500;
 /** The model of a doomed instance: nothing comes back before the kill. */
@@ -42,19 +44,8 @@ const readerOf = (chat: FakeChat) => ({
 });
 const questionOf = (chat: FakeChat) => `Who founded High-Flyer? (asked by ${chat.id})`;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 /** The fakes and the balancer one deployment needs, and a way to start its instances as processes. */
-async function deployment(storeUrl: string) {
+async function deployment(cleanups: Cleanups, storeUrl: string) {
   const telegram = await startFakeTelegram({ token });
   cleanups.push(() => telegram.close());
   const lb = await startLoadBalancer();
@@ -67,21 +58,14 @@ async function deployment(storeUrl: string) {
       const at = port ?? (await freePort());
       const process = startPoquanProcess(
         {
-          KNOWLEDGE_DIR: 'test/fixtures/knowledge-mini',
+          ...webhookInstanceSettings({
+            llmUrl: llm.url,
+            telegramUrl: telegram.url,
+            webhookUrl: `${lb.url}${webhookPath}`,
+          }),
           STORE_URL: storeUrl,
-          LLM_BASE_URL: llm.url,
-          LLM_API_KEY: 'sk-webhook-kill',
-          LLM_MAX_RETRIES: '0',
-          ANSWER_CACHE_TTL_HOURS: '0',
-          RATE_LIMIT_PER_MINUTE: '0',
-          SHOW_REASONING: 'off',
-          TELEGRAM_BOT_TOKEN: token,
-          TELEGRAM_API_ROOT: telegram.url,
-          TELEGRAM_WEBHOOK_URL: `${lb.url}${webhookPath}`,
-          TELEGRAM_WEBHOOK_SECRET: secret,
           TELEGRAM_WEBHOOK_LEASE_MS: String(leaseMs),
           PORT: String(at),
-          HTTP_HOST: '127.0.0.1',
           LOG_LEVEL: 'info',
         },
         cleanCwd(),
@@ -106,7 +90,7 @@ async function deployment(storeUrl: string) {
   };
 }
 
-async function fakeLlm(): Promise<FakeLlm> {
+async function fakeLlm(cleanups: Cleanups): Promise<FakeLlm> {
   const llm = await startFakeLlm();
   cleanups.push(() => llm.close());
   return llm;
@@ -140,16 +124,19 @@ const questionsAsked = (llm: FakeLlm) =>
     return askedQuestion(messages.at(-1)?.content ?? '');
   });
 
+/** A SQLite file of its own, in the folder test/setup.ts removes after the file's tests. */
+const sqliteUrl = () => `sqlite://${mkdtempSync(join(cleanCwd(), 'store-'))}/poquan.sqlite`;
+
 const stores = [
   {
     name: 'SQLite',
     skip: false,
-    url: async () => `sqlite://${mkdtempSync(join(dir, 'store-'))}/poquan.sqlite`,
+    url: async () => sqliteUrl(),
   },
   {
     name: 'Redis',
     skip: withoutRedis,
-    url: async () => {
+    url: async (cleanups: Cleanups) => {
       const redis = await startRedisServer();
       cleanups.push(() => redis.stop());
       return redis.url;
@@ -159,9 +146,11 @@ const stores = [
 
 for (const store of stores) {
   describe.skipIf(store.skip)(`webhook mode on ${store.name}, killed with SIGKILL`, () => {
-    it('answers all ten acknowledged updates exactly once after a restart, though Telegram re-posts them', async () => {
-      const bot = await deployment(await store.url());
-      const llm = await fakeLlm();
+    it('answers all ten acknowledged updates exactly once after a restart, though Telegram re-posts them', async ({
+      cleanups,
+    }) => {
+      const bot = await deployment(cleanups, await store.url(cleanups));
+      const llm = await fakeLlm(cleanups);
       llm.setDefault(thinkingForever);
       const first = await bot.start(llm);
       const updates = await tenQuestionsInFlight(bot, llm);
@@ -181,14 +170,16 @@ for (const store of stores) {
       expect(llm.requests).toHaveLength(20);
     }, 60_000);
 
-    it('lets a second live instance take over all ten, answering each once though Telegram re-posts them', async () => {
-      const bot = await deployment(await store.url());
-      const doomedLlm = await fakeLlm();
+    it('lets a second live instance take over all ten, answering each once though Telegram re-posts them', async ({
+      cleanups,
+    }) => {
+      const bot = await deployment(cleanups, await store.url(cleanups));
+      const doomedLlm = await fakeLlm(cleanups);
       doomedLlm.setDefault(thinkingForever);
       const doomed = await bot.start(doomedLlm);
       const updates = await tenQuestionsInFlight(bot, doomedLlm);
 
-      const survivorLlm = await fakeLlm();
+      const survivorLlm = await fakeLlm(cleanups);
       const survivor = await bot.start(survivorLlm);
       expect(await doomed.process.stop('SIGKILL')).toBeNull();
       bot.lb.backends.splice(0, 1);
@@ -205,8 +196,8 @@ for (const store of stores) {
   });
 
   describe.skipIf(store.skip)(`two webhook instances on ${store.name}`, () => {
-    it("answer one chat's questions in order, each seeing the answers before it", async () => {
-      const storeUrl = await store.url();
+    it("answer one chat's questions in order, each seeing the answers before it", async ({ cleanups }) => {
+      const storeUrl = await store.url(cleanups);
       const cluster = await startWebhookCluster({
         instances: 2,
         cleanups,
@@ -257,9 +248,11 @@ for (const store of stores) {
 }
 
 describe('a group preview left by a killed webhook instance', () => {
-  it('is edited into the answer by the instance that answers the update again, not left frozen', async () => {
-    const bot = await deployment(`sqlite://${mkdtempSync(join(dir, 'store-'))}/poquan.sqlite`);
-    const llm = await fakeLlm();
+  it('is edited into the answer by the instance that answers the update again, not left frozen', async ({
+    cleanups,
+  }) => {
+    const bot = await deployment(cleanups, sqliteUrl());
+    const llm = await fakeLlm(cleanups);
     llm.setDefault({ content: 'Liang Wenfeng founded High-Flyer [1]. '.repeat(20), chunkDelayMs: 100 });
     const first = await bot.start(llm);
     const group: FakeChat = { id: -100_777, type: 'supergroup', title: 'AI watchers' };

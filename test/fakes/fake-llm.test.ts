@@ -436,6 +436,25 @@ describe('fake LLM', () => {
     expect(text.endsWith('data: [DONE]\n\n')).toBe(true);
   });
 
+  it('writes nothing of a held reply until it is let go, keeping the stream alive meanwhile', async () => {
+    let letGo = () => {};
+    const holdUntil = new Promise<void>((resolve) => {
+      letGo = resolve;
+    });
+    fake.enqueue({ content: 'Held.', holdUntil });
+    const response = await fetch(`${fake.url}/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(streamParams()),
+    });
+    await new Promise((resolve) => setTimeout(resolve, 450));
+    expect(fake.requests[0]?.contentChunks).toEqual([]);
+    letGo();
+    const text = await response.text();
+    expect(text).toMatch(/^(: keep-alive\n\n)+data: \{/);
+    expect(fake.requests[0]?.contentChunks.map((chunk) => chunk.text)).toEqual(['Held.']);
+  });
+
   it('answers unknown paths with 404 and unreadable bodies with 400, as JSON errors', async () => {
     const missing = await fetch(`${fake.url}/models/nothing`, { method: 'POST', body: '{}' });
     expect(missing.status).toBe(404);

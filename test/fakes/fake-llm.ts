@@ -34,6 +34,11 @@ export interface FakeReply {
   chunkDelayMs?: number;
   /** Delay before the first chunk, filled with `: keep-alive` comments every 200ms as DeepSeek does. */
   firstTokenDelayMs?: number;
+  /**
+   * Write nothing of the reply (keep-alive comments aside) until this settles, after `firstTokenDelayMs`: a model
+   * that thinks exactly as long as the test needs, e.g. until it has seen what the bot did meanwhile.
+   */
+  holdUntil?: Promise<unknown>;
   /** Non-200: answer with DeepSeek's JSON error body for that status instead of a completion. */
   status?: number;
   /** Seconds, sent as the `Retry-After` header (meant for 429/503). */
@@ -206,6 +211,24 @@ async function waitWithKeepAlive(res: ServerResponse, ms: number, ping: string):
     if (step === keepAliveMs && !(await send(res, ping))) return false;
   }
   return !isGone(res);
+}
+
+/**
+ * Waits `firstTokenDelayMs`, then until `holdUntil` settles, sending `ping` every 200ms; false once the client
+ * has gone.
+ */
+async function waitForFirstToken(res: ServerResponse, reply: FakeReply, ping: string): Promise<boolean> {
+  if (!(await waitWithKeepAlive(res, reply.firstTokenDelayMs ?? 0, ping))) return false;
+  if (!reply.holdUntil) return true;
+  const released = reply.holdUntil.then(
+    () => 'released' as const,
+    () => 'released' as const,
+  );
+  for (;;) {
+    const next = await Promise.race([released, pause(res, keepAliveMs)]);
+    if (next === 'released') return !isGone(res);
+    if (!next || !(await send(res, ping))) return false;
+  }
 }
 
 /**
@@ -544,7 +567,7 @@ async function streamCompletion(
     connection: 'keep-alive',
   });
   res.flushHeaders();
-  if (!(await waitWithKeepAlive(res, plan.reply.firstTokenDelayMs ?? 0, ': keep-alive\n\n'))) return;
+  if (!(await waitForFirstToken(res, plan.reply, ': keep-alive\n\n'))) return;
   const opening = plan.reasoning
     ? { role: 'assistant', content: null, reasoning_content: '' }
     : { role: 'assistant', content: '', reasoning_content: null };
@@ -580,7 +603,7 @@ function completionObject(plan: Plan): unknown {
 async function sendCompletion(res: ServerResponse, plan: Plan): Promise<void> {
   res.writeHead(200, { 'content-type': 'application/json' });
   res.flushHeaders();
-  if (!(await waitWithKeepAlive(res, plan.reply.firstTokenDelayMs ?? 0, '\n'))) return;
+  if (!(await waitForFirstToken(res, plan.reply, '\n'))) return;
   const json = JSON.stringify(completionObject(plan));
   if (plan.reply.malformed) {
     res.end(json.slice(0, Math.floor(json.length / 2)));

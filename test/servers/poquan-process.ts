@@ -12,9 +12,14 @@ export interface PoquanProcess {
   logs(): Array<Record<string, unknown> & { msg?: string; level?: number }>;
   /** Resolves once a log line satisfies `check`; rejects after `timeoutMs` or if the process exits first. */
   waitForLog(check: (entry: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<void>;
-  /** Resolves with the exit code once the process ends by itself (null when a signal killed it). */
+  /** Resolves once an output line (a plain one too, e.g. "Poquan started: …") contains `text`; rejects likewise. */
+  waitForLine(text: string, timeoutMs?: number): Promise<void>;
+  /**
+   * Resolves with the exit code (null when a signal killed it) once the process has ended and all its output has
+   * been read into `lines`.
+   */
   exited: Promise<number | null>;
-  /** Sends `signal` and resolves with the exit code (null when killed by the signal). */
+  /** Sends `signal` and resolves as `exited` does. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
@@ -45,7 +50,14 @@ export function startPoquanProcess(
   };
   collect(child.stdout);
   collect(child.stderr);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // 'close', not 'exit': the pipes may still hold the last lines when the process has exited.
+  let closed = false;
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('close', (code) => {
+      closed = true;
+      resolve(code);
+    }),
+  );
   const logs = () =>
     lines.flatMap((line) => {
       if (!line.startsWith('{')) return [];
@@ -55,36 +67,45 @@ export function startPoquanProcess(
         return [];
       }
     });
+  /** Resolves once `found()` holds, tried after every chunk of output; rejects after `timeoutMs` or at exit. */
+  const waitUntil = (found: () => boolean, what: string, timeoutMs: number) =>
+    new Promise<void>((resolve, reject) => {
+      const attempt = () => {
+        if (!found()) return;
+        done();
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`poquan: no ${what} within ${timeoutMs} ms:\n${lines.join('\n')}`));
+      }, timeoutMs);
+      const onExit = () => {
+        done();
+        reject(new Error(`poquan exited before the ${what}:\n${lines.join('\n')}`));
+      };
+      const done = () => {
+        clearTimeout(timer);
+        watchers.delete(attempt);
+        child.off('close', onExit);
+      };
+      watchers.add(attempt);
+      child.once('close', onExit);
+      attempt();
+      if (closed) onExit();
+    });
   return {
     child,
     lines,
     logs,
     exited,
-    waitForLog(check, timeoutMs = 15_000) {
-      return new Promise((resolve, reject) => {
-        const attempt = () => {
-          if (!logs().some(check)) return;
-          done();
-          resolve();
-        };
-        const timer = setTimeout(() => {
-          done();
-          reject(new Error(`poquan: no matching log line within ${timeoutMs} ms:\n${lines.join('\n')}`));
-        }, timeoutMs);
-        const onExit = () => {
-          done();
-          reject(new Error(`poquan exited before the expected log line:\n${lines.join('\n')}`));
-        };
-        const done = () => {
-          clearTimeout(timer);
-          watchers.delete(attempt);
-          child.off('exit', onExit);
-        };
-        watchers.add(attempt);
-        child.once('exit', onExit);
-        attempt();
-      });
-    },
+    waitForLog: (check, timeoutMs = 15_000) =>
+      waitUntil(() => logs().some(check), 'matching log line', timeoutMs),
+    waitForLine: (text, timeoutMs = 15_000) =>
+      waitUntil(
+        () => lines.some((line) => line.includes(text)),
+        `line containing ${JSON.stringify(text)}`,
+        timeoutMs,
+      ),
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       return exited;

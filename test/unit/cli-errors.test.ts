@@ -6,6 +6,7 @@ import { describeCliError, withoutCredentials } from '../../src/adapters/cli/err
 import { loadConfig } from '../../src/core/config.ts';
 import { StoreError } from '../../src/core/errors.ts';
 import { createOpenAiLlm, toLlmError } from '../../src/llm/openai-client.ts';
+import { freePort } from '../servers/free-port.ts';
 
 /**
  * At the terminal the reader is the operator: a model failure the settings explain is said with the settings
@@ -27,14 +28,6 @@ async function listen(server: Server): Promise<number> {
   return (server.address() as { port: number }).port;
 }
 
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 /** What the real client throws when asked for an answer at `baseUrl`. */
 async function failureAt(settings: Record<string, string>): Promise<unknown> {
   const config = loadConfig({ LLM_API_KEY: 'sk-key-never-shown', LLM_MAX_RETRIES: '0', ...settings });
@@ -52,7 +45,7 @@ function describeWith(settings: Record<string, string>, error: unknown): string 
 
 describe('describeCliError for a model failure', () => {
   it('names LLM_BASE_URL and the socket error when nothing listens there', async () => {
-    const settings = { LLM_BASE_URL: `http://127.0.0.1:${await closedPort()}/v1` };
+    const settings = { LLM_BASE_URL: `http://127.0.0.1:${await freePort()}/v1` };
     expect(describeWith(settings, await failureAt(settings))).toBe(
       `Could not reach the model provider at LLM_BASE_URL (${settings.LLM_BASE_URL}): connection refused (ECONNREFUSED). Check the URL and the network; \`poquan doctor\` checks every setting.`,
     );
@@ -81,7 +74,7 @@ describe('describeCliError for a model failure', () => {
     expect(describeWith(settings, overloaded)).toBe(
       'The model provider is unavailable at the moment. Please try again shortly.',
     );
-    const refused = await failureAt({ LLM_BASE_URL: `http://127.0.0.1:${await closedPort()}` });
+    const refused = await failureAt({ LLM_BASE_URL: `http://127.0.0.1:${await freePort()}` });
     expect(describeCliError(refused)).toBe(
       'The model provider is unavailable at the moment. Please try again shortly.',
     );
@@ -102,7 +95,7 @@ describe('describeCliError for a model failure', () => {
   });
 
   it('shows LLM_BASE_URL without the user, password or query it may hold', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const settings = { LLM_BASE_URL: `http://user:url-password@127.0.0.1:${port}/v1?api-key=query-key` };
     const line = describeWith(settings, await failureAt(settings));
     expect(line).toMatch(

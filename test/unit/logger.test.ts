@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import { ErrorReply } from '@redis/client';
 import { DiscordAPIError, RateLimitError } from 'discord.js';
 import { Api, GrammyError } from 'grammy';
@@ -7,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig, secretsOf } from '../../src/core/config.ts';
 import { LlmError, StoreError } from '../../src/core/errors.ts';
 import { createLogger } from '../../src/logging/logger.ts';
+import { freePort } from '../servers/free-port.ts';
 
 /**
  * One serialiser, registered with the logger, for every error and payload: errors land under `err` with what
@@ -42,15 +42,6 @@ function capture(configured = true) {
   return { logger, lines, last: () => JSON.parse(lines.at(-1) as string) as Line };
 }
 
-/** A port nothing listens on, so a request to it fails the way a dropped network does. */
-async function closedPort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 describe('the logger', () => {
   it('names every configured secret, the Redis password decoded and as written included', () => {
     expect(secretsOf(loadConfig(secrets)).sort()).toEqual(
@@ -67,7 +58,7 @@ describe('the logger', () => {
   });
 
   it('logs a grammY network failure with its cause but without the token from the request URL', async () => {
-    const api = new Api(secrets.TELEGRAM_BOT_TOKEN, { apiRoot: `http://127.0.0.1:${await closedPort()}` });
+    const api = new Api(secrets.TELEGRAM_BOT_TOKEN, { apiRoot: `http://127.0.0.1:${await freePort()}` });
     const error = await api.getMe().catch((thrown: unknown) => thrown);
     const { logger, lines, last } = capture();
     logger.error({ err: error }, 'fetching updates failed');

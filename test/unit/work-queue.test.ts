@@ -1,11 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import type { QueuedItem, WorkQueue } from '../../src/core/work-queue.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import type { OpenedStore } from '../../src/store/opened-store.ts';
-import { type Cleanups, runCleanups } from '../e2e/harness.ts';
+import type { Cleanups } from '../e2e/harness.ts';
+import { it } from '../fixtures/it.ts';
 import { startRedisServer, withoutRedis } from '../servers/redis-server.ts';
 
 /**
@@ -14,18 +15,12 @@ import { startRedisServer, withoutRedis } from '../servers/redis-server.ts';
  * finished. Two consumers are two stores opened on the same file or Redis, as two processes open them.
  */
 
-const dir = mkdtempSync(join(tmpdir(), 'poquan-queue-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const cleanups: Cleanups = [];
-afterEach(() => runCleanups(cleanups));
-
 /** Long enough that a busy machine never lets a lease run out between two steps that expect it held. */
 const leaseMs = 3000;
 const retentionMs = 60_000;
-let files = 0;
 
 /** Opens the store at `url` once per consumer and the queue `updates` in each. */
-async function consumers(url: string, names: string[]): Promise<WorkQueue[]> {
+async function consumers(cleanups: Cleanups, url: string, names: string[]): Promise<WorkQueue[]> {
   const queues: WorkQueue[] = [];
   for (const name of names) {
     const store: OpenedStore = await openStore(url, 'queue-test');
@@ -49,19 +44,28 @@ async function claimOnceFree(queue: WorkQueue): Promise<QueuedItem[]> {
   throw new Error('nothing to claim after ten leases');
 }
 
-const backends: Array<{ name: string; shared: boolean; skip: boolean; url: () => Promise<string> }> = [
+const backends: Array<{
+  name: string;
+  shared: boolean;
+  skip: boolean;
+  url: (cleanups: Cleanups) => Promise<string>;
+}> = [
   { name: 'memory', shared: false, skip: false, url: async () => 'memory://' },
   {
     name: 'SQLite',
     shared: true,
     skip: false,
-    url: async () => `sqlite://${join(dir, `queue-${++files}.sqlite`)}`,
+    url: async (cleanups) => {
+      const dir = mkdtempSync(join(tmpdir(), 'poquan-queue-'));
+      cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+      return `sqlite://${join(dir, 'queue.sqlite')}`;
+    },
   },
   {
     name: 'Redis',
     shared: true,
     skip: withoutRedis,
-    url: async () => {
+    url: async (cleanups) => {
       const redis = await startRedisServer();
       cleanups.push(() => redis.stop());
       return redis.url;
@@ -71,8 +75,11 @@ const backends: Array<{ name: string; shared: boolean; skip: boolean; url: () =>
 
 for (const backend of backends) {
   describe.skipIf(backend.skip)(`the ${backend.name} work queue`, () => {
-    it('stores an item once, and recognises it until and after it is finished', async () => {
-      const [queue] = (await consumers(await backend.url(), ['a'])) as [WorkQueue];
+    const open = async (cleanups: Cleanups, names: string[]) =>
+      consumers(cleanups, await backend.url(cleanups), names);
+
+    it('stores an item once, and recognises it until and after it is finished', async ({ cleanups }) => {
+      const [queue] = (await open(cleanups, ['a'])) as [WorkQueue];
       expect(await queue.add(item(1))).toBe('added');
       expect(await queue.add(item(1))).toBe('pending');
       const [claimed] = await queue.claim(10, true);
@@ -83,15 +90,17 @@ for (const backend of backends) {
       expect(await queue.claim(10, true)).toEqual([]);
     });
 
-    it('hands out items nobody claimed yet only to a claim that asks for new ones', async () => {
-      const [queue] = (await consumers(await backend.url(), ['a'])) as [WorkQueue];
+    it('hands out items nobody claimed yet only to a claim that asks for new ones', async ({ cleanups }) => {
+      const [queue] = (await open(cleanups, ['a'])) as [WorkQueue];
       await queue.add(item(1));
       expect(await queue.claim(10, false)).toEqual([]);
       expect(ids(await queue.claim(10, true))).toEqual(['1']);
     });
 
-    it("begins a group's items in the order they were added, other groups alongside", async () => {
-      const [queue] = (await consumers(await backend.url(), ['a'])) as [WorkQueue];
+    it("begins a group's items in the order they were added, other groups alongside", async ({
+      cleanups,
+    }) => {
+      const [queue] = (await open(cleanups, ['a'])) as [WorkQueue];
       for (const queued of [item(1), item(2), item(3, 'chat-2')]) await queue.add(queued);
       const [first, second, other] = (await queue.claim(10, true)) as [QueuedItem, QueuedItem, QueuedItem];
       expect(ids([first, second, other])).toEqual(['1', '2', '3']);
@@ -105,8 +114,8 @@ for (const backend of backends) {
 
     it.skipIf(!backend.shared)(
       'gives an item to one consumer, and to another once the holder stops renewing it',
-      async () => {
-        const [a, b] = (await consumers(await backend.url(), ['a', 'b'])) as [WorkQueue, WorkQueue];
+      async ({ cleanups }) => {
+        const [a, b] = (await open(cleanups, ['a', 'b'])) as [WorkQueue, WorkQueue];
         await a.add(item(1));
         const [held] = (await a.claim(10, true)) as [QueuedItem];
         expect(await a.begin(held)).toEqual({ start: true, attempts: 1 });
@@ -130,8 +139,8 @@ for (const backend of backends) {
 
     it.skipIf(!backend.shared)(
       "keeps a group's order across consumers: the later item waits for the earlier one's holder",
-      async () => {
-        const [a, b] = (await consumers(await backend.url(), ['a', 'b'])) as [WorkQueue, WorkQueue];
+      async ({ cleanups }) => {
+        const [a, b] = (await open(cleanups, ['a', 'b'])) as [WorkQueue, WorkQueue];
         await a.add(item(1));
         await b.add(item(2));
         const [first] = (await a.claim(1, true)) as [QueuedItem];
@@ -147,8 +156,8 @@ for (const backend of backends) {
 
     it.skipIf(!backend.shared)(
       'lets another consumer take at once what a stopping one gives back',
-      async () => {
-        const [a, b] = (await consumers(await backend.url(), ['a', 'b'])) as [WorkQueue, WorkQueue];
+      async ({ cleanups }) => {
+        const [a, b] = (await open(cleanups, ['a', 'b'])) as [WorkQueue, WorkQueue];
         await a.add(item(1));
         await a.add(item(2, 'chat-2'));
         const held = await a.claim(10, true);
