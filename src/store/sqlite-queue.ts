@@ -1,7 +1,7 @@
 import type Database from 'libsql';
 import { withStore } from '../core/store.ts';
 import type { QueuedItem, WorkQueue, WorkQueueOptions } from '../core/work-queue.ts';
-import { inWriteTransaction, whenUnlocked } from './sqlite-store.ts';
+import { inWriteTransaction, whenUnlocked } from './sqlite-locking.ts';
 
 /**
  * One row per item of every queue in the file. `seq` is the order items were added in; `owner` and
