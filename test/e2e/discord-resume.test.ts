@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { APIMessage } from 'discord.js';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { contextConversationId } from '../../src/adapters/discord/conversations.ts';
 import type { InFlightAnswer } from '../../src/adapters/discord/in-flight.ts';
 import { createTokenSeal } from '../../src/adapters/discord/token-seal.ts';
@@ -13,8 +13,9 @@ import { openStore } from '../../src/store/open-store.ts';
 import { type FakeDiscord, startFakeDiscord } from '../fakes/fake-discord.ts';
 import { channelIdOf, fakeUser, snowflake, userMessage } from '../fakes/fake-discord-fixtures.ts';
 import { askedQuestion, type FakeLlm, startFakeLlm } from '../fakes/fake-llm.ts';
+import { it } from '../fixtures/it.ts';
 import { type PoquanProcess, startPoquanProcess } from '../servers/poquan-process.ts';
-import { type Cleanups, groundedAnswer, runCleanups, startDiscordHarness, until } from './harness.ts';
+import { type Cleanups, groundedAnswer, startDiscordHarness, until } from './harness.ts';
 
 /**
  * A Discord process killed with SIGKILL in the middle of its answers leaves nothing frozen: every deferred
@@ -23,9 +24,6 @@ import { type Cleanups, groundedAnswer, runCleanups, startDiscordHarness, until 
  * 15-minute interaction token is too old, ended with a sentence wherever Discord still lets the bot edit.
  * The real `poquan start` runs as child processes against the fake Discord and a model that stalls mid-answer.
  */
-
-const cleanups: Cleanups = [];
-afterEach(() => runCleanups(cleanups));
 
 const asker = fakeUser({ username: 'asker' });
 const mentioner = fakeUser({ username: 'mentioner' });
@@ -40,7 +38,7 @@ const interrupted =
 /** A live preview: "thinking…", or text still being written (with the cursor). */
 const isPreview = (content: string) => content.startsWith('-# 💭 Thinking') || content.endsWith('▌');
 
-async function setUp(env: Record<string, string> = {}) {
+async function setUp(cleanups: Cleanups, env: Record<string, string> = {}) {
   const dir = await mkdtemp(join(tmpdir(), 'poquan-discord-resume-'));
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
   const discord = await startFakeDiscord();
@@ -143,8 +141,10 @@ const askedFrom = (llm: FakeLlm, from: number) =>
   });
 
 describe('Discord after kill -9', () => {
-  it('finishes a public /ask, a private /ask and a mention reply after a restart, each once, in place', async () => {
-    const { discord, llm, storeUrl, start } = await setUp();
+  it('finishes a public /ask, a private /ask and a mention reply after a restart, each once, in place', async ({
+    cleanups,
+  }) => {
+    const { discord, llm, storeUrl, start } = await setUp(cleanups);
     const first = await start();
     const { publicAsk, privateAsk, mention, reply } = await askAndFreeze(discord, llm);
     expect(await first.stop('SIGKILL')).toBeNull();
@@ -203,8 +203,10 @@ describe('Discord after kill -9', () => {
     expect(publicTurns.map((turn) => turn.question)).toEqual([questions.public]);
   }, 120_000);
 
-  it('finishes the interrupted /ask of a user at the rate limit: the question keeps its one place', async () => {
-    const { discord, llm, start } = await setUp({ RATE_LIMIT_PER_MINUTE: '1' });
+  it('finishes the interrupted /ask of a user at the rate limit: the question keeps its one place', async ({
+    cleanups,
+  }) => {
+    const { discord, llm, start } = await setUp(cleanups, { RATE_LIMIT_PER_MINUTE: '1' });
     const first = await start();
     llm.enqueue({
       content: 'Liang Wenfeng founded DeepSeek [1]. '.repeat(6),
@@ -235,8 +237,10 @@ describe('Discord after kill -9', () => {
     expect(askedFrom(llm, 1)).toEqual([questions.public]);
   }, 120_000);
 
-  it('ends answers too old to finish with a sentence where Discord still allows an edit, and logs the rest', async () => {
-    const { discord, llm, storeUrl, start } = await setUp();
+  it('ends answers too old to finish with a sentence where Discord still allows an edit, and logs the rest', async ({
+    cleanups,
+  }) => {
+    const { discord, llm, storeUrl, start } = await setUp(cleanups);
     const first = await start();
     const { publicAsk, privateAsk, reply } = await askAndFreeze(discord, llm);
     expect(await first.stop('SIGKILL')).toBeNull();
@@ -277,8 +281,10 @@ describe('Discord after kill -9', () => {
     expect(llm.requests).toHaveLength(3);
   }, 120_000);
 
-  it('ends interrupted /asks whose token was sealed under an earlier bot token like expired ones', async () => {
-    const { discord, llm, storeUrl, start } = await setUp();
+  it('ends interrupted /asks whose token was sealed under an earlier bot token like expired ones', async ({
+    cleanups,
+  }) => {
+    const { discord, llm, storeUrl, start } = await setUp(cleanups);
     const first = await start();
     const { publicAsk, privateAsk } = await askAndFreeze(discord, llm);
     expect(await first.stop('SIGKILL')).toBeNull();
@@ -323,7 +329,9 @@ describe('Discord after kill -9', () => {
     expect(discord.originalMessage(privateAsk.token)?.content).toBe(frozenPrivate);
   }, 120_000);
 
-  it('answers in a new message when the frozen reply was deleted meanwhile, and forgets the record', async () => {
+  it('answers in a new message when the frozen reply was deleted meanwhile, and forgets the record', async ({
+    cleanups,
+  }) => {
     const { discord, poquan } = await startDiscordHarness(cleanups);
     // A question a gone instance was answering (its lease is long gone) whose reply someone has since deleted.
     const question = userMessage({

@@ -1,5 +1,5 @@
 import type { Update } from 'grammy/types';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { createTelegramBot } from '../../src/adapters/telegram/bot.ts';
 import { handleUpdateFully } from '../../src/adapters/telegram/update-handling.ts';
 import { storeKeys } from '../../src/core/store-keys.ts';
@@ -10,11 +10,11 @@ import {
   type Cleanups,
   groundedAnswer,
   group,
-  runCleanups,
   startPoquanOnFakeModel,
   telegramTiming,
 } from '../e2e/harness.ts';
 import { type FakeChat, startFakeTelegram } from '../fakes/fake-telegram.ts';
+import { it } from '../fixtures/it.ts';
 
 /**
  * Only an update handled again after a stopped process can find what an earlier attempt left in the store (the
@@ -22,12 +22,10 @@ import { type FakeChat, startFakeTelegram } from '../fakes/fake-telegram.ts';
  * without asking the store about either, and a replay reads them and is not answered twice.
  */
 
-const cleanups: Cleanups = [];
-afterEach(() => runCleanups(cleanups));
 const log = createLogger('silent');
 
 /** A bot on the fakes whose store records every key read. */
-async function botReadingTheStore(env: Record<string, string> = {}) {
+async function botReadingTheStore(cleanups: Cleanups, env: Record<string, string> = {}) {
   const telegram = await startFakeTelegram({ token: '123:REPLAY' });
   cleanups.push(() => telegram.close());
   const { poquan, llm, logs } = await startPoquanOnFakeModel(cleanups, undefined, {
@@ -65,8 +63,10 @@ const storedCopy = (update: Update) => JSON.parse(JSON.stringify(update)) as Upd
 
 describe('a Telegram update', () => {
   for (const chat of [adaChat, group] as FakeChat[]) {
-    it(`handled the first time is answered without reading what an earlier attempt left (${chat.type})`, async () => {
-      const { telegram, bot, earlierAttemptReads } = await botReadingTheStore();
+    it(`handled the first time is answered without reading what an earlier attempt left (${chat.type})`, async ({
+      cleanups,
+    }) => {
+      const { telegram, bot, earlierAttemptReads } = await botReadingTheStore(cleanups);
       const text = chat.type === 'private' ? 'Who founded High-Flyer?' : '/ask Who founded High-Flyer?';
       const update = telegram.makeMessageUpdate({ chat, from: ada, text });
       await handleUpdateFully(bot, update, log);
@@ -77,8 +77,8 @@ describe('a Telegram update', () => {
     });
   }
 
-  it('handled again after its reply was delivered is not answered twice', async () => {
-    const { telegram, llm, logs, bot, earlierAttemptReads } = await botReadingTheStore();
+  it('handled again after its reply was delivered is not answered twice', async ({ cleanups }) => {
+    const { telegram, llm, logs, bot, earlierAttemptReads } = await botReadingTheStore(cleanups);
     const update = telegram.makeMessageUpdate({ chat: adaChat, from: ada, text: 'Who founded High-Flyer?' });
     await handleUpdateFully(bot, update, log);
     // Killed after the reply went out but before the update was marked done: it is handed over again.
@@ -93,8 +93,10 @@ describe('a Telegram update', () => {
     );
   });
 
-  it('handled again without a delivered reply is answered, reading what the earlier attempt sent', async () => {
-    const { telegram, bot, earlierAttemptReads } = await botReadingTheStore();
+  it('handled again without a delivered reply is answered, reading what the earlier attempt sent', async ({
+    cleanups,
+  }) => {
+    const { telegram, bot, earlierAttemptReads } = await botReadingTheStore(cleanups);
     const update = telegram.makeMessageUpdate({ chat: adaChat, from: ada, text: 'Who founded High-Flyer?' });
     await handleUpdateFully(bot, update, log, { replay: true });
     expect(telegram.botMessages(adaChat.id).map((message) => message.text)).toEqual([

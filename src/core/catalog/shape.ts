@@ -1,5 +1,4 @@
 import type { LlmErrorKind } from '../errors.ts';
-import type { ReplyLanguage } from '../question.ts';
 
 /** Where a help text is read: each platform asks differently. */
 export type HelpPlatform = 'telegram' | 'discord' | 'cli';
