@@ -29,8 +29,8 @@ export interface RecordedUpdate {
   botId: number;
   updateId: number;
   /**
-   * True when a stopped process started on the update before (see `isReplay`). Only then can anything be
-   * recorded already, so a first attempt's `load` and `wasDelivered` answer without reading the store.
+   * True when a stopped process started on the update before (see `isReplay`). Only then can messages of an
+   * earlier attempt exist, so a first attempt's `load` answers without reading the store.
    */
   replay: boolean;
 }
@@ -64,7 +64,8 @@ export function previewRecordFor(store: Store, update: RecordedUpdate, log: Logg
       }
     },
     async wasDelivered() {
-      if (!update.replay) return false;
+      // Read on every attempt, not only on a replay: an update can come back looking new (the kill soak saw one
+      // answered twice after two kills in a row), and one read is cheaper than a repeated answer.
       try {
         return (await withStore('read', () => store.get<boolean>(deliveredKey))) === true;
       } catch (error) {
