@@ -122,7 +122,7 @@ describe('withoutCredentials', () => {
     ['rediss://user:pw@cache.example:6380', 'rediss://cache.example:6380'],
     ['https://u:p@api.example.com/v1?api-key=k#frag', 'https://api.example.com/v1'],
     ['sqlite://data/poquan.sqlite', 'sqlite://data/poquan.sqlite'],
-    ['https://api.deepseek.com', 'https://api.deepseek.com'],
+    ['https://llm.example.net', 'https://llm.example.net'],
   ])('shows %s as %s', (url, shown) => {
     expect(withoutCredentials(url)).toBe(shown);
   });
