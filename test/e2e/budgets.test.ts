@@ -18,8 +18,9 @@ import {
  * `/usage` and `/stats` showing the figures.
  */
 
-const bo = { id: 43, is_bot: false, first_name: 'Bo', language_code: 'en' };
-const boChat: FakeChat = { id: 43, type: 'private', first_name: 'Bo' };
+// A user id as long as real Telegram ids: a two-digit id turns up inside a random salted hash now and then.
+const bo = { id: 5_123_456_789, is_bot: false, first_name: 'Bo', language_code: 'en' };
+const boChat: FakeChat = { id: bo.id, type: 'private', first_name: 'Bo' };
 const userRefusal = /^You have used up your token budget for today\. It resets at 00:00 UTC/;
 const botRefusal = /^This bot has used up its token budget for today\. .*reset at 00:00 UTC/;
 
