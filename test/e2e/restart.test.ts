@@ -2,8 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect } from 'vitest';
-import { askedQuestion, type FakeLlm, startFakeLlm } from '../fakes/fake-llm.ts';
-import { type FakeTelegram, startFakeTelegram } from '../fakes/fake-telegram.ts';
+import { askedQuestion, startFakeLlm } from '../fakes/fake-llm.ts';
+import { startFakeTelegram } from '../fakes/fake-telegram.ts';
 import { it } from '../fixtures/it.ts';
 import { type PoquanProcess, startPoquanProcess } from '../servers/poquan-process.ts';
 import { ada, adaChat, type Cleanups, groundedAnswer, group, promptRoles, until } from './harness.ts';
@@ -17,48 +17,50 @@ import { ada, adaChat, type Cleanups, groundedAnswer, group, promptRoles, until 
 
 type Turn = { role: string; content: string };
 
-async function startBotProcess(
-  cleanups: Cleanups,
-  telegram: FakeTelegram,
-  llm: FakeLlm,
-  dir: string,
-  env: Record<string, string> = {},
-): Promise<PoquanProcess> {
-  const bot = startPoquanProcess(
-    {
-      TELEGRAM_BOT_TOKEN: telegram.token,
-      TELEGRAM_API_ROOT: telegram.url,
-      LLM_BASE_URL: llm.url,
-      LLM_API_KEY: 'sk-restart-test',
-      LLM_MAX_RETRIES: '0',
-      STORE_URL: `sqlite://${join(dir, 'poquan.sqlite')}`,
-      KNOWLEDGE_DIR: resolve('test/fixtures/knowledge-mini'),
-      ANSWER_CACHE_TTL_HOURS: '0',
-      RATE_LIMIT_PER_MINUTE: '0',
-      SHOW_REASONING: 'off',
-      LOG_LEVEL: 'info',
-      ...env,
-    },
-    dir,
-  );
-  cleanups.push(() => bot.stop('SIGKILL'));
-  await bot.waitForLog((entry) => entry.msg === 'telegram adapter started');
-  return bot;
+/**
+ * One scene for a kill: a fake Bot API and model, a temp folder for the SQLite file, and `start` to run
+ * `poquan start` against them (again after a kill), resolving once its Telegram adapter has started.
+ */
+async function killScene(cleanups: Cleanups) {
+  const dir = await mkdtemp(join(tmpdir(), 'poquan-restart-'));
+  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  const telegram = await startFakeTelegram({ token: '123:RESTART' });
+  cleanups.push(() => telegram.close());
+  const llm = await startFakeLlm();
+  cleanups.push(() => llm.close());
+  const start = async (env: Record<string, string> = {}): Promise<PoquanProcess> => {
+    const bot = startPoquanProcess(
+      {
+        TELEGRAM_BOT_TOKEN: telegram.token,
+        TELEGRAM_API_ROOT: telegram.url,
+        LLM_BASE_URL: llm.url,
+        LLM_API_KEY: 'sk-restart-test',
+        LLM_MAX_RETRIES: '0',
+        STORE_URL: `sqlite://${join(dir, 'poquan.sqlite')}`,
+        KNOWLEDGE_DIR: resolve('test/fixtures/knowledge-mini'),
+        ANSWER_CACHE_TTL_HOURS: '0',
+        RATE_LIMIT_PER_MINUTE: '0',
+        SHOW_REASONING: 'off',
+        LOG_LEVEL: 'info',
+        ...env,
+      },
+      dir,
+    );
+    cleanups.push(() => bot.stop('SIGKILL'));
+    await bot.waitForLog((entry) => entry.msg === 'telegram adapter started');
+    return bot;
+  };
+  return { telegram, llm, start };
 }
 
 describe('restart after kill -9', () => {
   it('answers the interrupted question once after restart, with the conversation remembered', async ({
     cleanups,
   }) => {
-    const dir = await mkdtemp(join(tmpdir(), 'poquan-restart-'));
-    cleanups.push(() => rm(dir, { recursive: true, force: true }));
-    const telegram = await startFakeTelegram({ token: '123:RESTART' });
-    cleanups.push(() => telegram.close());
-    const llm = await startFakeLlm();
-    cleanups.push(() => llm.close());
+    const { telegram, llm, start } = await killScene(cleanups);
     const answers = () => telegram.botMessages(adaChat.id).map((m) => m.text);
 
-    const first = await startBotProcess(cleanups, telegram, llm, dir);
+    const first = await start();
     telegram.pushMessage({ chat: adaChat, from: ada, text: 'Who founded High-Flyer?' });
     await until(() => answers().length === 1, 'the first answer', 10_000);
 
@@ -81,7 +83,7 @@ describe('restart after kill -9', () => {
     expect(await first.stop('SIGKILL')).toBeNull();
     expect(answers()).toHaveLength(1);
 
-    await startBotProcess(cleanups, telegram, llm, dir);
+    await start();
     await until(() => answers().length === 2, 'the interrupted question to be answered', 10_000);
     // The slow reply went to the killed process; the new one gets the fake model's usual grounded answer.
     expect(answers()[1]).toMatch(/^According to the knowledge file, .*\[1\]/);
@@ -102,15 +104,10 @@ describe('restart after kill -9', () => {
   it('answers the interrupted question of a user at the rate limit, in place of its frozen group preview', async ({
     cleanups,
   }) => {
-    const dir = await mkdtemp(join(tmpdir(), 'poquan-restart-'));
-    cleanups.push(() => rm(dir, { recursive: true, force: true }));
-    const telegram = await startFakeTelegram({ token: '123:RESTART' });
-    cleanups.push(() => telegram.close());
-    const llm = await startFakeLlm();
-    cleanups.push(() => llm.close());
+    const { telegram, llm, start } = await killScene(cleanups);
     const oneQuestionAMinute = { RATE_LIMIT_PER_MINUTE: '1' };
 
-    const first = await startBotProcess(cleanups, telegram, llm, dir, oneQuestionAMinute);
+    const first = await start(oneQuestionAMinute);
     llm.setDefault({ content: 'Liang Wenfeng founded High-Flyer [1]. '.repeat(20), chunkDelayMs: 100 });
     telegram.pushMessage({ chat: group, from: ada, text: '/ask Who founded High-Flyer?' });
     // Killed once the preview has grown by an edit: the message it sent is recorded by then.
@@ -122,7 +119,7 @@ describe('restart after kill -9', () => {
 
     // The question holds Ada's one place this minute; answered again, it is still her question, not a new one.
     llm.setDefault({});
-    const second = await startBotProcess(cleanups, telegram, llm, dir, oneQuestionAMinute);
+    const second = await start(oneQuestionAMinute);
     await telegram.waitFor(
       () => telegram.botMessages(group.id).some((message) => /Sources/.test(message.text)),
       20_000,
