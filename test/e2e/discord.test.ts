@@ -124,8 +124,10 @@ describe('Discord adapter', () => {
     cleanups,
   }) => {
     const { discord, llm } = await start(cleanups);
-    llm.enqueue({ content: longAnswer, chunkChars: 12, chunkDelayMs: 40 });
-    const sentAt = performance.now();
+    // The model answers only once the bot has deferred: Discord drops an interaction not acknowledged in 3 s, so
+    // the deferral must never wait on the model.
+    const deferred = discord.waitForRequest((r) => r.path.endsWith('/callback'));
+    llm.enqueue({ content: longAnswer, chunkChars: 12, chunkDelayMs: 40, holdUntil: deferred });
     const interaction = discord.sendSlashCommand({
       place: discord.channel,
       user: asker,
@@ -140,14 +142,14 @@ describe('Discord adapter', () => {
       path: `/interactions/${interaction.id}/${interaction.token}/callback`,
       body: { type: 5, data: { flags: 0 } },
     });
-    expect((calls[0] as RecordedRequest).at - sentAt).toBeLessThan(3000);
     const liveEdits = calls.filter((r) => isOriginalEdit(interaction.token)(r) && r !== final);
     const textEdits = liveEdits.filter((r) => !r.body.content.startsWith('-# 💭 Thinking…'));
     expect(textEdits.length).toBeGreaterThanOrEqual(2);
     expect(textEdits.every((r) => r.body.content.endsWith('▌'))).toBe(true);
-    for (const [earlier, later] of liveEdits.slice(1).map((r, i) => [liveEdits[i], r] as const)) {
-      expect(later.at - (earlier as RecordedRequest).at).toBeGreaterThanOrEqual(100);
-    }
+    // Throttled to one edit per 150 ms interval (plus the one early edit for the first readable text), not one
+    // per chunk: counted over the time the edits took, so a slow machine only loosens the bound.
+    const editingMs = final.at - (liveEdits[0] as RecordedRequest).at;
+    expect(liveEdits.length).toBeLessThanOrEqual(Math.ceil(editingMs / 150) + 2);
     expect(final.body.content).toContain('Liang Wenfeng founded DeepSeek and financed it himself [1].');
     expect(final.body.content).toMatch(/\n\n-# Sources: \[1\] DeepSeek's founder — mini\.md/);
     expect(discord.originalMessage(interaction.token)?.flags ?? 0).toBe(0);

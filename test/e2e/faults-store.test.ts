@@ -73,15 +73,15 @@ describe.skipIf(withoutRedis)('Redis faults', () => {
     const bot = await startTelegramHarness(local, { STORE_URL: redis.url });
     await bot.ask(question);
     await redis.stop();
-    const started = performance.now();
     expect(await bot.ask('Did Liang Wenfeng finance DeepSeek himself?')).toEqual([
       expect.stringMatching(/\[1\]/),
     ]);
-    expect(performance.now() - started).toBeLessThan(2000);
     expect(roles(bot, 1)).toEqual(['system', 'user']);
-    expect(bot.logs.entries().some((e) => e.msg === 'memory unavailable; answering without history')).toBe(
-      true,
-    );
+    // Memory was refused at once by the offline client, not awaited until Redis returned nor timed out.
+    const unavailable = bot.logs
+      .entries()
+      .find((e) => e.msg === 'memory unavailable; answering without history');
+    expect(JSON.stringify(unavailable?.err)).toMatch(/the client is offline|socket closed unexpectedly/i);
     await redis.start();
     await expect
       .poll(
