@@ -13,7 +13,7 @@ import type {
 
 /**
  * A loopback Telegram Bot API server for tests: grammY talks to it through `apiRoot` exactly as it would to
- * `api.telegram.org` (`${apiRoot}/bot${token}/${method}`, JSON, form or query parameters). It keeps chats and
+ * Telegram's (`${apiRoot}/bot${token}/${method}`, JSON, form or query parameters). It keeps chats and
  * their messages, long-polls `getUpdates` with real offset semantics, validates HTML the way Telegram's parser
  * does, and answers with Telegram's own error shapes and descriptions.
  * See the Bot API documentation: "Making requests".
@@ -438,7 +438,7 @@ function errorFields(error: TelegramErrorBody) {
 }
 
 async function readParams(request: IncomingMessage): Promise<Params> {
-  const query = Object.fromEntries(new URL(request.url ?? '/', 'http://fake').searchParams);
+  const query = Object.fromEntries(new URL(request.url ?? '/', 'http://127.0.0.1').searchParams);
   const chunks: Buffer[] = [];
   for await (const chunk of request) chunks.push(chunk as Buffer);
   const raw = Buffer.concat(chunks).toString('utf8');
@@ -852,7 +852,9 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
 
   const server = createServer((request, response) => {
     const at = performance.now();
-    const match = /^\/bot([^/]+)\/([A-Za-z]+)$/.exec(new URL(request.url ?? '/', 'http://fake').pathname);
+    const match = /^\/bot([^/]+)\/([A-Za-z]+)$/.exec(
+      new URL(request.url ?? '/', 'http://127.0.0.1').pathname,
+    );
     readParams(request)
       .then((params) => {
         if (!match) return send(response, telegramErrors.notFound());

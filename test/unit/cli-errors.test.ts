@@ -88,9 +88,9 @@ describe('describeCliError for a model failure', () => {
     const sdkError = new OpenAI.APIConnectionError({
       cause: new TypeError('fetch failed', { cause: connectTimeout }),
     });
-    const settings = { LLM_BASE_URL: 'http://10.255.255.1/v1' };
+    const settings = { LLM_BASE_URL: 'http://192.0.2.1/v1' };
     expect(describeWith(settings, toLlmError(sdkError, false))).toBe(
-      'Could not reach the model provider at LLM_BASE_URL (http://10.255.255.1/v1): connection timed out (UND_ERR_CONNECT_TIMEOUT). Check the URL and the network; `poquan doctor` checks every setting.',
+      'Could not reach the model provider at LLM_BASE_URL (http://192.0.2.1/v1): connection timed out (UND_ERR_CONNECT_TIMEOUT). Check the URL and the network; `poquan doctor` checks every setting.',
     );
   });
 

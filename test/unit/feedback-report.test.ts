@@ -132,7 +132,7 @@ describe('report rendering', () => {
   const report = {
     ...seeded,
     topQuestions: [
-      { question: '=HYPERLINK("http://evil")', count: 2 },
+      { question: '=HYPERLINK("http://evil.example")', count: 2 },
       { question: 'who, "really", founded it', count: 1 },
     ],
   };
@@ -141,7 +141,7 @@ describe('report rendering', () => {
     const lines = renderFeedbackReportCsv(report).trimEnd().split('\r\n');
     expect(lines[0]).toBe('section,item,count');
     expect(lines).toContain('summary,up_ratio,0.4000');
-    expect(lines).toContain(`top_question,"'=HYPERLINK(""http://evil"")",2`);
+    expect(lines).toContain(`top_question,"'=HYPERLINK(""http://evil.example"")",2`);
     expect(lines).toContain('top_question,"who, ""really"", founded it",1');
     expect(lines).toContain('knowledge_gap,what is the weather in paris,2');
     expect(lines).toContain('downvoted_passage,p1,2');

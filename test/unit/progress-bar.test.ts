@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { withProgressBar } from '../../src/adapters/cli/progress-bar.ts';
@@ -25,6 +26,32 @@ function terminal(isTTY = true) {
       return written;
     },
   };
+}
+
+const worker = new URL('./progress-bar-worker.ts', import.meta.url).pathname;
+
+/**
+ * Runs `progress-bar-worker.ts` in a process of its own and, once its bar is drawn, sends it `signal` (none: the
+ * job exits by itself); resolves with its exit code and what the bar wrote.
+ */
+function runJob(
+  how: 'wait' | 'exit',
+  signal?: NodeJS.Signals,
+): Promise<{ code: number | null; drawn: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', worker, how], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let drawn = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      drawn += chunk.toString('utf8');
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      if (signal && chunk.toString('utf8').includes('drawing')) child.kill(signal);
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, drawn }));
+  });
 }
 
 describe('withProgressBar', () => {
@@ -75,5 +102,25 @@ describe('withProgressBar', () => {
       expect(result).toBe(1);
       expect(await tty.written()).toBe('');
     }
+  });
+
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const) {
+    it(`shows the cursor again when the process gets ${signal} mid-job, and exits ${code}`, async () => {
+      const job = await runJob('wait', signal);
+      expect(job.code).toBe(code);
+      expect(job.drawn).toContain('evaluating [');
+      expect(job.drawn).toContain(hideCursor);
+      expect(job.drawn.lastIndexOf(showCursor)).toBeGreaterThan(job.drawn.lastIndexOf(hideCursor));
+    });
+  }
+
+  it('shows the cursor again when the process exits mid-job', async () => {
+    const job = await runJob('exit');
+    expect(job.code).toBe(0);
+    expect(job.drawn).toContain(hideCursor);
+    expect(job.drawn.lastIndexOf(showCursor)).toBeGreaterThan(job.drawn.lastIndexOf(hideCursor));
   });
 });

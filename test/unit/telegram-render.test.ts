@@ -21,7 +21,7 @@ const markdownish = fc.string({
     '> ',
     '- ',
     '1. ',
-    'http://x.y',
+    'http://x.example',
     '<b>',
     '</b>',
     '&amp;',
@@ -97,16 +97,22 @@ describe('Telegram HTML rendering', () => {
   });
 
   it('links only http, https and tg URLs; others become text', () => {
-    const html = renderTelegramHtml('[x](javascript:alert(1)) [y](https://a.b/?q="1"&r=2) [z](/relative)');
-    expect(html).toBe('x <a href="https://a.b/?q=&quot;1&quot;&amp;r=2">y</a> z');
+    const html = renderTelegramHtml(
+      '[x](javascript:alert(1)) [y](https://a.example/?q="1"&r=2) [z](/relative)',
+    );
+    expect(html).toBe('x <a href="https://a.example/?q=&quot;1&quot;&amp;r=2">y</a> z');
     expect(parseTelegramHtml(html).entities).toEqual([
-      { type: 'text_link', offset: 2, length: 1, url: 'https://a.b/?q="1"&r=2' },
+      { type: 'text_link', offset: 2, length: 1, url: 'https://a.example/?q="1"&r=2' },
     ]);
   });
 
   it('never nests blockquotes or puts code inside a quote or a link', () => {
-    const html = renderTelegramHtml('> outer\n> > inner\n> ```\n> code\n> ```\n\n[`code` link](https://a.b)');
-    expect(html).toBe('<blockquote>outer\ninner\ncode</blockquote>\n\n<a href="https://a.b">code link</a>');
+    const html = renderTelegramHtml(
+      '> outer\n> > inner\n> ```\n> code\n> ```\n\n[`code` link](https://a.example)',
+    );
+    expect(html).toBe(
+      '<blockquote>outer\ninner\ncode</blockquote>\n\n<a href="https://a.example">code link</a>',
+    );
   });
 
   it('produces markup Telegram accepts, whose visible text we measure exactly, for any input', () => {

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { get } from 'node:http';
 import { connect, createServer, type Server } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
@@ -103,7 +103,7 @@ describe('the loopback guard', () => {
 
   it('refuses net, tls and http connections to any other host, naming it, and records each', () => {
     expect(() => connect(9, remote)).toThrow(`Test tried to connect to ${remote}, which is not loopback`);
-    expect(() => connect({ host: 'api.telegram.org', port: 443 })).toThrow(/api\.telegram\.org/);
+    expect(() => connect({ host: 'api.telegram.example', port: 443 })).toThrow(/api\.telegram\.example/);
     expect(() => tlsConnect({ host: 'api.deepseek.example.com', port: 443 })).toThrow(
       /api\.deepseek\.example\.com/,
     );
@@ -127,5 +127,101 @@ describe('the loopback guard', () => {
       expect.stringContaining(remote),
       expect.stringContaining('api.deepseek.example.com'),
     ]);
+  });
+});
+
+/** The domains of real services a test could be tempted to name: as a host, in a URL or as sample data. */
+const realServiceDomain =
+  /(?<![\w.-])(?:[\w-]+\.)*(?:deepseek\.com|telegram\.org|discord(?:app)?\.(?:com|net)|discord\.gg|openai\.com|anthropic\.com|aliyuncs\.com|moonshot\.(?:ai|cn)|bigmodel\.cn|z\.ai|minimaxi?\.(?:io|com)|stepfun\.com|github\.com)(?![\w-]|\.[a-z])/gi;
+
+/** The authority (`user@host:port`) of every http(s) and ws(s) URL. */
+const urlAuthority = /\b(?:https?|wss?):\/\/([^\s/?#'"`<>()]+)/gi;
+
+/**
+ * A host a test may write: loopback, a name reserved for examples and tests (RFC 2606, RFC 6761: example.com,
+ * `*.example`, `*.invalid`, `*.test`, `*.localhost`), a documentation address (RFC 5737), or a template
+ * placeholder, whose value is written (and scanned) elsewhere.
+ */
+function mayBeNamed(host: string): boolean {
+  return (
+    host.startsWith('${') ||
+    host === '[::1]' ||
+    /^127\.\d+\.\d+\.\d+$/.test(host) ||
+    /^(?:192\.0\.2|198\.51\.100|203\.0\.113)\.\d+$/.test(host) ||
+    /(?:^|\.)(?:example\.(?:com|org|net)|example|invalid|test|localhost)$/.test(host)
+  );
+}
+
+/** The hosts in `line` a test must not name: real services' domains, and URL hosts that are neither loopback nor reserved. */
+function remoteHostsIn(line: string): string[] {
+  const hosts = new Set<string>();
+  for (const [domain] of line.matchAll(realServiceDomain)) hosts.add(domain.toLowerCase());
+  for (const [, authority] of line.matchAll(urlAuthority)) {
+    // Without the user and password, the port, and the backslashes of a URL written into a regular expression.
+    const address = (authority as string).replace(/^.*@/, '').replaceAll('\\', '').toLowerCase();
+    const host = address.startsWith('[') ? address.replace(/\].*$/, ']') : address.replace(/:.*$/, '');
+    if (!mayBeNamed(host)) hosts.add(host);
+  }
+  return [...hosts];
+}
+
+/** Every file under `dir`, relative to the repository. */
+function filesUnder(dir: string): string[] {
+  return readdirSync(`${root}${dir}`, { recursive: true, encoding: 'utf8' })
+    .map((path) => `${dir}/${path}`)
+    .filter((path) => statSync(`${root}${path}`).isFile());
+}
+
+/** Builds a host name out of its labels, so this spec can show real hosts being flagged without naming them. */
+const dot = (...labels: string[]) => labels.join('.');
+
+describe('the test sources', () => {
+  it('name no real remote host: each offence as file:line and the host', () => {
+    // bench/ too: the quick bench runs under vitest, and its fakes and inputs are test code.
+    const offences = ['test', 'bench'].flatMap(filesUnder).flatMap((file) =>
+      readFileSync(`${root}${file}`, 'utf8')
+        .split('\n')
+        .flatMap((line, index) => remoteHostsIn(line).map((host) => `${file}:${index + 1}: ${host}`)),
+    );
+    expect(offences).toEqual([]);
+  });
+
+  it('flags real services and unknown URL hosts, and lets loopback and reserved names through', () => {
+    const deepseek = dot('api', 'deepseek', 'com');
+    const telegram = dot('api', 'telegram', 'org');
+    const gateway = dot('gateway', 'discord', 'gg');
+    const dashscope = dot('dashscope-intl', 'aliyuncs', 'com');
+    const openai = dot('api', 'openai', 'com');
+    const privateAddress = dot('10', '255', '255', '1');
+    const unknown = dot('a', 'b');
+    const flagged: Array<[line: string, hosts: string[]]> = [
+      [`const base = 'https://${deepseek}/v1';`, [deepseek]],
+      [`connect({ host: '${telegram}', port: 443 });`, [telegram]],
+      [`gateway: 'wss://${gateway}/?v=10',`, [gateway]],
+      [`LLM_BASE_URL: 'https://${dashscope}/compatible-mode/v1',`, [dashscope]],
+      [`'http://sk-user:secret@${openai}:443/v1'`, [openai]],
+      [
+        `expect(url).toBe('${dot('discord', 'com')}/api') // and ${deepseek}`,
+        [dot('discord', 'com'), deepseek],
+      ],
+      [`fetch('http://${privateAddress}/v1/models')`, [privateAddress]],
+      [`[y](https://${unknown}/?q=1)`, [unknown]],
+    ];
+    for (const [line, hosts] of flagged) expect(remoteHostsIn(line), line).toEqual(hosts);
+
+    const clean = [
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a line of source code, placeholder and all.
+      'const url = `http://127.0.0.1:${port}/v1`;',
+      "LLM_BASE_URL: 'http://user:pw@127.0.0.1:9/v1?api-key=x',",
+      "'http://localhost:11434/v1' and http://[::1]:80/",
+      "baseURL: 'https://api.deepseek.example.com', apiRoot: 'https://bot.example.org'",
+      "'https://techledger.example/a', 'https://x.test/?a=1', 'http://llm.invalid/v1'",
+      "LLM_BASE_URL: 'http://192.0.2.1/v1'",
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a line of source code, placeholder and all.
+      'await fetch(`http://${remote}/v1/models`);',
+      "new RegExp('^http://127\\.0\\.0\\.1:9/')",
+      '01.AI and file.info, discord.com.example, notdeepseek.community',
+    ];
+    for (const line of clean) expect(remoteHostsIn(line), line).toEqual([]);
   });
 });

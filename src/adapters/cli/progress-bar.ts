@@ -1,3 +1,4 @@
+import { constants } from 'node:os';
 import { SingleBar } from 'cli-progress';
 
 /** What a long CLI job reports while `withProgressBar` runs it: one step done. */
@@ -8,7 +9,9 @@ export interface Progress {
 /**
  * Runs `work` under a progress bar of `total` steps, `label [====] value/total`, drawn on `stream` only when it
  * is a terminal and `show` is true. The bar hides the cursor while it draws and is stopped however `work` ends,
- * so a job that throws never leaves the terminal without its cursor.
+ * so a job that throws never leaves the terminal without its cursor; so does a process that exits meanwhile, or is
+ * interrupted (Ctrl-C, SIGINT) or terminated (SIGTERM), which then exits with the shell's code, 128 + the signal's
+ * number (130 for SIGINT).
  */
 export async function withProgressBar<T>(
   options: { stream: NodeJS.WritableStream; label: string; total: number; show: boolean },
@@ -20,10 +23,22 @@ export async function withProgressBar<T>(
     stream: options.stream,
     hideCursor: true,
   });
+  // A signal's default action ends the process without running `finally`, and at exit only `exit` listeners run.
+  const stop = () => bar.stop();
+  const stopAndExit = (signal: 'SIGINT' | 'SIGTERM') => {
+    bar.stop();
+    process.exit(128 + constants.signals[signal]);
+  };
+  process.once('SIGINT', stopAndExit);
+  process.once('SIGTERM', stopAndExit);
+  process.once('exit', stop);
   bar.start(options.total, 0);
   try {
     return await work({ increment: () => bar.increment() });
   } finally {
     bar.stop();
+    process.off('SIGINT', stopAndExit);
+    process.off('SIGTERM', stopAndExit);
+    process.off('exit', stop);
   }
 }

@@ -1,8 +1,9 @@
-import { type APIApplicationCommand, DiscordAPIError, REST, Routes } from 'discord.js';
+import { type APIApplicationCommand, DiscordAPIError, HTTPError, REST, Routes } from 'discord.js';
 import type { Config } from '../../core/config.ts';
-import { ConfigError } from '../../core/errors.ts';
+import { ConfigError, PlatformError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { Topic } from '../../core/topic.ts';
+import { describeConnectionFailure, withoutCredentials } from '../cli/errors.ts';
 import { buildDiscordCommands } from './application-commands.ts';
 
 /** The fields of a command, registered or desired, that the comparison reads. */
@@ -74,20 +75,44 @@ export function diffCommands(current: CommandLike[], desired: CommandLike[]): Co
   return changes;
 }
 
-/** Names the setting Discord refused: 401 is the token, 403 an application the token doesn't belong to. */
-function refusal(error: unknown, applicationId: string): unknown {
-  if (!(error instanceof DiscordAPIError)) return error;
-  if (error.status === 401) {
+/**
+ * One line naming what failed and the setting behind it: no answer from `DISCORD_API_BASE` (by the socket's error
+ * code, or the timeout), the token (401), the application or guild (403), or another refusal by its status.
+ * Never the token: it travels in a header, and no request URL is quoted.
+ */
+function deployFailure(error: unknown, config: Config, rest: REST): Error {
+  const { applicationId, apiBase, guildId } = config.discord;
+  const where = `Discord's API at DISCORD_API_BASE (${withoutCredentials(apiBase)})`;
+  const check = 'Check the URL and the network; `poquan doctor` checks every setting.';
+  if (error instanceof DiscordAPIError && error.status === 401) {
     return new ConfigError(
       'Discord rejected DISCORD_TOKEN (401 Unauthorized). Check the bot token in the Developer Portal (your application → Bot → Reset Token).',
     );
   }
-  if (error.status === 403) {
+  if (error instanceof DiscordAPIError && error.status === 403) {
+    const owner =
+      'DISCORD_APPLICATION_ID must be the application DISCORD_TOKEN belongs to (`poquan doctor` shows which)';
     return new ConfigError(
-      `Discord refused the commands of application ${applicationId} (403 ${error.message}): DISCORD_APPLICATION_ID must be the application DISCORD_TOKEN belongs to (services doctor shows which).`,
+      guildId
+        ? `Discord refused the commands of application ${applicationId} in guild ${guildId} (403 ${error.message}): the bot must be in the DISCORD_GUILD_ID server, invited with the applications.commands scope, and ${owner}.`
+        : `Discord refused the commands of application ${applicationId} (403 ${error.message}): ${owner}.`,
     );
   }
-  return error;
+  if (error instanceof DiscordAPIError || error instanceof HTTPError) {
+    const message = error.message.replaceAll('\n', '; ');
+    return new PlatformError(
+      `${where} answered the command registration with HTTP ${error.status} (${message}).`,
+    );
+  }
+  if (error instanceof Error && error.name === 'AbortError') {
+    const { timeout, retries } = rest.options;
+    return new PlatformError(
+      `No answer from ${where} within ${timeout / 1000} s (${retries + 1} tries). ${check}`,
+    );
+  }
+  // Whatever else a request throws is the connection's failure (the REST client queues rate limits itself).
+  const reason = error instanceof Error ? describeConnectionFailure(error) : 'no connection';
+  return new PlatformError(`Could not reach ${where}: ${reason}. ${check}`);
 }
 
 /**
@@ -106,15 +131,14 @@ export async function deployDiscordCommands(config: Config, logger: Logger, topi
     ? Routes.applicationGuildCommands(applicationId, guildId)
     : Routes.applicationCommands(applicationId);
   const desired = buildDiscordCommands(config, guildId ? 'guild' : 'global', topic);
-  let current: APIApplicationCommand[];
-  try {
-    current = (await rest.get(route)) as APIApplicationCommand[];
-  } catch (error) {
-    throw refusal(error, applicationId);
-  }
+  const call = <T>(request: Promise<T>) =>
+    request.catch((error: unknown) => {
+      throw deployFailure(error, config, rest);
+    });
+  const current = (await call(rest.get(route))) as APIApplicationCommand[];
   const changes = diffCommands(current, desired);
   const changed = changes.added.length + changes.updated.length + changes.removed.length > 0;
-  if (changed) await rest.put(route, { body: desired });
+  if (changed) await call(rest.put(route, { body: desired }));
   logger.info({ applicationId, guildId, ...changes }, 'discord commands deployed');
 
   const where = guildId ? `in guild ${guildId}` : 'globally';
