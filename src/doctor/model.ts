@@ -1,8 +1,8 @@
-import { describeConnectionFailure, withoutCredentials } from '../adapters/cli/errors.ts';
 import type { Config } from '../core/config.ts';
 import { describeErrorForUser } from '../core/error-sentences.ts';
 import { LlmError, type LlmErrorKind } from '../core/errors.ts';
 import { createOpenAiLlm } from '../llm/openai-client.ts';
+import { describeConnectionFailure, withoutCredentials } from '../logging/connection-failure.ts';
 import { type DoctorCheck, failed, jsonBody, networkReason } from './check.ts';
 
 const modelFixes: Partial<Record<LlmErrorKind, string>> = {

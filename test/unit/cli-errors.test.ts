@@ -2,7 +2,7 @@ import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
 import OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
-import { describeCliError, withoutCredentials } from '../../src/adapters/cli/errors.ts';
+import { describeCliError } from '../../src/adapters/cli/errors.ts';
 import { loadConfig } from '../../src/core/config.ts';
 import { StoreError } from '../../src/core/errors.ts';
 import { createOpenAiLlm, toLlmError } from '../../src/llm/openai-client.ts';
@@ -113,17 +113,5 @@ describe('describeCliError for a store failure', () => {
     expect(describeWith({ STORE_URL: 'redis://:p%40ss@127.0.0.1:6390/0' }, error)).toBe(
       'STORE_URL (redis://127.0.0.1:6390/0) cannot be used (store delete failed: The client is offline).',
     );
-  });
-});
-
-describe('withoutCredentials', () => {
-  it.each([
-    ['redis://:pass@word@127.0.0.1:6379/0', 'redis://127.0.0.1:6379/0'],
-    ['rediss://user:pw@cache.example:6380', 'rediss://cache.example:6380'],
-    ['https://u:p@api.example.com/v1?api-key=k#frag', 'https://api.example.com/v1'],
-    ['sqlite://data/poquan.sqlite', 'sqlite://data/poquan.sqlite'],
-    ['https://llm.example.net', 'https://llm.example.net'],
-  ])('shows %s as %s', (url, shown) => {
-    expect(withoutCredentials(url)).toBe(shown);
   });
 });

@@ -8,6 +8,7 @@ import {
   StartupError,
   StoreError,
 } from '../../core/errors.ts';
+import { describeConnectionFailure, withoutCredentials } from '../../logging/connection-failure.ts';
 
 /** A question turned away by a budget or the rate limit; `poquan ask` exits with code 3 and its sentence. */
 export class LimitReachedError extends Error {
@@ -57,33 +58,4 @@ function describeModelFailure(error: LlmError, llm: Config['llm']): string | und
     return `The ${at} refused the request (HTTP ${status}). Check LLM_BASE_URL (the API root /chat/completions hangs off, often ending in /v1) and LLM_MODEL (${llm.model}); \`poquan doctor\` tells which is wrong.`;
   }
   return undefined;
-}
-
-/** A URL as far as it says where: without user, password, query or fragment, any of which may hold a secret. */
-export function withoutCredentials(url: string): string {
-  return url.replace(/^([a-z][\w+.-]*:\/\/)[^/?#]*@/i, '$1').replace(/[?#].*$/, '');
-}
-
-const socketFailures: Record<string, string> = {
-  ECONNREFUSED: 'connection refused',
-  ECONNRESET: 'connection reset',
-  ENOTFOUND: 'host not found',
-  EAI_AGAIN: 'host name lookup failed',
-  EHOSTUNREACH: 'host unreachable',
-  ENETUNREACH: 'network unreachable',
-  ETIMEDOUT: 'connection timed out',
-  UND_ERR_CONNECT_TIMEOUT: 'connection timed out',
-};
-
-/**
- * Why no connection was made, by the socket's error code deepest in the causes, e.g. "connection refused
- * (ECONNREFUSED)". Messages are left out: fetch's quote the whole URL, credentials and all.
- */
-export function describeConnectionFailure(error: Error): string {
-  let code: unknown;
-  for (let at: unknown = error, depth = 0; at instanceof Error && depth < 5; at = at.cause, depth++) {
-    code = (at as { code?: unknown }).code ?? code;
-  }
-  if (typeof code !== 'string') return 'no connection';
-  return `${socketFailures[code] ?? 'no connection'} (${code})`;
 }

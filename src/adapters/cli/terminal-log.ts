@@ -1,4 +1,4 @@
-import { withoutCredentials } from './errors.ts';
+import { withoutCredentials } from '../../logging/connection-failure.ts';
 
 /** An error as the logger serialises it under `err` (see `serializeError`). */
 interface LoggedError {

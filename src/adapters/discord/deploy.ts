@@ -3,7 +3,7 @@ import type { Config } from '../../core/config.ts';
 import { ConfigError, PlatformError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { Topic } from '../../core/topic.ts';
-import { describeConnectionFailure, withoutCredentials } from '../cli/errors.ts';
+import { describeConnectionFailure, withoutCredentials } from '../../logging/connection-failure.ts';
 import { buildDiscordCommands } from './application-commands.ts';
 
 /** The fields of a command, registered or desired, that the comparison reads. */

@@ -2,7 +2,7 @@ import { Api, GrammyError, HttpError } from 'grammy';
 import type { WebhookInfo } from 'grammy/types';
 import type { Config } from '../../core/config.ts';
 import { ConfigError, PlatformError } from '../../core/errors.ts';
-import { describeConnectionFailure, withoutCredentials } from '../cli/errors.ts';
+import { describeConnectionFailure, withoutCredentials } from '../../logging/connection-failure.ts';
 import { redactToken } from './errors.ts';
 import { telegramUpdateTypes } from './update-types.ts';
 
