@@ -15,6 +15,9 @@ const isBusy = (error: unknown) => String((error as { code?: unknown }).code).st
  * own busy timeout is not used: it blocks the event loop, and in this build it sleeps a whole second between
  * tries, so a process writing steadily starved the other one. Pauses of a few milliseconds, awaited, let this
  * process go on answering meanwhile and catch the lock soon after it is released.
+ *
+ * For reads (the file is in write-ahead-log mode, so a writer never locks readers out) and `exec` calls only:
+ * writes go through `whenWritable`.
  */
 export async function whenUnlocked<T>(operation: () => T, timeoutMs = busyTimeoutMs): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -28,7 +31,22 @@ export async function whenUnlocked<T>(operation: () => T, timeoutMs = busyTimeou
   }
 }
 
-/** Runs `operation` inside `BEGIN IMMEDIATE`: the write lock is taken first, so no other process interleaves. */
+/**
+ * Runs a write, single statements too: `BEGIN IMMEDIATE` takes the file's write lock first (retried as in
+ * `whenUnlocked`), and `operation`'s prepared statements run under it, where no other process can make them
+ * fail with SQLITE_BUSY. A prepared statement that does fail so is left unfinished by libsql, which cannot reset
+ * it from JavaScript: until that statement next succeeds, every COMMIT on the connection fails with 'SQL
+ * statements in progress'. `exec` always finishes its statement, so a write that gives up has written nothing
+ * and leaves the connection as it was.
+ */
+export function whenWritable<T>(db: Database.Database, operation: () => T): Promise<T> {
+  return whenUnlocked(() => inWriteTransaction(db, operation));
+}
+
+/**
+ * Runs `operation` inside `BEGIN IMMEDIATE`: the write lock is taken first, so no other process interleaves;
+ * if `operation` throws, what it wrote is rolled back.
+ */
 export function inWriteTransaction<T>(db: Database.Database, operation: () => T): T {
   db.exec('BEGIN IMMEDIATE');
   try {

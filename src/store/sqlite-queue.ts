@@ -1,7 +1,7 @@
 import type Database from 'libsql';
 import { withStore } from '../core/store.ts';
 import type { QueuedItem, WorkQueue, WorkQueueOptions } from '../core/work-queue.ts';
-import { inWriteTransaction, whenUnlocked } from './sqlite-locking.ts';
+import { inWriteTransaction, whenUnlocked, whenWritable } from './sqlite-locking.ts';
 
 /**
  * One row per item of every queue in the file. `seq` is the order items were added in; `owner` and
@@ -88,7 +88,8 @@ export function createSqliteWorkQueue(
       withStore('queue add', async () => {
         const { insert, state } = await statements();
         const at = now();
-        const inserted = await whenUnlocked(
+        const inserted = await whenWritable(
+          db,
           () => insert.run([name, id, group, payload, at, at + retentionMs]).changes,
         );
         if (inserted === 1) return 'added';
@@ -101,18 +102,16 @@ export function createSqliteWorkQueue(
         const at = now();
         if (at - sweptAt > sweepIntervalMs) {
           sweptAt = at;
-          await whenUnlocked(() => sweep.run([name, at]));
+          await whenWritable(db, () => sweep.run([name, at]));
         }
         // Most polls find nothing: only a poll that finds work takes the write lock.
         if ((await whenUnlocked(() => claimable.all([name, withNew ? 1 : 0, at, limit]))).length === 0)
           return [];
-        const rows = await whenUnlocked(() =>
-          inWriteTransaction(db, () => {
-            const found = claimable.all([name, withNew ? 1 : 0, at, limit]) as ItemRow[];
-            for (const [seq] of found) take.run([consumer, at + leaseMs, seq]);
-            return found;
-          }),
-        );
+        const rows = await whenWritable(db, () => {
+          const found = claimable.all([name, withNew ? 1 : 0, at, limit]) as ItemRow[];
+          for (const [seq] of found) take.run([consumer, at + leaseMs, seq]);
+          return found;
+        });
         return rows.map(([seq, id, group, payload, addedAt]) => ({
           id,
           group,
@@ -125,39 +124,33 @@ export function createSqliteWorkQueue(
       withStore('queue begin', async () => {
         const { owned, earlier, start } = await statements();
         const seq = Number(item.ref);
-        return whenUnlocked(() =>
-          inWriteTransaction(db, () => {
-            const row = owned.get([seq, consumer]) as [string] | undefined;
-            if (!row) return { start: false, reason: 'lost' } as const;
-            if (earlier.get([name, row[0], seq])) return { start: false, reason: 'wait' } as const;
-            const [attempts] = start.get([now() + leaseMs, seq]) as [number];
-            return { start: true, attempts } as const;
-          }),
-        );
+        return whenWritable(db, () => {
+          const row = owned.get([seq, consumer]) as [string] | undefined;
+          if (!row) return { start: false, reason: 'lost' } as const;
+          if (earlier.get([name, row[0], seq])) return { start: false, reason: 'wait' } as const;
+          const [attempts] = start.get([now() + leaseMs, seq]) as [number];
+          return { start: true, attempts } as const;
+        });
       }),
     renew: (items: QueuedItem[]) =>
       withStore('queue renew', async () => {
         const { renew } = await statements();
         const until = now() + leaseMs;
-        return whenUnlocked(() =>
-          inWriteTransaction(db, () =>
-            items.filter((item) => renew.run([until, Number(item.ref), consumer]).changes === 0),
-          ),
+        return whenWritable(db, () =>
+          items.filter((item) => renew.run([until, Number(item.ref), consumer]).changes === 0),
         ).then((lost) => lost.map((item) => item.ref));
       }),
     release: (items) =>
       withStore('queue release', async () => {
         const { release } = await statements();
-        await whenUnlocked(() =>
-          inWriteTransaction(db, () => {
-            for (const item of items) release.run([Number(item.ref), consumer]);
-          }),
-        );
+        await whenWritable(db, () => {
+          for (const item of items) release.run([Number(item.ref), consumer]);
+        });
       }),
     finish: (item) =>
       withStore('queue finish', async () => {
         const { finish } = await statements();
-        await whenUnlocked(() => finish.run([now() + retentionMs, Number(item.ref)]));
+        await whenWritable(db, () => finish.run([now() + retentionMs, Number(item.ref)]));
       }),
   };
 }

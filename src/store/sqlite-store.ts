@@ -6,7 +6,7 @@ import Database from 'libsql';
 import { type Store, withStore } from '../core/store.ts';
 import { assertWholeAmount, keyvEntries } from './keyv-entries.ts';
 import type { OpenedStore } from './opened-store.ts';
-import { inWriteTransaction, whenUnlocked } from './sqlite-locking.ts';
+import { inWriteTransaction, whenUnlocked, whenWritable } from './sqlite-locking.ts';
 import { createSqliteWorkQueue } from './sqlite-queue.ts';
 import { StoreOpenError } from './store-open-error.ts';
 
@@ -109,7 +109,7 @@ class SqliteKeyvAdapter extends EventEmitter implements KeyvStoreAdapter {
   namespace?: string | undefined;
   private readonly statements;
 
-  constructor(db: Database.Database) {
+  constructor(private readonly db: Database.Database) {
     super();
     this.statements = {
       get: db.prepare(selectLive).raw(),
@@ -144,21 +144,23 @@ class SqliteKeyvAdapter extends EventEmitter implements KeyvStoreAdapter {
 
   async set(key: string, value: string, ttl?: number): Promise<boolean> {
     const expires = typeof ttl === 'number' && ttl > 0 ? Date.now() + ttl : null;
-    await whenUnlocked(() => this.statements.set.run([key, value, expires]));
+    await whenWritable(this.db, () => this.statements.set.run([key, value, expires]));
     return true;
   }
 
   async delete(key: string): Promise<boolean> {
-    return (await whenUnlocked(() => this.statements.delete.run([key]))).changes > 0;
+    return (await whenWritable(this.db, () => this.statements.delete.run([key]))).changes > 0;
   }
 
   async deleteMany(keys: string[]): Promise<boolean> {
-    return (await whenUnlocked(() => this.statements.deleteMany.run([JSON.stringify(keys)]))).changes > 0;
+    return (
+      (await whenWritable(this.db, () => this.statements.deleteMany.run([JSON.stringify(keys)]))).changes > 0
+    );
   }
 
   async clear(): Promise<void> {
     const prefix = this.namespace ? `${this.namespace}:` : '';
-    await whenUnlocked(() => this.statements.clear.run([prefix, prefix]));
+    await whenWritable(this.db, () => this.statements.clear.run([prefix, prefix]));
   }
 }
 
@@ -188,13 +190,11 @@ function createSqliteAtomicStore(
   };
   const changeSet = (what: string, key: string, change: (members: string[]) => string[]) =>
     withStore(what, async () => {
-      await whenUnlocked(() =>
-        inWriteTransaction(db, () => {
-          const members = readSet(prefixed(key));
-          const changed = change(members);
-          if (changed !== members) write.run([prefixed(key), serialize(changed, null), null]);
-        }),
-      );
+      await whenWritable(db, () => {
+        const members = readSet(prefixed(key));
+        const changed = change(members);
+        if (changed !== members) write.run([prefixed(key), serialize(changed, null), null]);
+      });
     });
   return {
     claimOnce: (key, ttlMs) =>
@@ -202,51 +202,45 @@ function createSqliteAtomicStore(
         const now = Date.now();
         const expires = now + ttlMs;
         return (
-          (await whenUnlocked(() => claim.run([prefixed(key), serialize(1, expires), expires, now])))
+          (await whenWritable(db, () => claim.run([prefixed(key), serialize(1, expires), expires, now])))
             .changes === 1
         );
       }),
     takeFromWindow: (key, limit, windowMs, now) =>
       withStore('rate window', () =>
-        whenUnlocked(() =>
-          inWriteTransaction(db, () => {
-            const stored = readLive(prefixed(key))?.value;
-            const recent = (Array.isArray(stored) ? (stored as number[]) : []).filter(
-              (at) => at > now - windowMs,
-            );
-            if (recent.length >= limit) {
-              return { allowed: false, retryAfterMs: (recent[0] as number) + windowMs - now } as const;
-            }
-            recent.push(now);
-            const expires = Date.now() + windowMs;
-            write.run([prefixed(key), serialize(recent, expires), expires]);
-            return { allowed: true } as const;
-          }),
-        ),
+        whenWritable(db, () => {
+          const stored = readLive(prefixed(key))?.value;
+          const recent = (Array.isArray(stored) ? (stored as number[]) : []).filter(
+            (at) => at > now - windowMs,
+          );
+          if (recent.length >= limit) {
+            return { allowed: false, retryAfterMs: (recent[0] as number) + windowMs - now } as const;
+          }
+          recent.push(now);
+          const expires = Date.now() + windowMs;
+          write.run([prefixed(key), serialize(recent, expires), expires]);
+          return { allowed: true } as const;
+        }),
       ),
     incrementBy: (key, amount, ttlMs) =>
       withStore('increment', async () => {
         assertWholeAmount(amount);
-        return whenUnlocked(() =>
-          inWriteTransaction(db, () => {
-            const current = readLive(prefixed(key));
-            const total = (typeof current?.value === 'number' ? current.value : 0) + amount;
-            const expires = current ? current.expires : Date.now() + ttlMs;
-            write.run([prefixed(key), serialize(total, expires), expires]);
-            return total;
-          }),
-        );
+        return whenWritable(db, () => {
+          const current = readLive(prefixed(key));
+          const total = (typeof current?.value === 'number' ? current.value : 0) + amount;
+          const expires = current ? current.expires : Date.now() + ttlMs;
+          write.run([prefixed(key), serialize(total, expires), expires]);
+          return total;
+        });
       }),
     appendToList: (key, value, ttlMs) =>
       withStore('append', () =>
-        whenUnlocked(() =>
-          inWriteTransaction(db, () => {
-            const stored = readLive(prefixed(key))?.value;
-            const list = Array.isArray(stored) ? [...(stored as string[]), value] : [value];
-            const expires = Date.now() + ttlMs;
-            write.run([prefixed(key), serialize(list, expires), expires]);
-          }),
-        ),
+        whenWritable(db, () => {
+          const stored = readLive(prefixed(key))?.value;
+          const list = Array.isArray(stored) ? [...(stored as string[]), value] : [value];
+          const expires = Date.now() + ttlMs;
+          write.run([prefixed(key), serialize(list, expires), expires]);
+        }),
       ),
     readList: (key) =>
       withStore('read list', async () => {
@@ -295,7 +289,7 @@ export async function openSqliteStore(path: string, namespace: string): Promise<
     ping: () =>
       withStore('ping', async () => {
         const expires = Date.now() + 60_000;
-        await whenUnlocked(() => ping.run([pingKey, serialize(expires, expires), expires]));
+        await whenWritable(db, () => ping.run([pingKey, serialize(expires, expires), expires]));
       }),
     close: async () => {
       clearInterval(sweeper);

@@ -329,6 +329,87 @@ describe('Discord after kill -9', () => {
     expect(discord.originalMessage(privateAsk.token)?.content).toBe(frozenPrivate);
   }, 120_000);
 
+  it('finishes an /ask left by the version before the sealing with its token in plain text, storing it only sealed', async ({
+    cleanups,
+  }) => {
+    const { discord, llm, storeUrl, start } = await setUp(cleanups);
+    const first = await start();
+    llm.enqueue({
+      content: 'Liang Wenfeng founded DeepSeek [1]. '.repeat(6),
+      chunkChars: 6,
+      chunkDelayMs: 250,
+      stallAfterChunks: 9,
+    });
+    const ask = discord.sendSlashCommand({
+      place: discord.channel,
+      user: asker,
+      name: 'ask',
+      options: { question: questions.public },
+    });
+    await until(
+      () => isPreview(discord.originalMessage(ask.token)?.content ?? '') && llm.requests.length === 1,
+      'the answer frozen mid-stream',
+      20_000,
+    );
+    expect(await first.stop('SIGKILL')).toBeNull();
+
+    // The upgrade: the record is the one the version before the sealing wrote, its interaction token in plain text.
+    const id = `interaction:${ask.id}`;
+    const store = await openStore(storeUrl);
+    const left = (await store.get<InFlightAnswer>(storeKeys.discordInFlight(id))) as InFlightAnswer;
+    await store.set(storeKeys.discordInFlight(id), {
+      id,
+      kind: 'interaction',
+      owner: left.owner,
+      startedAt: left.startedAt,
+      question: questions.public,
+      conversationId: left.conversationId,
+      language: 'en',
+      isPrivate: false,
+      channelId: channelIdOf(discord.channel),
+      guildId: discord.guild.id,
+      userId: asker.id,
+      applicationId: discord.applicationId,
+      token: ask.token,
+    });
+    await store.close();
+
+    // The model holds the resumed answer until the test has looked at the store.
+    let look = () => {};
+    llm.enqueue({ holdUntil: new Promise<void>((resolve) => (look = resolve)) });
+    const restartedAt = performance.now();
+    const second = await start();
+    await until(() => llm.requests.length === 2, 'the interrupted answer to be resumed', 40_000);
+    const resumed = await openStore(storeUrl);
+    cleanups.push(() => resumed.close());
+    const takenOver = await resumed.get<Record<string, unknown>>(storeKeys.discordInFlight(id));
+    expect(takenOver?.owner).not.toBe(left.owner);
+    expect(takenOver).not.toHaveProperty('token');
+    expect(takenOver?.sealedToken).toEqual(expect.any(String));
+    expect(JSON.stringify(takenOver)).not.toContain(ask.token);
+    look();
+
+    await until(
+      () => /\n-# Sources: /.test(discord.originalMessage(ask.token)?.content ?? ''),
+      'the interrupted answer to be finished',
+      40_000,
+    );
+    expect(discord.originalMessage(ask.token)?.content).toMatch(groundedAnswer);
+    // Delivered through the interaction's webhook, with the token the earlier version kept.
+    expect(
+      discord.requests.some(
+        (r) =>
+          r.at >= restartedAt &&
+          r.method === 'PATCH' &&
+          r.path === `/webhooks/${discord.applicationId}/${ask.token}/messages/@original` &&
+          r.status === 200,
+      ),
+    ).toBe(true);
+    await expect.poll(() => resumed.membersOf(storeKeys.discordInFlightIndex), { timeout: 5000 }).toEqual([]);
+    expect(await resumed.get(storeKeys.discordInFlight(id))).toBeUndefined();
+    expect(second.lines.join('\n')).not.toContain(ask.token);
+  }, 120_000);
+
   it('answers in a new message when the frozen reply was deleted meanwhile, and forgets the record', async ({
     cleanups,
   }) => {

@@ -57,6 +57,13 @@ export const ownerLeaseMs = 10_000;
 /** A record as the store holds it: the interaction token sealed, never in plain text. */
 type StoredAnswer = Omit<InFlightAnswer, 'token'> & { sealedToken?: string };
 
+/**
+ * A record as versions before the sealing wrote it, with the interaction token in plain text. One can only be
+ * found in the 15 minutes after such an upgrade (the token dies with its interaction); it is still answered,
+ * and its token is sealed when the record is taken over, so it is never written in plain text again.
+ */
+type EarlierStoredAnswer = StoredAnswer & { token?: string };
+
 const indexKey = storeKeys.discordInFlightIndex;
 const recordKey = storeKeys.discordInFlight;
 const leaseKey = storeKeys.discordInstanceLease;
@@ -145,9 +152,10 @@ export function createInFlightAnswers(deps: { store: Store; log: Logger; seal: T
         );
         if (!claimed) continue;
         // Read again after the claim: one its owner finished meanwhile must not be brought back.
-        const current = await withStore('read', () => store.get<StoredAnswer>(recordKey(id)));
+        const current = await withStore('read', () => store.get<EarlierStoredAnswer>(recordKey(id)));
         if (current?.owner !== record.owner) continue;
-        const mine = { ...current, owner };
+        // Rewritten through `sealed`, which seals the plain token of an earlier version's record.
+        const mine = sealed({ ...current, owner });
         await withStore('write', () => save(mine));
         taken.push(opened(mine));
       }
