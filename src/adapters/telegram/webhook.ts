@@ -114,7 +114,7 @@ export function createTelegramWebhook(
         if (!mayReplay(update.update_id, earlier, updateLog, Date.now())) return;
         updateLog.info({ attempts }, 'answering an update a stopped instance left unanswered');
       }
-      await handleUpdateFully(bot, update, updateLog, { replay: attempts > 1 });
+      await handleUpdateFully(bot, update, updateLog, { attempt: attempts });
     },
   });
   let serving = true;
