@@ -4,6 +4,12 @@ import type { Logger } from '../../core/logger.ts';
 
 /** A poison update (one the bot dies on) is handled at most this many times. */
 const maxAttempts = 3;
+/**
+ * The attempt an update the store could not queue is handled as: later than any the queue can start. The store
+ * may hold the update after all (a write whose reply was lost), and a copy the queue hands out meanwhile then
+ * leaves the chat to this one (see `PreviewRecord`); without the store, the record fails as it would anyway.
+ */
+export const unqueuedAttempt = maxAttempts + 1;
 /** Telegram keeps undelivered updates for 24 hours; an older question is not worth answering after a restart. */
 export const maxReplayAgeMs = 24 * 3_600_000;
 
