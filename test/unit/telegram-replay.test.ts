@@ -153,4 +153,24 @@ describe('a Telegram update', () => {
       );
     });
   }
+
+  it('started by an earlier attempt after a later one took it over sends nothing', async ({ cleanups }) => {
+    const { telegram, logs, bot, startBot } = await botReadingTheStore(cleanups);
+    const otherProcess = await startBot();
+    const update = telegram.makeMessageUpdate({ chat: group, from: ada, text: questionIn(group) });
+    // The later attempt is under way (its preview out, its answer not yet delivered) when the earlier one starts.
+    const later = telegram.holdNext('sendMessage');
+    const taking = handleUpdateFully(otherProcess, storedCopy(update), log, { attempt: 2 });
+    await later.arrived;
+    await handleUpdateFully(bot, update, log);
+    expect(telegram.callsOf('sendMessage', group.id)).toHaveLength(1);
+    expect(logs.entries().map((entry) => entry.msg)).toContain(
+      'a later attempt took the update over; this one stops',
+    );
+    later.release();
+    await taking;
+    expect(telegram.botMessages(group.id).map((message) => message.text)).toEqual([
+      expect.stringMatching(groundedAnswer),
+    ]);
+  });
 });

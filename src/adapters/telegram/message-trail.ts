@@ -35,7 +35,7 @@ export interface MessageTrailOptions {
    * false once a later attempt has taken the reply over.
    */
   onChange?: (messages: SentMessage[]) => Promise<boolean>;
-  /** False once a later attempt has taken the reply over; asked before each edit. */
+  /** False once a later attempt has taken the reply over; asked before each message is sent or edited. */
   isCurrent?: () => Promise<boolean>;
 }
 
@@ -141,6 +141,9 @@ export function createMessageTrail(
         return new ReplyTakenOver();
       };
       const changed = async () => (await options.onChange?.(sent.map((message) => ({ ...message })))) ?? true;
+      const mustBeCurrent = async () => {
+        if (options.isCurrent && !(await options.isCurrent())) throw stop();
+      };
       /** Records a message just sent; if the reply was taken over meanwhile, deletes it and stops. */
       const recordSent = async (message: SentMessage) => {
         if (await changed()) return;
@@ -153,11 +156,12 @@ export function createMessageTrail(
         const markup = index === messages.length - 1 ? replyMarkup : undefined;
         const existing = sent[index];
         if (!existing) {
+          await mustBeCurrent();
           const message = await send(html, index === 0, markup);
           sent.push(message);
           await recordSent(message);
         } else if (existing.html !== html || existing.markup !== (markup ? JSON.stringify(markup) : '')) {
-          if (options.isCurrent && !(await options.isCurrent())) throw stop();
+          await mustBeCurrent();
           try {
             await edit(existing, html, markup);
           } catch (error) {
