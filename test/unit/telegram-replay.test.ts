@@ -154,6 +154,29 @@ describe('a Telegram update', () => {
     });
   }
 
+  it('taken over while its private draft was on the way draws no more of it', async ({ cleanups }) => {
+    const { telegram, llm, bot, startBot } = await botReadingTheStore(cleanups);
+    // The first attempt's model is still streaming when it wakes up; the later attempt's answers at once.
+    llm.enqueue({
+      content: 'Liang Wenfeng founded High-Flyer [1]. '.repeat(4),
+      chunkChars: 4,
+      chunkDelayMs: 50,
+    });
+    const otherProcess = await startBot();
+    const update = telegram.makeMessageUpdate({ chat: adaChat, from: ada, text: questionIn(adaChat) });
+    const stalled = telegram.holdNext('sendMessageDraft');
+    const first = handleUpdateFully(bot, update, log);
+    await stalled.arrived;
+    await handleUpdateFully(otherProcess, storedCopy(update), log, { attempt: 2 });
+    const draftsBefore = telegram.callsOf('sendMessageDraft', adaChat.id).length;
+    stalled.release();
+    await first;
+    expect(telegram.callsOf('sendMessageDraft', adaChat.id)).toHaveLength(draftsBefore);
+    expect(telegram.botMessages(adaChat.id).map((message) => message.text)).toEqual([
+      expect.stringMatching(groundedAnswer),
+    ]);
+  });
+
   it('started by an earlier attempt after a later one took it over sends nothing', async ({ cleanups }) => {
     const { telegram, logs, bot, startBot } = await botReadingTheStore(cleanups);
     const otherProcess = await startBot();

@@ -117,6 +117,8 @@ export async function streamAnswer(
   /** A draft in a private chat, else the trail's messages; a rate limit is the caller's to handle. */
   const showPreview = async (preview: string[]) => {
     if (useDrafts) {
+      // Drafts go around the trail: an attempt a later one took over stops drawing them here.
+      if (!(await record.isCurrent())) throw new ReplyTakenOver();
       try {
         return await showDraft(preview.at(-1) as string);
       } catch (error) {
