@@ -13,7 +13,9 @@ const recordTtlMs = 24 * 3_600_000;
  * delivered (killed before it could mark the update done). A later attempt also takes the update over: an
  * earlier one that is still running — its process stalled past the work queue's lease, so another took the
  * update — learns at its next message that the chat is no longer its to write to (see `isCurrent`). A failing
- * store costs only that: the new answer is sent as new messages.
+ * store costs only that: the new answer is sent as new messages. Beyond any record: a message Telegram created
+ * for a process killed before its reply came back (the Bot API has no idempotent send, nor a way to list a
+ * chat), which stays as that attempt left it.
  */
 export interface PreviewRecord {
   /**
