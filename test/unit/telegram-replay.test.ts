@@ -62,7 +62,7 @@ async function botReadingTheStore(cleanups: Cleanups, env: Record<string, string
           (attempt) => key === storeKeys.telegramPreview(bot.botInfo.id, update.update_id, attempt),
         ) || key === storeKeys.telegramDelivered(bot.botInfo.id, update.update_id),
     );
-  return { telegram, llm, logs, bot, startBot, earlierAttemptReads };
+  return { telegram, llm, logs, store, bot, startBot, earlierAttemptReads };
 }
 
 /** The same update as the queue or the inbox hands it over after a restart: parsed again from what was stored. */
@@ -120,8 +120,24 @@ describe('a Telegram update', () => {
         storeKeys.telegramDelivered(bot.botInfo.id, update.update_id),
         storeKeys.telegramPreview(bot.botInfo.id, update.update_id, 1),
         storeKeys.telegramPreview(bot.botInfo.id, update.update_id, 2),
+        storeKeys.telegramPreview(bot.botInfo.id, update.update_id, 3),
       ].sort(),
     );
+  });
+
+  it('handled again and failing before any text says so in one message, starting from what it left itself', async ({
+    cleanups,
+  }) => {
+    const { telegram, llm, logs, store, bot } = await botReadingTheStore(cleanups);
+    const update = telegram.makeMessageUpdate({ chat: group, from: ada, text: questionIn(group) });
+    await handleUpdateFully(bot, update, log);
+    // Killed after its answer was in the chat but before it was marked delivered; the model then fails.
+    await store.delete(storeKeys.telegramDelivered(bot.botInfo.id, update.update_id));
+    llm.enqueue({ status: 500 });
+    await handleUpdateFully(bot, storedCopy(update), log, { attempt: 2 });
+    expect(telegram.botMessages(group.id)).toHaveLength(1);
+    expect(telegram.botMessages(group.id)[0]?.text).not.toMatch(groundedAnswer);
+    expect(logs.entries().map((entry) => entry.msg)).not.toContain('message deleted; sending anew');
   });
 
   for (const chat of [adaChat, group] as FakeChat[]) {

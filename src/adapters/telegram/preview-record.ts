@@ -19,7 +19,7 @@ const recordTtlMs = 24 * 3_600_000;
  */
 export interface PreviewRecord {
   /**
-   * The messages the latest earlier attempt left ([] the first time), after taking the update over from the
+   * The messages the latest attempt so far left ([] the first time), after taking the update over from the
    * earlier attempts.
    */
   load(): Promise<SentMessage[]>;
@@ -67,10 +67,11 @@ export function previewRecordFor(store: Store, update: RecordedUpdate, log: Logg
         // Taken over before reading: an earlier attempt that records a message after this read sees the takeover
         // once it has recorded it, and takes the message back (see `MessageTrail`).
         await withStore('write', () => store.set(attemptKey, attempt, recordTtlMs));
-        const earlier = Array.from({ length: attempt - 1 }, (_, i) =>
+        // This attempt's own record too: an error sentence after a failed answer starts from what that left.
+        const attempts = Array.from({ length: attempt }, (_, i) =>
           storeKeys.telegramPreview(botId, updateId, i + 1),
         );
-        const records = await withStore('read', () => store.getMany<SentMessage[]>(earlier));
+        const records = await withStore('read', () => store.getMany<SentMessage[]>(attempts));
         return records.findLast((messages) => messages !== undefined) ?? [];
       } catch (error) {
         log.debug({ err: error }, 'could not read what an earlier attempt sent');
