@@ -1,8 +1,10 @@
+import { mkdtempSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect } from 'vitest';
 import { startTelegramAdapter } from '../../src/adapters/telegram/index.ts';
 import { createPoquan } from '../../src/composition-root.ts';
 import { loadConfig } from '../../src/core/config.ts';
-import { ConfigError } from '../../src/core/errors.ts';
+import { ConfigError, StoreError } from '../../src/core/errors.ts';
 import { createLogger } from '../../src/logging/logger.ts';
 import { type FakeTelegram, startFakeTelegram } from '../fakes/fake-telegram.ts';
 import { it } from '../fixtures/it.ts';
@@ -140,6 +142,62 @@ describe('Telegram webhook mode', () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(bot.instance.llm.requests).toHaveLength(1);
     expect(bot.telegram.botMessages(adaChat.id)).toHaveLength(1);
+  });
+
+  it('answers once an update its instance could not queue, though the store kept it and handed it to another', async ({
+    cleanups,
+  }) => {
+    const cluster = await startWebhookCluster({
+      instances: 2,
+      cleanups,
+      env: {
+        STORE_URL: `sqlite://${mkdtempSync(join(cleanCwd(), 'store-'))}/poquan.sqlite`,
+        // The second instance looks for new items it did not receive itself once per lease.
+        TELEGRAM_WEBHOOK_LEASE_MS: '1500',
+      },
+      logLevel: 'info',
+      // The first instance's store stores the update but its reply is lost, and fails every claim meanwhile (one
+      // outage): the first instance answers the update at once, the second takes the stored copy.
+      prepare(poquan, index) {
+        if (index !== 0) return;
+        const open = poquan.openQueue;
+        poquan.openQueue = (name, options) => {
+          const queue = open(name, options);
+          const lost = () => new StoreError('store queue failed: Socket closed unexpectedly');
+          return {
+            ...queue,
+            async add(item) {
+              await queue.add(item);
+              throw lost();
+            },
+            async claim() {
+              throw lost();
+            },
+          };
+        };
+      },
+    });
+    const [first, second] = cluster.instances as [WebhookInstance, WebhookInstance];
+    const update = cluster.telegram.makeMessageUpdate({
+      chat: adaChat,
+      from: ada,
+      text: 'Who founded High-Flyer?',
+    });
+    // Whichever answer reaches the chat first waits for Telegram's reply until the other attempt has ended.
+    const firstSent = cluster.telegram.holdNext('sendMessage');
+    expect(await cluster.telegram.deliverUpdate(update, { url: first.webhookUrl })).toBe(200);
+    const ends = /"msg":"(delivered|a later attempt took the update over; this one stops)"/;
+    const ended = () => cluster.allLogs().filter((line) => ends.test(line)).length;
+    await firstSent.arrived;
+    await cluster.telegram.waitFor(() => ended() === 1, 20_000);
+    firstSent.release();
+    await cluster.telegram.waitFor(() => ended() === 2, 20_000);
+
+    expect(first.llm.requests).toHaveLength(1);
+    expect(second.llm.requests).toHaveLength(1);
+    expect(cluster.telegram.botMessages(adaChat.id).map((message) => message.text)).toEqual([
+      expect.stringMatching(/^According to the knowledge file, .*\[1\]/),
+    ]);
   });
 
   it('drains an answer in flight on stop, refusing new updates with 503 and reporting not ready meanwhile', async ({

@@ -93,6 +93,8 @@ export interface WebhookClusterOptions {
   llm?: FakeLlmOptions;
   /** Log level of the instances (default debug, so tests see everything). */
   logLevel?: string;
+  /** Called with each instance's services before its adapter starts (to wrap its work queue, say). */
+  prepare?: (poquan: Poquan, index: number) => void;
   cleanups: Cleanups;
 }
 
@@ -125,6 +127,7 @@ export async function startWebhookCluster(options: WebhookClusterOptions): Promi
       }),
       logger,
     );
+    options.prepare?.(poquan, i);
     const adapter = await startTelegramAdapter(poquan, timing);
     const http = await startHttpServer({
       port: 0,

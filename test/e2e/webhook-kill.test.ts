@@ -25,7 +25,8 @@ import {
  * killed with SIGKILL while the fake model is still thinking about ten updates they had acknowledged, lose
  * none of them — the same instance restarted, or another one still alive, answers each exactly once once the
  * killed holder's lease has run out — and Telegram re-posting the same updates changes nothing. One chat's
- * questions are answered in order even when the balancer spreads them over two instances.
+ * questions are answered in order even when the balancer spreads them over two instances. An instance that
+ * stalls past its lease while answering leaves the update to the one that took it over.
  */
 
 const leaseMs = 1500;
@@ -192,6 +193,43 @@ for (const store of stores) {
       expect(answers.map((texts) => texts.length)).toEqual(chats.map(() => 1));
       expect(questionsAsked(survivorLlm).sort()).toEqual(chats.map(questionOf).sort());
       expect(survivor.process.logs().filter((entry) => entry.msg === 'answered')).toHaveLength(10);
+    }, 60_000);
+  });
+
+  describe.skipIf(store.skip)(`webhook mode on ${store.name}, an instance stalled past its lease`, () => {
+    it('leaves the update to the instance that took it over, taking back the message it sent meanwhile', async ({
+      cleanups,
+    }) => {
+      const bot = await deployment(cleanups, await store.url(cleanups));
+      const stalledLlm = await fakeLlm(cleanups);
+      const stalled = await bot.start(stalledLlm);
+      const chat = chats[0] as FakeChat;
+      const update = bot.telegram.makeMessageUpdate({ chat, from: readerOf(chat), text: questionOf(chat) });
+      // Its answer reaches the chat, and the process stops (SIGSTOP) before it reads Telegram's reply: it
+      // neither records the message nor renews its lease, so the queue hands the update to another instance.
+      const sent = bot.telegram.holdNext('sendMessage');
+      expect(await bot.post(update)).toBe(200);
+      await sent.arrived;
+      stalled.process.child.kill('SIGSTOP');
+      const takerLlm = await fakeLlm(cleanups);
+      const taker = await bot.start(takerLlm);
+      await taker.process.waitForLog((entry) => entry.msg === 'delivered', 20_000);
+      expect(bot.telegram.botMessages(chat.id)).toHaveLength(2);
+
+      // The stalled process wakes up and reads the reply to its message: it takes the message back and stops.
+      stalled.process.child.kill('SIGCONT');
+      sent.release();
+      const ends = ['delivered', 'a later attempt took the update over; this one stops'];
+      await stalled.process.waitForLog((entry) => ends.includes(String(entry.msg)), 20_000);
+      const shown = bot.telegram.botMessages(chat.id);
+      expect(shown.map((message) => message.text)).toEqual([
+        expect.stringMatching(/^According to the knowledge file, .*\[1\]/),
+      ]);
+      expect(shown[0]?.reply_markup).toBeDefined();
+      expect(stalled.process.logs().filter((entry) => ends.includes(String(entry.msg)))).toEqual([
+        expect.objectContaining({ msg: 'a later attempt took the update over; this one stops' }),
+      ]);
+      expect(takerLlm.requests).toHaveLength(1);
     }, 60_000);
   });
 

@@ -182,6 +182,12 @@ export interface FakeTelegram {
    * dropped connection for `'disconnect'`. A 429 also refuses the method until its `retry_after` has passed.
    */
   failNext(method: string, count: number, error: TelegramErrorBody | 'disconnect'): void;
+  /**
+   * Carries out the next call of `method` (a sent message is in the chat at once) but holds its answer back until
+   * `release` is called, as when the bot's process stalls or dies before it reads the answer. `arrived` resolves
+   * once the call was carried out.
+   */
+  holdNext(method: string): { arrived: Promise<void>; release(): void };
   /** A user deletes a message in a chat (e.g. the bot's answer while it is still being edited). */
   deleteMessage(chatId: number, messageId: number): void;
   /** The user blocks the bot (`true`) or unblocks it: meanwhile every call to that chat answers 403. */
@@ -474,6 +480,7 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
   const updates: Update[] = [];
   const failures: Array<{ method: string; count: number; error: TelegramErrorBody | 'disconnect' }> = [];
   const floodUntil = new Map<string, number>();
+  const holds: Array<{ method: string; arrive(): void; released: Promise<void> }> = [];
   const blockedChats = new Set<number>();
   const commands = new Map<string, Array<{ command: string; description: string }>>();
   const drafts = new Map<number, { draft_id: number; text: string }>();
@@ -921,7 +928,11 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
           return;
         }
         record({ method, body: params, at, ...(reply.ok ? { ok: true } : errorFields(reply)) });
-        send(response, reply);
+        const hold = holds.find((h) => h.method === method);
+        if (!hold) return send(response, reply);
+        holds.splice(holds.indexOf(hold), 1);
+        hold.arrive();
+        void hold.released.then(() => send(response, reply));
       })
       .catch((error: unknown) => {
         send(response, telegramError(400, `Bad Request: ${(error as Error).message}`));
@@ -991,6 +1002,18 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
     },
     failNext(method, count, error) {
       failures.push({ method, count, error });
+    },
+    holdNext(method) {
+      let arrive = () => {};
+      let release = () => {};
+      const arrived = new Promise<void>((resolve) => {
+        arrive = resolve;
+      });
+      const released = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      holds.push({ method, arrive, released });
+      return { arrived, release };
     },
     botMessages(chatId, threadId) {
       return (chats.get(chatId)?.messages ?? []).filter(

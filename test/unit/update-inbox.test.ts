@@ -23,7 +23,7 @@ describe('Telegram update inbox', () => {
     await crashed.settle(1);
 
     const restarted = createUpdateInbox(store, logCapture().log);
-    expect((await restarted.takeUnfinished()).map((u) => u.update_id)).toEqual([2]);
+    expect((await restarted.takeUnfinished()).map((u) => u.update.update_id)).toEqual([2]);
     // Telegram sends the batch again when its confirmation never arrived: update 2 is not handled twice.
     expect((await restarted.admit([update(2), update(3)])).map((u) => u.update_id)).toEqual([3]);
     await restarted.settle(2);

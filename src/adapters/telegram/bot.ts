@@ -16,7 +16,7 @@ import { createWorkInFlight } from '../shared/work-in-flight.ts';
 import { retryTelegramCalls } from './api-retries.ts';
 import { isChatUnreachable } from './errors.ts';
 import { handleFeedbackCallback } from './feedback.ts';
-import { createMessageTrail } from './message-trail.ts';
+import { createMessageTrail, ReplyTakenOver } from './message-trail.ts';
 import { previewRecordFor } from './preview-record.ts';
 import { escapeHtml, renderTelegramText } from './render.ts';
 import {
@@ -28,14 +28,14 @@ import {
 } from './routing.ts';
 import type { TelegramServices } from './services.ts';
 import { type StreamTiming, streamAnswer } from './stream-answer.ts';
-import { isReplay } from './update-handling.ts';
+import { attemptOf } from './update-handling.ts';
 
 /**
- * Per-update data the adapter keeps on grammY's context: a request id, a logger that carries it, and whether the
- * update is being handled again after a stopped process (see `isReplay`).
+ * Per-update data the adapter keeps on grammY's context: a request id, a logger that carries it, and which
+ * attempt at the update this is (see `attemptOf`).
  */
 interface RequestFlavor {
-  request?: { id: string; log: Logger; replay: boolean };
+  request?: { id: string; log: Logger; attempt: number };
 }
 
 /** grammY's context as this adapter uses it. */
@@ -116,6 +116,7 @@ export function createTelegramBot(
       minGapMs: 0,
       earlier: await record.load(),
       onChange: record.save,
+      isCurrent: record.isCurrent,
     });
     await trail.show(html);
     await record.markDelivered();
@@ -124,7 +125,7 @@ export function createTelegramBot(
   const recordedUpdate = (ctx: TelegramContext) => ({
     botId: ctx.me.id,
     updateId: ctx.update.update_id,
-    replay: ctx.request?.replay ?? false,
+    attempt: ctx.request?.attempt ?? 1,
   });
 
   bot.use(async (ctx, next) => {
@@ -132,7 +133,7 @@ export function createTelegramBot(
     ctx.request = {
       id,
       log: log.child({ requestId: id, chatId: ctx.chat?.id, updateId: ctx.update.update_id }),
-      replay: isReplay(ctx.update),
+      attempt: attemptOf(ctx.update),
     };
     await track(next());
   });
@@ -186,7 +187,7 @@ export function createTelegramBot(
       replyPlaceFor(message),
       {
         updateId: ctx.update.update_id,
-        replay: ctx.request?.replay ?? false,
+        attempt: ctx.request?.attempt ?? 1,
         events: result.events,
         language: result.language,
         signal: work.signal,
@@ -201,6 +202,11 @@ export function createTelegramBot(
   bot.catch((botError: BotError<TelegramContext>) => {
     const { ctx, error } = botError;
     const requestLog = ctx.request?.log ?? log;
+    if (error instanceof ReplyTakenOver) {
+      // This process stalled past its lease and another took the update over: the answer is that one's.
+      requestLog.info('a later attempt took the update over; this one stops');
+      return;
+    }
     if (isChatUnreachable(error)) {
       // Blocked by the user or removed from the group: there is no one to tell, so nothing is sent.
       requestLog.info({ err: error }, 'chat unreachable; update dropped');
@@ -219,6 +225,7 @@ export function createTelegramBot(
     const sentence = describeErrorForUser(error, languageFor(message, services));
     return track(
       reply(ctx, message, requestLog, [escapeHtml(sentence)]).catch((replyError: unknown) => {
+        if (replyError instanceof ReplyTakenOver) return;
         requestLog.error({ err: replyError }, 'could not send the error message');
       }),
     );

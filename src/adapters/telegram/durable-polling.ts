@@ -33,10 +33,11 @@ export interface UpdateInbox {
   /** Forgets a handled update (answered, refused or failed with a message): it is never replayed. */
   settle(updateId: number): Promise<void>;
   /**
-   * The updates an earlier process received but never finished, oldest first, each counted as one more attempt,
-   * except those `mayReplay` drops (a poison update, one older than Telegram's own retention).
+   * The updates an earlier process received but never finished, oldest first, each counted as one more attempt
+   * (`attempts` includes the one about to start), except those `mayReplay` drops (a poison update, one older
+   * than Telegram's own retention).
    */
-  takeUnfinished(): Promise<Update[]>;
+  takeUnfinished(): Promise<Array<{ update: Update; attempts: number }>>;
 }
 
 const inboxKey = storeKeys.telegramInbox;
@@ -97,18 +98,18 @@ export function createUpdateInbox(store: Store, log: Logger, now: () => number =
         log.warn({ err: error }, 'update inbox unavailable; updates interrupted by a crash are not replayed');
         return [];
       }
-      const replays: Update[] = [];
+      const replays: Array<{ update: Update; attempts: number }> = [];
       for (const entry of Object.values(stored ?? {}).sort(
         (a, b) => a.update.update_id - b.update.update_id,
       )) {
         if (!mayReplay(entry.update.update_id, entry, log, now())) continue;
         pending.set(entry.update.update_id, { ...entry, attempts: entry.attempts + 1 });
-        replays.push(entry.update);
+        replays.push({ update: entry.update, attempts: entry.attempts + 1 });
       }
       await persist();
       if (replays.length > 0) {
         log.info(
-          { updateIds: replays.map((u) => u.update_id) },
+          { updateIds: replays.map((replay) => replay.update.update_id) },
           'replaying updates interrupted by a restart',
         );
       }
@@ -139,7 +140,7 @@ export async function startDurablePolling<C extends Context>(
 ): Promise<RunnerHandle> {
   const { inbox, log } = options;
   const replays = await inbox.takeUnfinished();
-  const replayed = new Set(replays);
+  const replayed = new Map(replays.map((replay) => [replay.update, replay.attempts]));
   const fetchUpdates = createUpdateFetcher(bot, { fetch: options.fetch, silent: true });
   const source = createSource({
     supply: async (batchSize, signal) => inbox.admit(await fetchUpdates(batchSize, signal)),
@@ -147,7 +148,9 @@ export async function startDurablePolling<C extends Context>(
   const sink = createConcurrentSink<Update, unknown>(
     {
       async consume(update) {
-        await handleUpdateFully(bot, update, log, { replay: replayed.delete(update) });
+        const attempt = replayed.get(update) ?? 1;
+        replayed.delete(update);
+        await handleUpdateFully(bot, update, log, { attempt });
         await inbox.settle(update.update_id);
       },
     },
@@ -155,7 +158,7 @@ export async function startDurablePolling<C extends Context>(
       log.error({ err: error }, 'update handling failed outside the bot');
     },
   );
-  if (replays.length > 0) await sink.handle(replays);
+  if (replays.length > 0) await sink.handle(replays.map((replay) => replay.update));
   const runner = createRunner(source, sink);
   runner.start();
   return runner;

@@ -13,14 +13,30 @@ export interface SentMessage {
   markup: string;
 }
 
+/**
+ * Thrown by a trail once a later attempt at the same reply has taken the chat over (this process stalled past
+ * its lease and another took the update): this attempt stops, leaving the messages to the later one.
+ */
+export class ReplyTakenOver extends Error {
+  constructor() {
+    super('a later attempt took the reply over');
+    this.name = 'ReplyTakenOver';
+  }
+}
+
 /** Options for a trail: the wait between two calls to the same chat, and what an earlier attempt sent. */
 export interface MessageTrailOptions {
   /** Minimum time between two calls in this chat (Telegram allows about one message per second per chat). */
   minGapMs: number;
   /** Messages an interrupted attempt at the same reply left in the chat: they are edited, not sent anew. */
   earlier?: SentMessage[];
-  /** Told the trail's messages whenever one is sent or deleted, so a later attempt can start from them. */
-  onChange?: (messages: SentMessage[]) => Promise<void>;
+  /**
+   * Told the trail's messages whenever one is sent or deleted, so a later attempt can start from them; resolves
+   * false once a later attempt has taken the reply over.
+   */
+  onChange?: (messages: SentMessage[]) => Promise<boolean>;
+  /** False once a later attempt has taken the reply over; asked before each message is sent or edited. */
+  isCurrent?: () => Promise<boolean>;
 }
 
 /**
@@ -28,7 +44,9 @@ export interface MessageTrailOptions {
  * — sending the missing ones, editing the changed ones, deleting leftovers — so the same call serves the growing
  * preview of a streamed answer and its final form. Once Telegram rejects our markup, the rest of the reply is
  * sent as plain text; "message is not modified" is never an error, and a message someone deleted meanwhile is
- * sent again rather than failing the reply.
+ * sent again rather than failing the reply. Once a later attempt has taken the reply over, `show` rejects with
+ * `ReplyTakenOver` before touching the chat again, and takes back a message it sent that the later attempt may
+ * not know of, so the chat never shows both attempts' messages.
  */
 export interface MessageTrail {
   /** `replyMarkup` goes on the last message only (the vote buttons under a finished answer). */
@@ -48,6 +66,7 @@ export function createMessageTrail(
 ): MessageTrail {
   const sent: SentMessage[] = (options.earlier ?? []).map((message) => ({ ...message }));
   let plain = false;
+  let takenOver = false;
   let lastCallAt = Number.NEGATIVE_INFINITY;
 
   const pace = async () => {
@@ -116,14 +135,33 @@ export function createMessageTrail(
       return sent.length;
     },
     async show(messages, { replyMarkup } = {}) {
-      const changed = () => options.onChange?.(sent.map((message) => ({ ...message })));
+      if (takenOver) throw new ReplyTakenOver();
+      const stop = () => {
+        takenOver = true;
+        return new ReplyTakenOver();
+      };
+      const changed = async () => (await options.onChange?.(sent.map((message) => ({ ...message })))) ?? true;
+      const mustBeCurrent = async () => {
+        if (options.isCurrent && !(await options.isCurrent())) throw stop();
+      };
+      /** Records a message just sent; if the reply was taken over meanwhile, deletes it and stops. */
+      const recordSent = async (message: SentMessage) => {
+        if (await changed()) return;
+        await api.deleteMessage(place.chatId, message.messageId).catch((error: unknown) => {
+          log.debug({ chatId: place.chatId, reason: String(error) }, 'could not take back a message');
+        });
+        throw stop();
+      };
       for (const [index, html] of messages.entries()) {
         const markup = index === messages.length - 1 ? replyMarkup : undefined;
         const existing = sent[index];
         if (!existing) {
-          sent.push(await send(html, index === 0, markup));
-          await changed();
+          await mustBeCurrent();
+          const message = await send(html, index === 0, markup);
+          sent.push(message);
+          await recordSent(message);
         } else if (existing.html !== html || existing.markup !== (markup ? JSON.stringify(markup) : '')) {
+          await mustBeCurrent();
           try {
             await edit(existing, html, markup);
           } catch (error) {
@@ -133,13 +171,15 @@ export function createMessageTrail(
               { chatId: place.chatId, messageId: existing.messageId },
               'message deleted; sending anew',
             );
-            sent[index] = await send(html, index === 0, markup);
-            await changed();
+            const message = await send(html, index === 0, markup);
+            sent[index] = message;
+            await recordSent(message);
           }
         }
       }
       const extras = sent.splice(messages.length);
-      if (extras.length > 0) await changed();
+      // Once taken over, the leftovers are the later attempt's to keep or delete.
+      if (extras.length > 0 && !(await changed())) throw stop();
       for (const extra of extras) {
         await api.deleteMessage(place.chatId, extra.messageId).catch((error: unknown) => {
           log.debug({ chatId: place.chatId, reason: String(error) }, 'could not delete a preview message');

@@ -8,42 +8,71 @@ const recordTtlMs = 24 * 3_600_000;
 
 /**
  * The messages an answer to one update has put in its chat so far (a group's growing preview, say), kept in the
- * store, so the process that answers the update again after a kill edits them into the new answer instead of
- * leaving a frozen preview above it, and skips an update whose reply an earlier attempt already delivered (killed
- * before it could mark the update done). A failing store costs only that: the new answer is sent as new messages.
+ * store per attempt, so the process that answers the update again after a kill edits them into the new answer
+ * instead of leaving a frozen preview above it, and skips an update whose reply an earlier attempt already
+ * delivered (killed before it could mark the update done). A later attempt also takes the update over: an
+ * earlier one that is still running — its process stalled past the work queue's lease, so another took the
+ * update — learns at its next message that the chat is no longer its to write to (see `isCurrent`). A failing
+ * store costs only that: the new answer is sent as new messages. Beyond any record: a message Telegram created
+ * for a process killed before its reply came back (the Bot API has no idempotent send, nor a way to list a
+ * chat), which stays as that attempt left it.
  */
 export interface PreviewRecord {
-  /** The messages an earlier attempt left ([] the first time). */
+  /**
+   * The messages the latest attempt so far left ([] the first time), after taking the update over from the
+   * earlier attempts.
+   */
   load(): Promise<SentMessage[]>;
-  /** Records the messages the answer shows now. */
-  save(messages: SentMessage[]): Promise<void>;
+  /** Records the messages the answer shows now; resolves false once a later attempt took the update over. */
+  save(messages: SentMessage[]): Promise<boolean>;
+  /** False once a later attempt took the update over (true when the store can't tell). */
+  isCurrent(): Promise<boolean>;
   /** Records that the update's final reply is in the chat: a replay of the update is then not answered again. */
   markDelivered(): Promise<void>;
   /** True once an earlier attempt delivered the final reply (false when the store can't tell). */
   wasDelivered(): Promise<boolean>;
 }
 
-/** Which update a record is about, and whether it is being handled again. */
+/** Which update a record is about, and which attempt at it this is. */
 export interface RecordedUpdate {
   /** The bot answering: update ids count per bot, and two bots may share a store. */
   botId: number;
   updateId: number;
   /**
-   * True when a stopped process started on the update before (see `isReplay`). Only then can messages of an
-   * earlier attempt exist, so a first attempt's `load` answers without reading the store.
+   * 1 the first time; more when a process started on the update before (see `attemptOf`). Only then can messages
+   * of an earlier attempt exist, so a first attempt's `load` answers without reading the store.
    */
-  replay: boolean;
+  attempt: number;
 }
 
-/** The record of the answer to one update. */
+/** The record of one attempt at answering one update. */
 export function previewRecordFor(store: Store, update: RecordedUpdate, log: Logger): PreviewRecord {
-  const key = storeKeys.telegramPreview(update.botId, update.updateId);
-  const deliveredKey = storeKeys.telegramDelivered(update.botId, update.updateId);
+  const { botId, updateId, attempt } = update;
+  const key = storeKeys.telegramPreview(botId, updateId, attempt);
+  const attemptKey = storeKeys.telegramAttempt(botId, updateId);
+  const deliveredKey = storeKeys.telegramDelivered(botId, updateId);
+  const isCurrent = async () => {
+    try {
+      const latest = await withStore('read', () => store.get<number>(attemptKey));
+      return latest === undefined || latest <= attempt;
+    } catch (error) {
+      log.debug({ err: error }, 'could not read which attempt answers the update');
+      return true;
+    }
+  };
   return {
     async load() {
-      if (!update.replay) return [];
+      if (attempt === 1) return [];
       try {
-        return (await withStore('read', () => store.get<SentMessage[]>(key))) ?? [];
+        // Taken over before reading: an earlier attempt that records a message after this read sees the takeover
+        // once it has recorded it, and takes the message back (see `MessageTrail`).
+        await withStore('write', () => store.set(attemptKey, attempt, recordTtlMs));
+        // This attempt's own record too: an error sentence after a failed answer starts from what that left.
+        const attempts = Array.from({ length: attempt }, (_, i) =>
+          storeKeys.telegramPreview(botId, updateId, i + 1),
+        );
+        const records = await withStore('read', () => store.getMany<SentMessage[]>(attempts));
+        return records.findLast((messages) => messages !== undefined) ?? [];
       } catch (error) {
         log.debug({ err: error }, 'could not read what an earlier attempt sent');
         return [];
@@ -55,7 +84,9 @@ export function previewRecordFor(store: Store, update: RecordedUpdate, log: Logg
       } catch (error) {
         log.debug({ err: error }, 'could not record the messages sent');
       }
+      return isCurrent();
     },
+    isCurrent,
     async markDelivered() {
       try {
         await withStore('write', () => store.set(deliveredKey, true, recordTtlMs));
@@ -64,8 +95,8 @@ export function previewRecordFor(store: Store, update: RecordedUpdate, log: Logg
       }
     },
     async wasDelivered() {
-      // Read on every attempt, not only on a replay: an update can come back looking new (the kill soak saw one
-      // answered twice after two kills in a row), and one read is cheaper than a repeated answer.
+      // Read on every attempt, not only on a later one: an update the store could not queue is handled at once
+      // as a first attempt, and may still be stored and handed out again as a first attempt (see the webhook).
       try {
         return (await withStore('read', () => store.get<boolean>(deliveredKey))) === true;
       } catch (error) {

@@ -8,7 +8,7 @@ import { consumeThrottled, PreviewSkipped } from '../shared/throttled-answer.ts'
 import { withoutRetries } from './api-retries.ts';
 import { isMethodMissing, isParseError, isPassingFault, retryAfterMs } from './errors.ts';
 import { feedbackKeyboard, telegramHandoff } from './feedback.ts';
-import { createMessageTrail } from './message-trail.ts';
+import { createMessageTrail, ReplyTakenOver } from './message-trail.ts';
 import { previewRecordFor } from './preview-record.ts';
 import { escapeHtml, htmlToPlainText, renderTelegramAnswer, renderTelegramPreview } from './render.ts';
 import type { ReplyPlace } from './routing.ts';
@@ -75,11 +75,11 @@ export async function streamAnswer(
    * The turn's events, rendered in `language`; `signal` is the one the turn was started with: once it aborts
    * (the bot is shutting down) the partial answer is delivered with a note saying so. `updateId` is the update
    * asking: the messages sent for it are recorded, so answering it again after a kill edits them (see
-   * `PreviewRecord`); `replay` says whether an earlier attempt may have sent some already.
+   * `PreviewRecord`); `attempt` counts the processes that started on it (1 the first time).
    */
   request: {
     updateId: number;
-    replay: boolean;
+    attempt: number;
     events: AsyncIterable<TurnEvent>;
     language: ReplyLanguage;
     signal: AbortSignal;
@@ -90,13 +90,14 @@ export async function streamAnswer(
   const isPrivate = place.chatType === 'private';
   const record = previewRecordFor(
     services.store,
-    { botId: context.botId, updateId: request.updateId, replay: request.replay },
+    { botId: context.botId, updateId: request.updateId, attempt: request.attempt },
     log,
   );
   const trail = createMessageTrail(api, place, log, {
     minGapMs: isPrivate ? 0 : context.timing.messageGapMs,
     earlier: await record.load(),
     onChange: record.save,
+    isCurrent: record.isCurrent,
   });
   let useDrafts = isPrivate && context.drafts.available;
   const draftId = context.drafts.nextId++;
@@ -116,6 +117,8 @@ export async function streamAnswer(
   /** A draft in a private chat, else the trail's messages; a rate limit is the caller's to handle. */
   const showPreview = async (preview: string[]) => {
     if (useDrafts) {
+      // Drafts go around the trail: an attempt a later one took over stops drawing them here.
+      if (!(await record.isCurrent())) throw new ReplyTakenOver();
       try {
         return await showDraft(preview.at(-1) as string);
       } catch (error) {
@@ -153,6 +156,8 @@ export async function streamAnswer(
         }
       },
       onUpdateError(error) {
+        // Taken over: the final `show` stops this attempt too.
+        if (error instanceof ReplyTakenOver) return;
         log.warn({ err: error }, 'preview update failed; waiting for the end');
       },
     });

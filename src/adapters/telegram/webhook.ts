@@ -11,7 +11,7 @@ import { startQueueConsumer } from '../shared/queue-consumer.ts';
 import type { TelegramBot } from './bot.ts';
 import { sequenceKeyOf } from './routing.ts';
 import type { TelegramServices } from './services.ts';
-import { handleUpdateFully, maxReplayAgeMs, mayReplay } from './update-handling.ts';
+import { handleUpdateFully, maxReplayAgeMs, mayReplay, unqueuedAttempt } from './update-handling.ts';
 
 /** The Telegram webhook as one instance serves it. */
 export interface TelegramWebhook {
@@ -85,7 +85,8 @@ function parseUpdate(body: string): Update | undefined {
  * died is answered by whoever takes it over. One conversation's updates are started one after another in the
  * order they arrived, whichever instance holds them. Telegram does not wait for the answer, and holding the
  * request open would make it redeliver slow answers. If the store is down the update is handed to the bot
- * directly, as a possible duplicate beats silence. grammY's `webhookCallback` is not used because it answers
+ * directly, as a possible duplicate beats silence: as the latest attempt there can be (`unqueuedAttempt`), so a
+ * copy the store kept after all leaves the chat to it. grammY's `webhookCallback` is not used because it answers
  * the request only after the whole update has been handled.
  * @see https://core.telegram.org/bots/api#setwebhook
  */
@@ -114,7 +115,7 @@ export function createTelegramWebhook(
         if (!mayReplay(update.update_id, earlier, updateLog, Date.now())) return;
         updateLog.info({ attempts }, 'answering an update a stopped instance left unanswered');
       }
-      await handleUpdateFully(bot, update, updateLog, { replay: attempts > 1 });
+      await handleUpdateFully(bot, update, updateLog, { attempt: attempts });
     },
   });
   let serving = true;
@@ -136,7 +137,8 @@ export function createTelegramWebhook(
     );
     handOffs = queueing;
     return queueing.then((admission) => {
-      if (admission === 'unqueued') void handleUpdateFully(bot, update, updateLog);
+      if (admission === 'unqueued')
+        void handleUpdateFully(bot, update, updateLog, { attempt: unqueuedAttempt });
       else if (admission === 'finished')
         updateLog.info('redelivered update already taken and answered; ignored');
       else if (admission === 'pending') {
