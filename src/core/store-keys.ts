@@ -53,9 +53,13 @@ export const storeKeys = {
   discordResumeClaim: (id: string, owner: string) => `discord:resume:${id}:${owner}`,
   /** The durable queue of a Telegram bot's webhook updates (a Redis stream or a SQLite table). Items: 24 hours. */
   telegramUpdateQueue: (botId: number) => `telegram:${botId}:updates`,
-  /** The messages one attempt at answering an update sent (1 the first), so a later one edits them. TTL: 24 hours. */
+  /**
+   * The messages one attempt at answering an update sent (1 the first), so a later one edits them. The first
+   * attempt's key is the one versions before per-attempt records used for every attempt, so a replay just after
+   * an upgrade still finds what the old version sent. TTL: 24 hours.
+   */
   telegramPreview: (botId: number, updateId: number, attempt: number) =>
-    `telegram:${botId}:preview:${updateId}:${attempt}`,
+    `telegram:${botId}:preview:${updateId}${attempt === 1 ? '' : `:${attempt}`}`,
   /** The latest attempt at answering an update: an earlier one still running stops. TTL: 24 hours. */
   telegramAttempt: (botId: number, updateId: number) => `telegram:${botId}:preview:${updateId}:attempt`,
   /** Written once an update's final reply is delivered, so a replay stops there. TTL: 24 hours. */

@@ -140,6 +140,26 @@ describe('a Telegram update', () => {
     expect(logs.entries().map((entry) => entry.msg)).not.toContain('message deleted; sending anew');
   });
 
+  it('handled again just after an upgrade edits the preview the previous version recorded', async ({
+    cleanups,
+  }) => {
+    const { telegram, store, bot } = await botReadingTheStore(cleanups);
+    const update = telegram.makeMessageUpdate({ chat: group, from: ada, text: questionIn(group) });
+    await handleUpdateFully(bot, update, log);
+    await store.delete(storeKeys.telegramDelivered(bot.botInfo.id, update.update_id));
+    // Versions before per-attempt records kept one record per update under this key, written as a literal: it
+    // is what such a version left in the store when it was killed.
+    const legacyKey = `telegram:${bot.botInfo.id}:preview:${update.update_id}`;
+    const left = await store.get<Array<{ messageId: number }>>(legacyKey);
+    expect(left?.map((message) => message.messageId)).toEqual(
+      telegram.botMessages(group.id).map((message) => message.message_id),
+    );
+    await handleUpdateFully(bot, storedCopy(update), log, { attempt: 2 });
+    expect(telegram.botMessages(group.id).map((message) => message.text)).toEqual([
+      expect.stringMatching(groundedAnswer),
+    ]);
+  });
+
   for (const chat of [adaChat, group] as FakeChat[]) {
     it(`taken over by a later attempt while its first message was on the way leaves the chat to that one (${chat.type})`, async ({
       cleanups,
