@@ -1,8 +1,10 @@
 import {
   type ChatInputCommandInteraction,
+  DiscordAPIError,
   type Interaction,
   type MessageContextMenuCommandInteraction,
   MessageFlags,
+  RESTJSONErrorCodes,
 } from 'discord.js';
 import {
   type CommandContext,
@@ -26,7 +28,7 @@ import { handleFeedbackButton } from './feedback.ts';
 import type { HandlerOptions } from './handler-options.ts';
 import { questionFromMessage } from './messages.ts';
 import { renderDiscordText } from './render.ts';
-import { interactionSurface } from './surfaces.ts';
+import { interactionSurface, unacknowledgedSurface } from './surfaces.ts';
 
 type CommandInteraction = ChatInputCommandInteraction | MessageContextMenuCommandInteraction;
 
@@ -101,6 +103,27 @@ async function tellPrivately(
 }
 
 /**
+ * Defers the reply (ephemerally if asked); false when Discord no longer knows the interaction (10062: the
+ * deferral came after its 3-second window, e.g. from a process slowed down or just restarted). The question is
+ * then still answered, outside the interaction (see `unacknowledgedSurface`); any other failure throws.
+ */
+async function acknowledge(
+  interaction: CommandInteraction,
+  ephemeral: boolean,
+  log: Logger,
+): Promise<boolean> {
+  try {
+    await interaction.deferReply(ephemeral ? { flags: MessageFlags.Ephemeral } : {});
+    return true;
+  } catch (error) {
+    if (!(error instanceof DiscordAPIError && error.code === RESTJSONErrorCodes.UnknownInteraction))
+      throw error;
+    reportError(log, error, 'the interaction could no longer be acknowledged; answering outside it');
+    return false;
+  }
+}
+
+/**
  * Handles slash commands, the "Ask Poquan" message command and the 👍 / 👎 buttons under answers. Commands that
  * stream an answer are deferred at once (publicly, or ephemerally with their `private` option), then streamed;
  * other commands answer ephemerally. Every path ends with a visible message: the one error boundary below turns
@@ -130,10 +153,10 @@ export async function handleInteraction(interaction: Interaction, options: Handl
   const streams = command?.spec.streams === true;
   const ephemeral = !streams || command?.args.private === true;
   // Acknowledge first: Discord's 3-second window is the one deadline nothing can make up for later.
-  await interaction.deferReply(ephemeral ? { flags: MessageFlags.Ephemeral } : {});
+  const acknowledged = await acknowledge(interaction, ephemeral, log);
   // Set once the reply is a question being answered: from then on a restart would resume it.
   let inFlightId: string | undefined;
-  const surface = interactionSurface(
+  const webhookSurface = interactionSurface(
     interaction.client.rest,
     options.previewRest,
     {
@@ -147,6 +170,7 @@ export async function handleInteraction(interaction: Interaction, options: Handl
       if (inFlightId) await options.inFlight.note(inFlightId, { answerMessageId });
     },
   );
+  const surface = acknowledged ? webhookSurface : unacknowledgedSurface(webhookSurface);
   const conversationId = contextConversationId({
     channelId: interaction.channelId ?? interaction.user.id,
     isThread: interaction.channel?.isThread() ?? false,
@@ -157,7 +181,9 @@ export async function handleInteraction(interaction: Interaction, options: Handl
   });
   const language = languageOf(command?.words ?? '', locale);
   const tell = (chunks: string[]) =>
-    ephemeral ? deliverMessages(surface, chunks, log) : tellPrivately(interaction, surface, chunks, log);
+    ephemeral || !acknowledged
+      ? deliverMessages(surface, chunks, log)
+      : tellPrivately(interaction, surface, chunks, log);
   try {
     const reply = await runCommand(
       command,
