@@ -152,10 +152,42 @@ export async function handleInteraction(interaction: Interaction, options: Handl
   const command = commandOf(interaction);
   const streams = command?.spec.streams === true;
   const ephemeral = !streams || command?.args.private === true;
-  // Acknowledge first: Discord's 3-second window is the one deadline nothing can make up for later.
-  const acknowledged = await acknowledge(interaction, ephemeral, log);
-  // Set once the reply is a question being answered: from then on a restart would resume it.
-  let inFlightId: string | undefined;
+  const conversationId = contextConversationId({
+    channelId: interaction.channelId ?? interaction.user.id,
+    isThread: interaction.channel?.isThread() ?? false,
+    isDm: !interaction.inGuild(),
+    userId: interaction.user.id,
+    // Only a question asked privately lives apart; /sources and /reset act on the public conversation.
+    isPrivate: streams && ephemeral,
+  });
+  const language = languageOf(command?.words ?? '', locale);
+  // A question to answer is recorded while the deferral is on its way, not after: a process killed once Discord
+  // has the acknowledgement leaves a record the next one finishes, instead of "thinking…" for good.
+  const inFlightId = streams && command?.words.trim() ? `interaction:${interaction.id}` : undefined;
+  const [deferral] = await Promise.allSettled([
+    // Acknowledge first: Discord's 3-second window is the one deadline nothing can make up for later.
+    acknowledge(interaction, ephemeral, log),
+    inFlightId &&
+      options.inFlight.begin({
+        id: inFlightId,
+        kind: 'interaction',
+        startedAt: interaction.createdTimestamp,
+        question: command?.words ?? '',
+        conversationId,
+        language,
+        isPrivate: ephemeral,
+        channelId: interaction.channelId,
+        guildId: interaction.guildId,
+        userId: interaction.user.id,
+        applicationId: interaction.applicationId,
+        token: interaction.token,
+      }),
+  ]);
+  if (deferral.status === 'rejected') {
+    if (inFlightId) await options.inFlight.finish(inFlightId);
+    throw deferral.reason;
+  }
+  const acknowledged = deferral.value;
   const webhookSurface = interactionSurface(
     interaction.client.rest,
     options.previewRest,
@@ -171,15 +203,6 @@ export async function handleInteraction(interaction: Interaction, options: Handl
     },
   );
   const surface = acknowledged ? webhookSurface : unacknowledgedSurface(webhookSurface);
-  const conversationId = contextConversationId({
-    channelId: interaction.channelId ?? interaction.user.id,
-    isThread: interaction.channel?.isThread() ?? false,
-    isDm: !interaction.inGuild(),
-    userId: interaction.user.id,
-    // Only a question asked privately lives apart; /sources and /reset act on the public conversation.
-    isPrivate: streams && ephemeral,
-  });
-  const language = languageOf(command?.words ?? '', locale);
   const tell = (chunks: string[]) =>
     ephemeral || !acknowledged
       ? deliverMessages(surface, chunks, log)
@@ -204,21 +227,6 @@ export async function handleInteraction(interaction: Interaction, options: Handl
       await tell(renderDiscordText(reply.text));
       return;
     }
-    inFlightId = `interaction:${interaction.id}`;
-    await options.inFlight.begin({
-      id: inFlightId,
-      kind: 'interaction',
-      startedAt: interaction.createdTimestamp,
-      question: reply.question,
-      conversationId,
-      language: reply.language,
-      isPrivate: ephemeral,
-      channelId: interaction.channelId,
-      guildId: interaction.guildId,
-      userId: interaction.user.id,
-      applicationId: interaction.applicationId,
-      token: interaction.token,
-    });
     const { messageIds, done } = await streamAnswer(surface, reply, options, interaction.guildId);
     if (!ephemeral && interaction.inGuild()) {
       const answer = { conversationId, askerId: interaction.user.id, turn: turnOf(done.question, done) };
