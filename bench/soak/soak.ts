@@ -383,6 +383,10 @@ const tables: Table[] = [
         'lost questions that were waiting for their reply at a kill',
         `${lostQuestions.filter((q) => unsettledAtKills(q).length > 0).length} of ${lostQuestions.length}`,
       ],
+      [
+        'lost /asks the bot never acknowledged (Discord said the application did not respond)',
+        `${lostQuestions.filter((q) => q.acknowledged === false).length} of ${lostQuestions.length}`,
+      ],
       ['model requests', String(report.prompts.length)],
       [
         'webhook POSTs · failed or unanswered (re-posted)',

@@ -489,6 +489,10 @@ function collectReplies(): void {
       const own = sources.get(question);
       const next = sources.get(asked[i + 1] as AskedQuestion);
       if (!own) return;
+      if (own.token) {
+        const callback = `/${own.token}/callback`;
+        question.acknowledged = discord.requests.some((r) => r.path.endsWith(callback) && r.status < 400);
+      }
       for (const message of discordVisible(
         id,
         own.since,
