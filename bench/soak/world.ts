@@ -153,12 +153,15 @@ function scanActivity(): void {
     }
   }
 }
-/** Deletes an interaction's original response as soon as there is one (within 5 s). */
+/**
+ * Deletes an interaction's original response soon after there is one (within 5 s), if it is still in progress:
+ * a finished answer someone deleted is gone for everyone, and no bot should post it again.
+ */
 async function deleteOriginalOnceShown(token: string): Promise<void> {
   await waitUntil(() => discord.originalMessage(token) !== undefined, 5000);
   await delay(200);
   const original = discord.originalMessage(token);
-  if (original) discord.messages.delete(original.id);
+  if (original && isDiscordPreview(original.content)) discord.messages.delete(original.id);
 }
 
 const quietFor = (key: string) => performance.now() - (lastActivity.get(key) ?? 0);
