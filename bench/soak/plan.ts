@@ -133,6 +133,11 @@ export interface AskedQuestion {
   settledAt?: number;
   /** Telegram only: when the fake first posted the question's update to the webhook. */
   deliveredAt?: number;
+  /**
+   * `/ask` only: whether Discord received the bot's response to the interaction (its deferral). Without one,
+   * Discord shows the asker that the application did not respond and never sends the event again.
+   */
+  acknowledged?: boolean;
   /** The final (not in-progress) messages the bot left for this question. */
   finalReplies: string[];
   /** The bot's messages for this question whose last content is still an in-progress preview. */

@@ -354,7 +354,7 @@ const tables: Table[] = [
       `Poquan as real processes of the compiled runtime (node bin/poquan.js start): two Telegram webhook instances behind a round-robin loopback load balancer and one Discord process, sharing one redis-server; the shipped knowledge, answer cache and rate limit off (every question reaches the model), LLM_TIMEOUT_MS=3000, BUDGET_USER_DAILY_TOKENS=${plan.userDailyTokens}. The fakes and the users run in a child process; the fake Telegram posts each update to the webhook and re-posts it ${0.5} s after a failed or unanswered POST.`,
       plan.webhookKills + plan.discordKills === 0
         ? 'No kills (--kills 0): the baseline of the same deployment.'
-        : `Kills: ${plan.webhookKills} SIGKILLs of a random webhook instance and ${plan.discordKills} of the Discord process, each after a random number of questions asked (15–85% of the run), each restarted at once on the same port. While the Discord process is down its users wait before asking (Discord drops what is sent to an offline bot); questions already asked stay as they are.`,
+        : `Kills: ${plan.webhookKills} SIGKILLs of a random webhook instance and ${plan.discordKills} of the Discord process, each after a random number of questions asked (15–85% of the run), each restarted at once on the same port. While the Discord process is down its users wait before asking (Discord drops what is sent to an offline bot); questions already asked stay as they are. The Discord kill waits until what users sent has arrived and each /ask has been acknowledged or its 3-second window is over: an /ask its process dies before acknowledging is lost to any bot (Discord tells the asker the application did not respond and never sends it again).`,
       'Lost: no final reply by the end. Answered twice: more than one final reply. A reply is a Telegram message of the bot replying to the question (in private chats, the bot\'s messages before the next question); on Discord the interaction\'s original response and follow-ups, the messages the bot posted in the channel before the next question, and for a private question a fallback DM; deleted messages excluded. Frozen preview: such a message whose last content is still in progress (Telegram: the "💭 Thinking…" reasoning preview and no vote buttons; Discord: empty, "💭 Thinking…" or ending in the cursor); the original response of an interaction whose token a fault expired is not counted (Discord shows it as failed; no bot can edit it).',
       "Private turns leaked: a prompt the fake model received that carries a /ask private:true question's tag while answering another user's question (or an untagged one).",
       'Heap: heapUsed of each Poquan process after a full garbage collection (through its inspector), as it becomes ready and every tenth of the questions; within each process life, the first sample is warm-up and not compared.',
@@ -382,6 +382,10 @@ const tables: Table[] = [
       [
         'lost questions that were waiting for their reply at a kill',
         `${lostQuestions.filter((q) => unsettledAtKills(q).length > 0).length} of ${lostQuestions.length}`,
+      ],
+      [
+        'lost /asks the bot never acknowledged (Discord said the application did not respond)',
+        `${lostQuestions.filter((q) => q.acknowledged === false).length} of ${lostQuestions.length}`,
       ],
       ['model requests', String(report.prompts.length)],
       [

@@ -153,15 +153,33 @@ function scanActivity(): void {
     }
   }
 }
-/** Deletes an interaction's original response as soon as there is one (within 5 s). */
+/**
+ * Deletes an interaction's original response soon after there is one (within 5 s), if it is still in progress:
+ * a finished answer someone deleted is gone for everyone, and no bot should post it again.
+ */
 async function deleteOriginalOnceShown(token: string): Promise<void> {
   await waitUntil(() => discord.originalMessage(token) !== undefined, 5000);
   await delay(200);
   const original = discord.originalMessage(token);
-  if (original) discord.messages.delete(original.id);
+  if (original && isDiscordPreview(original.content)) discord.messages.delete(original.id);
 }
 
 const quietFor = (key: string) => performance.now() - (lastActivity.get(key) ?? 0);
+
+/** Discord's window for a bot to acknowledge an interaction; after it, the asker is told it did not respond. */
+const acknowledgeWindowMs = 3000;
+
+/** Resolves once every `/ask` sent so far has been acknowledged (or refused: too late), or is past its window. */
+function untilAsksAcknowledged(): Promise<boolean> {
+  const awaited = () =>
+    [...sources.values()].filter(
+      ({ token, since }) => token !== undefined && performance.now() - since < acknowledgeWindowMs,
+    );
+  return waitUntil(
+    () => awaited().every(({ token }) => discord.requests.some((r) => r.path.endsWith(`/${token}/callback`))),
+    acknowledgeWindowMs,
+  );
+}
 
 /** Polls `check` every 50 ms until it holds or `timeoutMs` passes; resolves whether it held. */
 async function waitUntil(check: () => boolean, timeoutMs: number): Promise<boolean> {
@@ -489,6 +507,10 @@ function collectReplies(): void {
       const own = sources.get(question);
       const next = sources.get(asked[i + 1] as AskedQuestion);
       if (!own) return;
+      if (own.token) {
+        const callback = `/${own.token}/callback`;
+        question.acknowledged = discord.requests.some((r) => r.path.endsWith(callback) && r.status < 400);
+      }
       for (const message of discordVisible(
         id,
         own.since,
@@ -515,8 +537,13 @@ process.on('message', (request: WorldRequest) => {
       reopenDiscord = resolve;
     });
     // A question sent in the last instant before the kill reaches a process that has not yet read it, and
-    // Discord never redelivers an event to a new session: the kill waits until what was sent has arrived.
-    setTimeout(() => send({ type: 'discord-paused' }), discordSettleMs);
+    // Discord never redelivers an event to a new session: the kill waits until what was sent has arrived. An
+    // /ask a loaded process has not acknowledged yet is lost to any bot if it dies now (Discord tells the asker
+    // the application did not respond): the kill also waits for each acknowledgement, or the end of its window.
+    setTimeout(
+      () => void untilAsksAcknowledged().then(() => send({ type: 'discord-paused' })),
+      discordSettleMs,
+    );
   } else if (request.type === 'resume-discord') {
     reopenDiscord?.();
   } else if (request.type === 'report') {

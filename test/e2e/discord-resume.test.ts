@@ -237,6 +237,48 @@ describe('Discord after kill -9', () => {
     expect(askedFrom(llm, 1)).toEqual([questions.public]);
   }, 120_000);
 
+  it('finishes an /ask whose process was killed once Discord had its deferral, before the bot heard back', async ({
+    cleanups,
+  }) => {
+    const { discord, llm, storeUrl, start } = await setUp(cleanups);
+    const first = await start();
+    // Discord takes the deferral (the asker sees "thinking…") but its answer never reaches the process.
+    const release = discord.holdNext('POST /interactions/*/*/callback');
+    const ask = discord.sendSlashCommand({
+      place: discord.channel,
+      user: asker,
+      name: 'ask',
+      options: { question: questions.public },
+    });
+    const store = await openStore(storeUrl);
+    cleanups.push(() => store.close());
+    const recorded = async () =>
+      (await store.membersOf(storeKeys.discordInFlightIndex)).includes(`interaction:${ask.id}`);
+    await until(
+      () => discord.requests.some((r) => r.path.endsWith(`/${ask.token}/callback`)),
+      'the deferral to reach Discord',
+      20_000,
+    );
+    // The kill comes once the process has taken note of the question, while its deferral is still unanswered.
+    for (let tries = 0; !(await recorded()); tries++) {
+      if (tries === 100) throw new Error('the question was never recorded as in flight');
+      await new Promise((done) => setTimeout(done, 100));
+    }
+    expect(await first.stop('SIGKILL')).toBeNull();
+    release();
+    expect(discord.originalMessage(ask.token)?.content).toBe('');
+
+    await start();
+    await until(
+      () => /\n-# Sources: /.test(discord.originalMessage(ask.token)?.content ?? ''),
+      'the interrupted answer to be finished',
+      40_000,
+    );
+    expect(discord.originalMessage(ask.token)?.content).toMatch(groundedAnswer);
+    expect(askedFrom(llm, 0)).toEqual([questions.public]);
+    expect(discord.requests.filter((r) => r.method === 'POST' && r.path.includes('/messages'))).toEqual([]);
+  }, 120_000);
+
   it('ends answers too old to finish with a sentence where Discord still allows an edit, and logs the rest', async ({
     cleanups,
   }) => {

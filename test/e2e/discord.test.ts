@@ -515,6 +515,46 @@ describe('Discord adapter', () => {
     expect(discord.requests.some((r) => r.path === publicChannel)).toBe(false);
   });
 
+  it('answers in the channel, or by DM when private, when Discord no longer takes the deferral', async ({
+    cleanups,
+  }) => {
+    // The deferral arrives after the 3-second window (a slow or just restarted process): 10062, and Discord shows
+    // the asker that the application did not respond. The question is still answered where the asker sees it.
+    const { discord } = await start(cleanups);
+    discord.failNext('POST /interactions/*/*/callback', 2, discordErrors.unknownInteraction());
+    const publicAsk = discord.sendSlashCommand({
+      place: discord.channel,
+      user: asker,
+      name: 'ask',
+      options: { question: 'Who founded DeepSeek?' },
+    });
+    const inChannel = await discord.waitForRequest(
+      (r) => r.method === 'POST' && r.path === `/channels/${publicAsk.channel_id}/messages` && hasSources(r),
+    );
+    expect(inChannel.body.content).toContain('Liang Wenfeng');
+    expect(inChannel.body.allowed_mentions).toEqual({ parse: [] });
+    discord.sendSlashCommand({
+      place: discord.channel,
+      user: asker,
+      name: 'ask',
+      options: { question: 'Who founded DeepSeek?', private: true },
+    });
+    const dm = await discord.waitForRequest((r) => r.method === 'POST' && r.path === '/users/@me/channels');
+    expect(dm.body).toEqual({ recipient_id: asker.id });
+    const sent = await discord.waitForRequest(
+      (r) => r.method === 'POST' && r.path === `/channels/${dm.response?.id}/messages` && hasSources(r),
+    );
+    expect(sent.body.content).toContain('Liang Wenfeng');
+    const callbacks = discord.requests.filter((r) => r.path.endsWith('/callback'));
+    expect(callbacks.map((r) => r.status)).toEqual([404, 404]);
+    // Nothing went through the dead webhooks, and the public answer was posted once.
+    expect(discord.requests.filter((r) => r.path.startsWith('/webhooks/'))).toEqual([]);
+    const channelPosts = discord.requests.filter(
+      (r) => r.path === `/channels/${publicAsk.channel_id}/messages`,
+    );
+    expect(channelPosts).toHaveLength(1);
+  });
+
   it('refuses a question over the per-user rate limit privately', async ({ cleanups }) => {
     const { discord } = await start(cleanups, { RATE_LIMIT_PER_MINUTE: '1' });
     const first = discord.sendSlashCommand({

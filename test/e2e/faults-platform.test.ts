@@ -183,12 +183,22 @@ describe.concurrent('Discord platform faults', () => {
     expect(await bot.mention(question, bot.discord.thread)).toEqual([expect.stringMatching(normalAnswer)]);
   });
 
-  it('cannot answer an interaction Discord no longer knows (10062), but answers the next one', async ({
+  it('answers in the channel an interaction Discord no longer knows (10062), and the next one as usual', async ({
     cleanups,
   }) => {
     const bot = await startDiscordHarness(cleanups);
     bot.discord.failNext('POST /interactions/*/*/callback', 1, discordErrors.unknownInteraction());
-    expect(await bot.askSlash(question)).toEqual([]);
+    const interaction = bot.discord.sendSlashCommand({
+      place: bot.discord.channel,
+      user: bot.user,
+      name: 'ask',
+      options: { question },
+    });
+    const posted = await bot.discord.waitForRequest(
+      (r) => r.method === 'POST' && r.path === `/channels/${interaction.channel_id}/messages`,
+      10_000,
+    );
+    expect(posted.body.content).toMatch(normalAnswer);
     expect(bot.logs.errors()).toEqual([]);
     expect(await bot.askSlash(question)).toEqual([expect.stringMatching(normalAnswer)]);
   });

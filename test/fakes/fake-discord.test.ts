@@ -216,6 +216,26 @@ describe('fake Discord REST', () => {
     expect(sent.status).toBe(200);
   });
 
+  it('carries out a held call at once but answers it only when released', async () => {
+    const release = fake.holdNext('POST /channels/*/messages');
+    const channelId = 'channel' in fake.channel ? fake.channel.channel.id : '';
+    let answered = false;
+    const held = rest('POST', `/channels/${channelId}/messages`, { content: 'held' }).then((response) => {
+      answered = true;
+      return response;
+    });
+    const posted = () => [...fake.messages.values()].filter((m) => m.content === 'held');
+    for (let tries = 0; posted().length === 0 && tries < 100; tries++) {
+      await new Promise((done) => setTimeout(done, 20));
+    }
+    expect(posted()).toHaveLength(1);
+    expect(answered).toBe(false);
+    release();
+    expect(((await (await held).json()) as APIMessage).id).toBe(posted()[0]?.id);
+    // Only the next matching call is held.
+    expect((await rest('POST', `/channels/${channelId}/messages`, { content: 'next' })).status).toBe(200);
+  });
+
   it('keeps replies linked to the message they answer', async () => {
     const question = fake.sendUserMessage({ place: fake.channel, author: fakeUser(), content: 'q' });
     const reply = await (

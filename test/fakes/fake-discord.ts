@@ -185,6 +185,8 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
     guild: new Map<string, Record<string, unknown>[]>(),
   };
   const failures: Failure[] = [];
+  /** Calls handled as usual whose response waits until `released` (see `holdNext`). */
+  const holds: Array<{ pattern: RegExp; released: Promise<void> }> = [];
   const listeners = new Set<(request: RecordedRequest) => void>();
   const sockets = new Set<WebSocket>();
   /** Each identified session and the shard `[id, count]` it identified as. */
@@ -630,6 +632,8 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
     }
     recorded.status = result.status;
     recorded.response = result.body;
+    const hold = holds.findIndex((h) => h.pattern.test(key));
+    if (hold >= 0) await holds.splice(hold, 1)[0]?.released;
     send(response, result);
     for (const listener of listeners) listener(recorded);
   };
@@ -747,6 +751,19 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
     /** Makes the next `n` calls matching `pattern` (`METHOD /path`, `*` = one segment) answer `response`. */
     failNext(pattern: string | RegExp, n: number, response: FakeResponse): void {
       failures.push({ pattern: routePattern(pattern), remaining: n, response });
+    },
+
+    /**
+     * Carries out the next call matching `pattern` as usual, but holds its response back until the returned
+     * function is called: Discord has done what was asked, and the caller doesn't know it yet.
+     */
+    holdNext(pattern: string | RegExp): () => void {
+      let release = () => {};
+      const released = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      holds.push({ pattern: routePattern(pattern), released });
+      return release;
     },
 
     /** Resolves once a client has identified (immediately if one has). */

@@ -1,8 +1,10 @@
 import {
   type ChatInputCommandInteraction,
+  DiscordAPIError,
   type Interaction,
   type MessageContextMenuCommandInteraction,
   MessageFlags,
+  RESTJSONErrorCodes,
 } from 'discord.js';
 import {
   type CommandContext,
@@ -26,7 +28,7 @@ import { handleFeedbackButton } from './feedback.ts';
 import type { HandlerOptions } from './handler-options.ts';
 import { questionFromMessage } from './messages.ts';
 import { renderDiscordText } from './render.ts';
-import { interactionSurface } from './surfaces.ts';
+import { interactionSurface, unacknowledgedSurface } from './surfaces.ts';
 
 type CommandInteraction = ChatInputCommandInteraction | MessageContextMenuCommandInteraction;
 
@@ -101,6 +103,27 @@ async function tellPrivately(
 }
 
 /**
+ * Defers the reply (ephemerally if asked); false when Discord no longer knows the interaction (10062: the
+ * deferral came after its 3-second window, e.g. from a process slowed down or just restarted). The question is
+ * then still answered, outside the interaction (see `unacknowledgedSurface`); any other failure throws.
+ */
+async function acknowledge(
+  interaction: CommandInteraction,
+  ephemeral: boolean,
+  log: Logger,
+): Promise<boolean> {
+  try {
+    await interaction.deferReply(ephemeral ? { flags: MessageFlags.Ephemeral } : {});
+    return true;
+  } catch (error) {
+    if (!(error instanceof DiscordAPIError && error.code === RESTJSONErrorCodes.UnknownInteraction))
+      throw error;
+    reportError(log, error, 'the interaction could no longer be acknowledged; answering outside it');
+    return false;
+  }
+}
+
+/**
  * Handles slash commands, the "Ask Poquan" message command and the 👍 / 👎 buttons under answers. Commands that
  * stream an answer are deferred at once (publicly, or ephemerally with their `private` option), then streamed;
  * other commands answer ephemerally. Every path ends with a visible message: the one error boundary below turns
@@ -129,11 +152,43 @@ export async function handleInteraction(interaction: Interaction, options: Handl
   const command = commandOf(interaction);
   const streams = command?.spec.streams === true;
   const ephemeral = !streams || command?.args.private === true;
-  // Acknowledge first: Discord's 3-second window is the one deadline nothing can make up for later.
-  await interaction.deferReply(ephemeral ? { flags: MessageFlags.Ephemeral } : {});
-  // Set once the reply is a question being answered: from then on a restart would resume it.
-  let inFlightId: string | undefined;
-  const surface = interactionSurface(
+  const conversationId = contextConversationId({
+    channelId: interaction.channelId ?? interaction.user.id,
+    isThread: interaction.channel?.isThread() ?? false,
+    isDm: !interaction.inGuild(),
+    userId: interaction.user.id,
+    // Only a question asked privately lives apart; /sources and /reset act on the public conversation.
+    isPrivate: streams && ephemeral,
+  });
+  const language = languageOf(command?.words ?? '', locale);
+  // A question to answer is recorded while the deferral is on its way, not after: a process killed once Discord
+  // has the acknowledgement leaves a record the next one finishes, instead of "thinking…" for good.
+  const inFlightId = streams && command?.words.trim() ? `interaction:${interaction.id}` : undefined;
+  const [deferral] = await Promise.allSettled([
+    // Acknowledge first: Discord's 3-second window is the one deadline nothing can make up for later.
+    acknowledge(interaction, ephemeral, log),
+    inFlightId &&
+      options.inFlight.begin({
+        id: inFlightId,
+        kind: 'interaction',
+        startedAt: interaction.createdTimestamp,
+        question: command?.words ?? '',
+        conversationId,
+        language,
+        isPrivate: ephemeral,
+        channelId: interaction.channelId,
+        guildId: interaction.guildId,
+        userId: interaction.user.id,
+        applicationId: interaction.applicationId,
+        token: interaction.token,
+      }),
+  ]);
+  if (deferral.status === 'rejected') {
+    if (inFlightId) await options.inFlight.finish(inFlightId);
+    throw deferral.reason;
+  }
+  const acknowledged = deferral.value;
+  const webhookSurface = interactionSurface(
     interaction.client.rest,
     options.previewRest,
     {
@@ -147,17 +202,11 @@ export async function handleInteraction(interaction: Interaction, options: Handl
       if (inFlightId) await options.inFlight.note(inFlightId, { answerMessageId });
     },
   );
-  const conversationId = contextConversationId({
-    channelId: interaction.channelId ?? interaction.user.id,
-    isThread: interaction.channel?.isThread() ?? false,
-    isDm: !interaction.inGuild(),
-    userId: interaction.user.id,
-    // Only a question asked privately lives apart; /sources and /reset act on the public conversation.
-    isPrivate: streams && ephemeral,
-  });
-  const language = languageOf(command?.words ?? '', locale);
+  const surface = acknowledged ? webhookSurface : unacknowledgedSurface(webhookSurface);
   const tell = (chunks: string[]) =>
-    ephemeral ? deliverMessages(surface, chunks, log) : tellPrivately(interaction, surface, chunks, log);
+    ephemeral || !acknowledged
+      ? deliverMessages(surface, chunks, log)
+      : tellPrivately(interaction, surface, chunks, log);
   try {
     const reply = await runCommand(
       command,
@@ -178,21 +227,6 @@ export async function handleInteraction(interaction: Interaction, options: Handl
       await tell(renderDiscordText(reply.text));
       return;
     }
-    inFlightId = `interaction:${interaction.id}`;
-    await options.inFlight.begin({
-      id: inFlightId,
-      kind: 'interaction',
-      startedAt: interaction.createdTimestamp,
-      question: reply.question,
-      conversationId,
-      language: reply.language,
-      isPrivate: ephemeral,
-      channelId: interaction.channelId,
-      guildId: interaction.guildId,
-      userId: interaction.user.id,
-      applicationId: interaction.applicationId,
-      token: interaction.token,
-    });
     const { messageIds, done } = await streamAnswer(surface, reply, options, interaction.guildId);
     if (!ephemeral && interaction.inGuild()) {
       const answer = { conversationId, askerId: interaction.user.id, turn: turnOf(done.question, done) };

@@ -116,6 +116,21 @@ export function interactionSurface(
 }
 
 /**
+ * The answer to an interaction Discord refused to have acknowledged (it arrived too late: the 3-second window
+ * had passed, or the token was already dead): Discord shows the asker that the application did not respond, and
+ * its webhook takes nothing. Everything goes where `surface`'s fallback goes (the channel, or the asker's DMs
+ * for a private answer), with no live preview, so the asker still sees the answer.
+ */
+export function unacknowledgedSurface(surface: AnswerSurface): AnswerSurface {
+  return {
+    show: surface.fallback,
+    append: surface.fallback,
+    fallback: surface.fallback,
+    preview: async () => undefined,
+  };
+}
+
+/**
  * The answer to a message: a reply to it, edited while streaming, with follow-ups for the rest. Given the
  * `answerId` of a reply posted earlier (by a process that was killed), it edits that one instead of posting
  * another; if that reply is gone, the answer goes out as a new message.
