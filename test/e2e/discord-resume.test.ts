@@ -125,6 +125,28 @@ async function askAndFreeze(discord: FakeDiscord, llm: FakeLlm) {
   return { publicAsk, privateAsk, mention, reply: replyOf() as APIMessage };
 }
 
+/** Asks one public /ask while the model stalls after a few words, and waits until its preview shows. */
+async function askOneAndFreeze(discord: FakeDiscord, llm: FakeLlm) {
+  llm.enqueue({
+    content: 'Liang Wenfeng founded DeepSeek [1]. '.repeat(6),
+    chunkChars: 6,
+    chunkDelayMs: 250,
+    stallAfterChunks: 9,
+  });
+  const ask = discord.sendSlashCommand({
+    place: discord.channel,
+    user: asker,
+    name: 'ask',
+    options: { question: questions.public },
+  });
+  await until(
+    () => isPreview(discord.originalMessage(ask.token)?.content ?? '') && llm.requests.length === 1,
+    'the answer frozen mid-stream',
+    20_000,
+  );
+  return ask;
+}
+
 /** The bot's replies to `message` (messages that refer to it). */
 function repliesTo(discord: FakeDiscord, message: APIMessage): APIMessage[] {
   return [...discord.messages.values()].filter(
@@ -208,23 +230,7 @@ describe('Discord after kill -9', () => {
   }) => {
     const { discord, llm, start } = await setUp(cleanups, { RATE_LIMIT_PER_MINUTE: '1' });
     const first = await start();
-    llm.enqueue({
-      content: 'Liang Wenfeng founded DeepSeek [1]. '.repeat(6),
-      chunkChars: 6,
-      chunkDelayMs: 250,
-      stallAfterChunks: 9,
-    });
-    const ask = discord.sendSlashCommand({
-      place: discord.channel,
-      user: asker,
-      name: 'ask',
-      options: { question: questions.public },
-    });
-    await until(
-      () => isPreview(discord.originalMessage(ask.token)?.content ?? '') && llm.requests.length === 1,
-      'the answer frozen mid-stream',
-      20_000,
-    );
+    const ask = await askOneAndFreeze(discord, llm);
     expect(await first.stop('SIGKILL')).toBeNull();
 
     await start();
@@ -376,23 +382,7 @@ describe('Discord after kill -9', () => {
   }) => {
     const { discord, llm, storeUrl, start } = await setUp(cleanups);
     const first = await start();
-    llm.enqueue({
-      content: 'Liang Wenfeng founded DeepSeek [1]. '.repeat(6),
-      chunkChars: 6,
-      chunkDelayMs: 250,
-      stallAfterChunks: 9,
-    });
-    const ask = discord.sendSlashCommand({
-      place: discord.channel,
-      user: asker,
-      name: 'ask',
-      options: { question: questions.public },
-    });
-    await until(
-      () => isPreview(discord.originalMessage(ask.token)?.content ?? '') && llm.requests.length === 1,
-      'the answer frozen mid-stream',
-      20_000,
-    );
+    const ask = await askOneAndFreeze(discord, llm);
     expect(await first.stop('SIGKILL')).toBeNull();
 
     // The upgrade: the record is the one the version before the sealing wrote, its interaction token in plain text.
