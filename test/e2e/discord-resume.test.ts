@@ -147,6 +147,13 @@ async function askOneAndFreeze(discord: FakeDiscord, llm: FakeLlm) {
   return ask;
 }
 
+/** The interaction's original response once the resumed answer has finished it (it shows its sources). */
+async function finishedOriginal(discord: FakeDiscord, token: string): Promise<string | undefined> {
+  const content = () => discord.originalMessage(token)?.content;
+  await until(() => /\n-# Sources: /.test(content() ?? ''), 'the interrupted answer to be finished', 40_000);
+  return content();
+}
+
 /** The bot's replies to `message` (messages that refer to it). */
 function repliesTo(discord: FakeDiscord, message: APIMessage): APIMessage[] {
   return [...discord.messages.values()].filter(
@@ -234,12 +241,7 @@ describe('Discord after kill -9', () => {
     expect(await first.stop('SIGKILL')).toBeNull();
 
     await start();
-    await until(
-      () => /\n-# Sources: /.test(discord.originalMessage(ask.token)?.content ?? ''),
-      'the interrupted answer to be finished',
-      40_000,
-    );
-    expect(discord.originalMessage(ask.token)?.content).toMatch(groundedAnswer);
+    expect(await finishedOriginal(discord, ask.token)).toMatch(groundedAnswer);
     expect(askedFrom(llm, 1)).toEqual([questions.public]);
   }, 120_000);
 
@@ -275,12 +277,7 @@ describe('Discord after kill -9', () => {
     expect(discord.originalMessage(ask.token)?.content).toBe('');
 
     await start();
-    await until(
-      () => /\n-# Sources: /.test(discord.originalMessage(ask.token)?.content ?? ''),
-      'the interrupted answer to be finished',
-      40_000,
-    );
-    expect(discord.originalMessage(ask.token)?.content).toMatch(groundedAnswer);
+    expect(await finishedOriginal(discord, ask.token)).toMatch(groundedAnswer);
     expect(askedFrom(llm, 0)).toEqual([questions.public]);
     expect(discord.requests.filter((r) => r.method === 'POST' && r.path.includes('/messages'))).toEqual([]);
   }, 120_000);
@@ -421,12 +418,7 @@ describe('Discord after kill -9', () => {
     expect(JSON.stringify(takenOver)).not.toContain(ask.token);
     look();
 
-    await until(
-      () => /\n-# Sources: /.test(discord.originalMessage(ask.token)?.content ?? ''),
-      'the interrupted answer to be finished',
-      40_000,
-    );
-    expect(discord.originalMessage(ask.token)?.content).toMatch(groundedAnswer);
+    expect(await finishedOriginal(discord, ask.token)).toMatch(groundedAnswer);
     // Delivered through the interaction's webhook, with the token the earlier version kept.
     expect(
       discord.requests.some(

@@ -96,6 +96,15 @@ async function finalReplyTo(discord: FakeDiscord, message: APIMessage): Promise<
 
 const longAnswer = `Liang Wenfeng founded DeepSeek and financed it himself [1]. ${'He built High-Flyer first. '.repeat(8)}`;
 
+/** The answer the bot sent the asker by DM: it opened the DM channel with them, then posted there with sources. */
+async function answerByDm(discord: FakeDiscord) {
+  const dm = await discord.waitForRequest((r) => r.method === 'POST' && r.path === '/users/@me/channels');
+  expect(dm.body).toEqual({ recipient_id: asker.id });
+  return discord.waitForRequest(
+    (r) => r.method === 'POST' && r.path === `/channels/${dm.response?.id}/messages` && hasSources(r),
+  );
+}
+
 describe('Discord readiness', () => {
   it('reports not connected while the gateway is unreachable, though discord.js still says ready', async ({
     cleanups,
@@ -507,10 +516,7 @@ describe('Discord adapter', () => {
       name: 'ask',
       options: { question: 'Who founded DeepSeek?', private: true },
     });
-    const dm = await discord.waitForRequest((r) => r.method === 'POST' && r.path === '/users/@me/channels');
-    expect(dm.body).toEqual({ recipient_id: asker.id });
-    const sent = await discord.waitForRequest((r) => r.method === 'POST' && r.path.endsWith('/messages'));
-    expect(sent.body.content).toContain('-# Sources');
+    expect((await answerByDm(discord)).body.content).toContain('-# Sources');
     const publicChannel = `/channels/${channelIdOf(discord.channel)}/messages`;
     expect(discord.requests.some((r) => r.path === publicChannel)).toBe(false);
   });
@@ -539,12 +545,7 @@ describe('Discord adapter', () => {
       name: 'ask',
       options: { question: 'Who founded DeepSeek?', private: true },
     });
-    const dm = await discord.waitForRequest((r) => r.method === 'POST' && r.path === '/users/@me/channels');
-    expect(dm.body).toEqual({ recipient_id: asker.id });
-    const sent = await discord.waitForRequest(
-      (r) => r.method === 'POST' && r.path === `/channels/${dm.response?.id}/messages` && hasSources(r),
-    );
-    expect(sent.body.content).toContain('Liang Wenfeng');
+    expect((await answerByDm(discord)).body.content).toContain('Liang Wenfeng');
     const callbacks = discord.requests.filter((r) => r.path.endsWith('/callback'));
     expect(callbacks.map((r) => r.status)).toEqual([404, 404]);
     // Nothing went through the dead webhooks, and the public answer was posted once.
