@@ -1,5 +1,5 @@
 import type { Logger } from '../../core/logger.ts';
-import { type Store, withStore } from '../../core/store.ts';
+import type { Store } from '../../core/store.ts';
 import { storeKeys } from '../../core/store-keys.ts';
 import type { SentMessage } from './message-trail.ts';
 
@@ -53,7 +53,7 @@ export function previewRecordFor(store: Store, update: RecordedUpdate, log: Logg
   const deliveredKey = storeKeys.telegramDelivered(botId, updateId);
   const isCurrent = async () => {
     try {
-      const latest = await withStore('read', () => store.get<number>(attemptKey));
+      const latest = await store.get<number>(attemptKey);
       return latest === undefined || latest <= attempt;
     } catch (error) {
       log.debug({ err: error }, 'could not read which attempt answers the update');
@@ -66,12 +66,12 @@ export function previewRecordFor(store: Store, update: RecordedUpdate, log: Logg
       try {
         // Taken over before reading: an earlier attempt that records a message after this read sees the takeover
         // once it has recorded it, and takes the message back (see `MessageTrail`).
-        await withStore('write', () => store.set(attemptKey, attempt, recordTtlMs));
+        await store.set(attemptKey, attempt, recordTtlMs);
         // This attempt's own record too: an error sentence after a failed answer starts from what that left.
         const attempts = Array.from({ length: attempt }, (_, i) =>
           storeKeys.telegramPreview(botId, updateId, i + 1),
         );
-        const records = await withStore('read', () => store.getMany<SentMessage[]>(attempts));
+        const records = await store.getMany<SentMessage[]>(attempts);
         return records.findLast((messages) => messages !== undefined) ?? [];
       } catch (error) {
         log.debug({ err: error }, 'could not read what an earlier attempt sent');
@@ -80,7 +80,7 @@ export function previewRecordFor(store: Store, update: RecordedUpdate, log: Logg
     },
     async save(messages) {
       try {
-        await withStore('write', () => store.set(key, messages, recordTtlMs));
+        await store.set(key, messages, recordTtlMs);
       } catch (error) {
         log.debug({ err: error }, 'could not record the messages sent');
       }
@@ -89,7 +89,7 @@ export function previewRecordFor(store: Store, update: RecordedUpdate, log: Logg
     isCurrent,
     async markDelivered() {
       try {
-        await withStore('write', () => store.set(deliveredKey, true, recordTtlMs));
+        await store.set(deliveredKey, true, recordTtlMs);
       } catch (error) {
         log.debug({ err: error }, 'could not record the delivery');
       }
@@ -98,7 +98,7 @@ export function previewRecordFor(store: Store, update: RecordedUpdate, log: Logg
       // Read on every attempt, not only on a later one: an update the store could not queue is handled at once
       // as a first attempt, and may still be stored and handed out again as a first attempt (see the webhook).
       try {
-        return (await withStore('read', () => store.get<boolean>(deliveredKey))) === true;
+        return (await store.get<boolean>(deliveredKey)) === true;
       } catch (error) {
         log.debug({ err: error }, 'could not read whether an earlier attempt delivered');
         return false;
